@@ -1,0 +1,25 @@
+"""The project's own exceptions: the UI and CLI catch these and show one sentence."""
+
+from __future__ import annotations
+
+
+class DashboardError(Exception):
+    """Base of every error Reachmap explains to a user."""
+
+
+class ValidationError(DashboardError, ValueError):
+    """A value does not fit the model; the message names the field and the value."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}: {reason} (got {value!r})")
+
+
+class NotFoundError(DashboardError, LookupError):
+    """A name, id or key that the gazetteer, catalogue or store does not hold."""
+
+
+class StoreError(DashboardError):
+    """The event store cannot be opened or written; nothing was changed."""

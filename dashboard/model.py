@@ -1,0 +1,257 @@
+"""The domain: places, events, sources, weapon systems — frozen dataclasses that validate themselves; no I/O."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+from urllib.parse import urlparse
+
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from dashboard.errors import ValidationError
+
+LonLat = tuple[float, float]
+
+PlaceKind = Literal["city", "village", "admin region", "country", "border", "point"]
+PLACE_KINDS: tuple[str, ...] = ("city", "village", "admin region", "country", "border", "point")
+
+Precision = Literal["day", "week", "month", "year", "approximate", "span"]
+PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year", "approximate", "span")
+
+MunitionKind = Literal["ballistic", "cruise", "aircraft"]
+MUNITION_KINDS: tuple[str, ...] = ("ballistic", "cruise", "aircraft")
+
+
+def check_lat(value: float, field_name: str = "lat") -> float:
+    """Return a latitude as float, or raise naming the field and the value."""
+    if not _is_number(value) or not -90.0 <= float(value) <= 90.0:
+        raise ValidationError(field_name, value, "latitude must be a number between -90 and 90")
+    return float(value)
+
+
+def check_lon(value: float, field_name: str = "lon") -> float:
+    """Return a longitude as float, or raise naming the field and the value."""
+    if not _is_number(value) or not -180.0 <= float(value) <= 180.0:
+        raise ValidationError(field_name, value, "longitude must be a number between -180 and 180")
+    return float(value)
+
+
+def check_range_km(value: float, field_name: str = "range_km") -> float:
+    """Return a positive, finite distance in km, or raise."""
+    if not _is_number(value) or float(value) <= 0:
+        raise ValidationError(field_name, value, "range must be a number of kilometres greater than 0")
+    return float(value)
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value)
+
+
+def _check_text(value: object, field_name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field_name, value, "must be a non-empty text")
+    return value.strip()
+
+
+def _check_url(value: str, field_name: str = "url") -> str:
+    # Only web links: a javascript: or data: URL from data must never become a clickable href.
+    if value and urlparse(value).scheme not in ("http", "https"):
+        raise ValidationError(field_name, value, "must be an http(s) URL or empty")
+    return value
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """When something happened: a closed interval of days plus how precisely the source said it.
+
+    `text` keeps the phrase as written ("in late February"); `note` says how a vague phrase became dates.
+    Filters select by overlap, so an event in late February matches a filter of 25 February.
+    """
+
+    start: date
+    end: date
+    precision: Precision = "day"
+    text: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            if not isinstance(getattr(self, name), date):
+                raise ValidationError(f"time.{name}", getattr(self, name), "must be a date (YYYY-MM-DD)")
+        if self.end < self.start:
+            raise ValidationError("time.end", self.end.isoformat(),
+                                  f"end is before start {self.start.isoformat()}")
+        if self.precision not in PRECISIONS:
+            raise ValidationError("time.precision", self.precision, f"must be one of {', '.join(PRECISIONS)}")
+
+    @classmethod
+    def day(cls, day: date, text: str = "") -> TimeSpan:
+        return cls(day, day, "day", text)
+
+    @classmethod
+    def month(cls, year: int, month: int, text: str = "") -> TimeSpan:
+        first = date(year, month, 1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return cls(first, last, "month", text)
+
+    def overlaps(self, start: date | None, end: date | None) -> bool:
+        """True when this span shares at least one day with [start, end]; None means open-ended."""
+        return (start is None or self.end >= start) and (end is None or self.start <= end)
+
+    @property
+    def label(self) -> str:
+        """A short human label: '25 Jun 2022', 'Aug 2020', '20–28 Feb 2022 (in late February)'."""
+        if self.precision == "day":
+            return _fmt_day(self.start)
+        if self.precision == "month":
+            return f"{self.start:%b} {self.start.year}"
+        if self.precision == "year":
+            return str(self.start.year)
+        span = _fmt_span(self.start, self.end)
+        return f"{span} ({self.text})" if self.text else span
+
+
+def _fmt_day(d: date) -> str:
+    # No strftime("%-d"): it is glibc-only.
+    return f"{d.day} {d:%b} {d.year}"
+
+
+def _fmt_span(a: date, b: date) -> str:
+    if a.year == b.year and a.month == b.month:
+        return f"{a.day}–{b.day} {a:%b} {a.year}"
+    if a.year == b.year:
+        return f"{a.day} {a:%b} – {b.day} {b:%b} {a.year}"
+    return f"{_fmt_day(a)} – {_fmt_day(b)}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named place with its geometry (lon/lat, EPSG:4326) and where it sits administratively."""
+
+    key: str
+    name: str
+    kind: PlaceKind
+    geometry: BaseGeometry = field(compare=False)
+    country: str = ""
+    admin1: str = ""
+    geonameid: int | None = None
+    population: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_text(self.key, "place.key")
+        _check_text(self.name, "place.name")
+        if self.kind not in PLACE_KINDS:
+            raise ValidationError("place.kind", self.kind, f"must be one of {', '.join(PLACE_KINDS)}")
+        if not isinstance(self.geometry, BaseGeometry) or self.geometry.is_empty:
+            raise ValidationError("place.geometry", self.geometry, "must be a non-empty shapely geometry")
+        minx, miny, maxx, maxy = self.geometry.bounds
+        check_lon(minx, "place.lon")
+        check_lon(maxx, "place.lon")
+        check_lat(miny, "place.lat")
+        check_lat(maxy, "place.lat")
+        if self.country and (len(self.country) != 2 or not self.country.isalpha() or not self.country.isupper()):
+            raise ValidationError("place.country", self.country, "must be an ISO 3166-1 alpha-2 code like 'UA'")
+
+    @classmethod
+    def at(cls, key: str, name: str, kind: PlaceKind, lon: float, lat: float, **kw: object) -> Place:
+        """A point place; checks lon/lat before building the geometry."""
+        return cls(key, name, kind, Point(check_lon(lon), check_lat(lat)), **kw)  # type: ignore[arg-type]
+
+    @property
+    def lonlat(self) -> LonLat:
+        """A point to pin the place on a map: the point itself, or a point inside the area / on the line."""
+        geom = self.geometry
+        pt = geom if geom.geom_type == "Point" else geom.representative_point()
+        return (pt.x, pt.y)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Provenance: where a statement was published and the sentence it rests on."""
+
+    title: str
+    publisher: str
+    url: str = ""
+    published: date | None = None
+    quote: str = ""
+
+    def __post_init__(self) -> None:
+        _check_text(self.title, "source.title")
+        _check_text(self.publisher, "source.publisher")
+        _check_url(self.url, "source.url")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened somewhere at some time, as a source told it."""
+
+    id: str
+    title: str
+    event_type: str
+    time: TimeSpan
+    place: Place
+    source: Source
+    description: str = ""
+    actors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_text(self.id, "event.id")
+        _check_text(self.title, "event.title")
+        _check_text(self.event_type, "event.event_type")
+        if not isinstance(self.actors, tuple):
+            raise ValidationError("event.actors", self.actors, "must be a tuple of names")
+
+
+@dataclass(frozen=True)
+class Munition:
+    """What a system fires, with its declared range and who declared it."""
+
+    name: str
+    kind: MunitionKind
+    range_km: float
+    source: Source
+    designation: str = ""
+
+    def __post_init__(self) -> None:
+        _check_text(self.name, "munition.name")
+        if self.kind not in MUNITION_KINDS:
+            raise ValidationError("munition.kind", self.kind, f"must be one of {', '.join(MUNITION_KINDS)}")
+        check_range_km(self.range_km, "munition.range_km")
+
+
+@dataclass(frozen=True)
+class WeaponSystem:
+    id: str
+    name: str
+    category: str
+    aliases: tuple[str, ...] = ()
+    munitions: tuple[Munition, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_text(self.id, "system.id")
+        _check_text(self.name, "system.name")
+
+    @property
+    def max_range_km(self) -> float | None:
+        return max((m.range_km for m in self.munitions), default=None)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The weapon systems Reachmap knows, looked up by id or alias."""
+
+    systems: tuple[WeaponSystem, ...]
+
+    def get(self, system_id: str) -> WeaponSystem:
+        wanted = system_id.strip().casefold()
+        for system in self.systems:
+            names = (system.id, system.name, *system.aliases)
+            if wanted in (n.casefold() for n in names):
+                return system
+        known = ", ".join(s.id for s in self.systems)
+        raise ValidationError("system", system_id, f"unknown system id; known systems: {known}")
