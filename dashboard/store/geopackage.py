@@ -1,0 +1,259 @@
+"""The embedded default store: one GeoPackage file (SQLite) that QGIS and GDAL open as two layers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from shapely.geometry import Point
+
+from dashboard.errors import NotFoundError, StoreError
+from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.store import gpkg
+from dashboard.store.base import EventStore, WriteSummary
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE places (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL,
+  key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, kind TEXT NOT NULL,
+  country TEXT NOT NULL DEFAULT '', admin1 TEXT NOT NULL DEFAULT '',
+  geonameid INTEGER, population INTEGER);
+CREATE TABLE events (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL,
+  event_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+  event_type TEXT NOT NULL, t_start TEXT NOT NULL, t_end TEXT NOT NULL, t_precision TEXT NOT NULL,
+  t_text TEXT NOT NULL DEFAULT '', t_note TEXT NOT NULL DEFAULT '',
+  place_key TEXT NOT NULL REFERENCES places(key), place_name TEXT NOT NULL,
+  countries TEXT NOT NULL DEFAULT '', lon REAL NOT NULL, lat REAL NOT NULL, actors TEXT NOT NULL DEFAULT '[]',
+  source_title TEXT NOT NULL, source_publisher TEXT NOT NULL, source_url TEXT NOT NULL DEFAULT '',
+  source_published TEXT, quote TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX events_t_start ON events(t_start);
+CREATE INDEX events_t_end ON events(t_end);
+CREATE INDEX events_lon_lat ON events(lon, lat);
+CREATE TABLE reachmap_meta (fid INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, value TEXT NOT NULL);
+"""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# Called once when a new store is created: yields (events, origin) batches to write into it.
+Seed = Callable[[], Iterable[tuple[Iterable[Event], str]]]
+
+
+class GeoPackageStore(EventStore):
+    """Events in a GeoPackage file; created (and seeded) on first use, never overwritten if foreign."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._places: dict[str, Place] = {}
+
+    @classmethod
+    def open(cls, path: Path, seed: Seed | None = None) -> GeoPackageStore:
+        """Open the store at path; if the file does not exist, create it atomically, seeded by `seed()`."""
+        path = Path(path)
+        if not path.exists():
+            _create(path, seed)
+        _check_is_ours(path)
+        conn = _connect(path)
+        return cls(conn, path)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            summary = _write_events(self._conn, events, origin)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._places.clear()
+        return summary
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def events(self, start: date | None = None, end: date | None = None,
+               countries: tuple[str, ...] = ()) -> list[Event]:
+        sql = ["SELECT * FROM events WHERE 1=1"]
+        args: list[object] = []
+        if start is not None:
+            sql.append("AND t_end >= ?")
+            args.append(start.isoformat())
+        if end is not None:
+            sql.append("AND t_start <= ?")
+            args.append(end.isoformat())
+        if countries:
+            sql.append("AND (" + " OR ".join("instr(countries, ?) > 0" for _ in countries) + ")")
+            args.extend(f",{c.upper()}," for c in countries)
+        sql.append("ORDER BY t_start, event_id")
+        return [self._event(row) for row in self._conn.execute(" ".join(sql), args)]
+
+    def get_event(self, event_id: str) -> Event:
+        row = self._conn.execute("SELECT * FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"No event with id {event_id!r} in the store {self.path}.")
+        return self._event(row)
+
+    def count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    def origins(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT origin FROM events ORDER BY origin")]
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._conn.execute("SELECT key, value FROM reachmap_meta"))
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _place(self, key: str) -> Place:
+        if key not in self._places:
+            row = self._conn.execute("SELECT * FROM places WHERE key = ?", (key,)).fetchone()
+            self._places[key] = Place(
+                key=row["key"], name=row["name"], kind=row["kind"], geometry=gpkg.from_blob(row["geom"]),
+                country=row["country"], admin1=row["admin1"], geonameid=row["geonameid"],
+                population=row["population"],
+            )
+        return self._places[key]
+
+    def _event(self, row: sqlite3.Row) -> Event:
+        published = row["source_published"]
+        return Event(
+            id=row["event_id"], title=row["title"], description=row["description"],
+            event_type=row["event_type"],
+            time=TimeSpan(date.fromisoformat(row["t_start"]), date.fromisoformat(row["t_end"]),
+                          row["t_precision"], row["t_text"], row["t_note"]),
+            place=self._place(row["place_key"]),
+            source=Source(row["source_title"], row["source_publisher"], row["source_url"],
+                          date.fromisoformat(published) if published else None, row["quote"]),
+            actors=tuple(json.loads(row["actors"])),
+        )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _create(path: Path, seed: Seed | None) -> None:
+    """Build the whole file under a temporary name, then rename: a crash never leaves half a store."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".reachmap-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        conn = _connect(tmp)
+        try:
+            conn.execute("BEGIN")
+            gpkg.create_core(conn)
+            _run_schema(conn)  # not executescript: it would commit half-way
+            gpkg.register_features(conn, "places", "GEOMETRY", "Places named by stories and imports")
+            gpkg.register_features(conn, "events", "POINT", "Events with their provenance")
+            gpkg.register_attributes(conn, "reachmap_meta", "Reachmap schema version and history")
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            conn.executemany("INSERT INTO reachmap_meta (key, value) VALUES (?, ?)",
+                             [("schema_version", str(SCHEMA_VERSION)), ("created_at", now)])
+            if seed is not None:
+                for events, origin in seed():
+                    _write_events(conn, events, origin)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        if path.exists():  # someone else created it meanwhile: keep theirs
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _run_schema(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _check_is_ours(path: Path) -> None:
+    """Refuse, with one sentence, a file that is not a Reachmap GeoPackage; never touch it."""
+    hint = "point REACHMAP_STORE_PATH at another file, or move this one away"
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"Cannot read the store {path}: {exc.strerror}; {hint}.") from exc
+    if magic != _SQLITE_MAGIC:
+        raise StoreError(f"The store {path} is not a GeoPackage (not an SQLite file); {hint}.")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            has_meta = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='reachmap_meta'").fetchone()[0]
+            version = conn.execute(
+                "SELECT value FROM reachmap_meta WHERE key='schema_version'").fetchone() if has_meta else None
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"The store {path} is damaged ({exc}); {hint}.") from exc
+    if app_id != gpkg.APPLICATION_ID or not has_meta:
+        raise StoreError(f"The file {path} is a database but not a Reachmap store; {hint}.")
+    if version is None or int(version[0]) > SCHEMA_VERSION:
+        raise StoreError(f"The store {path} has schema version {version[0] if version else 'none'}, "
+                         f"newer than this Reachmap understands ({SCHEMA_VERSION}); upgrade Reachmap.")
+
+
+def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str) -> WriteSummary:
+    added = updated = 0
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for event in events:
+        place = event.place
+        conn.execute(
+            "INSERT INTO places (geom, key, name, kind, country, admin1, geonameid, population) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET geom=excluded.geom, "
+            "name=excluded.name, kind=excluded.kind, country=excluded.country, admin1=excluded.admin1, "
+            "geonameid=excluded.geonameid, population=excluded.population",
+            (gpkg.to_blob(place.geometry), place.key, place.name, place.kind, place.country, place.admin1,
+             place.geonameid, place.population),
+        )
+        lon, lat = place.lonlat
+        src = event.source
+        values = {
+            "geom": gpkg.to_blob(Point(lon, lat)), "event_id": event.id, "title": event.title,
+            "description": event.description, "event_type": event.event_type,
+            "t_start": event.time.start.isoformat(), "t_end": event.time.end.isoformat(),
+            "t_precision": event.time.precision, "t_text": event.time.text, "t_note": event.time.note,
+            "place_key": place.key, "place_name": place.name, "countries": _countries(place),
+            "lon": lon, "lat": lat, "actors": json.dumps(list(event.actors), ensure_ascii=False),
+            "source_title": src.title, "source_publisher": src.publisher, "source_url": src.url,
+            "source_published": src.published.isoformat() if src.published else None,
+            "quote": src.quote, "origin": origin, "updated_at": now,
+        }
+        exists = conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event.id,)).fetchone()
+        columns = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "event_id")
+        conn.execute(f"INSERT INTO events ({columns}) VALUES ({marks}) "
+                     f"ON CONFLICT(event_id) DO UPDATE SET {updates}", values)
+        if exists:
+            updated += 1
+        else:
+            added += 1
+    return WriteSummary(added, updated)
+
+
+def _countries(place: Place) -> str:
+    """',BY,UA,': the countries a place belongs to, delimited so a substring test matches whole codes."""
+    codes = [place.country] if place.country else []
+    if place.kind == "border" and place.key.startswith("border:"):
+        codes = place.key.split(":", 1)[1].split("-")
+    return "," + ",".join(codes) + "," if codes else ""

@@ -1,0 +1,120 @@
+"""The GeoPackage store: round trip, one transaction per write, refusal of foreign or damaged files."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pyogrio
+import pytest
+
+from dashboard.errors import StoreError, ValidationError
+from dashboard.model import TimeSpan
+from dashboard.store import GeoPackageStore
+from tests.conftest import BORDER, make_event
+
+
+@pytest.fixture
+def store(tmp_path):
+    with GeoPackageStore.open(tmp_path / "s.gpkg") as s:
+        yield s
+
+
+def test_events_round_trip_with_place_time_and_provenance(store):
+    event = make_event(actors=("Russia", "Ukraine"), description="d",
+                       time=TimeSpan(date(2022, 2, 20), date(2022, 2, 28), "approximate", "in late February", "n"))
+    assert str(store.put_events([event], origin="test")) == "1 added, 0 updated"
+    back = store.get_event("e1")
+    assert back == event
+    assert back.place.geometry.equals(event.place.geometry)
+    assert back.source.quote == "The quoted sentence." and back.source.published == date(2022, 6, 25)
+    assert store.origins() == ["test"]
+
+
+def test_rewriting_an_event_updates_it_in_place(store):
+    store.put_events([make_event(title="first")], origin="test")
+    summary = store.put_events([make_event(title="second"), make_event("e2")], origin="test")
+    assert (summary.added, summary.updated) == (1, 1)
+    assert store.count() == 2 and store.get_event("e1").title == "second"
+
+
+def test_a_failed_write_leaves_the_store_exactly_as_it_was(store):
+    store.put_events([make_event("keep")], origin="test")
+
+    def batch():
+        yield make_event("new-1")
+        yield make_event("keep", title="changed")
+        raise ValidationError("event.title", "", "must be a non-empty text")
+
+    with pytest.raises(ValidationError):
+        store.put_events(batch(), origin="test")
+    assert store.count() == 1
+    assert store.get_event("keep").title == "A strike"
+
+
+@pytest.mark.parametrize("start, end, countries, expected", [
+    (None, None, (), ["feb", "jun", "border"]),
+    (date(2022, 2, 25), date(2022, 2, 25), (), ["feb"]),  # "late February" overlaps 25 Feb
+    (date(2022, 2, 24), date(2022, 2, 24), (), ["feb", "border"]),
+    (date(2022, 6, 1), None, (), ["jun"]),
+    (None, None, ("UA",), ["feb", "jun", "border"]),
+    (None, None, ("BY",), ["border"]),  # a border belongs to both its countries
+    (None, None, ("PL",), []),
+    (None, None, ("U",), []),  # codes match whole, not as substrings
+])
+def test_query_by_date_overlap_and_country(store, start, end, countries, expected):
+    store.put_events([
+        make_event("feb", time=TimeSpan(date(2022, 2, 20), date(2022, 2, 28), "approximate")),
+        make_event("jun", day=date(2022, 6, 25)),
+        make_event("border", place=BORDER, time=TimeSpan.day(date(2022, 2, 24))),
+    ], origin="test")
+    assert sorted(e.id for e in store.events(start, end, countries)) == sorted(expected)
+
+
+def test_hostile_strings_are_stored_as_data(store):
+    nasty = "x'); DROP TABLE events; -- <img src=x onerror=alert(1)>"
+    store.put_events([make_event(nasty, title=nasty)], origin=nasty)
+    assert store.get_event(nasty).title == nasty and store.count() == 1
+
+
+def test_the_file_is_a_geopackage_that_gdal_reads(store):
+    store.put_events([make_event(), make_event("b", place=BORDER)], origin="test")
+    layers = {name for name, _ in pyogrio.list_layers(store.path)}
+    assert {"events", "places"} <= layers
+    events = pyogrio.read_dataframe(store.path, layer="events")
+    assert len(events) == 2 and events.crs.to_epsg() == 4326
+    assert set(events["event_id"]) == {"e1", "b"}
+    places = pyogrio.read_dataframe(store.path, layer="places")
+    assert sorted(places.geometry.geom_type) == ["LineString", "Point"]
+    assert store.meta()["schema_version"] == "1"
+
+
+@pytest.mark.parametrize("content", [b"not a database at all", b"SQLite format 3\x00" + b"\x00" * 200])
+def test_corrupt_files_are_refused_and_never_overwritten(tmp_path, content):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="broken.gpkg"):
+        GeoPackageStore.open(path)
+    assert path.read_bytes() == content
+
+
+def test_a_foreign_database_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "other.gpkg"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a Reachmap store"):
+        GeoPackageStore.open(path)
+    assert path.read_bytes() == before
+
+
+def test_a_failing_seed_leaves_no_file(tmp_path):
+    path = tmp_path / "new.gpkg"
+
+    def seed():
+        yield [make_event()], "story"
+        raise ValidationError("event.title", "", "must be a non-empty text")
+
+    with pytest.raises(ValidationError):
+        GeoPackageStore.open(path, seed=seed)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
