@@ -1,0 +1,42 @@
+"""Read the weapon systems catalogue (geodata/systems.json) into model objects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dashboard.errors import DashboardError, ValidationError
+from dashboard.ingest.story import parse_date
+from dashboard.model import Catalogue, Munition, Source, WeaponSystem
+from dashboard.settings import GEODATA_DIR
+
+CATALOGUE_PATH = GEODATA_DIR / "systems.json"
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    """Every system with its munitions, each range cited; errors name the system and field."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DashboardError(f"Cannot read the systems catalogue {path}: {exc}.") from exc
+    systems = []
+    for raw in data.get("systems", []):
+        try:
+            systems.append(_system(raw))
+        except (KeyError, TypeError) as exc:
+            raise ValidationError(f"systems[{raw.get('id', '?')}]", exc.args[0] if exc.args else raw,
+                                  "missing or malformed field") from exc
+    return Catalogue(tuple(systems))
+
+
+def _system(raw: dict) -> WeaponSystem:
+    munitions = []
+    for m in raw.get("munitions", []):
+        src = m["source"]
+        munitions.append(Munition(
+            name=m["name"], kind=m["kind"], range_km=m["range_km"], designation=m.get("designation", ""),
+            source=Source(src["title"], src["publisher"], src.get("url", ""),
+                          parse_date(src.get("published"), "source.published"), src.get("quote", "")),
+        ))
+    return WeaponSystem(id=raw["id"], name=raw["name"], category=raw.get("category", ""),
+                        aliases=tuple(raw.get("aliases", ())), munitions=tuple(munitions))
