@@ -1,0 +1,36 @@
+"""Shared fixtures: the real gazetteer index (built once per machine), stores in temporary folders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from shapely.geometry import LineString, Point
+
+from dashboard.gazetteer import Gazetteer
+from dashboard.model import Event, Place, Source, TimeSpan
+
+
+@pytest.fixture(scope="session")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.open()
+
+
+@pytest.fixture
+def store_path(tmp_path, monkeypatch):
+    path = tmp_path / "store.gpkg"
+    monkeypatch.setenv("REACHMAP_STORE_PATH", str(path))
+    return path
+
+
+def make_event(event_id: str = "e1", title: str = "A strike", day: date = date(2022, 6, 25),
+               place: Place | None = None, **kw) -> Event:
+    place = place or Place.at("geonames:710071", "Desna", "village", 30.76678, 50.92744, country="UA",
+                              admin1="Chernihiv Oblast", geonameid=710071)
+    source = Source("A report", "A publisher", "https://example.org/report", date(2022, 6, 25), "The quoted sentence.")
+    return Event(id=event_id, title=title, event_type=kw.pop("event_type", "missile strike"),
+                 time=kw.pop("time", TimeSpan.day(day)), place=place, source=source, **kw)
+
+
+BORDER = Place("border:BY-UA", "Belarus–Ukraine border", "border", LineString([(23.6, 51.5), (31.7, 52.1)]))
+POINT = Place("point", "somewhere", "point", Point(27.5, 53.9))

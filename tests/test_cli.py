@@ -1,0 +1,99 @@
+"""The command line as a user runs it: a real subprocess, real store file, real gazetteer index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dashboard.settings import PROJECT_DIR
+
+
+def run(*args: str, store) -> subprocess.CompletedProcess:
+    env = {**os.environ, "REACHMAP_STORE_PATH": str(store)}
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], capture_output=True, text=True,
+                          env=env, cwd=PROJECT_DIR, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, gazetteer):  # the gazetteer fixture builds the index once beforehand
+    return tmp_path_factory.mktemp("cli") / "store.gpkg"
+
+
+def features(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["features"]
+
+
+def test_reach_from_belarus_lists_the_capitals_within_500_km(store):
+    feats = features(run("reach", "--from", "Belarus", "--km", "500", "--places", "capitals", store=store))
+    assert feats[0]["properties"]["kind"] == "reach" and feats[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    names = [f["properties"]["name"] for f in feats[1:]]
+    for capital in ("Minsk", "Vilnius", "Kyiv", "Warsaw", "Riga", "Moscow", "Tallinn", "Helsinki", "Chisinau"):
+        assert capital in names
+    assert "Budapest" not in names and "Berlin" not in names
+    distances = [f["properties"]["distance_km"] for f in feats[1:]]
+    assert distances == sorted(distances) and max(distances) <= 500
+    assert {"name", "distance_km", "bearing_deg"} <= set(feats[1]["properties"])
+
+
+def test_ring_around_a_place_gives_distance_and_bearing(store):
+    feats = features(run("ring", "--at", "Minsk", "--system", "iskander-m", store=store))
+    ring = feats[0]["properties"]
+    assert (ring["radius_km"], ring["system"]) == (500, "Iskander-M") and ring["range_source"].startswith("https://")
+    kyiv = next(f["properties"] for f in feats[1:] if f["properties"]["name"] == "Kyiv")
+    assert kyiv["distance_km"] == pytest.approx(433.4, abs=0.1) and kyiv["bearing_deg"] == pytest.approx(151.0, abs=0.1)
+
+
+def test_ring_at_coordinates_and_reach_from_the_border_list_events(store):
+    feats = features(run("ring", "--at", "51.5,31.3", "--km", "100", "--places", "events", store=store))
+    assert "Massive missile strike on Desna launched from Belarus" in [f["properties"]["name"] for f in feats[1:]]
+    feats = features(run("reach", "--from", "Belarus-Ukraine border", "--km", "50", "--places", "events", store=store))
+    assert feats[0]["properties"]["origin_kind"] == "border"
+
+
+def test_events_filtered_by_date_country_and_distance(store):
+    result = run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--near", "Chernihiv:100", "--json", store=store)
+    assert [f["properties"]["id"] for f in features(result)] == ["desna-missile-strike-2022-06-25"]
+    everything = features(run("events", "--json", store=store))
+    ukraine = features(run("events", "--country", "UA", "--json", store=store))
+    assert 0 < len(ukraine) < len(everything)
+    late_feb = features(run("events", "--from", "2022-02-25", "--to", "2022-02-25", "--json", store=store))
+    ids = {f["properties"]["id"] for f in late_feb}  # spans that overlap 25 Feb, not just those inside it
+    assert "western-sanctions-on-russia-2022" in ids and "russian-invasion-via-belarus-2022-02-24" not in ids
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("ring", "--at", "Xyzzyqq", "--km", "5"), "Xyzzyqq"),
+    (("ring", "--at", "Minsk", "--km", "-5"), "-5"),
+    (("ring", "--at", "Minsk", "--km", "0"), "greater than 0"),
+    (("ring", "--at", "Minsk", "--km", "abc"), "abc"),
+    (("ring", "--at", "95,10", "--km", "5"), "95"),
+    (("ring", "--at", "Belarus", "--km", "5"), "reach --from"),
+    (("ring", "--at", "Minsk", "--system", "nope"), "nope"),
+    (("reach", "--from", "Belarus", "--system", "su-25"), "su-25"),
+    (("events", "--from", "2022-13-01"), "2022-13-01"),
+    (("events", "--from", "2022-06-30", "--to", "2022-06-01"), "before"),
+    (("events", "--near", "Chernihiv"), "PLACE:KM"),
+    (("events", "--near", "Chernihiv:-3"), "-3"),
+    (("bogus",), "invalid choice"),
+])
+def test_bad_input_gives_one_line_and_exit_2(store, args, fragment):
+    result = run(*args, store=store)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert fragment in result.stderr
+
+
+def test_desna_means_the_story_village_in_chernihiv_region(store):
+    feats = features(run("ring", "--at", "Desna", "--km", "10", "--places", "none", store=store))
+    assert feats[0]["properties"]["origin"] == "Desna"
+    ring = feats[0]["geometry"]["coordinates"][0]
+    lons = [p[0] for p in ring]
+    lats = [p[1] for p in ring]
+    centre = ((min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2)
+    assert centre == pytest.approx((30.76678, 50.92744), abs=0.01)  # GeoNames 710071, not Kyiv's Desna
