@@ -1,0 +1,1 @@
+"""Streamlit pages: the only code that imports streamlit."""
