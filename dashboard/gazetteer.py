@@ -547,11 +547,13 @@ class Gazetteer:
             raise NotFoundError(f"No country with code {iso2!r} in the bundled country data; "
                                 f"expected an ISO 3166-1 alpha-2 code like 'UA'")
         outline = self._load_outlines().get(code)
-        pid, _, name, _, _, population, _, _, _, _ = row
+        pid, _, name, _, _, population, lon, lat, _, _ = row
         if outline is None:
             raise NotFoundError(f"{name} ({code}) has no outline in {settings.GEODATA_DIR / 'countries.geojson'}")
+        # Pinned at the capital: a representative point of Russia lies in Siberia, far from any story.
+        pin = (lon, lat) if lon is not None else None
         return Place(f"country:{code}", name, "country", outline, country=code,
-                     geonameid=pid if pid > 0 else None, population=population)
+                     geonameid=pid if pid > 0 else None, population=population, pin=pin)
 
     def border(self, a: str, b: str) -> Place:
         """The shared land border of two countries as a line, e.g. border('BY', 'UA')."""

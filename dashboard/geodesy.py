@@ -243,7 +243,7 @@ def in_range(origin: BaseGeometry, radius_km: float, lons: np.ndarray, lats: np.
     lats = np.asarray(lats, dtype=float)
     if origin.geom_type == "Point":
         dist, bearing = distances_bearings((origin.x, origin.y), lons, lats)
-        return InRange(dist <= radius_km, dist, bearing)
+        return InRange(dist <= radius_km, dist, np.where(dist < 1e-6, np.nan, bearing))  # no bearing to itself
     dist, bearing = nearest_distances(densify(origin, spacing_km), lons, lats)
     if origin.geom_type in ("Polygon", "MultiPolygon"):
         within = shapely.contains_xy(origin, lons, lats)

@@ -141,9 +141,12 @@ class Place:
     admin1: str = ""
     geonameid: int | None = None
     population: int | None = None
+    pin: LonLat | None = None  # where to pin an area or line on a map (a country's capital), if not inside it
 
     def __post_init__(self) -> None:
         _check_text(self.key, "place.key")
+        if self.pin is not None:
+            object.__setattr__(self, "pin", (check_lon(self.pin[0], "place.pin.lon"), check_lat(self.pin[1], "place.pin.lat")))
         _check_text(self.name, "place.name")
         if self.kind not in PLACE_KINDS:
             raise ValidationError("place.kind", self.kind, f"must be one of {', '.join(PLACE_KINDS)}")
@@ -164,7 +167,9 @@ class Place:
 
     @property
     def lonlat(self) -> LonLat:
-        """A point to pin the place on a map: the point itself, or a point inside the area / on the line."""
+        """A point to pin the place on a map: the point itself, its pin, or a point inside the area / on the line."""
+        if self.pin is not None:
+            return self.pin
         geom = self.geometry
         pt = geom if geom.geom_type == "Point" else geom.representative_point()
         return (pt.x, pt.y)

@@ -24,7 +24,7 @@ CREATE TABLE places (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL,
   key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, kind TEXT NOT NULL,
   country TEXT NOT NULL DEFAULT '', admin1 TEXT NOT NULL DEFAULT '',
-  geonameid INTEGER, population INTEGER);
+  geonameid INTEGER, population INTEGER, pin_lon REAL, pin_lat REAL);
 CREATE TABLE events (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL,
   event_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
@@ -120,6 +120,7 @@ class GeoPackageStore(EventStore):
                 key=row["key"], name=row["name"], kind=row["kind"], geometry=gpkg.from_blob(row["geom"]),
                 country=row["country"], admin1=row["admin1"], geonameid=row["geonameid"],
                 population=row["population"],
+                pin=(row["pin_lon"], row["pin_lat"]) if row["pin_lon"] is not None else None,
             )
         return self._places[key]
 
@@ -218,12 +219,13 @@ def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str
     for event in events:
         place = event.place
         conn.execute(
-            "INSERT INTO places (geom, key, name, kind, country, admin1, geonameid, population) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET geom=excluded.geom, "
+            "INSERT INTO places (geom, key, name, kind, country, admin1, geonameid, population, pin_lon, pin_lat) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET geom=excluded.geom, "
             "name=excluded.name, kind=excluded.kind, country=excluded.country, admin1=excluded.admin1, "
-            "geonameid=excluded.geonameid, population=excluded.population",
+            "geonameid=excluded.geonameid, population=excluded.population, pin_lon=excluded.pin_lon, "
+            "pin_lat=excluded.pin_lat",
             (gpkg.to_blob(place.geometry), place.key, place.name, place.kind, place.country, place.admin1,
-             place.geonameid, place.population),
+             place.geonameid, place.population, *(place.pin or (None, None))),
         )
         lon, lat = place.lonlat
         src = event.source
