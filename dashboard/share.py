@@ -1,0 +1,707 @@
+"""The whole view as one short, readable, versioned query string: the permalink, the CLI argument, the snapshot.
+
+    >>> state = ViewState(countries=("UA", "BY"), near="Chernihiv", near_km=100,
+    ...                   rings=(RingSpec("Minsk", system="iskander-m"),), center=(52.1, 29.3), zoom=6)
+    >>> to_query(state)
+    '?v=1&country=UA,BY&near=Chernihiv:100&ring=iskander-m@Minsk&c=52.1,29.3&z=6'
+    >>> from_query(to_query(state)).state == state
+    True
+    >>> from_query("?z=99&base=osm").problems
+    ('Ignored z=99: zoom must be a whole number from 0 to 18.',)
+
+The parameters, in the order they are written (only those that differ from the default; `v` always):
+
+    v       1                          version; missing means 1
+    from    2022-06-01                 first day (YYYY-MM-DD)
+    to      2022-06-30                 last day
+    country UA,BY                      ISO 3166-1 alpha-2 codes, comma-separated, user's order
+    admin   Chernihiv Oblast           repeated key, one region each
+    near    Chernihiv:100              PLACE:KM
+    area    30.1 50.2;31 50.2;31 51    polygon, "lon lat" pairs joined by ";" (3-200 points, 5 decimals)
+    type    missile strike             repeated key
+    actor   Vladimir Putin             repeated key
+    q       iskander                   free text, at most 200 characters
+    ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN
+    reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
+    c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals
+    z       6                          zoom, 0-18
+    base    osm                        vector | osm | satellite
+    layers  events,rings  or  none     visible layers in LAYERS order; "none" hides all
+
+Two rules keep the string canonical, so that `from_query(to_query(s)).state == s` for every valid state:
+the constructors normalise what has several spellings (rounding, case, order, duplicates, control
+characters), and `from_params` applies the same normalisation to what it reads. The constructors raise
+`ValidationError` only for what has no spelling at all (wrong types, a ring with neither system nor radius);
+values that can be written but are out of bounds are left to `from_params`, which never raises: it reports
+each bad field in one sentence and keeps that field's default.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from urllib.parse import parse_qsl, quote
+
+from dashboard.errors import ValidationError
+from dashboard.model import MUNITION_KINDS, LonLat
+
+VERSION = 1
+LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals")
+DEFAULT_LAYERS: tuple[str, ...] = LAYERS
+BASES: tuple[str, ...] = ("vector", "osm", "satellite")  # "vector": bundled country outlines, works offline
+DEFAULT_BASE = "vector"
+
+KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q",
+                         "ring", "reach", "c", "z", "base", "layers")
+RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
+NO_LAYERS = "none"
+
+MAX_KM = 20_000.0       # about half the meridian: farther than anything on earth
+MAX_RINGS = 12          # ring and reach together
+MAX_TEXT = 200          # q
+MAX_NAME = 100          # each admin, type, actor, near place, ring origin
+MAX_ITEMS = 20          # admins, types, actors each
+MAX_AREA_POINTS = 200
+_SHOWN = 60             # characters of a bad value quoted back in a problem
+_SAFE = ",:@;"          # left readable in to_query
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_NOT_FINITE = ("nan", "inf", "infinity")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ISO2 = re.compile(r"[A-Za-z]{2}", re.ASCII)
+_SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}", re.ASCII)
+# Bidi embeddings, overrides and isolates make text show in another order than it is stored; never wanted here.
+_BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+# ---------------------------------------------------------------------------------------------- the state
+
+@dataclass(frozen=True)
+class RingSpec:
+    """One ring (around a point or place) or reach (everything within range of a territory or border).
+
+    `origin` is kept as typed: "Minsk", "BY", "BY-UA" or a point "53.9,27.57" (lat,lon). Give either a
+    catalogue `system` (optionally one `munition` kind; its longest-range munition otherwise) or `km`;
+    when both are given the typed `km` wins and `system` and `munition` are cleared.
+    """
+
+    origin: str
+    km: float | None = None
+    system: str = ""
+    munition: str = ""
+    reach: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "origin", _clean(_text_field(self.origin, "ring.origin")))
+        _set(self, "system", _clean(_text_field(self.system, "ring.system")).lower())
+        _set(self, "munition", _clean(_text_field(self.munition, "ring.munition")).lower())
+        if self.km is not None:
+            _set(self, "km", _float(self.km, "ring.km"))
+        if not isinstance(self.reach, bool):
+            raise ValidationError("ring.reach", self.reach, "must be True or False")
+        if self.km is not None:  # a typed radius wins: the query string has no spelling for both
+            _set(self, "system", "")
+            _set(self, "munition", "")
+        if self.km is None and not self.system:
+            raise ValidationError("ring", self.origin, "needs a system or a radius in km")
+
+    @property
+    def label(self) -> str:
+        """Data-free words: 'iskander-m (cruise) from Minsk', '300 km from 53.9,27.57', 'reach of iskander-m from BY'."""
+        what = f"{_num(self.km)} km" if self.km is not None else self.system
+        if self.munition:
+            what += f" ({self.munition})"
+        return f"reach of {what} from {self.origin}" if self.reach else f"{what} from {self.origin}"
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a user sees: filters, rings and the map view. Normalised on construction (see module doc)."""
+
+    start: date | None = None
+    end: date | None = None
+    countries: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    near: str = ""
+    near_km: float | None = None
+    area: tuple[LonLat, ...] = ()
+    types: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    text: str = ""
+    rings: tuple[RingSpec, ...] = ()
+    center: tuple[float, float] | None = None   # (lat, lon), as Leaflet gives it
+    zoom: int | None = None
+    base: str = DEFAULT_BASE
+    layers: tuple[str, ...] = DEFAULT_LAYERS
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            _set(self, name, _date_field(getattr(self, name), name))
+        _set(self, "countries", _unique(_clean(c).upper() for c in _tuple_field(self.countries, "countries", str)))
+        for name in ("admins", "types", "actors"):
+            _set(self, name, _unique(_clean(t) for t in _tuple_field(getattr(self, name), name, str)))
+        _set(self, "near", _clean(_text_field(self.near, "near")))
+        # A radius without a place filters nothing; dropping it lets a form keep its default km.
+        _set(self, "near_km", _float(self.near_km, "near_km") if self.near and self.near_km is not None else None)
+        _set(self, "area", tuple(_pair(p, 5, "area") for p in _tuple_field(self.area, "area", object)))
+        _set(self, "text", _clean(_text_field(self.text, "text")))
+        # ring=… are written before reach=…; sorting here keeps the round trip exact.
+        rings = _tuple_field(self.rings, "rings", RingSpec)
+        _set(self, "rings", tuple(sorted(rings, key=lambda r: r.reach)))
+        _set(self, "center", None if self.center is None else _pair(self.center, 4, "center"))
+        _set(self, "zoom", _zoom_field(self.zoom))
+        _set(self, "base", _clean(_text_field(self.base, "base")).lower() or DEFAULT_BASE)
+        layers = _unique(_clean(x).lower() for x in _tuple_field(self.layers, "layers", str))
+        _set(self, "layers", tuple(sorted(layers, key=lambda x: LAYERS.index(x) if x in LAYERS else len(LAYERS))))
+
+    def with_(self, **changes: object) -> ViewState:
+        """A copy with some fields changed (and normalised again)."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A state read from user input, and one sentence for each field that was bad and set to its default."""
+
+    state: ViewState
+    problems: tuple[str, ...] = ()
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)  # normalising a frozen dataclass in __post_init__
+
+
+def _text_field(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(name, value, "must be text")
+    return value
+
+
+def _date_field(value: object, name: str) -> date | None:
+    if isinstance(value, datetime):  # a datetime is a date too, but would write "2022-06-01T00:00:00"
+        return value.date()
+    if value is None or isinstance(value, date):
+        return value
+    raise ValidationError(name, value, "must be a date or None")
+
+
+def _tuple_field(value: object, name: str, kind: type) -> tuple:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError(name, value, "must be a tuple (a single text would split into letters)")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise ValidationError(name, item, f"each item must be a {kind.__name__}")
+    return items
+
+
+def _float(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(name, value, "must be a number")
+    return float(value)
+
+
+def _pair(value: object, decimals: int, name: str) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ValidationError(name, value, "must be a pair of numbers")
+    a, b = (_float(x, name) for x in value)
+    return (_round(a, decimals), _round(b, decimals))
+
+
+def _round(x: float, decimals: int) -> float:
+    return round(x, decimals) if math.isfinite(x) else x
+
+
+def _zoom_field(value: object) -> int | float | None:
+    if value is None:
+        return None
+    zoom = _float(value, "zoom")
+    return int(zoom) if zoom.is_integer() else zoom  # Leaflet may hand back 6.0
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    """Non-empty items, first occurrence kept, in the given order."""
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI
+
+
+def _clean(text: str) -> str:
+    """Text without control characters (line breaks and tabs become spaces) and without outer spaces."""
+    if any(_is_control(ch) for ch in text):
+        text = "".join((" " if ch.isspace() else "") if _is_control(ch) else ch for ch in text)
+    return text.strip()
+
+
+def _num(x: float | None) -> str:
+    """The shortest text that reads back as the same float: 100.0 → '100', 52.1 → '52.1'."""
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x) if isinstance(x, float) else str(x)
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+def to_params(state: ViewState) -> dict[str, str | list[str]]:
+    """The state as query parameters: "v" and the fields that differ from the default, in KEYS order.
+
+    Repeatable keys (admin, type, actor, ring, reach) are always lists; the others are str. The result can
+    be given to Streamlit as it is: `st.query_params.from_dict(to_params(state))`.
+    """
+    params: dict[str, str | list[str]] = {"v": str(VERSION)}
+    if state.start is not None:
+        params["from"] = state.start.isoformat()
+    if state.end is not None:
+        params["to"] = state.end.isoformat()
+    if state.countries:
+        params["country"] = ",".join(state.countries)
+    if state.admins:
+        params["admin"] = list(state.admins)
+    if state.near:
+        params["near"] = state.near if state.near_km is None else f"{state.near}:{_num(state.near_km)}"
+    if state.area:
+        params["area"] = ";".join(f"{_num(lon)} {_num(lat)}" for lon, lat in state.area)
+    if state.types:
+        params["type"] = list(state.types)
+    if state.actors:
+        params["actor"] = list(state.actors)
+    if state.text:
+        params["q"] = state.text
+    for key, reach in (("ring", False), ("reach", True)):
+        values = [_ring_value(r) for r in state.rings if r.reach is reach]
+        if values:
+            params[key] = values
+    if state.center is not None:
+        params["c"] = f"{_num(state.center[0])},{_num(state.center[1])}"
+    if state.zoom is not None:
+        params["z"] = _num(float(state.zoom))
+    if state.base != DEFAULT_BASE:
+        params["base"] = state.base
+    if state.layers != DEFAULT_LAYERS:
+        params["layers"] = ",".join(state.layers) or NO_LAYERS
+    return params
+
+
+def to_query(state: ViewState) -> str:
+    """The state as '?v=1&…', with , : @ ; left readable and everything else percent-escaped (space as %20)."""
+    pairs = []
+    for key, value in to_params(state).items():
+        for item in [value] if isinstance(value, str) else value:
+            pairs.append(f"{key}={quote(item, safe=_SAFE, errors='replace')}")
+    return "?" + "&".join(pairs)
+
+
+def _ring_value(ring: RingSpec) -> str:
+    head = _num(ring.km) if ring.km is not None else ring.system + (f":{ring.munition}" if ring.munition else "")
+    return f"{head}@{ring.origin}"
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+def from_query(query: str, known_systems: Collection[str] = ()) -> Decoded:
+    """Read a query string, with or without its '?', or a whole URL; never raises."""
+    if isinstance(query, bytes):
+        query = query.decode("utf-8", errors="replace")
+    params: dict[str, list[str]] = {}
+    for key, value in parse_qsl(_query_part(str(query)), keep_blank_values=True, errors="replace"):
+        params.setdefault(key, []).append(value)
+    return from_params(params, known_systems)
+
+
+def _query_part(text: str) -> str:
+    text = text.strip().split("#", 1)[0]  # a fragment is never part of the state (to_query escapes '#')
+    if text.startswith("?"):
+        return text[1:]
+    head, mark, tail = text.partition("?")
+    # "https://host/page?v=1…" → the part after '?'; but in "q=why?" the '?' belongs to a value.
+    return tail if mark and "=" not in head and "&" not in head else text
+
+
+def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collection[str] = ()) -> Decoded:
+    """Read parameters (a str, or a list of str for repeated keys); never raises on their content.
+
+    With Streamlit, pass `st.query_params` itself: its `get_all` is used so that repeated keys
+    (ring=…&ring=…) are all read, where `st.query_params[key]` would give only the last one.
+    If `known_systems` is not empty, ring and reach systems must be among them (case-insensitive).
+    """
+    r = _Reader(params, known_systems)
+    _read_version(r)
+    fields: dict[str, object] = {}  # read in KEYS order, so that the problems come in that order too
+    fields["start"], fields["end"] = _read_dates(r)
+    fields["countries"] = _read_countries(r)
+    fields["admins"] = _read_names(r, "admin", "admin region")
+    fields["near"], fields["near_km"] = _read_near(r)
+    fields["area"] = _read_area(r)
+    fields["types"] = _read_names(r, "type", "event type")
+    fields["actors"] = _read_names(r, "actor", "actor")
+    fields["text"] = _read_q(r)
+    fields["rings"] = _read_rings(r)
+    fields["center"] = _read_center(r)
+    fields["zoom"] = _read_zoom(r)
+    fields["base"] = _read_base(r)
+    fields["layers"] = _read_layers(r)
+    state = ViewState(**fields)  # type: ignore[arg-type]
+    _read_unknown(r)
+    return Decoded(state, tuple(r.problems))
+
+
+class _Reader:
+    """The parameters as lists of str, and the problems found so far."""
+
+    def __init__(self, params: Mapping[str, str | Sequence[str]], known_systems: Collection[str]) -> None:
+        get_all = getattr(params, "get_all", None)  # Streamlit's QueryParams
+        self.values = {str(k): _strings(get_all(k) if callable(get_all) else params[k]) for k in params}
+        if isinstance(known_systems, str):  # one id, not its letters
+            known_systems = (known_systems,)
+        self.known = {str(s).strip().lower() for s in known_systems}
+        self.problems: list[str] = []
+        self._cleaned: set[str] = set()
+
+    def note(self, sentence: str) -> None:
+        self.problems.append(sentence)
+
+    def many(self, key: str) -> list[str]:
+        return self.values.get(key, [])
+
+    def one(self, key: str) -> str | None:
+        """The value of a single-valued key (the last one, as Streamlit does); None when absent or blank."""
+        values = self.many(key)
+        if not values:
+            return None
+        if len(values) > 1:
+            self.note(f"{key} was given {len(values)} times; used the last one, {key}={_show(values[-1])}.")
+        return values[-1] if values[-1].strip() else None
+
+    def text(self, key: str, value: str, whole: str | None = None) -> str:
+        """`value` (part of `whole`) cleaned of control characters; says so once per key."""
+        if any(_is_control(ch) for ch in value) and key not in self._cleaned:
+            self._cleaned.add(key)
+            self.note(f"Removed control characters from {key}={_show(value if whole is None else whole)}.")
+        return _clean(value)
+
+
+def _strings(raw: object) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, bytes):
+        return [raw.decode("utf-8", errors="replace")]
+    if isinstance(raw, str) or not isinstance(raw, Iterable):
+        return [str(raw)]
+    return [x if isinstance(x, str) else _strings(x)[0] if isinstance(x, bytes) else str(x)
+            for x in raw if x is not None]
+
+
+def _show(value: str, limit: int = _SHOWN) -> str:
+    """A bad value quoted back: at most `limit` characters, unprintable ones escaped as in repr."""
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value[:limit])
+    return shown + ("…" if len(value) > limit else "")
+
+
+def _list(items: Sequence[str], last: str = "or", limit: int = 10) -> str:
+    items = list(items[:limit]) + ([f"{len(items) - limit} more"] if len(items) > limit else [])
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _number(text: str) -> float | None:
+    """A plain decimal number (NaN for 'nan'/'inf', to be refused as not finite); None if not number-shaped."""
+    text = text.strip()
+    if _NUMBER.fullmatch(text):
+        return float(text)  # "1e309" → inf, refused by the caller
+    return math.nan if text.lower().lstrip("+-") in _NOT_FINITE else None
+
+
+def _km(text: str) -> float | None:
+    text = text.strip()
+    return _number(text[:-2] if text.lower().endswith("km") else text)
+
+
+def _good_km(km: float | None) -> bool:
+    return km is not None and math.isfinite(km) and 0 < km <= MAX_KM
+
+
+def _latlon(text: str) -> tuple[float, float] | None:
+    """(lat, lon) from 'lat,lon' when both parts are number-shaped, else None; values not yet checked."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    lat, lon = _number(parts[0]), _number(parts[1])
+    return None if lat is None or lon is None else (lat, lon)
+
+
+def _on_earth(lat: float, lon: float) -> bool:
+    return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
+
+
+def _read_version(r: _Reader) -> None:
+    text = r.one("v")
+    if text is None:
+        return
+    digits = text.strip()
+    if not digits.isascii() or not digits.isdigit():
+        r.note(f"Ignored v={_show(text)}: the version must be a whole number; read as v={VERSION}.")
+        return
+    number = digits.lstrip("0") or "0"   # no int(): a 5,000-digit version must not raise
+    if number == "0":
+        r.note(f"Ignored v={_show(text)}: versions start at 1; read as v={VERSION}.")
+    elif number != str(VERSION):
+        r.note(f"This link was made by a newer Reachmap (v={_show(number)}); read as v={VERSION}, "
+               "so some of it may be ignored.")
+
+
+def _read_dates(r: _Reader) -> tuple[date | None, date | None]:
+    start, end = _read_date(r, "from"), _read_date(r, "to")
+    if start is not None and end is not None and end < start:
+        r.note(f"Ignored from={start.isoformat()} and to={end.isoformat()}: the end is before the start.")
+        return None, None
+    return start, end
+
+
+def _read_date(r: _Reader, key: str) -> date | None:
+    text = r.one(key)
+    if text is None:
+        return None
+    if _DATE.fullmatch(text.strip()):
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    r.note(f"Ignored {key}={_show(text)}: not a date (write YYYY-MM-DD).")
+    return None
+
+
+def _read_countries(r: _Reader) -> tuple[str, ...]:
+    pieces = [p.strip() for value in r.many("country") for p in value.split(",") if p.strip()]
+    bad = [p for p in pieces if not _ISO2.fullmatch(p)]
+    if bad:
+        r.note(f"Ignored country={_show(','.join(bad))}: a country is a two-letter ISO code such as UA.")
+    return _unique(p.upper() for p in pieces if _ISO2.fullmatch(p))
+
+
+def _read_names(r: _Reader, key: str, what: str) -> tuple[str, ...]:
+    names = [r.text(key, v) for v in r.many(key)]
+    too_long = [n for n in names if len(n) > MAX_NAME]
+    if too_long:
+        more = f" and {len(too_long) - 1} more" if len(too_long) > 1 else ""
+        r.note(f"Ignored {key}={_show(too_long[0])}{more}: {_a(what)} name has at most {MAX_NAME} characters.")
+    names = list(_unique(n for n in names if len(n) <= MAX_NAME))
+    if len(names) > MAX_ITEMS:
+        r.note(f"Ignored {len(names) - MAX_ITEMS} {key} values after the first {MAX_ITEMS}, from "
+               f"{key}={_show(names[MAX_ITEMS])}.")
+    return tuple(names[:MAX_ITEMS])
+
+
+def _read_near(r: _Reader) -> tuple[str, float | None]:
+    text = r.one("near")
+    if text is None:
+        return "", None
+    place, colon, km_text = text.rpartition(":")
+    place = r.text("near", place, text)
+    km = _km(km_text)
+    if not colon:
+        r.note(f"Ignored near={_show(text)}: write PLACE:KM, for example near=Chernihiv:100.")
+    elif not place or len(place) > MAX_NAME:
+        r.note(f"Ignored near={_show(text)}: the place before ':' must be 1 to {MAX_NAME} characters.")
+    elif not _good_km(km):
+        r.note(f"Ignored near={_show(text)}: the distance must be a number of km "
+               f"greater than 0 and at most {MAX_KM:.0f}.")
+    else:
+        return place, km
+    return "", None
+
+
+def _read_area(r: _Reader) -> tuple[LonLat, ...]:
+    text = r.one("area")
+    if text is None:
+        return ()
+    points = [p.strip() for p in text.split(";") if p.strip()]
+    if not 3 <= len(points) <= MAX_AREA_POINTS:
+        r.note(f"Ignored area={_show(text)}: an area needs 3 to {MAX_AREA_POINTS} points "
+               f"written lon lat;lon lat;… (got {len(points)}).")
+        return ()
+    area = []
+    for i, point in enumerate(points, 1):
+        parts = re.split(r"[\s,]+", point)
+        lon, lat = (_number(parts[0]), _number(parts[1])) if len(parts) == 2 else (None, None)
+        if lon is None or lat is None or not _on_earth(lat, lon):
+            r.note(f"Ignored area={_show(text)}: point {i} ({_show(point, 30)}) is not 'lon lat' with "
+                   "longitude from -180 to 180 and latitude from -90 to 90.")
+            return ()
+        area.append((round(lon, 5), round(lat, 5)))
+    return tuple(area)
+
+
+def _read_q(r: _Reader) -> str:
+    text = r.one("q")
+    if text is None:
+        return ""
+    text = r.text("q", text)
+    if len(text) > MAX_TEXT:
+        r.note(f"Cut q={_show(text)} to its first {MAX_TEXT} characters.")
+        text = text[:MAX_TEXT].strip()
+    return text
+
+
+def _read_rings(r: _Reader) -> tuple[RingSpec, ...]:
+    rings = [ring for key in ("ring", "reach") for value in r.many(key)
+             if (ring := _read_ring(r, key, value)) is not None]
+    if len(rings) > MAX_RINGS:
+        extra = [f"{'reach' if x.reach else 'ring'}={_show(_ring_value(x), 30)}" for x in rings[MAX_RINGS:]]
+        r.note(f"Ignored {len(extra)} ring(s) after the first {MAX_RINGS} (ring and reach together): "
+               f"{_list(extra, 'and', 3)}.")
+    return tuple(rings[:MAX_RINGS])
+
+
+def _read_ring(r: _Reader, key: str, value: str) -> RingSpec | None:
+    head, at, origin_text = value.partition("@")
+    head, origin = head.strip(), r.text(key, origin_text, value)
+    bad = f"Ignored {key}={_show(value)}:"
+    if not at or not head or not origin:
+        r.note(f"{bad} write SYSTEM@PLACE, SYSTEM:MUNITION@PLACE or KM@PLACE, "
+               f"for example {key}=iskander-m@Minsk or {key}=300@53.9,27.57.")
+        return None
+    if len(origin) > MAX_NAME:
+        r.note(f"{bad} the place after '@' has more than {MAX_NAME} characters.")
+        return None
+    point = _latlon(origin)
+    if point is not None and not _on_earth(*point):
+        r.note(f"{bad} a point is lat,lon with latitude from -90 to 90 and longitude from -180 to 180.")
+        return None
+    system, colon, munition = (s.strip().lower() for s in head.partition(":"))
+    km = _km(system)
+    if km is not None:
+        if colon:
+            r.note(f"{bad} a radius in km takes no munition; write {key}={_num(km)}@PLACE.")
+        elif not _good_km(km):
+            r.note(f"{bad} the radius must be a number of km greater than 0 and at most {MAX_KM:.0f}.")
+        else:
+            return RingSpec(origin, km=km, reach=key == "reach")
+        return None
+    if not _SYSTEM_ID.fullmatch(system):
+        r.note(f"{bad} a system id is letters, digits and '-', like iskander-m.")
+    elif r.known and system not in r.known:
+        r.note(f"{bad} unknown system {_show(system, 40)}; known systems: {_list(sorted(r.known), 'and')}.")
+    elif colon and munition not in MUNITION_KINDS:
+        r.note(f"{bad} the munition must be {_list(MUNITION_KINDS)}.")
+    else:
+        return RingSpec(origin, system=system, munition=munition, reach=key == "reach")
+    return None
+
+
+def _read_center(r: _Reader) -> tuple[float, float] | None:
+    text = r.one("c")
+    if text is None:
+        return None
+    point = _latlon(text)
+    if point is None or not _on_earth(*point):
+        r.note(f"Ignored c={_show(text)}: the centre must be lat,lon with latitude from -90 to 90 "
+               "and longitude from -180 to 180.")
+        return None
+    return (round(point[0], 4), round(point[1], 4))
+
+
+def _read_zoom(r: _Reader) -> int | None:
+    text = r.one("z")
+    if text is None:
+        return None
+    digits = text.strip()
+    if digits.isascii() and digits.isdigit() and len(digits) <= 2 and int(digits) <= 18:
+        return int(digits)
+    r.note(f"Ignored z={_show(text)}: zoom must be a whole number from 0 to 18.")
+    return None
+
+
+def _read_base(r: _Reader) -> str:
+    text = r.one("base")
+    if text is None:
+        return DEFAULT_BASE
+    if text.strip().lower() in BASES:
+        return text.strip().lower()
+    r.note(f"Ignored base={_show(text)}: the base map is {_list(BASES)}; used {DEFAULT_BASE}.")
+    return DEFAULT_BASE
+
+
+def _read_layers(r: _Reader) -> tuple[str, ...]:
+    values = r.many("layers")
+    text = r.one("layers")
+    if text is None:
+        return () if values else DEFAULT_LAYERS   # "layers=" (blank) hides all, like layers=none
+    names = [p.strip().lower() for p in text.split(",") if p.strip()]
+    if names == [NO_LAYERS]:
+        return ()
+    bad = [p.strip() for p in text.split(",") if p.strip() and p.strip().lower() not in LAYERS]
+    good = tuple(layer for layer in LAYERS if layer in names)
+    choices = f"layers are {', '.join(LAYERS)} (comma-separated) or {NO_LAYERS}"
+    if not good:
+        r.note(f"Ignored layers={_show(text)}: {choices}; showing all layers.")
+        return DEFAULT_LAYERS
+    if bad:
+        r.note(f"Ignored {_show(', '.join(bad), 30)} in layers={_show(text)}: {choices}.")
+    return good
+
+
+def _read_unknown(r: _Reader) -> None:
+    unknown = [k for k in r.values if k not in KEYS and k not in RESERVED]
+    if unknown:
+        names = [_show(k, 30) if k else "(a blank name)" for k in unknown]
+        r.note(f"Ignored unknown field(s): {_list(names, 'and') if len(names) > 10 else ', '.join(names)}.")
+
+
+# ---------------------------------------------------------------------------------------------- words
+
+def describe(state: ViewState, count: int, date_bounds: tuple[date, date] | None = None) -> str:
+    """The selection in plain English: '8 events between 20 Feb and 30 Jun 2022 within 100 km of Chernihiv'.
+
+    `date_bounds` (first and last day of the data, if known) fills an open side of the date filter. The
+    text is plain, not HTML or Markdown: escape it where it is shown.
+    """
+    words = [f"{count:,} {'event' if count == 1 else 'events'}"]
+    start, end = state.start, state.end
+    if date_bounds is not None:
+        first, last = date_bounds
+        start = start if start is not None or (end is not None and first > end) else first
+        end = end if end is not None or (start is not None and last < start) else last
+    if start is not None or end is not None:
+        words.append(_when(start, end))
+    if state.countries:
+        words.append(f"in {', '.join(state.countries)}")
+    if state.admins:
+        words.append(f"in {_list(state.admins)}")
+    if state.near:
+        words.append(f"within {_num(state.near_km)} km of {state.near}" if state.near_km else f"near {state.near}")
+    if state.types:
+        words.append(f"of type {_list(state.types)}")
+    if state.actors:
+        words.append(f"involving {_list(state.actors)}")
+    if state.text:
+        words.append(f"matching “{state.text}”")
+    if state.area:
+        words.append("inside the drawn area")
+    return " ".join(words)
+
+
+def _day(d: date) -> str:
+    # Neither strftime("%-d") (glibc-only) nor %b (follows the process locale).
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def _when(start: date | None, end: date | None) -> str:
+    if start is None:
+        return f"until {_day(end)}"  # type: ignore[arg-type]
+    if end is None:
+        return f"from {_day(start)}"
+    if start == end:
+        return f"on {_day(start)}"
+    if start.year == end.year:
+        return f"between {start.day} {_MONTHS[start.month - 1]} and {_day(end)}"
+    return f"between {_day(start)} and {_day(end)}"
