@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from datetime import date
 
-import numpy as np
 import shapely
 from shapely.geometry import Point, mapping
 
-from dashboard import geodesy
 from dashboard.errors import DashboardError, ValidationError
-from dashboard.gazetteer import Gazetteer
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
-from dashboard.model import Event, Place, check_lat, check_lon, check_range_km
+from dashboard.model import Event, check_range_km
 from dashboard.query import EventFilter, select_events
-
-_LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,74 +79,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _radius(args: argparse.Namespace) -> tuple[float, dict]:
-    if args.system:
-        system = load_catalogue().get(args.system)
-        munition = max(system.munitions, key=lambda m: m.range_km, default=None)
-        if munition is None:
-            raise ValidationError("system", args.system, "has no munition with a declared range in the catalogue")
-        return munition.range_km, {"system": system.name, "munition": munition.name,
-                                   "range_source": munition.source.url}
-    return args.km, {}
-
-
 def _range(args: argparse.Namespace) -> int:
     gazetteer = open_gazetteer()
-    radius_km, cited = _radius(args)
-    if args.command == "ring":
-        origin = _point_or_place(args.at, gazetteer)
-        if origin.kind in ("country", "border"):
-            raise ValidationError("--at", args.at, "is an area or line; use `reach --from` for its reach")
-        shape = geodesy.range_ring(origin.lonlat, radius_km)
-        kind = "ring"
-    else:
-        origin = _point_or_place(args.origin, gazetteer)
-        shape = geodesy.reach_envelope(origin.geometry, radius_km)
-        kind = "reach"
-    features = [_feature(shape, {"kind": kind, "origin": origin.name, "origin_kind": origin.kind,
-                                 "radius_km": radius_km, **cited})]
-    features += _in_range_features(args, origin, radius_km, gazetteer)
+    origin_text = args.at if args.command == "ring" else args.origin
+    if args.command == "ring" and resolve_origin(origin_text, gazetteer).kind in ("country", "border"):
+        raise ValidationError("--at", args.at, "is an area or line; use `reach --from` for its reach")
+    ring = resolve_ring(origin_text, gazetteer, load_catalogue(), km=args.km, system=args.system or "",
+                        reach=args.command == "reach")
+    cited = {"system": ring.system, "munition": ring.munition, "range_source": ring.source.url} if ring.source else {}
+    features = [_feature(ring.geometry, {"kind": ring.kind, "label": ring.label, "origin": ring.origin.name,
+                                         "origin_kind": ring.origin.kind, "radius_km": ring.radius_km, **cited})]
+    if args.places != "none":
+        events = []
+        if args.places == "events":
+            with open_store(gazetteer=gazetteer) as store:
+                events = store.events()
+        kinds = {"capitals": ("capital",), "cities": ("city",), "events": ("event",)}[args.places]
+        for row in in_range_rows(ring, gazetteer, events, args.min_population, kinds):
+            features.append(_feature(Point(row.lon, row.lat), {
+                "name": row.name, "kind": row.kind, "country": row.country,
+                "distance_km": row.distance_km, "bearing_deg": row.bearing_deg}))
     json.dump({"type": "FeatureCollection", "features": features}, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
-
-
-def _point_or_place(text: str, gazetteer: Gazetteer) -> Place:
-    match = _LATLON.match(text)
-    if match:
-        lat, lon = check_lat(float(match[1]), "lat"), check_lon(float(match[2]), "lon")
-        return Place("point", f"{lat:.5f}, {lon:.5f}", "point", Point(lon, lat))
-    return gazetteer.resolve(text)
-
-
-def _in_range_features(args: argparse.Namespace, origin: Place, radius_km: float, gazetteer: Gazetteer) -> list[dict]:
-    if args.places == "none":
-        return []
-    if args.places == "events":
-        with open_store(gazetteer=gazetteer) as store:
-            events = store.events()
-        rows = [(e.title, "event", e.place.country, *e.place.lonlat) for e in events]
-    elif args.places == "capitals":
-        rows = [(c.name, "capital", c.country, c.lon, c.lat) for c in gazetteer.capitals()]
-    else:
-        table = gazetteer.cities(args.min_population)
-        rows = list(zip(table.name, ["city"] * len(table.name), table.country, table.lon, table.lat))
-    if not rows:
-        return []
-    lons = np.array([r[3] for r in rows])
-    lats = np.array([r[4] for r in rows])
-    origin_geom = Point(origin.lonlat) if args.command == "ring" else origin.geometry
-    hits = geodesy.in_range(origin_geom, radius_km, lons, lats)
-    out = []
-    for i in np.flatnonzero(hits.inside):
-        name, kind, country, lon, lat = rows[i]
-        bearing = hits.bearing_deg[i]
-        out.append((hits.distance_km[i], _feature(Point(lon, lat), {
-            "name": str(name), "kind": kind, "country": str(country),
-            "distance_km": round(float(hits.distance_km[i]), 1),
-            "bearing_deg": None if np.isnan(bearing) else round(float(bearing), 1),
-        })))
-    return [f for _, f in sorted(out, key=lambda pair: pair[0])]
 
 
 def _feature(geom: shapely.Geometry, properties: dict) -> dict:
@@ -170,7 +120,7 @@ def _events(args: argparse.Namespace) -> int:
         if not name:
             raise ValidationError("--near", args.near, "must be PLACE:KM, e.g. Chernihiv:100")
         check_range_km(near_km, "--near km")
-        near = _point_or_place(name, gazetteer)
+        near = resolve_origin(name, gazetteer)
     if args.start and args.end and args.end < args.start:
         raise ValidationError("--to", args.end.isoformat(), f"is before --from {args.start.isoformat()}")
     flt = EventFilter(args.start, args.end, tuple(c.upper() for c in args.country), near, near_km)

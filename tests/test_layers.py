@@ -14,9 +14,9 @@ FLOORS = {
     "dashboard.errors": 0, "dashboard.settings": 0, "dashboard.model": 1,
     "dashboard.geodesy": 2, "dashboard.gazetteer": 2,
     "dashboard.store": 3, "dashboard.ingest": 4,
-    "dashboard.query": 5, "dashboard.mapview": 5,
-    "dashboard.share": 6, "dashboard.export": 6,
-    "dashboard.cli": 7, "dashboard.ui": 7, "dashboard.__main__": 8,
+    "dashboard.query": 5, "dashboard.rings": 5, "dashboard.mapview": 6,
+    "dashboard.share": 7, "dashboard.export": 7,
+    "dashboard.cli": 8, "dashboard.ui": 8, "dashboard.__main__": 9,
 }
 ONLY_IN = {"pyproj": {"dashboard.geodesy"}, "folium": {"dashboard.mapview"}, "streamlit": {"dashboard.ui"},
            "streamlit_folium": {"dashboard.ui"}}

@@ -1,0 +1,135 @@
+"""Range rings and reach envelopes resolved from what a user asked for, and what lies inside them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from dashboard import geodesy
+from dashboard.errors import ValidationError
+from dashboard.gazetteer import Gazetteer
+from dashboard.model import Catalogue, Event, Place, Source, check_lat, check_lon, check_range_km
+
+_BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
+
+
+@dataclass(frozen=True)
+class Ring:
+    """A ring around a point or a reach envelope around an area or line, ready to draw and to query."""
+
+    label: str
+    kind: str  # "ring" | "reach"
+    origin: Place
+    radius_km: float
+    geometry: BaseGeometry
+    system: str = ""
+    munition: str = ""
+    source: Source | None = None  # who declared the range, when it comes from the catalogue
+
+
+def resolve_origin(text: str, gazetteer: Gazetteer) -> Place:
+    """'53.9,27.57' (lat,lon), 'BY-UA' (a border), 'BY' (a country) or a place name → a Place."""
+    point = _lat_lon(text)
+    if point is not None:
+        lat, lon = check_lat(point[0], "origin lat"), check_lon(point[1], "origin lon")
+        return Place("point", f"{lat:.4f}, {lon:.4f}", "point", Point(lon, lat))
+    border = _BORDER_CODES.match(text)
+    if border:
+        return gazetteer.border(border[1].upper(), border[2].upper())
+    if len(text.strip()) == 2 and text.strip().isalpha():
+        return gazetteer.country(text.strip().upper())
+    return gazetteer.resolve(text)
+
+
+def _lat_lon(text: str) -> tuple[float, float] | None:
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
+def resolve_ring(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, *, km: float | None = None,
+                 system: str = "", munition: str = "", reach: bool = False) -> Ring:
+    """Build the geodesic polygon a ring request stands for; errors name what was wrong."""
+    place = resolve_origin(origin, gazetteer)
+    source = None
+    system_name = munition_name = ""
+    if system:
+        found = catalogue.get(system)
+        choices = [m for m in found.munitions if not munition or m.kind == munition]
+        if not choices:
+            raise ValidationError("munition", f"{system}:{munition}" if munition else system,
+                                  "has no munition of that kind with a declared range in the catalogue")
+        chosen = max(choices, key=lambda m: m.range_km)
+        system_name, munition_name, source = found.name, chosen.name, chosen.source
+        km = km or chosen.range_km
+    if km is None:
+        raise ValidationError("km", km, "give a radius in km or choose a system")
+    km = check_range_km(km, "km")
+    if not reach and place.kind in ("country", "border"):
+        reach = True  # a ring "from Belarus" can only mean the reach from its territory
+    geometry = (geodesy.reach_envelope(place.geometry, km) if reach
+                else geodesy.range_ring(place.lonlat, km))
+    what = (f"{system_name} {munition_name}" if munition else system_name) if system_name else "Ring"
+    label = f"{what}, {km:,.0f} km from {place.name}"
+    return Ring(label, "reach" if reach else "ring", place, km, geometry, system_name, munition_name, source)
+
+
+@dataclass(frozen=True)
+class InRangeRow:
+    ring: str
+    name: str
+    kind: str  # capital | city | event
+    country: str
+    distance_km: float
+    bearing_deg: float | None
+    lon: float
+    lat: float
+
+
+def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: list[Event], min_population: int,
+                  kinds: tuple[str, ...] = ("capital", "city", "event")) -> list[InRangeRow]:
+    """Capitals, cities of at least min_population and the given events inside the ring, nearest first."""
+    names: list[str] = []
+    what: list[str] = []
+    countries: list[str] = []
+    lons: list[float] = []
+    lats: list[float] = []
+
+    def add(kind: str, name, country, lon, lat) -> None:
+        names.append(str(name))
+        what.append(kind)
+        countries.append(str(country))
+        lons.append(float(lon))
+        lats.append(float(lat))
+
+    capitals = gazetteer.capitals()
+    if "capital" in kinds:
+        for c in capitals:
+            add("capital", c.name, c.country, c.lon, c.lat)
+    if "city" in kinds:
+        skip = {c.geonameid for c in capitals} if "capital" in kinds else set()
+        table = gazetteer.cities(min_population)
+        for gid, name, country, lon, lat in zip(table.geonameid, table.name, table.country, table.lon, table.lat):
+            if gid not in skip:
+                add("city", name, country, lon, lat)
+    if "event" in kinds:
+        for e in events:
+            add("event", e.title, e.place.country, *e.place.lonlat)
+    if not names:
+        return []
+    origin = Point(ring.origin.lonlat) if ring.kind == "ring" else ring.origin.geometry
+    hits = geodesy.in_range(origin, ring.radius_km, np.array(lons), np.array(lats))
+    rows = [
+        InRangeRow(ring.label, names[i], what[i], countries[i], round(float(hits.distance_km[i]), 1),
+                   None if np.isnan(hits.bearing_deg[i]) else round(float(hits.bearing_deg[i]), 1), lons[i], lats[i])
+        for i in np.flatnonzero(hits.inside)
+    ]
+    return sorted(rows, key=lambda r: (r.distance_km, r.name))
