@@ -1,0 +1,89 @@
+"""What a ViewState shows: the selected events and the resolved rings, the same for the UI, the CLI and exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import Polygon
+
+from dashboard import settings
+from dashboard.errors import DashboardError
+from dashboard.gazetteer import Gazetteer
+from dashboard.mapview import Basemap, MapView, build_map, simplify_countries
+from dashboard.model import Catalogue, Event
+from dashboard.query import EventFilter, refine
+from dashboard.rings import Ring, resolve_origin, resolve_ring
+from dashboard.share import RingSpec, ViewState
+
+STORY_BORDER = ("BY", "UA")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything one view puts on screen, with the sentences explaining what could not be shown."""
+
+    state: ViewState
+    events: tuple[Event, ...]
+    rings: tuple[Ring, ...]
+    problems: tuple[str, ...]
+
+
+def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
+    """The state's filters with places resolved through the gazetteer; unresolvable ones reported."""
+    problems: list[str] = []
+    near = None
+    if state.near and state.near_km:
+        try:
+            near = resolve_origin(state.near, gazetteer)
+        except DashboardError as exc:
+            problems.append(f"The distance filter is off: {exc}")
+    area = shapely.make_valid(Polygon(state.area)) if len(state.area) >= 3 else None
+    flt = EventFilter(state.start, state.end, state.countries, near, state.near_km if near else None,
+                      state.admins, area, state.types, state.actors, state.text)
+    return flt, problems
+
+
+def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
+                  build: Callable[[RingSpec], Ring] | None = None) -> tuple[list[Ring], list[str]]:
+    """The state's rings as polygons; a ring that cannot be built is reported, not fatal.
+
+    `build` turns one RingSpec into a Ring; the UI passes a cached one.
+    """
+    def direct(spec: RingSpec) -> Ring:
+        return resolve_ring(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
+                            munition=spec.munition, reach=spec.reach)
+
+    rings, problems = [], []
+    for spec in state.rings:
+        try:
+            rings.append((build or direct)(spec))
+        except DashboardError as exc:
+            problems.append(f"Ring “{spec.label}” left out: {exc}")
+    return rings, problems
+
+
+def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, catalogue: Catalogue) -> Scene:
+    flt, problems = event_filter(state, gazetteer)
+    rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
+    return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems))
+
+
+def load_basemap(gazetteer: Gazetteer) -> Basemap:
+    """The bundled vector basemap: simplified countries, the story's border, capitals."""
+    path = settings.GEODATA_DIR / "countries.geojson"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    border = gazetteer.border(*STORY_BORDER)
+    capitals = tuple((c.name, c.country, c.lon, c.lat) for c in gazetteer.capitals())
+    return Basemap(simplify_countries(features), border.geometry, border.name, capitals)
+
+
+def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True):
+    """The folium map of a scene; `interactive=False` leaves out drawing tools and URL syncing (exports)."""
+    state = scene.state
+    centre = (state.center[1], state.center[0]) if state.center else None
+    borders = tuple((r.origin.name, r.origin.geometry) for r in scene.rings if r.origin.kind == "border")
+    view = MapView(centre=centre, zoom=state.zoom, base=state.base, layers=state.layers, extra_borders=borders)
+    return build_map(list(scene.events), list(scene.rings), basemap, view, draw=interactive, sync_url=interactive)
