@@ -1,0 +1,292 @@
+"""The map: events, rings, envelopes and the bundled vector basemap as a folium (Leaflet) map.
+
+The only module that knows folium. Coordinates arrive lon/lat (shapely, GeoJSON) and are swapped to
+Leaflet's lat/lon only here. Every string that came from data is escaped before it reaches HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+import folium
+import shapely
+from branca.element import Element, MacroElement, Template
+from folium.plugins import Draw, Fullscreen
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from dashboard.mapview.assets import localize
+from dashboard.model import Event, LonLat
+from dashboard.rings import Ring
+
+LAYER_NAMES = {
+    "events": "Events", "rings": "Range rings", "reach": "Reach envelopes",
+    "countries": "Country borders", "border": "Belarus–Ukraine border", "capitals": "Capitals",
+}
+BASE_NAMES = {"vector": "Offline vector map", "osm": "OpenStreetMap (online)", "satellite": "Satellite (online)"}
+# A 1×1 transparent PNG: the offline base layer needs tiles that never touch the network.
+_BLANK_TILE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+_ONLINE_TILES = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'),
+    "satellite": ("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+                  "Tiles &copy; Esri — Source: Esri, Maxar, Earthstar Geographics, and the GIS User Community"),
+}
+TYPE_COLOURS = {
+    "missile strike": "#d62728", "invasion": "#8c1b13", "military activity": "#ff7f0e",
+    "arms transfer": "#9467bd", "military cooperation": "#6a3d9a", "diplomacy": "#1f77b4",
+    "statement": "#17becf", "election": "#2ca02c", "protest": "#bcbd22", "sanctions": "#7f7f7f",
+}
+_FALLBACK = ("#e377c2", "#8c564b", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+RING_COLOURS = ("#c2185b", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f")
+
+
+def type_colour(event_type: str) -> str:
+    """A fixed colour per event type, so a type keeps its colour whatever the filters show."""
+    if event_type in TYPE_COLOURS:
+        return TYPE_COLOURS[event_type]
+    digest = hashlib.sha256(event_type.encode("utf-8")).digest()
+    return _FALLBACK[digest[0] % len(_FALLBACK)]
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """Bundled vector data drawn under everything: countries, the story's border, capitals."""
+
+    countries: dict  # GeoJSON FeatureCollection, lon/lat
+    border: BaseGeometry | None = None
+    border_name: str = ""
+    capitals: tuple[tuple[str, str, float, float], ...] = ()  # (name, ISO2, lon, lat)
+
+
+@dataclass(frozen=True)
+class MapView:
+    centre: LonLat | None = None
+    zoom: int | None = None
+    base: str = "vector"
+    layers: tuple[str, ...] = tuple(LAYER_NAMES)
+    extra_borders: tuple[tuple[str, BaseGeometry], ...] = field(default=())
+
+
+def simplify_countries(features: list[dict], tolerance_deg: float = 0.02) -> dict:
+    """Generalise outlines for drawing (not measuring): shared borders stay shared (coverage simplify)."""
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    simple = shapely.coverage_simplify(geoms, tolerance_deg)
+    out = []
+    for f, g in zip(features, simple):
+        g = shapely.set_precision(g, 1e-4) if not g.is_empty else g
+        if g.is_empty:
+            continue
+        out.append({"type": "Feature", "geometry": mapping(g),
+                    "properties": {"iso2": f["properties"]["iso2"], "name": f["properties"]["name"]}})
+    return {"type": "FeatureCollection", "features": out}
+
+
+def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
+              *, draw: bool = True, sync_url: bool = True) -> folium.Map:
+    """A folium map of the events and rings on the bundled basemap, every asset served locally."""
+    centre = view.centre or _default_centre(events)
+    m = folium.Map(location=(centre[1], centre[0]), zoom_start=view.zoom or 5, tiles=None, max_zoom=18,
+                   maxZoom=18, min_zoom=1, control_scale=True, world_copy_jump=True)
+    if view.centre is None and len(events) > 1:
+        lons, lats = zip(*(e.place.lonlat for e in events))
+        m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=9)
+    m.get_root().header.add_child(Element(_CSS))
+    _add_bases(m, view.base)
+    shown = set(view.layers)
+    _add_countries(m, basemap, "countries" in shown)
+    _add_borders(m, basemap, view.extra_borders, "border" in shown)
+    _add_capitals(m, basemap, "capitals" in shown)
+    colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
+    _add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
+    _add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
+    _add_events(m, events, "events" in shown)
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(_Legend(sorted({e.event_type for e in events}), [(r.label, colours[r.label]) for r in rings]))
+    if draw:
+        # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
+        Draw(export=False, position="topleft", show_geometry_on_click=False,
+             draw_options={"polyline": False, "circle": False, "circlemarker": False, "marker": False,
+                           "polygon": {"allowIntersection": False}, "rectangle": {}},
+             edit_options={"edit": False, "remove": False}).add_to(m)
+    Fullscreen(position="topleft").add_to(m)
+    if sync_url:
+        m.add_child(_ViewToUrl())
+    return localize(m)
+
+
+def _default_centre(events: Sequence[Event]) -> LonLat:
+    if not events:
+        return (29.0, 52.0)  # between Minsk and Kyiv: where the seed story happens
+    pts = shapely.MultiPoint([e.place.lonlat for e in events])
+    c = pts.envelope.centroid
+    return (c.x, c.y)
+
+
+def _add_bases(m: folium.Map, base: str) -> None:
+    folium.TileLayer(_BLANK_TILE, name=BASE_NAMES["vector"], attr="Natural Earth (public domain)",
+                     show=base == "vector", overlay=False, max_zoom=18).add_to(m)
+    for key, (url, attr) in _ONLINE_TILES.items():
+        folium.TileLayer(url, name=BASE_NAMES[key], attr=attr, show=base == key, overlay=False,
+                         max_zoom=18).add_to(m)
+
+
+def _add_countries(m: folium.Map, basemap: Basemap, show: bool) -> None:
+    group = folium.FeatureGroup(LAYER_NAMES["countries"], show=show)
+    folium.GeoJson(
+        basemap.countries, name=LAYER_NAMES["countries"], interactive=True,
+        style_function=lambda _: {"fillColor": "#f3f0e8", "color": "#8d8373", "weight": 0.8, "fillOpacity": 1.0},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),  # folium escapes these values
+        highlight_function=None,
+    ).add_to(group)
+    group.add_to(m)
+
+
+def _add_borders(m: folium.Map, basemap: Basemap, extra: Sequence[tuple[str, BaseGeometry]], show: bool) -> None:
+    group = folium.FeatureGroup(LAYER_NAMES["border"], show=show)
+    lines = ([(basemap.border_name, basemap.border)] if basemap.border is not None else []) + list(extra)
+    for name, geom in lines:
+        folium.GeoJson(mapping(geom), style_function=lambda _: {"color": "#b71c1c", "weight": 3.5, "opacity": 0.9},
+                       tooltip=folium.Tooltip(escape(name))).add_to(group)
+    group.add_to(m)
+
+
+def _add_capitals(m: folium.Map, basemap: Basemap, show: bool) -> None:
+    group = folium.FeatureGroup(LAYER_NAMES["capitals"], show=show)
+    for name, iso2, lon, lat in basemap.capitals:
+        folium.CircleMarker((lat, lon), radius=3, color="#333", weight=1, fill=True, fill_color="#fff",
+                            fill_opacity=1, tooltip=folium.Tooltip(escape(f"{name} ({iso2})"))).add_to(group)
+    group.add_to(m)
+
+
+def _add_rings(m: folium.Map, rings: Sequence[Ring], colours: dict[str, str], name: str, show: bool) -> None:
+    group = folium.FeatureGroup(name, show=show)
+    for ring in rings:
+        colour = colours[ring.label]
+        props = {"label": ring.label, "radius_km": ring.radius_km, "kind": ring.kind}
+        folium.GeoJson({"type": "Feature", "geometry": mapping(ring.geometry), "properties": props},
+                       style_function=lambda _, c=colour: {"color": c, "weight": 2, "fillColor": c,
+                                                           "fillOpacity": 0.08},
+                       tooltip=folium.Tooltip(escape(ring.label)), class_name="rm-ring").add_to(group)
+        lon, lat = ring.origin.lonlat
+        if ring.kind == "ring":
+            folium.CircleMarker((lat, lon), radius=4, color=colour, fill=True, fill_opacity=1,
+                                tooltip=folium.Tooltip(escape(f"Origin: {ring.origin.name}"))).add_to(group)
+    group.add_to(m)
+
+
+def _add_events(m: folium.Map, events: Sequence[Event], show: bool) -> None:
+    """One marker per map point; its popup lists every selected event pinned there, so none hides another."""
+    group = folium.FeatureGroup(LAYER_NAMES["events"], show=show)
+    by_point: dict[tuple[float, float], list[Event]] = {}
+    for e in events:  # Belarus is pinned at Minsk: its events and Minsk's share one marker
+        lon, lat = e.place.lonlat
+        by_point.setdefault((round(lon, 5), round(lat, 5)), []).append(e)
+    for (lon, lat), here in by_point.items():
+        here.sort(key=lambda e: (e.time.start, e.id))
+        place = here[0].place
+        colour = type_colour(here[-1].event_type)
+        badge = f'<span class="rm-count">{len(here)}</span>' if len(here) > 1 else ""
+        icon = folium.DivIcon(html=f'<div class="rm-event" style="background:{colour}" '
+                                   f'data-count="{len(here)}">{badge}</div>',
+                              icon_size=(18, 18), icon_anchor=(9, 9), class_name="rm-event-icon")
+        names = " / ".join(dict.fromkeys(e.place.name for e in here))
+        tip = f"{names}: {len(here)} events" if len(here) > 1 else f"{place.name}: {here[0].title}"
+        folium.Marker((lat, lon), icon=icon, tooltip=folium.Tooltip(escape(tip)),
+                      popup=folium.Popup(_popup_html(here), max_width=380, lazy=True)).add_to(group)
+    group.add_to(m)
+
+
+def _popup_html(events: Sequence[Event]) -> str:
+    parts = []
+    for e in events:
+        src = e.source
+        link = (f'<a href="{escape(src.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
+                f"{escape(src.publisher)}</a>" if src.url else escape(src.publisher))
+        quote = f"<blockquote>{escape(src.quote)}</blockquote>" if src.quote else ""
+        parts.append(
+            f'<div class="rm-popup-event"><div class="rm-title">{escape(e.title)}</div>'
+            f'<div class="rm-meta">{escape(e.time.label)} · {escape(e.place.name)} · '
+            f'<span style="color:{type_colour(e.event_type)}">{escape(e.event_type)}</span></div>'
+            f"{quote}<div class=\"rm-source\">Source: {link}"
+            f"{' (' + escape(src.published.isoformat()) + ')' if src.published else ''}</div></div>"
+        )
+    return '<div class="rm-popup">' + "".join(parts) + "</div>"
+
+
+class _Legend(MacroElement):
+    """Event types and rings with their colours, bottom left."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}{% endmacro %}
+        {% macro html(this, kwargs) %}
+        <div class="rm-legend" id="{{ this.get_name() }}">{{ this.body }}</div>
+        {% endmacro %}
+    """)
+
+    def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "Legend"
+        rows = [f'<div><i style="background:{type_colour(t)}"></i>{escape(t)}</div>' for t in types]
+        rows += [f'<div><i class="rm-ring-key" style="border-color:{c}"></i>{escape(label)}</div>'
+                 for label, c in rings]
+        self.body = f"<details open><summary><b>Legend</b></summary>{''.join(rows)}</details>" if rows else ""
+
+
+class _ViewToUrl(MacroElement):
+    """Write the map's centre and zoom into the app's URL as the user pans (no rerun of the app)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }};
+          function sync() {
+            try {
+              var top = window.parent;
+              if (!top || top === window) { return; }
+              var url = new URL(top.location.href);
+              var c = map.getCenter().wrap();
+              url.searchParams.set("c", c.lat.toFixed(4) + "," + c.lng.toFixed(4));
+              url.searchParams.set("z", String(map.getZoom()));
+              var b = map.getBounds();
+              url.searchParams.set("vb", [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -90),
+                Math.min(b.getEast(), 180), Math.min(b.getNorth(), 90)].map(function (x) {
+                  return x.toFixed(4); }).join(","));
+              if (!url.searchParams.has("v")) { url.searchParams.set("v", "1"); }
+              top.history.replaceState(top.history.state, "", url.pathname + "?" +
+                url.searchParams.toString().replace(/%2C/g, ",").replace(/%3A/g, ":").replace(/%40/g, "@"));
+            } catch (e) { /* not inside the app (an exported file): nothing to sync */ }
+          }
+          map.on("moveend", sync);
+        })();
+        {% endmacro %}
+    """)
+
+
+_CSS = """
+<style>
+.leaflet-container { background: #cfe0ea; font: 13px/1.4 system-ui, sans-serif; }
+.rm-event-icon { background: transparent; border: none; }
+.rm-event { width: 16px; height: 16px; border-radius: 50%; border: 2px solid #fff;
+            box-shadow: 0 0 0 1px rgba(0,0,0,.45); position: relative; }
+.rm-count { position: absolute; top: -9px; right: -11px; background: #222; color: #fff; border-radius: 8px;
+            font-size: 10px; line-height: 14px; min-width: 14px; padding: 0 3px; text-align: center; }
+.rm-popup { max-height: 320px; overflow-y: auto; }
+.rm-popup-event + .rm-popup-event { border-top: 1px solid #ddd; margin-top: 6px; padding-top: 6px; }
+.rm-title { font-weight: 600; }
+.rm-meta { color: #555; font-size: 12px; }
+.rm-popup blockquote { margin: 4px 0; padding-left: 8px; border-left: 3px solid #ccc; font-style: italic; }
+.rm-legend { position: absolute; bottom: 28px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
+             padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px;
+             max-width: 280px; }
+.rm-legend:empty { display: none; }
+.rm-legend summary { cursor: pointer; }
+.rm-legend i { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px;
+               vertical-align: -1px; }
+.rm-legend i.rm-ring-key { border-radius: 0; border: 2px solid; background: transparent; }
+</style>
+"""
+

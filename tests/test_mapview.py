@@ -1,0 +1,110 @@
+"""The map HTML: geodesic ring polygons (never L.circle), escaped popups, layers, local assets only."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dashboard.mapview import Basemap, MapView, build_map, simplify_countries, type_colour
+from dashboard.mapview.assets import external_urls
+from dashboard.model import Place
+from dashboard.rings import Ring
+from dashboard import geodesy
+from tests.conftest import BORDER, make_event
+
+HOSTILE = '<img src=x onerror=alert(1)>'
+MINSK = Place.at("geonames:625144", "Minsk", "city", 27.56653, 53.90019, country="BY")
+BASEMAP = Basemap(simplify_countries([{"type": "Feature", "properties": {"iso2": "BY", "name": "Belarus"},
+                                       "geometry": {"type": "Polygon", "coordinates": [[[23, 51], [32, 51], [32, 56], [23, 56], [23, 51]]]}}]),
+                  BORDER.geometry, BORDER.name, (("Minsk", "BY", 27.56653, 53.90019),))
+
+
+def ring(km=500) -> Ring:
+    return Ring(f"Iskander-M, {km} km from Minsk", "ring", MINSK, km, geodesy.range_ring(MINSK.lonlat, km))
+
+
+def html_of(events=(), rings=(), view=MapView()) -> str:
+    return build_map(list(events), list(rings), BASEMAP, view).get_root().render()
+
+
+def geojson_added(html: str) -> list[dict]:
+    """Every GeoJSON feature the map script adds to a layer."""
+    added = [json.loads(m) for m in re.findall(r"^\s*geo_json_\w+_add\((\{.*\})\);\s*$", html, flags=re.M)]
+    return [f for obj in added for f in obj.get("features", [obj])]
+
+
+def test_rings_are_geodesic_polygons_not_leaflet_circles():
+    html = html_of(rings=[ring()])
+    assert "L.circle(" not in html
+    ring_features = [f for f in geojson_added(html) if f.get("properties", {}).get("kind") == "ring"]
+    assert len(ring_features) == 1
+    vertices = ring_features[0]["geometry"]["coordinates"][0]
+    assert len(vertices) == len(geodesy.range_ring(MINSK.lonlat, 500).exterior.coords) > 200
+
+
+def test_data_strings_are_escaped_in_popups_tooltips_and_legend():
+    event = make_event(title=HOSTILE, event_type=HOSTILE, place=Place.at("p", HOSTILE, "point", 30.0, 50.0))
+    html = html_of([event], [Ring(HOSTILE, "ring", MINSK, 100, geodesy.range_ring(MINSK.lonlat, 100))])
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_javascript_url_can_never_reach_a_popup():
+    with pytest.raises(ValueError):
+        make_event(place=MINSK).source.__class__("t", "p", "javascript:alert(1)")
+
+
+def test_several_events_at_one_point_share_one_marker_listing_them_all():
+    events = [make_event("a", title="First"), make_event("b", title="Second"), make_event("c", place=MINSK)]
+    html = html_of(events)
+    assert html.count("data-count=") == 2
+    assert 'data-count=\\"2\\"' in html and "First" in html and "Second" in html
+
+
+def test_markers_are_coloured_by_type_with_a_legend():
+    html = html_of([make_event(event_type="missile strike"), make_event("d", event_type="diplomacy", place=MINSK)])
+    assert type_colour("missile strike") in html and type_colour("diplomacy") in html
+    assert 'class="rm-legend"' in html and "missile strike</div>" in html
+
+
+@pytest.mark.parametrize("layers, shown, hidden", [
+    (("events", "rings", "reach", "countries", "border", "capitals"), ["Events", "Range rings", "Capitals"], []),
+    (("events",), ["Events"], ["Range rings", "Capitals", "Country borders"]),
+])
+def test_layers_are_in_the_layer_control_and_hidden_ones_start_off(layers, shown, hidden):
+    m = build_map([make_event()], [ring()], BASEMAP, MapView(layers=layers))
+    html = m.get_root().render()
+    groups = {child.layer_name: child for child in m._children.values() if hasattr(child, "layer_name")}
+    for name in ("Events", "Range rings", "Reach envelopes", "Country borders", "Belarus–Ukraine border", "Capitals"):
+        assert name in groups and json.dumps(name) in html
+    for name in shown:
+        assert groups[name].show
+    for name in hidden:
+        assert not groups[name].show
+
+
+def test_the_offline_base_layer_is_selected_by_default_and_online_ones_are_optional():
+    m = build_map([], [], BASEMAP, MapView())
+    bases = [c for c in m._children.values() if c.__class__.__name__ == "TileLayer"]
+    shown = [b.tile_name for b in bases if b.show]
+    assert shown == ["Offline vector map"] and len(bases) == 3
+    osm = build_map([], [], BASEMAP, MapView(base="osm"))
+    assert [b.tile_name for b in osm._children.values() if b.__class__.__name__ == "TileLayer" and b.show] == [
+        "OpenStreetMap (online)"]
+
+
+def test_nothing_the_page_loads_comes_from_outside():
+    html = html_of([make_event(), make_event("b", place=BORDER)], [ring()])
+    assert external_urls(html) == []
+    assert "/app/static/vendor/leaflet" in html
+
+
+def test_view_centre_and_zoom_are_used():
+    html = html_of([make_event()], view=MapView(centre=(30.5, 50.4), zoom=7))
+    assert "[50.4, 30.5]" in html and '"zoom": 7' in html
+
+
+def test_a_map_of_no_events_still_draws_the_basemap():
+    html = html_of()
+    assert "Belarus" in html and "data-count=" not in html
