@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import story_page
+from dashboard.ui.pages import pages
 
-st.set_page_config(page_title="Reachmap", page_icon="🗺️", layout="wide")
-st.navigation([st.Page(story_page.render, title="Story", url_path="story", default=True)]).run()
+st.set_page_config(page_title="Reachmap", page_icon=":material/map:", layout="wide")
+st.navigation(list(pages().values())).run()

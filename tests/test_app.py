@@ -1,4 +1,4 @@
-"""The Streamlit app starts and shows the story's events (Streamlit's AppTest runs the real script)."""
+"""The whole app as `streamlit run app.py` starts it (Streamlit's AppTest runs the real script)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from streamlit.testing.v1 import AppTest
 from dashboard.settings import PROJECT_DIR
 
 
-def test_app_shows_the_story_events(store_path, gazetteer):
-    app = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
-    assert not app.exception
-    table = app.dataframe[0].value
-    assert len(table) == 13
-    assert "Massive missile strike on Desna launched from Belarus" in set(table["title"])
+def test_app_opens_on_the_map_page_with_the_story(store_path, gazetteer):
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Reachmap"
+    assert at.subheader[0].value.startswith("13 events")
 
 
 def test_app_explains_a_broken_store_in_one_sentence(store_path, gazetteer):
     store_path.write_bytes(b"garbage")
-    app = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=60).run()
-    assert not app.exception
-    assert "not a GeoPackage" in app.error[0].value
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert "not a GeoPackage" in at.error[0].value
+    assert store_path.read_bytes() == b"garbage"

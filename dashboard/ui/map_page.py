@@ -1,0 +1,237 @@
+"""The Map page: summary, rings panel, the map, what lies in range, and the timeline."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timezone
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard.errors import DashboardError
+from dashboard.mapview import type_colour
+from dashboard.scene import Scene, scene_map
+from dashboard.query import timeline
+from dashboard.rings import InRangeRow, Ring, in_range_rows
+from dashboard.share import RingSpec, ViewState, describe
+from dashboard.ui import sidebar
+from dashboard.ui import state as S
+
+QUICK_RINGS = (
+    ("Iskander-M from Minsk", RingSpec("Minsk", system="iskander-m")),
+    ("Iskander-M reach from Belarus", RingSpec("BY", system="iskander-m", reach=True)),
+    ("Iskander-M reach from the Belarus–Ukraine border", RingSpec("BY-UA", system="iskander-m", reach=True)),
+)
+
+
+def render() -> None:
+    decoded = S.current()
+    view = decoded.state
+    S.commit(view)
+    sidebar.render(view)
+    st.title("Reachmap")
+    S.show_problems(decoded)
+    events, problems = S.selected_events(view)
+    rings, ring_problems = S.rings_of(view)
+    for problem in problems + ring_problems:
+        st.warning(S.md(problem))
+    st.subheader(S.md(describe(view, len(events), S.date_bounds(S.all_events()))))
+    _rings_panel(view)
+    _map(view, events, rings)
+    _copy_link()
+    _in_range(rings, events)
+    _timeline(events)
+
+
+# -- rings ----------------------------------------------------------------------------------------
+
+def _rings_panel(view: ViewState) -> None:
+    with st.expander(f"Range rings ({len(view.rings)})", expanded=not view.rings):
+        cols = st.columns(len(QUICK_RINGS))
+        for col, (label, spec) in zip(cols, QUICK_RINGS):
+            if col.button(label, disabled=spec in view.rings, width="stretch"):
+                S.add_ring(spec)
+                st.rerun()
+        _ring_form()
+        for i, spec in enumerate(view.rings):
+            left, right = st.columns([6, 1])
+            left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
+            if right.button("Remove", key=f"remove_ring_{i}"):
+                S.remove_ring(i)
+                st.rerun()
+
+
+def _ring_form() -> None:
+    systems = {s.id: s for s in S.catalogue().systems if s.munitions}
+    with st.form("new_ring", border=False):
+        origin_kind = st.radio("Origin", ("Place", "Country territory", "Border", "Point clicked on the map"),
+                               horizontal=True)
+        c1, c2, c3 = st.columns([3, 3, 2])
+        origin_text = c1.text_input("Place, country code, border (e.g. BY-UA)", value="Minsk",
+                                    help="A place name from the gazetteer, an ISO country code like BY, "
+                                         "or two codes like BY-UA for their shared border")
+        choice = c2.selectbox("System and munition", ["(type a radius)"] + [
+            f"{s.id}:{m.kind}" for s in systems.values() for m in s.munitions],
+            format_func=lambda v: v if v.startswith("(") else _munition_label(systems, v))
+        km = c3.number_input("Radius km", min_value=0.0, max_value=19_000.0, value=0.0, step=10.0,
+                             help="Used when no system is chosen; a system's ring uses its declared range")
+        if st.form_submit_button("Add ring"):
+            origin = origin_text.strip()
+            if origin_kind == "Point clicked on the map":
+                clicked = st.session_state.get(S.CLICKED)
+                if not clicked:
+                    st.warning("Click a point on the map first, then add the ring.")
+                    return
+                origin = f"{clicked[1]:.4f},{clicked[0]:.4f}"
+            system, _, munition = choice.partition(":") if not choice.startswith("(") else ("", "", "")
+            if not system and km <= 0:
+                st.warning("Choose a system or type a radius greater than 0 km.")
+                return
+            spec = RingSpec(origin, km=None if system else km, system=system, munition=munition,
+                            reach=origin_kind in ("Country territory", "Border"))
+            try:
+                S.ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach)
+            except DashboardError as exc:
+                st.warning(f"That ring cannot be drawn: {exc}")
+                return
+            S.add_ring(spec)
+            st.rerun()
+
+
+def _munition_label(systems: dict, value: str) -> str:
+    system_id, _, kind = value.partition(":")
+    system = systems[system_id]
+    m = next(m for m in system.munitions if m.kind == kind)
+    return f"{system.name} — {m.name}, {m.range_km:,.0f} km"
+
+
+# -- the map --------------------------------------------------------------------------------------
+
+def _map(view: ViewState, events, rings: list[Ring]) -> None:
+    m = scene_map(Scene(view, tuple(events), tuple(rings), ()), S.basemap())
+    out = st_folium(m, key="map", height=620, use_container_width=True,
+                    returned_objects=["last_active_drawing", "last_clicked"],
+                    center=view.center, zoom=view.zoom) or {}
+    _use_drawing(out.get("last_active_drawing"))
+    clicked = out.get("last_clicked")
+    if clicked:
+        st.session_state[S.CLICKED] = (clicked["lng"], clicked["lat"])
+        st.caption(f"Clicked point {clicked['lat']:.4f}, {clicked['lng']:.4f} — usable as a ring origin.")
+
+
+def _use_drawing(drawing: dict | None) -> None:
+    """A new shape drawn on the map becomes the area filter (once: the map keeps returning it)."""
+    if not drawing:
+        return
+    marker = json.dumps(drawing, sort_keys=True)
+    if st.session_state.get(S.DRAWING_SEEN) == marker:
+        return
+    st.session_state[S.DRAWING_SEEN] = marker
+    geometry = drawing.get("geometry") or {}
+    if geometry.get("type") != "Polygon":
+        return
+    ring = [(round(float(x), 5), round(float(y), 5)) for x, y in geometry["coordinates"][0]][:-1]
+    if len(ring) >= 3:
+        S.update(area=tuple(ring))
+        st.rerun()
+
+
+def _copy_link() -> None:
+    # Reads the live address bar (which the map keeps up to date as it pans), not Python's copy of it.
+    st.iframe("""
+      <div style="font:13px system-ui,sans-serif;display:flex;gap:6px;align-items:center">
+        <input id="l" readonly style="flex:1;padding:4px 6px;border:1px solid #ccc;border-radius:4px">
+        <button id="b" style="padding:4px 10px">Copy link</button></div>
+      <script>
+        const input = document.getElementById("l"), button = document.getElementById("b");
+        function live() { try { return window.parent.location.href; } catch (e) { return ""; } }
+        input.value = live();
+        button.onclick = async () => {
+          input.value = live(); input.select();
+          try { await navigator.clipboard.writeText(input.value); }
+          catch (e) { document.execCommand("copy"); }
+          button.textContent = "Copied"; setTimeout(() => button.textContent = "Copy link", 1500);
+        };
+      </script>""", height=42)
+
+
+# -- in range -------------------------------------------------------------------------------------
+
+def _in_range(rings: list[Ring], events) -> None:
+    if not rings:
+        return
+    st.subheader("In range")
+    min_pop = st.number_input("Cities of at least (people)", min_value=0, value=100_000, step=50_000,
+                              key="min_population")
+    rows: list[InRangeRow] = []
+    for ring in rings:
+        rows += in_range_rows(ring, S.gazetteer(), events, int(min_pop))
+    table = pd.DataFrame([r.__dict__ for r in rows],
+                         columns=["ring", "name", "kind", "country", "distance_km", "bearing_deg", "lat", "lon"])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"distance_km": st.column_config.NumberColumn("distance km", format="%.1f"),
+                                "bearing_deg": st.column_config.NumberColumn("bearing °", format="%.1f")})
+    for ring in rings:
+        if ring.source:
+            st.caption(S.md(f"{ring.label}: range as declared in “{ring.source.title}” ({ring.source.publisher})."))
+    st.download_button("Download in-range table (CSV)", _csv(table), file_name="reachmap-in-range.csv",
+                       mime="text/csv")
+
+
+def _csv(table: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    # Cells that a spreadsheet would run as a formula are prefixed, so a place name cannot execute.
+    safe = table.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+    safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    return buffer.getvalue().encode("utf-8")
+
+
+# -- timeline -------------------------------------------------------------------------------------
+
+def _timeline(events) -> None:
+    st.subheader("Timeline")
+    if not events:
+        st.caption("No events match the filters.")
+        return
+    bucket = st.segmented_control("Per", ("day", "week", "month"), default="month", key="timeline_bucket") or "month"
+    data = pd.DataFrame(timeline(events, bucket), columns=["start", "type", "events"])
+    data["start"] = pd.to_datetime(data["start"])
+    brush = alt.selection_interval(encodings=["x"], name="span")
+    types = sorted(data["type"].unique())
+    chart = (
+        alt.Chart(data).mark_bar().encode(
+            x=alt.X("start:T", title=None, timeUnit="yearmonthdate"),
+            y=alt.Y("sum(events):Q", title="events"),
+            color=alt.Color("type:N", scale=alt.Scale(domain=types, range=[type_colour(t) for t in types]),
+                            legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["start:T", "type:N", "events:Q"],
+        ).add_params(brush).properties(height=180)
+    )
+    picked = st.altair_chart(chart, width="stretch", on_select="rerun", key="timeline")
+    span = _selected_span(picked)
+    if span and st.session_state.get(S.TIMELINE_SEEN) != span:
+        st.session_state[S.TIMELINE_SEEN] = span
+        S.update(start=span[0], end=span[1])
+        st.rerun()
+    st.caption("Drag across the chart to set the date filter.")
+
+
+def _selected_span(picked) -> tuple[date, date] | None:
+    try:
+        values = picked["selection"]["span"]
+    except (KeyError, TypeError):
+        return None
+    bounds = next((v for k, v in values.items() if "start" in k), None) if values else None
+    if not bounds or len(bounds) != 2:
+        return None
+    return tuple(_to_date(v) for v in bounds)  # type: ignore[return-value]
+
+
+def _to_date(value) -> date:
+    if isinstance(value, (int, float)):  # Vega-Lite sends epoch milliseconds for temporal fields
+        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc).date()
+    return date.fromisoformat(str(value)[:10])

@@ -1,0 +1,131 @@
+"""The filter sidebar: every widget shows a ViewState field and writes it back to the URL when changed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from dashboard.errors import DashboardError
+from dashboard.query import facets
+from dashboard.rings import resolve_origin
+from dashboard.share import ViewState
+from dashboard.ui import state as S
+
+PRESETS = ("All dates", "Story day", "Last 7 days of data", "Last 30 days of data")
+
+
+def _bind(key: str, value: object) -> None:
+    """Show `value` in the widget `key` (set before the widget is drawn, as Streamlit requires)."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+
+
+def render(view: ViewState) -> None:
+    events = S.all_events()
+    found = facets(events)
+    first, last = S.date_bounds(events)
+    with st.sidebar:
+        st.header("Filters")
+        _dates(view, first, last)
+        _places(view, found)
+        _what(view, found)
+        if st.button("Clear all filters", width="stretch"):
+            S.commit(ViewState(rings=view.rings, center=view.center, zoom=view.zoom, base=view.base,
+                               layers=view.layers))
+            st.rerun()
+
+
+def _dates(view: ViewState, first: date, last: date) -> None:
+    start, end = view.start or first, view.end or last
+    lo, hi = min(first, start), max(last, end)
+    _bind("dates", (start, end))
+    _bind("start", start)
+    _bind("end", end)
+    st.slider("Dates", min_value=lo, max_value=hi, key="dates", format="D MMM YYYY",
+              on_change=lambda: _set_dates(*st.session_state["dates"], first, last))
+    left, right = st.columns(2)
+    left.date_input("From", key="start", min_value=date(1900, 1, 1), max_value=date(2100, 12, 31), format="YYYY-MM-DD",
+                    on_change=lambda: _set_dates(st.session_state["start"], end, first, last))
+    right.date_input("To", key="end", min_value=date(1900, 1, 1), max_value=date(2100, 12, 31), format="YYYY-MM-DD",
+                     on_change=lambda: _set_dates(start, st.session_state["end"], first, last))
+    story_day = S.stories()[0].date if S.stories() else last
+    choice = st.pills("Presets", PRESETS, key="date_preset", label_visibility="collapsed")
+    if choice:
+        st.session_state.pop("date_preset")
+        presets = {
+            "All dates": (None, None),
+            "Story day": (story_day, story_day),
+            "Last 7 days of data": (last - timedelta(days=6), last),
+            "Last 30 days of data": (last - timedelta(days=29), last),
+        }
+        S.update(start=presets[choice][0], end=presets[choice][1])
+        st.rerun()
+
+
+def _set_dates(start: date | None, end: date | None, first: date, last: date) -> None:
+    if start and end and end < start:
+        start, end = end, start
+    # An end of the data's span is "no bound": the link stays short and newer data is not cut off.
+    S.update(start=None if start == first else start, end=None if end == last else end)
+
+
+def _places(view: ViewState, found) -> None:
+    gaz = S.gazetteer()
+    options = list(dict.fromkeys(found.countries + view.countries))
+    names = {}
+    for code in options:
+        try:
+            names[code] = gaz.country(code).name
+        except DashboardError:
+            names[code] = code
+    _bind("countries", list(view.countries))
+    st.multiselect("Countries", options, key="countries", format_func=lambda c: f"{names.get(c, c)} ({c})",
+                   on_change=lambda: S.update(countries=tuple(st.session_state["countries"])))
+    _bind("admins", list(view.admins))
+    st.multiselect("Admin regions", list(dict.fromkeys(found.admins + view.admins)), key="admins",
+                   on_change=lambda: S.update(admins=tuple(st.session_state["admins"])))
+    left, right = st.columns([3, 2])
+    _bind("near", view.near)
+    _bind("near_km", float(view.near_km or 100.0))
+    left.text_input("Within … of a place", key="near", placeholder="e.g. Chernihiv",
+                    on_change=_set_near)
+    right.number_input("km", key="near_km", min_value=1.0, max_value=19_000.0, step=10.0, on_change=_set_near)
+    if view.near:
+        try:
+            place = resolve_origin(view.near, gaz)
+            lon, lat = place.lonlat
+            st.caption(S.md(f"→ {place.name} ({place.country or place.kind}, {lat:.3f}, {lon:.3f})"))
+        except DashboardError as exc:
+            st.caption("⚠ " + S.md(str(exc)))
+    if view.area:
+        st.caption(f"Area filter: a shape of {len(view.area)} corners drawn on the map.")
+        if st.button("Remove area filter"):
+            S.update(area=())
+            st.rerun()
+    bounds = st.query_params.get(S.VIEW_BOUNDS)
+    if bounds and st.button("Filter to the map view", help="Keep only events inside the area the map shows now"):
+        try:
+            w, s, e, n = (float(x) for x in bounds.split(","))
+        except ValueError:
+            st.warning(S.md(f"The map view {bounds!r} could not be read; pan the map and try again."))
+        else:
+            S.update(area=((w, s), (e, s), (e, n), (w, n)))
+            st.rerun()
+
+
+def _set_near() -> None:
+    text = st.session_state["near"].strip()
+    S.update(near=text, near_km=float(st.session_state["near_km"]) if text else None)
+
+
+def _what(view: ViewState, found) -> None:
+    _bind("types", list(view.types))
+    st.multiselect("Event types", list(dict.fromkeys(found.types + view.types)), key="types",
+                   on_change=lambda: S.update(types=tuple(st.session_state["types"])))
+    _bind("actors", list(view.actors))
+    st.multiselect("Actors", list(dict.fromkeys(found.actors + view.actors)), key="actors",
+                   on_change=lambda: S.update(actors=tuple(st.session_state["actors"])))
+    _bind("text", view.text)
+    st.text_input("Text in title, description or quote", key="text",
+                  on_change=lambda: S.update(text=st.session_state["text"].strip()))

@@ -1,0 +1,142 @@
+"""The one ViewState of a page run: read from the URL, shown by widgets, written back to the URL.
+
+The URL query string is the source of truth. Widgets have keys named after ViewState fields; before they
+are drawn their values are set from the state, and their on_change callbacks write the new state back to
+`st.query_params`, so a copied link always reopens exactly what is on screen.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import settings
+from dashboard.gazetteer import Gazetteer
+from dashboard.ingest import open_gazetteer, open_store
+from dashboard.ingest.catalogue import load_catalogue
+from dashboard.ingest.story import Story, load_stories
+from dashboard.mapview import Basemap
+from dashboard.model import Catalogue, Event
+from dashboard.query import refine
+from dashboard.rings import Ring, resolve_ring
+from dashboard.scene import event_filter, load_basemap, resolve_rings
+from dashboard.share import Decoded, RingSpec, ViewState, from_params, to_params
+
+# Session-state keys that are not ViewState fields live here, in one place.
+LAST_STATE = "_last_state"          # the state last written, restored when a page switch drops the URL
+DRAWING_SEEN = "_drawing_seen"      # the drawn shape already turned into an area filter
+CLICKED = "_clicked_point"          # the last point clicked on the map, offered as a ring origin
+TIMELINE_SEEN = "_timeline_seen"    # the timeline selection already applied
+VIEW_BOUNDS = "vb"                  # URL key the map writes (with c and z) as the user pans; not a filter
+
+
+# -- shared read-only things ----------------------------------------------------------------------
+
+@st.cache_resource
+def gazetteer() -> Gazetteer:
+    return open_gazetteer()
+
+
+@st.cache_resource
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@st.cache_resource
+def stories() -> list[Story]:
+    return load_stories(settings.story_dir(), gazetteer())
+
+
+@st.cache_resource
+def basemap() -> Basemap:
+    return load_basemap(gazetteer())
+
+
+@st.cache_data(show_spinner=False)
+def _events(store_path: str, mtime_ns: int) -> list[Event]:
+    # Keyed on the file's path and modification time: an import invalidates it.
+    with open_store(Path(store_path), gazetteer=gazetteer()) as store:
+        return store.events()
+
+
+def all_events() -> list[Event]:
+    path = settings.store_path()
+    if not path.exists():
+        with open_store(path, gazetteer=gazetteer()):
+            pass  # create and seed it once
+    return _events(str(path), os.stat(path).st_mtime_ns)
+
+
+@st.cache_data(show_spinner="Computing the geodesic ring…", max_entries=64)
+def ring_for(origin: str, km: float | None, system: str, munition: str, reach: bool) -> Ring:
+    return resolve_ring(origin, gazetteer(), catalogue(), km=km, system=system, munition=munition, reach=reach)
+
+
+def rings_of(state: ViewState) -> tuple[list[Ring], list[str]]:
+    return resolve_rings(state, gazetteer(), catalogue(),
+                         lambda spec: ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach))
+
+
+# -- the state ------------------------------------------------------------------------------------
+
+def _url_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys() if k != VIEW_BOUNDS}
+
+
+def current() -> Decoded:
+    """The ViewState in the URL (or the last one, when a page switch dropped the URL)."""
+    params = _url_params()
+    if not params and LAST_STATE in st.session_state:
+        return Decoded(st.session_state[LAST_STATE], ())
+    return from_params(params, known_systems={s.id for s in catalogue().systems})
+
+
+def commit(state: ViewState) -> None:
+    """Write the state to the URL (only when it changed, so the browser history stays clean)."""
+    st.session_state[LAST_STATE] = state
+    wanted = to_params(state)
+    have = _url_params()
+    if have != {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}:
+        bounds = st.query_params.get(VIEW_BOUNDS)
+        st.query_params.from_dict(wanted | ({VIEW_BOUNDS: bounds} if bounds else {}))
+
+
+def update(**changes: object) -> None:
+    """Change some fields of the state in the URL (for callbacks)."""
+    commit(current().state.with_(**changes))
+
+
+def md(text: str) -> str:
+    """Text from data or the URL, escaped so Markdown shows it as typed (no links, no images)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~$:" else ch for ch in text)
+
+
+def show_problems(decoded: Decoded) -> None:
+    if decoded.problems:
+        st.warning("This link had fields Reachmap could not use; their defaults are shown instead: "
+                   + md(" ".join(decoded.problems)))
+
+
+def selected_events(state: ViewState) -> tuple[list[Event], list[str]]:
+    flt, problems = event_filter(state, gazetteer())
+    return refine(all_events(), flt), problems
+
+
+def date_bounds(events: list[Event]) -> tuple[date, date]:
+    starts = [e.time.start for e in events] or [date(2022, 6, 25)]
+    ends = [e.time.end for e in events] or [date(2022, 6, 25)]
+    return min(starts), max(ends)
+
+
+def add_ring(spec: RingSpec) -> None:
+    state = current().state
+    if spec not in state.rings:
+        commit(state.with_(rings=state.rings + (spec,)))
+
+
+def remove_ring(index: int) -> None:
+    state = current().state
+    commit(state.with_(rings=state.rings[:index] + state.rings[index + 1:]))

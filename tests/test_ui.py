@@ -1,0 +1,153 @@
+"""The Streamlit pages driven through Streamlit's AppTest: every control writes the URL, links restore views."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.settings import PROJECT_DIR
+from tests.conftest import make_event
+
+APP = str(PROJECT_DIR / "app.py")
+
+
+@pytest.fixture
+def app(store_path, gazetteer):
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def summary(at: AppTest) -> str:
+    return at.subheader[0].value
+
+
+def params(at: AppTest) -> dict:
+    return {k: at.query_params[k] for k in at.query_params}
+
+
+def test_the_map_page_shows_the_story(app):
+    at = app.run()
+    assert not at.exception
+    assert summary(at) == "13 events between 25 Jun 1992 and 31 Dec 2022"
+    assert params(at) == {"v": "1"}
+
+
+@pytest.mark.parametrize("act, key, value, expected_summary", [
+    (lambda at: at.multiselect(key="countries").select("UA"), "country", "UA", "2 events"),
+    (lambda at: at.date_input(key="start").set_value(date(2022, 6, 1)), "from", "2022-06-01", "9 events between 1 Jun and 31 Dec 2022"),
+    (lambda at: at.date_input(key="end").set_value(date(2022, 2, 25)), "to", "2022-02-25", "6 events"),
+    (lambda at: at.slider(key="dates").set_value((date(2022, 2, 25), date(2022, 2, 25))), "from", "2022-02-25", "2 events on 25 Feb 2022"),
+    (lambda at: at.text_input(key="text").input("Desna"), "q", "Desna", "1 event "),
+    (lambda at: at.multiselect(key="types").select("missile strike"), "type", "missile strike", "1 event "),
+    (lambda at: at.multiselect(key="actors").select("Vladimir Putin"), "actor", "Vladimir Putin", "events"),
+    (lambda at: at.multiselect(key="admins").select("Chernihiv Oblast"), "admin", "Chernihiv Oblast", "1 event "),
+    (lambda at: at.text_input(key="near").input("Chernihiv"), "near", "Chernihiv:100", "1 event "),
+])
+def test_each_filter_control_writes_the_url_and_filters(app, act, key, value, expected_summary):
+    at = app.run()
+    act(at).run()
+    assert not at.exception
+    got = at.query_params[key]
+    assert value in (got if isinstance(got, list) else [got])
+    assert summary(at).startswith(expected_summary) or expected_summary in summary(at)
+
+
+def test_date_presets(app):
+    at = app.run()
+    pills = [b for b in at.get("button_group") if b.key == "date_preset"]
+    pills[0].set_value("Story day").run()
+    assert (at.query_params["from"], at.query_params["to"]) == ("2022-06-25", "2022-06-25")
+    assert summary(at).startswith("8 events on 25 Jun 2022")
+    [b for b in at.get("button_group") if b.key == "date_preset"][0].set_value("All dates").run()
+    assert "from" not in at.query_params
+
+
+def test_quick_ring_then_remove(app):
+    at = app.run()
+    next(b for b in at.button if b.label == "Iskander-M from Minsk").click().run()
+    assert at.query_params["ring"] == "iskander-m@Minsk"
+    assert "In range" in [s.value for s in at.subheader]
+    table = at.dataframe[0].value
+    assert {"Minsk", "Kyiv", "Vilnius"} <= set(table["name"]) and "Berlin" not in set(table["name"])
+    assert not any(b.label == "Iskander-M from Minsk" and not b.disabled for b in at.button)
+    next(b for b in at.button if b.label == "Remove").click().run()
+    assert "ring" not in at.query_params
+
+
+def test_ring_form_with_a_typed_radius_and_a_border_origin(app):
+    at = app.run()
+    at.radio[0].set_value("Border")
+    form_input = next(t for t in at.text_input if t.label.startswith("Place, country code"))
+    form_input.input("BY-UA")
+    radius = next(n for n in at.number_input if n.label == "Radius km")
+    radius.set_value(200.0)
+    next(b for b in at.button if b.label == "Add ring").click().run()
+    assert not at.exception
+    assert at.query_params["reach"] == "200@BY-UA"
+
+
+def test_a_permalink_restores_the_same_view(app):
+    app.query_params.update({"v": "1", "from": "2022-06-01", "to": "2022-06-30", "country": "UA",
+                             "ring": "iskander-m@Minsk", "reach": "iskander-m@BY", "c": "52.1,29.3", "z": "6"})
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert summary(at) == "1 event between 1 Jun and 30 Jun 2022 in UA"
+    assert at.date_input(key="start").value == date(2022, 6, 1)
+    assert at.multiselect(key="countries").value == ["UA"]
+    assert params(at)["ring"] == "iskander-m@Minsk" and params(at)["c"] == "52.1,29.3"
+    rings = {r for r in at.dataframe[0].value["ring"]}
+    assert rings == {"Iskander-M, 500 km from Minsk", "Iskander-M, 500 km from Belarus"}
+
+
+@pytest.mark.parametrize("query, named", [
+    ({"z": "99"}, "z"), ({"from": "2022-13-01"}, "from"), ({"ring": "nosuch@Minsk"}, "ring"),
+    ({"c": "nan,inf"}, "c"), ({"q": "<script>alert(1)</script>" * 30}, "q"), ({"bogus": "1"}, "bogus"),
+    ({"ring": "500@Xyzzyqq"}, "Xyzzyqq"), ({"near": "Xyzzyqq:5"}, "Xyzzyqq"),
+])
+def test_broken_or_hostile_links_warn_and_never_crash(app, query, named):
+    app.query_params.update({"v": "1", **query})
+    at = app.run()
+    assert not at.exception
+    assert any(named in w.value for w in at.warning) or any(named in c.value for c in at.caption)
+    assert summary(at)  # the page still works
+
+
+def test_hostile_event_text_is_shown_as_text(store_path, gazetteer):
+    from dashboard.ingest import open_store
+
+    with open_store(gazetteer=gazetteer) as store:
+        store.put_events([make_event("x", title="[click](javascript:alert(1)) <b>bold</b>")], origin="test")
+    at = AppTest.from_function(_events_page, default_timeout=120).run()
+    assert not at.exception
+    assert "[click](javascript:alert(1)) <b>bold</b>" in set(at.dataframe[0].value["title"])
+
+
+def _events_page():
+    from dashboard.ui import events_page
+
+    events_page.render()
+
+
+def _sources_page():
+    from dashboard.ui import sources_page
+
+    sources_page.render()
+
+
+def test_events_page_follows_the_filters(app, store_path):
+    at = AppTest.from_function(_events_page, default_timeout=120)
+    at.query_params.update({"v": "1", "country": "UA"})
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 2 and list(table.columns)[:6] == ["start", "date", "title", "place", "type", "source"]
+    assert table["link"].str.startswith("https://").all()
+
+
+def test_sources_page_lists_every_source_with_quotes(app, store_path):
+    at = AppTest.from_function(_sources_page, default_timeout=120).run()
+    assert not at.exception
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert "The Statesman" in html and "The systems have a range of up to 500 km." in html
+    assert 'rel="noopener noreferrer"' in html
