@@ -1,8 +1,10 @@
 """Reachmap: page config and navigation; every page lives in dashboard/ui."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.ui.pages import pages
 
-st.set_page_config(page_title="Reachmap", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="Reachmap", page_icon=str(Path(__file__).parent / "static" / "reachmap-icon.png"), layout="wide")
 st.navigation(list(pages().values())).run()

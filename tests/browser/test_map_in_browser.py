@@ -1,0 +1,69 @@
+"""What only a browser shows: the map paints the story, filters change it, links restore it, offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+
+
+def _summary(page) -> str:
+    return page.page.locator("h3").first.inner_text()
+
+
+def _count_in(summary: str) -> int:
+    return int(re.match(r"([\d,]+) events?", summary)[1].replace(",", ""))
+
+
+def test_the_map_shows_the_story_and_nothing_leaves_the_machine(page, app_url):
+    page.open(f"{app_url}/?v=1&ring=iskander-m@Minsk").wait_for_map()
+    page.map_frame.locator(".rm-event").first.wait_for()
+    assert page.marker_count() == 13 == _count_in(_summary(page))
+    assert page.map_frame.locator("path.rm-ring").count() == 1
+    assert page.leaflet("typeof L.circle") == "function"  # Leaflet is there, and yet:
+    assert page.leaflet("Object.values(map._layers).filter(l => l instanceof L.Circle && !(l instanceof L.CircleMarker)).length") == 0
+    assert page.external_requests() == []
+
+
+def test_changing_the_date_filter_changes_the_markers(page, app_url):
+    page.open(f"{app_url}/").wait_for_map()
+    page.map_frame.locator(".rm-event").first.wait_for()
+    before = page.marker_count()
+    page.page.get_by_text("Story day", exact=True).click()
+    page.page.wait_for_url(re.compile(r"from=2022-06-25"))
+    page.page.wait_for_function("() => document.querySelector('h3') && /^8 events/.test(document.querySelector('h3').innerText)")
+    page.wait_for_map()
+    frame = page.map_frame
+    frame.locator(".rm-event").first.wait_for()
+    page.page.wait_for_function(
+        "() => { const f = [...document.querySelectorAll('iframe')].find(i => i.title.includes('st_folium'));"
+        " const els = f.contentDocument.querySelectorAll('.rm-event');"
+        " return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0) === 8; }")
+    assert page.marker_count() == 8 < before
+    assert page.external_requests() == []
+
+
+def test_a_permalink_reopens_the_same_view_in_a_fresh_browser(page, browser, app_url):
+    from tests.browser.conftest import Page
+
+    page.open(f"{app_url}/?v=1&country=UA&ring=iskander-m@Minsk&c=51.2,30.1&z=7").wait_for_map()
+    page.map_frame.locator(".rm-event").first.wait_for()
+    centre = page.leaflet("[map.getCenter().lat, map.getCenter().lng, map.getZoom()]")
+    assert centre == pytest.approx([51.2, 30.1, 7], abs=0.01)
+    page.leaflet("map.setView([50.5, 30.5], 8) && true")  # the user pans and zooms
+    page.page.wait_for_function("() => /c=50\\.50*,30\\.50*&z=8/.test(location.search)")
+    link = page.page.url
+    fresh = Page(browser)  # a new context: no cookies, no session state
+    try:
+        fresh.open(link).wait_for_map()
+        fresh.map_frame.locator(".rm-event").first.wait_for()
+        again = fresh.leaflet("[map.getCenter().lat, map.getCenter().lng, map.getZoom()]")
+        assert again == pytest.approx([50.5, 30.5, 8], abs=0.01)
+        assert _summary(fresh) == _summary(page)
+        assert fresh.marker_count() == page.marker_count()
+        assert fresh.map_frame.locator("path.rm-ring").count() == 1
+        assert fresh.external_requests() == []
+    finally:
+        fresh.close()
