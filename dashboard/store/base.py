@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.model import Event
+from dashboard.store.snapshots import Snapshot, SnapshotInfo
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,22 @@ class EventStore(ABC):
     @abstractmethod
     def origins(self) -> list[str]:
         """Where the stored events came from (story ids, imported files)."""
+
+    @abstractmethod
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep a snapshot, in one transaction; StoreError if its id is taken (snapshots never change)."""
+
+    @abstractmethod
+    def get_snapshot(self, snapshot_id: str) -> Snapshot:
+        """One snapshot with its frozen events; NotFoundError if there is none."""
+
+    @abstractmethod
+    def snapshots(self) -> list[SnapshotInfo]:
+        """All snapshots, newest first, without reading their frozen events."""
+
+    @abstractmethod
+    def delete_snapshot(self, snapshot_id: str) -> bool:
+        """Remove a snapshot; False if there was none with that id."""
 
     @abstractmethod
     def close(self) -> None: ...

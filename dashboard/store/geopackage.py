@@ -1,4 +1,7 @@
-"""The embedded default store: one GeoPackage file (SQLite) that QGIS and GDAL open as two layers."""
+"""The embedded default store: one GeoPackage file (SQLite) that QGIS and GDAL open as layers.
+
+places and events are feature layers; reachmap_meta and snapshots are attribute tables (no geometry).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -16,6 +21,7 @@ from dashboard.errors import NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.store import gpkg
 from dashboard.store.base import EventStore, WriteSummary
+from dashboard.store.snapshots import Snapshot, SnapshotInfo, events_from_json, events_to_json
 
 SCHEMA_VERSION = 1
 
@@ -38,7 +44,18 @@ CREATE INDEX events_t_start ON events(t_start);
 CREATE INDEX events_t_end ON events(t_end);
 CREATE INDEX events_lon_lat ON events(lon, lat);
 CREATE TABLE reachmap_meta (fid INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, value TEXT NOT NULL);
+CREATE TABLE snapshots (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+  created_at TEXT NOT NULL, query TEXT NOT NULL, events TEXT NOT NULL, event_count INTEGER NOT NULL,
+  thumbnail BLOB);
+CREATE INDEX snapshots_created_at ON snapshots(created_at);
 """
+# GeoPackage asks every table in gpkg_contents for an INTEGER PRIMARY KEY (fid); without one GDAL falls back to
+# rowid and loses random access. So the snapshot id is UNIQUE, like reachmap_meta.key, not the primary key.
+# snapshots.event_count is kept beside the JSON so the list of snapshots never parses the frozen events.
+# created_at is UTC ISO with microseconds (always the same length), so text order is time order.
+
+_TABLES = ("places", "events", "reachmap_meta", "snapshots")
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -53,6 +70,9 @@ class GeoPackageStore(EventStore):
         self._conn = conn
         self.path = path
         self._places: dict[str, Place] = {}
+        # One connection may serve several Streamlit sessions (threads); SQLite has one transaction per
+        # connection, so writes take turns.
+        self._write_lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path, seed: Seed | None = None) -> GeoPackageStore:
@@ -67,15 +87,56 @@ class GeoPackageStore(EventStore):
     # -- writing ---------------------------------------------------------------------------------
 
     def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with self._transaction():
             summary = _write_events(self._conn, events, origin)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
         self._places.clear()
         return summary
+
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        frozen = events_to_json(snapshot.events)  # before the transaction: a bad event writes nothing
+        try:
+            with self._transaction():
+                if self._conn.execute("SELECT 1 FROM snapshots WHERE id = ?", (snapshot.id,)).fetchone():
+                    raise StoreError(f"A snapshot with id {_shown(snapshot.id)} already exists; snapshots are "
+                                     "never overwritten, so make a new id.")
+                self._conn.execute(
+                    "INSERT INTO snapshots (id, title, created_at, query, events, event_count, thumbnail) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (snapshot.id, snapshot.title, _utc_text(snapshot.created_at), snapshot.query, frozen,
+                     len(snapshot.events), snapshot.thumbnail),
+                )
+                self._touch("snapshots")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not save the snapshot in the store {self.path} ({exc}); "
+                             "nothing was changed.") from exc
+
+    def delete_snapshot(self, snapshot_id: str) -> bool:
+        try:
+            with self._transaction():
+                deleted = self._conn.execute("DELETE FROM snapshots WHERE id = ?", (snapshot_id,)).rowcount > 0
+                if deleted:
+                    self._touch("snapshots")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not delete the snapshot from the store {self.path} ({exc}); "
+                             "nothing was changed.") from exc
+        return deleted
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back if anything in it raises."""
+        with self._write_lock:
+            self._conn.execute("BEGIN IMMEDIATE")  # outside the try: if BEGIN fails there is nothing to undo
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _touch(self, table: str) -> None:
+        # GeoPackage readers (QGIS) look at last_change to see that a table's content changed.
+        self._conn.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                           "WHERE table_name = ?", (table,))
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -106,6 +167,20 @@ class GeoPackageStore(EventStore):
 
     def origins(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT origin FROM events ORDER BY origin")]
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot:
+        row = self._conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
+                                "or the link is incomplete.")
+        return Snapshot(id=row["id"], title=row["title"], created_at=datetime.fromisoformat(row["created_at"]),
+                        query=row["query"], events=events_from_json(row["events"]), thumbnail=row["thumbnail"])
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        rows = self._conn.execute("SELECT id, title, created_at, thumbnail, event_count FROM snapshots "
+                                  "ORDER BY created_at DESC, fid DESC")
+        return [SnapshotInfo(r["id"], r["title"], datetime.fromisoformat(r["created_at"]), r["thumbnail"],
+                             r["event_count"]) for r in rows]
 
     def meta(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT key, value FROM reachmap_meta"))
@@ -160,6 +235,7 @@ def _create(path: Path, seed: Seed | None) -> None:
             gpkg.register_features(conn, "places", "GEOMETRY", "Places named by stories and imports")
             gpkg.register_features(conn, "events", "POINT", "Events with their provenance")
             gpkg.register_attributes(conn, "reachmap_meta", "Reachmap schema version and history")
+            gpkg.register_attributes(conn, "snapshots", "Shared views frozen with a copy of their events")
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             conn.executemany("INSERT INTO reachmap_meta (key, value) VALUES (?, ?)",
                              [("schema_version", str(SCHEMA_VERSION)), ("created_at", now)])
@@ -202,6 +278,7 @@ def _check_is_ours(path: Path) -> None:
                 "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='reachmap_meta'").fetchone()[0]
             version = conn.execute(
                 "SELECT value FROM reachmap_meta WHERE key='schema_version'").fetchone() if has_meta else None
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -211,6 +288,10 @@ def _check_is_ours(path: Path) -> None:
     if version is None or int(version[0]) > SCHEMA_VERSION:
         raise StoreError(f"The store {path} has schema version {version[0] if version else 'none'}, "
                          f"newer than this Reachmap understands ({SCHEMA_VERSION}); upgrade Reachmap.")
+    missing = [t for t in _TABLES if t not in tables]
+    if missing:  # only a store made by a development build before the table existed
+        raise StoreError(f"The store {path} lacks the table(s) {', '.join(missing)} (it was made by an earlier "
+                         f"development build); move it away and Reachmap will build a new one.")
 
 
 def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str) -> WriteSummary:
@@ -251,6 +332,16 @@ def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str
         else:
             added += 1
     return WriteSummary(added, updated)
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """A value quoted in a message, cut so a 10,000-character id does not fill the screen."""
+    text = value if len(value) <= limit else value[:limit] + "…"
+    return f"'{text}'"
 
 
 def _countries(place: Place) -> str:

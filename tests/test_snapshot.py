@@ -1,0 +1,324 @@
+"""Snapshots: frozen events round-trip exactly, survive data changes, and ids are unguessable and checked."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
+
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+
+from dashboard import ingest
+from dashboard.errors import NotFoundError, StoreError, ValidationError
+from dashboard.ingest.catalogue import load_catalogue
+from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.scene import Scene, build_scene
+from dashboard.share import RingSpec, ViewState, from_query
+from dashboard.snapshot import (ID_BYTES, ID_LENGTH, ID_PATTERN, MAX_THUMBNAIL_BYTES, MAX_TITLE, PNG_SIGNATURE,
+                                freeze, frozen_scene, new_id, open_snapshot)
+from dashboard.store import GeoPackageStore
+from dashboard.store.snapshots import Snapshot, events_from_json, events_to_json
+from tests.conftest import BORDER, POINT, make_event
+
+PNG = PNG_SIGNATURE + b"\x00\x00\x00\rIHDR" + bytes(range(256))  # starts like a PNG; enough for the store
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with GeoPackageStore.open(tmp_path / "s.gpkg") as s:
+        yield s
+
+
+@pytest.fixture
+def story_store(store_path, gazetteer):
+    with ingest.open_store(store_path, gazetteer=gazetteer) as s:
+        yield s
+
+
+def scene_of(events, state: ViewState | None = None) -> Scene:
+    return Scene(state or ViewState(), tuple(events), (), ())
+
+
+def assert_identical(got: tuple[Event, ...], want: tuple[Event, ...]) -> None:
+    """Equal event by event, and the places equal too in what Place's __eq__ leaves out: the geometry."""
+    assert got == want
+    for a, b in zip(got, want):
+        assert shapely.to_wkb(a.place.geometry, hex=True) == shapely.to_wkb(b.place.geometry, hex=True), a.id
+        assert a.place.pin == b.place.pin and type(a.place.geonameid) is type(b.place.geonameid)
+
+
+# ---------------------------------------------------------------------------------------------- frozen JSON
+
+FULL_PLACE = Place("geonames:625144", "Minsk “Мінск” 'x'", "city", Point(27.566535711, 53.900199999999998),
+                   country="BY", admin1="Minsk City", geonameid=625144, population=1_742_124,
+                   pin=(27.56653, 53.90019))
+FULL_SOURCE = Source("Report \"quoted\"", "Publisher <b>", "https://example.org/a?b=1&c=2",
+                     date(2022, 6, 25), "He said: “Iskander-M, 500 km.”\nNext line.")
+EVERY_FIELD = Event(
+    "full", "Talks", "meeting",
+    TimeSpan(date(2022, 2, 20), date(2022, 2, 28), "approximate", "in late February", "read as 20–28"),
+    FULL_PLACE, FULL_SOURCE, description="Long\ttext ✓", actors=("Vladimir Putin", "Alexander Lukashenko"))
+
+HAND_MADE = [
+    pytest.param((EVERY_FIELD,), id="every-optional-field"),
+    pytest.param((make_event(),), id="plain"),
+    pytest.param((make_event(place=BORDER), make_event("p", place=POINT)), id="border-and-point"),
+    pytest.param((Event("bare", "t", "x", TimeSpan.day(date(2020, 8, 9)), POINT, Source("s", "p")),),
+                 id="no-optional-fields"),
+    pytest.param((make_event("poly", place=Place("admin:1", "Area", "admin region", Polygon(
+        [(30.1, 50.2), (31.0, 50.2), (31.0, 51.0), (30.1, 50.2)]), country="UA")),), id="polygon"),
+    pytest.param((make_event("multi", place=Place("country:XX", "Two parts", "country", MultiPolygon([
+        Polygon([(0, 0), (1, 0), (1, 1)]), Polygon([(2, 2), (3, 2), (3, 3)])]), pin=(0.5, 0.2))),), id="multipolygon"),
+    pytest.param((make_event("z", place=Place("pz", "With height", "point", Point(10.1, 20.2, 300.3))),),
+                 id="3d-point"),
+    pytest.param((make_event("tiny", place=Place("pt", "Exact", "point", Point(1e-300, -0.1 - 0.2))),),
+                 id="awkward-floats"),
+    pytest.param((), id="no-events"),
+]
+
+
+@pytest.mark.parametrize("events", HAND_MADE)
+def test_hand_made_events_round_trip_exactly(events):
+    assert_identical(events_from_json(events_to_json(events)), events)
+
+
+def test_the_story_events_round_trip_exactly(story_store):
+    events = tuple(story_store.events())
+    assert len(events) > 10
+    assert_identical(events_from_json(events_to_json(events)), events)
+
+
+def test_a_shared_place_is_written_once_and_same_key_with_other_content_is_kept_apart():
+    other_desna = Place.at("geonames:710071", "Desna (renamed)", "village", 30.76678, 50.92744)
+    events = (make_event("a"), make_event("b"), make_event("c", place=other_desna))
+    data = json.loads(events_to_json(events))
+    assert [e["place"] for e in data["events"]] == [0, 0, 1]
+    back = events_from_json(events_to_json(events))
+    assert [e.place.name for e in back] == ["Desna", "Desna", "Desna (renamed)"]
+
+
+@pytest.mark.parametrize("text", [
+    "not json", "[]", "{}", '{"v": 2, "places": [], "events": []}',
+    '{"v": 1, "places": [], "events": [{"place": 0}]}',
+    json.dumps({"v": 1, "places": json.loads(events_to_json((make_event(),)))["places"],
+                "events": [dict(json.loads(events_to_json((make_event(),)))["events"][0], place=-1)]}),
+    events_to_json((make_event(),)).replace('"title":"A strike"', '"title":""'),
+    events_to_json((make_event(),)).replace("0101", "ZZ01", 1),
+])
+def test_damaged_frozen_events_raise_one_store_error(text):
+    with pytest.raises(StoreError, match="cannot be read|format version"):
+        events_from_json(text)
+
+
+# ---------------------------------------------------------------------------------------------- freeze and open
+
+def test_a_snapshot_is_unchanged_after_the_data_changes(story_store, gazetteer):
+    state = ViewState(start=date(2022, 1, 1), countries=("BY", "UA"),
+                      rings=(RingSpec("Minsk", system="iskander-m"),), center=(52.1, 29.3), zoom=6)
+    scene = build_scene(state, story_store.events(), gazetteer, load_catalogue())
+    assert scene.events and scene.rings
+    snapshot_id = freeze(story_store, scene, "Iskander-M from Minsk", thumbnail=PNG)
+
+    # Edit every event, add one, and delete some behind the store's back (there is no delete_event yet).
+    edited = [Event(e.id, e.title + " (edited)", e.event_type, e.time, e.place, e.source) for e in story_store.events()]
+    story_store.put_events(edited + [make_event("new-event")], origin="reimport")
+    with sqlite3.connect(story_store.path) as conn:
+        conn.execute("DELETE FROM events WHERE event_id = ?", (scene.events[0].id,))
+    assert story_store.get_event(scene.events[1].id).title.endswith("(edited)")
+
+    snapshot, opened = open_snapshot(story_store, snapshot_id)
+    assert opened == state
+    assert_identical(snapshot.events, scene.events)
+    assert (snapshot.title, snapshot.thumbnail) == ("Iskander-M from Minsk", PNG)
+    again = frozen_scene(snapshot, opened, gazetteer, load_catalogue())
+    assert again.events == scene.events and [r.label for r in again.rings] == [r.label for r in scene.rings]
+
+
+def test_open_snapshot_gives_back_the_query_as_written(store):
+    state = ViewState(countries=("UA",), near="Chernihiv", near_km=100, text="iskander", base="osm",
+                      layers=("events", "rings"))
+    snapshot, opened = open_snapshot(store, freeze(store, scene_of([make_event()], state), "t"))
+    assert opened == state and from_query(snapshot.query).problems == ()
+    assert snapshot.created_at.tzinfo is not None
+    assert abs(snapshot.created_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("  My view  ", "My view"),
+    ("line\nbreak\tand  spaces", "line break and spaces"),
+    ("\u202eevil\u202c name", "evil name"),
+    ("x" * MAX_TITLE, "x" * MAX_TITLE),
+    ("'); DROP TABLE snapshots; --", "'); DROP TABLE snapshots; --"),
+    ("", "1 event on 25 Jun 2022"),
+    (" \n ", "1 event on 25 Jun 2022"),
+])
+def test_titles_are_cleaned_and_a_blank_one_describes_the_view(store, title, expected):
+    snapshot, _ = open_snapshot(store, freeze(store, scene_of([make_event()]), title))
+    assert snapshot.title == expected
+
+
+def test_a_long_default_title_is_cut_to_the_limit(store):
+    state = ViewState(types=tuple(f"type number {i}" for i in range(20)))
+    snapshot, _ = open_snapshot(store, freeze(store, scene_of([], state), ""))
+    assert MAX_TITLE - 5 < len(snapshot.title) <= MAX_TITLE and snapshot.title.endswith("…")
+
+
+# ---------------------------------------------------------------------------------------------- ids
+
+def test_ids_are_unique_url_safe_and_carry_at_least_128_random_bits():
+    ids = [new_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(ID_PATTERN.fullmatch(i) and len(i) == ID_LENGTH for i in ids)
+    # 18 bytes from secrets, base64url without padding: 24 characters of 6 bits each.
+    assert ID_BYTES * 8 >= 128 and ID_LENGTH * 6 == ID_BYTES * 8
+    assert not any(re.search(r"[=+/]", i) for i in ids)
+
+
+class NoStore:
+    """A store that must not be asked: a malformed id is refused before any SQL."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the store was asked for {name}")
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "../../etc", "../../etc/passwd/aaaaaaaaaaa", "' OR 1=1 --",
+                                 "' OR '1'='1' --aaaaaaaaaaaaa", "a" * 10_000, "a" * 23, "a" * 25,
+                                 "ÄÖÜäöüßéèêàçñøåæœ€𝔘𝔫𝔦𝔠𝔬", "a" * 23 + "\u0000",
+                                 "a" * 12 + " " + "a" * 11,
+                                 "a" * 23 + "=", None, 12345, b"a" * 24])
+def test_malformed_ids_are_refused_with_a_sentence_before_any_query(bad):
+    with pytest.raises(ValidationError) as info:
+        open_snapshot(NoStore(), bad)
+    assert info.value.field == "snapshot"
+    message = str(info.value)
+    assert message.startswith("snapshot: a snapshot id is 24 letters") and "Snapshots page" in message
+    assert len(message) < 250 and "SELECT" not in message
+
+
+def test_an_id_with_spaces_around_it_opens(store):
+    snapshot_id = freeze(store, scene_of([make_event()]), "t")
+    assert open_snapshot(store, f"  {snapshot_id}\n")[0].id == snapshot_id
+
+
+def test_an_unknown_well_formed_id_is_not_found(store):
+    with pytest.raises(NotFoundError, match=r"^No snapshot with id 'A{24}'; it may have been deleted, "
+                                            r"or the link is incomplete\.$"):
+        open_snapshot(store, "A" * 24)
+
+
+# ---------------------------------------------------------------------------------------------- list and delete
+
+def test_delete_removes_a_snapshot_once(store):
+    keep = freeze(store, scene_of([make_event()]), "keep")
+    gone = freeze(store, scene_of([make_event()]), "gone")
+    assert store.delete_snapshot(gone) is True
+    assert store.delete_snapshot(gone) is False
+    with pytest.raises(NotFoundError):
+        open_snapshot(store, gone)
+    assert [s.id for s in store.snapshots()] == [keep]
+
+
+def test_the_list_is_newest_first_with_counts_and_thumbnails(store):
+    for i, (minutes, n) in enumerate([(0, 1), (30, 3), (-10, 0), (30, 2)]):  # the last ties with the second
+        events = tuple(make_event(f"e{k}") for k in range(n))
+        store.put_snapshot(Snapshot(f"{i:024d}", f"s{i}", T0 + timedelta(minutes=minutes), "?v=1", events,
+                                    PNG if i == 1 else None))
+    listed = store.snapshots()
+    assert [(s.title, s.event_count) for s in listed] == [("s3", 2), ("s1", 3), ("s0", 1), ("s2", 0)]
+    assert listed[1].thumbnail == PNG and listed[0].thumbnail is None
+    assert listed[0].created_at == T0 + timedelta(minutes=30) and listed[0].created_at.tzinfo is not None
+
+
+def test_created_at_is_kept_in_utc_whatever_zone_it_came_in(store):
+    kyiv = timezone(timedelta(hours=3))
+    store.put_snapshot(Snapshot("k" * 24, "t", datetime(2022, 6, 25, 15, 0, tzinfo=kyiv), "?v=1", ()))
+    assert store.get_snapshot("k" * 24).created_at == datetime(2022, 6, 25, 12, 0, tzinfo=timezone.utc)
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        Snapshot("n" * 24, "t", datetime(2022, 6, 25, 15, 0), "?v=1", ())
+
+
+# ---------------------------------------------------------------------------------------------- failed writes
+
+@pytest.mark.parametrize("title, thumbnail, field", [
+    ("t", PNG_SIGNATURE + b"\x00" * MAX_THUMBNAIL_BYTES, "thumbnail"),
+    ("t", b"GIF89a not a png", "thumbnail"),
+    ("t", b"", "thumbnail"),
+    ("t", "a string", "thumbnail"),
+    ("x" * (MAX_TITLE + 1), None, "title"),
+    (None, None, "title"),
+])
+def test_a_refused_snapshot_writes_nothing(store, title, thumbnail, field):
+    freeze(store, scene_of([make_event()]), "before")
+    before = store.snapshots()
+    with pytest.raises(ValidationError) as info:
+        freeze(store, scene_of([make_event()]), title, thumbnail)
+    assert info.value.field == field
+    assert store.snapshots() == before
+
+
+class FailingConnection:
+    """The store's connection, failing on one statement: an error in the middle of a transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, fail_on: str) -> None:
+        self._conn, self._fail_on = conn, fail_on
+
+    def execute(self, sql, *args):
+        if sql.startswith(self._fail_on):
+            raise sqlite3.OperationalError("disk I/O error (forced by the test)")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_a_write_failing_mid_transaction_leaves_the_store_unchanged(store):
+    keep = freeze(store, scene_of([make_event()]), "keep")
+    before = store.snapshots()
+    real = store._conn
+    store._conn = FailingConnection(real, "UPDATE gpkg_contents")  # runs after the INSERT / DELETE
+    try:
+        with pytest.raises(StoreError, match="nothing was changed"):
+            freeze(store, scene_of([make_event()]), "lost")
+        with pytest.raises(StoreError, match="nothing was changed"):
+            store.delete_snapshot(keep)
+    finally:
+        store._conn = real
+    assert store.snapshots() == before
+    assert open_snapshot(store, freeze(store, scene_of([]), "after"))[0].title == "after"  # the store still works
+
+
+def test_an_existing_id_is_never_overwritten(store):
+    first = Snapshot("s" * 24, "first", T0, "?v=1", (make_event(),))
+    store.put_snapshot(first)
+    with pytest.raises(StoreError, match="already exists"):
+        store.put_snapshot(Snapshot("s" * 24, "second", T0, "?v=1", ()))
+    assert store.get_snapshot("s" * 24) == first
+
+
+# ---------------------------------------------------------------------------------------------- the file
+
+def test_the_file_still_opens_in_gdal_with_a_snapshots_layer(store):
+    store.put_events([make_event()], origin="test")
+    snapshot_id = freeze(store, scene_of([make_event(), make_event("b", place=BORDER)]), "For GDAL", PNG)
+    layers = dict(pyogrio.list_layers(store.path))
+    assert {"events", "places", "reachmap_meta", "snapshots"} <= set(layers) and layers["snapshots"] is None
+    info = pyogrio.read_info(store.path, layer="snapshots")
+    assert info["fid_column"] == "fid"  # a real integer key: GDAL has random access, no rowid fallback
+    table = pyogrio.read_dataframe(store.path, layer="snapshots")
+    assert list(table["id"]) == [snapshot_id] and list(table["event_count"]) == [2]
+    assert table["thumbnail"][0] == PNG and table["title"][0] == "For GDAL"
+    assert len(pyogrio.read_dataframe(store.path, layer="events")) == 1
+
+
+def test_a_store_from_before_snapshots_is_refused_with_a_sentence(tmp_path):
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE snapshots")
+    with pytest.raises(StoreError, match="lacks the table.*snapshots.*move it away"):
+        GeoPackageStore.open(path)
