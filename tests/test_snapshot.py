@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 import pyogrio
 import pytest
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 
 from dashboard import ingest
 from dashboard.errors import NotFoundError, StoreError, ValidationError

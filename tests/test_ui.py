@@ -151,3 +151,57 @@ def test_sources_page_lists_every_source_with_quotes(app, store_path):
     html = " ".join(h.proto.body for h in at.get("html"))
     assert "The Statesman" in html and "The systems have a range of up to 500 km." in html
     assert 'rel="noopener noreferrer"' in html
+
+
+def _snapshots_page():
+    from dashboard.ui import snapshots_page
+
+    snapshots_page.render()
+
+
+def test_a_snapshot_freezes_the_view_and_opens_read_only_after_the_data_changes(app, store_path, gazetteer):
+    from dashboard.ingest import open_store
+
+    app.query_params.update({"v": "1", "country": "UA", "ring": "iskander-m@Minsk"})
+    at = app.run()
+    at.text_input(key="snapshot_title").input("Ukraine with the Minsk ring")
+    next(b for b in at.button if b.label == "Freeze and get the link").click().run()
+    assert not at.exception
+    link = at.code[-1].value
+    snapshot_id = link.rsplit("snapshot=", 1)[1]
+    assert len(snapshot_id) >= 22  # ≥ 128 random bits, URL-safe
+    with open_store(gazetteer=gazetteer) as store:  # the data changes after the snapshot
+        store.put_events([make_event("desna-missile-strike-2022-06-25", title="Rewritten title")], origin="test")
+    view = AppTest.from_file(APP, default_timeout=120)
+    view.query_params["snapshot"] = snapshot_id
+    view.run()
+    assert not view.exception
+    assert view.title[0].value == "Ukraine with the Minsk ring"
+    titles = set(view.dataframe[0].value["title"])
+    assert "Massive missile strike on Desna launched from Belarus" in titles and "Rewritten title" not in titles
+    assert not view.text_input  # read-only: no filters, no ring form
+
+
+@pytest.mark.parametrize("bad", ["abc", "../../etc/passwd", "' OR 1=1 --", "A" * 24])
+def test_a_broken_snapshot_link_says_so_in_one_sentence(app, bad):
+    app.query_params["snapshot"] = bad
+    at = app.run()
+    assert not at.exception
+    assert "snapshot" in at.error[0].value.lower()
+
+
+def test_snapshots_page_lists_and_deletes_after_confirmation(app, store_path, gazetteer):
+    from dashboard.ingest import open_store
+    from dashboard.scene import Scene
+    from dashboard.share import ViewState
+    from dashboard.snapshot import freeze
+
+    with open_store(gazetteer=gazetteer) as store:
+        freeze(store, Scene(ViewState(), (make_event(),), (), ()), "First <b>snapshot</b>")
+    at = AppTest.from_function(_snapshots_page, default_timeout=120).run()
+    assert "First \\<b\\>snapshot\\</b\\>" in at.markdown[0].value  # escaped, shown as typed
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert "Delete" in at.warning[0].value  # asks first
+    next(b for b in at.button if b.label == "Yes, delete").click().run()
+    with open_store(gazetteer=gazetteer) as store:
+        assert store.snapshots() == []

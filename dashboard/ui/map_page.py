@@ -18,7 +18,7 @@ from dashboard.scene import Scene, scene_map
 from dashboard.query import timeline
 from dashboard.rings import InRangeRow, Ring, in_range_rows
 from dashboard.share import RingSpec, ViewState, describe
-from dashboard.ui import sidebar
+from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui import state as S
 
 QUICK_RINGS = (
@@ -29,6 +29,10 @@ QUICK_RINGS = (
 
 
 def render() -> None:
+    snapshot_id = st.query_params.get(snapshots_page.SNAPSHOT_PARAM)
+    if snapshot_id is not None:
+        snapshots_page.render_snapshot(snapshot_id)
+        return
     decoded = S.current()
     view = decoded.state
     S.commit(view)
@@ -41,8 +45,13 @@ def render() -> None:
         st.warning(S.md(problem))
     st.subheader(S.md(describe(view, len(events), S.date_bounds(S.all_events()))))
     _rings_panel(view)
-    _map(view, events, rings)
-    _copy_link()
+    scene = Scene(view, tuple(events), tuple(rings), ())
+    _map(scene)
+    left, right = st.columns([5, 1])
+    with left:
+        _copy_link()
+    with right:
+        snapshots_page.share_control(scene)
     _in_range(rings, events)
     _timeline(events)
 
@@ -111,8 +120,9 @@ def _munition_label(systems: dict, value: str) -> str:
 
 # -- the map --------------------------------------------------------------------------------------
 
-def _map(view: ViewState, events, rings: list[Ring]) -> None:
-    m = scene_map(Scene(view, tuple(events), tuple(rings), ()), S.basemap())
+def _map(scene: Scene) -> None:
+    view = scene.state
+    m = scene_map(scene, S.basemap())
     out = st_folium(m, key="map", height=620, use_container_width=True,
                     returned_objects=["last_active_drawing", "last_clicked"],
                     center=view.center, zoom=view.zoom) or {}

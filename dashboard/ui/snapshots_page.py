@@ -1,0 +1,114 @@
+"""Snapshots: freeze the current view, open one read-only, list and delete them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.errors import DashboardError
+from dashboard.ingest import open_store
+from dashboard.scene import Scene, scene_map
+from dashboard.share import to_query
+from dashboard.snapshot import MAX_TITLE, freeze, frozen_scene, open_snapshot
+from dashboard.ui import state as S
+
+SNAPSHOT_PARAM = "snapshot"
+CONFIRM_DELETE = "_confirm_delete"  # the id whose deletion awaits a second click
+THUMB_SIZE = (480, 300)
+
+
+def share_control(scene: Scene) -> None:
+    """'Share snapshot': a title, a button, and the link to the frozen copy."""
+    with st.popover("Share snapshot", icon=":material/photo_camera:"):
+        st.caption("Freezes this view and the events it shows; the link opens it read-only, "
+                   "unchanged even after the data changes.")
+        title = st.text_input("Title", max_chars=MAX_TITLE, key="snapshot_title",
+                              placeholder="e.g. Iskander-M reach, 25 June 2022")
+        if st.button("Freeze and get the link", type="primary"):
+            with st.spinner("Freezing the view…"):
+                thumbnail = _thumbnail(scene)
+                with open_store(gazetteer=S.gazetteer()) as store:
+                    snapshot_id = freeze(store, scene, title, thumbnail)
+            st.success("Snapshot saved. Its link:")
+            st.code(_link(snapshot_id), language=None)
+            st.page_link(_page("snapshots"), label="All snapshots")
+
+
+def _link(snapshot_id: str) -> str:
+    """The full address of a snapshot, from the address this page was opened at."""
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{SNAPSHOT_PARAM}={snapshot_id}"
+
+
+def _thumbnail(scene: Scene) -> bytes | None:
+    """A small PNG of the map, if the system Chromium can draw one; a snapshot works without it."""
+    try:
+        from dashboard.export import to_png
+
+        return to_png(scene, S.basemap(), width=THUMB_SIZE[0], height=THUMB_SIZE[1])
+    except DashboardError:
+        return None
+
+
+def render_snapshot(snapshot_id: str) -> None:
+    """The read-only view a snapshot link opens: frozen events, rings rebuilt from the frozen query."""
+    try:
+        with open_store(gazetteer=S.gazetteer()) as store:
+            snapshot, view = open_snapshot(store, snapshot_id)
+    except DashboardError as exc:
+        st.error(S.md(str(exc)))
+        return
+    scene = frozen_scene(snapshot, view, S.gazetteer(), S.catalogue())
+    st.title(snapshot.title)
+    st.info(f"Read-only snapshot made {snapshot.created_at:%Y-%m-%d %H:%M} UTC with "
+            f"{len(snapshot.events)} events. It does not change when the data does.", icon=":material/lock:")
+    st.link_button("Open the live view of this link", to_query(view))
+    for problem in scene.problems:
+        st.warning(S.md(problem))
+    from streamlit_folium import st_folium
+
+    st_folium(scene_map(scene, S.basemap(), interactive=False), key="snapshot_map", height=620,
+              use_container_width=True, returned_objects=[])
+    st.dataframe([{"date": e.time.label, "title": e.title, "place": e.place.name, "type": e.event_type,
+                   "source": e.source.publisher, "quote": e.source.quote} for e in scene.events],
+                 hide_index=True, width="stretch")
+
+
+def render() -> None:
+    st.title("Snapshots")
+    with open_store(gazetteer=S.gazetteer()) as store:
+        infos = store.snapshots()
+    if not infos:
+        st.caption("No snapshots yet: use “Share snapshot” above the map.")
+    for info in infos:
+        with st.container(border=True):
+            left, right = st.columns([1, 3])
+            if info.thumbnail:
+                left.image(info.thumbnail, width="stretch")
+            right.markdown(f"**{S.md(info.title)}**")
+            right.caption(f"{info.created_at:%Y-%m-%d %H:%M} UTC · {info.event_count} events")
+            right.page_link(_page("map"), label="Open", query_params={SNAPSHOT_PARAM: info.id},
+                            icon=":material/open_in_new:")
+            _delete_button(right, info.id, info.title)
+
+
+def _delete_button(col, snapshot_id: str, title: str) -> None:
+    if st.session_state.get(CONFIRM_DELETE) == snapshot_id:
+        col.warning(S.md(f"Delete “{title}”? Its link will stop working."))
+        yes, no = col.columns(2)
+        if yes.button("Yes, delete", key=f"yes_{snapshot_id}", type="primary"):
+            with open_store(gazetteer=S.gazetteer()) as store:
+                store.delete_snapshot(snapshot_id)
+            st.session_state.pop(CONFIRM_DELETE, None)
+            st.rerun()
+        if no.button("Keep it", key=f"no_{snapshot_id}"):
+            st.session_state.pop(CONFIRM_DELETE, None)
+            st.rerun()
+    elif col.button("Delete", key=f"delete_{snapshot_id}", icon=":material/delete:"):
+        st.session_state[CONFIRM_DELETE] = snapshot_id
+        st.rerun()
+
+
+def _page(name: str):
+    from dashboard.ui.pages import pages
+
+    return pages()[name]
