@@ -1,4 +1,4 @@
-"""`python -m dashboard …`: rings, reach envelopes and stored events from the command line.
+"""`python -m dashboard …`: rings, reach envelopes, stored events and exports from the command line.
 
 Bad input prints one sentence on stderr and exits 2; nothing here prints a traceback for user input.
 """
@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import shapely
 from shapely.geometry import Point, mapping
@@ -20,6 +23,11 @@ from dashboard.ingest.catalogue import load_catalogue
 from dashboard.model import Event, check_range_km
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
+from dashboard.share import from_query
+
+
+# The keys of export.FORMATS, written out so that `ring` and `events` need not import folium (about 1 s).
+EXPORT_FORMATS = ("png", "html", "geojson", "kml", "csv")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--country", action="append", default=[], metavar="ISO2", help="repeatable")
     events.add_argument("--near", metavar="PLACE:KM", help="e.g. Chernihiv:100")
     events.add_argument("--json", action="store_true", help="GeoJSON instead of a table")
+
+    out = sub.add_parser("export", help="the view of a permalink as PNG, HTML, GeoJSON, KML or CSV")
+    out.add_argument("query", metavar="QUERY",
+                     help='the permalink\'s query string, e.g. "?v=1&from=2022-06-01&ring=iskander-m@Minsk"')
+    out.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to write")
+    out.add_argument("-o", "--output", required=True, metavar="FILE",
+                     help="file to write; - for stdout (text formats only)")
+    out.add_argument("--width", type=int, default=1600, help="PNG width in pixels (default: 1600)")
+    out.add_argument("--height", type=int, default=1000, help="PNG height in pixels (default: 1000)")
+    out.add_argument("--title", help="title on the map and in the file (default: the selection in words)")
     return parser
 
 
@@ -70,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "events":
             return _events(args)
+        if args.command == "export":
+            return _export(args)
         return _range(args)
     except DashboardError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -147,3 +167,58 @@ def _event_feature(e: Event) -> dict:
         "source_published": e.source.published.isoformat() if e.source.published else None,
         "quote": e.source.quote,
     })
+
+
+def _export(args: argparse.Namespace) -> int:
+    from dashboard import export  # here, not at the top: it brings folium
+    from dashboard.scene import build_scene, load_basemap
+
+    if args.output == "-" and args.format not in export.TEXT_FORMATS:
+        raise ValidationError("-o", "-", f"{args.format} is binary; give a file name")
+    catalogue = load_catalogue()
+    decoded = from_query(args.query, known_systems={s.id for s in catalogue.systems})
+    for problem in decoded.problems:  # like the UI: say what was ignored, go on with the defaults
+        print(f"warning: {problem}", file=sys.stderr)
+    gazetteer = open_gazetteer()
+    with open_store(gazetteer=gazetteer) as store:
+        scene = build_scene(decoded.state, store.events(), gazetteer, catalogue)
+    for problem in scene.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None
+    if args.format in ("png", "html") and decoded.state.base != "vector":
+        print(f"warning: base={decoded.state.base} is an online layer; the export opens on the offline vector "
+              "map instead.", file=sys.stderr)
+    progress = (lambda fraction, message: print(f"{fraction:4.0%}  {message}", file=sys.stderr)
+                if args.format == "png" else None)
+    data = export.export(scene, basemap, args.format, title=args.title, width=args.width, height=args.height,
+                         progress=progress)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        _write_atomically(Path(args.output), data)
+        print(f"{len(scene.events)} event(s), {len(scene.rings)} ring(s) written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: a failed export leaves no half-written file."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise DashboardError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise DashboardError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -30,6 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite index built once from GeoNames cities500; empty means <data_dir>/gazetteer-v<N>.sqlite."),
     Setting("story_dir", str(GEODATA_DIR / "stories"),
             "Folder of story files seeded into a new store."),
+    Setting("chromium_path", "/usr/bin/chromium",
+            "The Chromium executable that draws PNG exports (headless, through Playwright; never downloaded)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from shapely.geometry import LineString, Point
 
+from dashboard import settings
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Event, Place, Source, TimeSpan
 
@@ -14,6 +19,27 @@ from dashboard.model import Event, Place, Source, TimeSpan
 @pytest.fixture(scope="session")
 def gazetteer() -> Gazetteer:
     return Gazetteer.open()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The system Chromium with playwright, or a skip saying what is missing.
+
+    With REACHMAP_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser fails instead, so CI can never
+    pass by skipping the tests that need one.
+    """
+    path = settings.get("chromium_path")
+    missing = []
+    if not (Path(path).exists() or shutil.which(path)):
+        missing.append(f"no Chromium at {path} (apt-get install chromium, or set REACHMAP_CHROMIUM_PATH)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("the playwright package is missing (pip install playwright; never `playwright install`)")
+    if missing:
+        reason = "needs a browser: " + "; ".join(missing)
+        if os.environ.get("REACHMAP_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REACHMAP_REQUIRE_BROWSER=1 but this test {reason}")
+        pytest.skip(reason)
+    return path
 
 
 @pytest.fixture

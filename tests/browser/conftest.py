@@ -1,19 +1,17 @@
 """A real Streamlit server and a real headless Chromium (the system's, never a downloaded one).
 
-Without Chromium or the playwright package these tests skip with the reason; with
-REACHMAP_REQUIRE_BROWSER=1 (set by .ci/run) they fail instead, so CI can never pass by skipping them.
+The `chromium_path` fixture (tests/conftest.py) skips these tests with the reason when no browser is
+installed, and fails them instead under REACHMAP_REQUIRE_BROWSER=1, as .ci/run sets.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -22,24 +20,6 @@ from dashboard import settings
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:", "file:")
-
-
-def _need(reason: str) -> None:
-    if os.environ.get("REACHMAP_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (REACHMAP_REQUIRE_BROWSER=1 makes browser tests mandatory)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = settings.get("chromium_path")
-    if not (Path(path).exists() or shutil.which(path)):
-        _need(f"Chromium not found at {path}: apt-get install chromium, or set REACHMAP_CHROMIUM_PATH")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _need("the playwright package is missing: pip install playwright (never `playwright install`)")
-    return path
 
 
 @pytest.fixture(scope="session")
