@@ -205,3 +205,13 @@ def test_snapshots_page_lists_and_deletes_after_confirmation(app, store_path, ga
     next(b for b in at.button if b.label == "Yes, delete").click().run()
     with open_store(gazetteer=gazetteer) as store:
         assert store.snapshots() == []
+
+
+def test_data_downloads_and_prepared_png(app, chromium_path):
+    app.query_params.update({"v": "1", "ring": "iskander-m@Minsk"})
+    at = app.run()
+    labels = [b.label for b in at.get("download_button")]
+    assert {"GEOJSON", "KML", "CSV"} <= set(labels)
+    next(b for b in at.button if b.label == "Prepare PNG").click().run()
+    assert not at.exception and not at.error
+    assert "Save PNG" in [b.label for b in at.get("download_button")]

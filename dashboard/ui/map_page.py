@@ -17,7 +17,7 @@ from dashboard.mapview import type_colour
 from dashboard.scene import Scene, scene_map
 from dashboard.query import timeline
 from dashboard.rings import InRangeRow, Ring, in_range_rows
-from dashboard.share import RingSpec, ViewState, describe
+from dashboard.share import RingSpec, ViewState, describe, to_query
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui import state as S
 
@@ -52,6 +52,7 @@ def render() -> None:
         _copy_link()
     with right:
         snapshots_page.share_control(scene)
+    _downloads(scene)
     _in_range(rings, events)
     _timeline(events)
 
@@ -167,6 +168,40 @@ def _copy_link() -> None:
           button.textContent = "Copied"; setTimeout(() => button.textContent = "Copy link", 1500);
         };
       </script>""", height=42)
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+PREPARED = "_prepared_export"  # (format, query, bytes) of the last PNG/HTML made for download
+
+
+def _downloads(scene: Scene) -> None:
+    """Hand the map to someone: data formats at once, PNG and HTML prepared with a progress bar."""
+    from dashboard import export
+
+    cols = st.columns(5)
+    for col, fmt in zip(cols, ("geojson", "kml", "csv")):
+        mime, _ = export.FORMATS[fmt]
+        col.download_button(f"{fmt.upper()}", lambda fmt=fmt: export.export(scene, None, fmt),
+                            file_name=export.filename(scene, fmt), mime=mime, key=f"download_{fmt}",
+                            icon=":material/download:", on_click="ignore", width="stretch")
+    query = to_query(scene.state)
+    for col, fmt in zip(cols[3:], ("png", "html")):
+        prepared = st.session_state.get(PREPARED)
+        if prepared and prepared[:2] == (fmt, query):
+            col.download_button(f"Save {fmt.upper()}", prepared[2], file_name=export.filename(scene, fmt),
+                                mime=export.FORMATS[fmt][0], key=f"download_{fmt}", type="primary",
+                                icon=":material/download:", width="stretch")
+        elif col.button(f"Prepare {fmt.upper()}", key=f"prepare_{fmt}", width="stretch"):
+            bar = st.progress(0.0, text=f"Preparing the {fmt.upper()}…")
+            try:
+                data = export.export(scene, S.basemap(), fmt, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            except DashboardError as exc:
+                bar.empty()
+                st.error(S.md(str(exc)))
+                return
+            st.session_state[PREPARED] = (fmt, query, data)
+            st.rerun()
 
 
 # -- in range -------------------------------------------------------------------------------------

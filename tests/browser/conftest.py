@@ -39,10 +39,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, gazetteer):
+def browser_store(tmp_path_factory):
+    """The store file the browser tests' app server uses."""
+    return tmp_path_factory.mktemp("browser") / "store.gpkg"
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_store, gazetteer, chromium_path):
     """`streamlit run app.py` on a free localhost port, with its own store; stopped after the session."""
     port = _free_port()
-    store = tmp_path_factory.mktemp("browser") / "store.gpkg"
+    store = browser_store
     env = {**os.environ, "REACHMAP_STORE_PATH": str(store)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(settings.PROJECT_DIR / "app.py"),
