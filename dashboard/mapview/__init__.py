@@ -157,9 +157,13 @@ def _add_borders(m: folium.Map, basemap: Basemap, extra: Sequence[tuple[str, Bas
 def _add_capitals(m: folium.Map, basemap: Basemap, show: bool) -> None:
     group = folium.FeatureGroup(LAYER_NAMES["capitals"], show=show)
     for name, iso2, lon, lat in basemap.capitals:
+        # A permanent label; CSS hides labels below zoom 4, where 200 capitals would be a smear of text.
         folium.CircleMarker((lat, lon), radius=3, color="#333", weight=1, fill=True, fill_color="#fff",
-                            fill_opacity=1, tooltip=folium.Tooltip(escape(f"{name} ({iso2})"))).add_to(group)
+                            fill_opacity=1,
+                            tooltip=folium.Tooltip(escape(name), permanent=True, direction="right",
+                                                   class_name="rm-capital-label")).add_to(group)
     group.add_to(m)
+    m.add_child(_ZoomClass())
 
 
 def _add_rings(m: folium.Map, rings: Sequence[Ring], colours: dict[str, str], name: str, show: bool) -> None:
@@ -236,6 +240,20 @@ class _Legend(MacroElement):
         self.body = f"<details open><summary><b>Legend</b></summary>{''.join(rows)}</details>" if rows else ""
 
 
+class _ZoomClass(MacroElement):
+    """Tag the map container with its zoom level so CSS can show labels only when they fit."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }};
+          function tag() { map.getContainer().setAttribute("data-zoom-band", map.getZoom() < 4 ? "far" : "near"); }
+          map.on("zoomend", tag); tag();
+        })();
+        {% endmacro %}
+    """)
+
+
 class _ViewToUrl(MacroElement):
     """Write the map's centre and zoom into the app's URL as the user pans (no rerun of the app)."""
 
@@ -279,7 +297,11 @@ _CSS = """
 .rm-title { font-weight: 600; }
 .rm-meta { color: #555; font-size: 12px; }
 .rm-popup blockquote { margin: 4px 0; padding-left: 8px; border-left: 3px solid #ccc; font-style: italic; }
-.rm-legend { position: absolute; bottom: 28px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
+.rm-capital-label { background: transparent; border: none; box-shadow: none; padding: 0 0 0 2px;
+                    font-size: 11px; color: #333; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
+.rm-capital-label::before { display: none; }
+[data-zoom-band="far"] .rm-capital-label { display: none; }
+.rm-legend { position: absolute; bottom: 52px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
              padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px;
              max-width: 280px; }
 .rm-legend:empty { display: none; }
