@@ -8,13 +8,16 @@ date span, the query string, the legend, a scale bar and the sources named on th
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import importlib
 import io
 import json
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from html import escape
@@ -402,21 +405,19 @@ def _chromium() -> str:
     return found
 
 
-def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000, title: str | None = None,
-           progress: Progress | None = None) -> bytes:
-    """The exported map as a PNG of width × height pixels, drawn by the system's headless Chromium offline."""
-    say = progress or (lambda fraction, message: None)
-    width, height = _size(width, "width"), _size(height, "height")
-    executable = _chromium()
+def _loop_running() -> bool:
     try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise DashboardError("PNG export needs the playwright package: pip install playwright "
-                             "(it drives the system Chromium; no browser download is needed).") from None
-    say(0.05, "Building the map")
-    page_html = _page(scene, basemap, title, picture=True)
-    want_vectors = _draws_something(scene, basemap)
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _render_png(page_html: str, executable: str, width: int, height: int, want_vectors: bool,
+                say: Progress) -> bytes:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory(prefix="reachmap-png-") as tmp:
         path = Path(tmp) / "map.html"
         path.write_text(page_html, encoding="utf-8")
@@ -441,6 +442,31 @@ def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DashboardError(f"Chromium could not draw the map: {first}") from None
+    return png
+
+
+def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000, title: str | None = None,
+           progress: Progress | None = None) -> bytes:
+    """The exported map as a PNG of width × height pixels, drawn by the system's headless Chromium offline."""
+    say = progress or (lambda fraction, message: None)
+    width, height = _size(width, "width"), _size(height, "height")
+    executable = _chromium()
+    try:
+        importlib.import_module("playwright.sync_api")
+    except ImportError:
+        raise DashboardError("PNG export needs the playwright package: pip install playwright "
+                             "(it drives the system Chromium; no browser download is needed).") from None
+    say(0.05, "Building the map")
+    page_html = _page(scene, basemap, title, picture=True)
+    want_vectors = _draws_something(scene, basemap)
+    args = (page_html, executable, width, height, want_vectors, say)
+    if not _loop_running():
+        png = _render_png(*args)
+    else:
+        # Playwright's sync API refuses a thread that already runs an asyncio loop (another Playwright,
+        # a notebook): render in a thread of its own there.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reachmap-png") as pool:
+            png = pool.submit(_render_png, *args).result()
     say(1.0, "Done")
     return png
 
