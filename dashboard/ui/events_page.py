@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.share import describe
 from dashboard.ui import sidebar
 from dashboard.ui import state as S
 from dashboard.ui.pages import pages
@@ -14,16 +13,8 @@ FOCUS_ZOOM = 9
 
 
 def render() -> None:
-    decoded = S.current()
-    view = decoded.state
-    S.commit(view)
-    sidebar.render(view)
-    st.title("Events")
-    S.show_problems(decoded)
-    events, problems = S.selected_events(view)
-    for problem in problems:
-        st.warning(S.md(problem))
-    st.subheader(S.md(describe(view, len(events), S.date_bounds(S.all_events()))))
+    scene = sidebar.open_page("Events")
+    view, events = scene.state, list(scene.events)
     table = pd.DataFrame([{
         "start": e.time.start, "date": e.time.label, "title": e.title, "place": e.place.name,
         "type": e.event_type, "source": e.source.publisher, "quote": e.source.quote, "link": e.source.url or None,

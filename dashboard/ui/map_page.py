@@ -17,7 +17,7 @@ from dashboard.mapview import type_colour
 from dashboard.scene import Scene, scene_map
 from dashboard.query import timeline
 from dashboard.rings import InRangeRow, Ring, in_range_rows
-from dashboard.share import RingSpec, ViewState, describe, to_query
+from dashboard.share import RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui import state as S
 
@@ -33,19 +33,8 @@ def render() -> None:
     if snapshot_id is not None:
         snapshots_page.render_snapshot(snapshot_id)
         return
-    decoded = S.current()
-    view = decoded.state
-    S.commit(view)
-    sidebar.render(view)
-    st.title("Reachmap")
-    S.show_problems(decoded)
-    events, problems = S.selected_events(view)
-    rings, ring_problems = S.rings_of(view)
-    for problem in problems + ring_problems:
-        st.warning(S.md(problem))
-    st.subheader(S.md(describe(view, len(events), S.date_bounds(S.all_events()))))
-    _rings_panel(view)
-    scene = Scene(view, tuple(events), tuple(rings), ())
+    scene = sidebar.open_page("Reachmap", with_rings=True)
+    _rings_panel(scene.state)
     _map(scene)
     left, right = st.columns([5, 1])
     with left:
@@ -53,8 +42,8 @@ def render() -> None:
     with right:
         snapshots_page.share_control(scene)
     _downloads(scene)
-    _in_range(rings, events)
-    _timeline(events)
+    _in_range(list(scene.rings), list(scene.events))
+    _timeline(list(scene.events))
 
 
 # -- rings ----------------------------------------------------------------------------------------

@@ -9,8 +9,25 @@ import streamlit as st
 from dashboard.errors import DashboardError
 from dashboard.query import facets
 from dashboard.rings import resolve_origin
-from dashboard.share import ViewState
+from dashboard.scene import Scene
+from dashboard.share import ViewState, describe
 from dashboard.ui import state as S
+
+def open_page(title: str, with_rings: bool = False) -> Scene:
+    """The common top of a filtered page: the state from the URL, the sidebar, the title, warnings, summary."""
+    decoded = S.current()
+    view = decoded.state
+    S.commit(view)
+    render(view)
+    st.title(title)
+    S.show_problems(decoded)
+    events, problems = S.selected_events(view)
+    rings, ring_problems = S.rings_of(view) if with_rings else ([], [])
+    for problem in problems + ring_problems:
+        st.warning(S.md(problem))
+    st.subheader(S.md(describe(view, len(events), S.date_bounds(S.all_events()))))
+    return Scene(view, tuple(events), tuple(rings), ())
+
 
 PRESETS = ("All dates", "Story day", "Last 7 days of data", "Last 30 days of data")
 
