@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
+from operator import itemgetter
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -191,6 +193,18 @@ class Source:
         _check_url(self.url, "source.url")
 
 
+def _are_text_pairs(pairs: object) -> bool:
+    """True for a tuple of (name, value) text pairs with non-empty names."""
+    if not isinstance(pairs, tuple):
+        return False
+    # An import builds 100,000 events of ~15 pairs each: check the common case with C-level loops first.
+    if (not pairs or set(map(type, pairs)) == {tuple} and set(map(len, pairs)) == {2}
+            and set(map(type, chain.from_iterable(pairs))) == {str} and "" not in map(itemgetter(0), pairs)):
+        return True
+    return all(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str) and pair[0]
+               and isinstance(pair[1], str) for pair in pairs)
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that happened somewhere at some time, as a source told it."""
@@ -203,6 +217,9 @@ class Event:
     source: Source
     description: str = ""
     actors: tuple[str, ...] = ()
+    # What the source records beyond the model, in its own terms and order: ACLED's fatalities,
+    # geo_precision, sub_event_type …, a CSV's extra columns, a GeoJSON feature's properties.
+    attributes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         _check_text(self.id, "event.id")
@@ -210,6 +227,13 @@ class Event:
         _check_text(self.event_type, "event.event_type")
         if not isinstance(self.actors, tuple):
             raise ValidationError("event.actors", self.actors, "must be a tuple of names")
+        if not _are_text_pairs(self.attributes):
+            raise ValidationError("event.attributes", self.attributes,
+                                  "must be a tuple of (name, value) text pairs with non-empty names")
+
+    def attribute(self, name: str, default: str = "") -> str:
+        """The value of one attribute by name (the first if repeated), or `default`."""
+        return next((value for key, value in self.attributes if key == name), default)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.errors import DashboardError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 GEODATA_DIR = PROJECT_DIR / "geodata"
 
@@ -32,6 +34,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder of story files seeded into a new store."),
     Setting("chromium_path", "/usr/bin/chromium",
             "The Chromium executable that draws PNG exports (headless, through Playwright; never downloaded)."),
+    Setting("import_max_mb", "512",
+            "Largest file `import` accepts, in MB; a bigger one is refused before it is read (it would not fit "
+            "in memory as a table)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -52,3 +57,16 @@ def store_path() -> Path:
 
 def story_dir() -> Path:
     return Path(get("story_dir"))
+
+
+def import_max_mb() -> float:
+    """The import_max_mb setting as a number; a value that is not one raises DashboardError naming it."""
+    value = get("import_max_mb")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number > 0:
+        raise DashboardError(f"The setting import_max_mb (REACHMAP_IMPORT_MAX_MB) is {value!r}, not a number of "
+                             f"megabytes greater than 0; set it to e.g. 512.")
+    return number

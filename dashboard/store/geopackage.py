@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import struct
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
-
-from shapely.geometry import Point
 
 from dashboard.errors import NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan
@@ -38,6 +37,7 @@ CREATE TABLE events (
   t_text TEXT NOT NULL DEFAULT '', t_note TEXT NOT NULL DEFAULT '',
   place_key TEXT NOT NULL REFERENCES places(key), place_name TEXT NOT NULL,
   countries TEXT NOT NULL DEFAULT '', lon REAL NOT NULL, lat REAL NOT NULL, actors TEXT NOT NULL DEFAULT '[]',
+  attributes TEXT NOT NULL DEFAULT '[]',
   source_title TEXT NOT NULL, source_publisher TEXT NOT NULL, source_url TEXT NOT NULL DEFAULT '',
   source_published TEXT, quote TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX events_t_start ON events(t_start);
@@ -54,6 +54,7 @@ CREATE INDEX snapshots_created_at ON snapshots(created_at);
 # rowid and loses random access. So the snapshot id is UNIQUE, like reachmap_meta.key, not the primary key.
 # snapshots.event_count is kept beside the JSON so the list of snapshots never parses the frozen events.
 # created_at is UTC ISO with microseconds (always the same length), so text order is time order.
+# events.attributes is a JSON list of [name, value] pairs: ordered, and readable in QGIS as text.
 
 _TABLES = ("places", "events", "reachmap_meta", "snapshots")
 
@@ -82,14 +83,19 @@ class GeoPackageStore(EventStore):
             _create(path, seed)
         _check_is_ours(path)
         conn = _connect(path)
+        _add_missing_columns(conn, path)
         return cls(conn, path)
 
     # -- writing ---------------------------------------------------------------------------------
 
     def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
-        with self._transaction():
-            summary = _write_events(self._conn, events, origin)
-        self._places.clear()
+        try:
+            with self._transaction():
+                summary = _write_events(self._conn, events, origin)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not write events to the store {self.path} ({exc}); nothing was changed.") from exc
+        finally:
+            self._places.clear()  # a rolled-back write may have replaced places this cache holds
         return summary
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
@@ -210,6 +216,7 @@ class GeoPackageStore(EventStore):
             source=Source(row["source_title"], row["source_publisher"], row["source_url"],
                           date.fromisoformat(published) if published else None, row["quote"]),
             actors=tuple(json.loads(row["actors"])),
+            attributes=tuple((str(k), str(v)) for k, v in json.loads(row["attributes"])),
         )
 
 
@@ -217,6 +224,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MB: a 100,000-event import keeps its indexes in memory
     return conn
 
 
@@ -294,44 +302,109 @@ def _check_is_ours(path: Path) -> None:
                          f"development build); move it away and Reachmap will build a new one.")
 
 
+_PLACE_UPSERT = (
+    "INSERT INTO places (geom, key, name, kind, country, admin1, geonameid, population, pin_lon, pin_lat) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET geom=excluded.geom, "
+    "name=excluded.name, kind=excluded.kind, country=excluded.country, admin1=excluded.admin1, "
+    "geonameid=excluded.geonameid, population=excluded.population, pin_lon=excluded.pin_lon, "
+    "pin_lat=excluded.pin_lat")
+_EVENT_COLUMNS = ("geom", "event_id", "title", "description", "event_type", "t_start", "t_end", "t_precision",
+                  "t_text", "t_note", "place_key", "place_name", "countries", "lon", "lat", "actors", "attributes",
+                  "source_title", "source_publisher", "source_url", "source_published", "quote", "origin",
+                  "updated_at")
+_EVENT_INSERT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
+_EVENT_UPSERT = (_EVENT_INSERT + " ON CONFLICT(event_id) DO UPDATE SET "
+                 + ", ".join(f"{c}=excluded.{c}" for c in _EVENT_COLUMNS if c != "event_id"))
+_BATCH = 1000  # rows per executemany; also the size of one "which of these ids exist?" query
+# One encoder for every row: json.dumps with options builds a new encoder on each call.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str) -> WriteSummary:
-    added = updated = 0
+    """Upsert events (and their places) in batches; an event counts as updated if its id was there before.
+
+    Runs inside the caller's transaction; if `events` raises part-way, the caller rolls everything back.
+    """
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Per place key: the place as last written, its point blob, countries and pin, so a place shared by
+    # 1,000 events is written and measured once. Per time span (often shared too): its dates as text.
+    places: dict[str, tuple[Place, bytes, str, float, float]] = {}
+    spans: dict[int, tuple[TimeSpan, str, str]] = {}
+    seen: set[str] = set()
+    place_rows: list[tuple] = []
+    event_rows: list[tuple] = []
+    counts = [0, 0]  # added, updated
+
+    def flush() -> None:
+        if place_rows:
+            conn.executemany(_PLACE_UPSERT, place_rows)  # first: events reference places by key
+            place_rows.clear()
+        ids = [row[1] for row in event_rows]
+        fresh = [i for i in dict.fromkeys(ids) if i not in seen]
+        existing = {r[0] for r in conn.execute(
+            f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(fresh))})", fresh)} if fresh else set()
+        new_rows, old_rows = [], []  # a plain INSERT is cheaper than an upsert for ids not yet stored
+        for event_id, row in zip(ids, event_rows):
+            if event_id in seen or event_id in existing:
+                old_rows.append(row)
+            else:
+                new_rows.append(row)
+            seen.add(event_id)
+        conn.executemany(_EVENT_INSERT, new_rows)
+        conn.executemany(_EVENT_UPSERT, old_rows)  # after: an id twice in one batch is inserted, then updated
+        counts[0] += len(new_rows)
+        counts[1] += len(old_rows)
+        event_rows.clear()
+
     for event in events:
         place = event.place
-        conn.execute(
-            "INSERT INTO places (geom, key, name, kind, country, admin1, geonameid, population, pin_lon, pin_lat) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET geom=excluded.geom, "
-            "name=excluded.name, kind=excluded.kind, country=excluded.country, admin1=excluded.admin1, "
-            "geonameid=excluded.geonameid, population=excluded.population, pin_lon=excluded.pin_lon, "
-            "pin_lat=excluded.pin_lat",
-            (gpkg.to_blob(place.geometry), place.key, place.name, place.kind, place.country, place.admin1,
-             place.geonameid, place.population, *(place.pin or (None, None))),
-        )
-        lon, lat = place.lonlat
+        known = places.get(place.key)
+        if known is None or known[0] is not place and not (
+                known[0] == place and known[0].geometry.equals_exact(place.geometry, 0)):
+            place_rows.append((gpkg.to_blob(place.geometry), place.key, place.name, place.kind, place.country,
+                               place.admin1, place.geonameid, place.population, *(place.pin or (None, None))))
+            lon, lat = place.lonlat
+            known = places[place.key] = (place, _point_blob(lon, lat), _countries(place), lon, lat)
+        _, point, countries, lon, lat = known
+        time = event.time
+        dates = spans.get(id(time))
+        if dates is None or dates[0] is not time:
+            dates = spans[id(time)] = (time, time.start.isoformat(), time.end.isoformat())
         src = event.source
-        values = {
-            "geom": gpkg.to_blob(Point(lon, lat)), "event_id": event.id, "title": event.title,
-            "description": event.description, "event_type": event.event_type,
-            "t_start": event.time.start.isoformat(), "t_end": event.time.end.isoformat(),
-            "t_precision": event.time.precision, "t_text": event.time.text, "t_note": event.time.note,
-            "place_key": place.key, "place_name": place.name, "countries": _countries(place),
-            "lon": lon, "lat": lat, "actors": json.dumps(list(event.actors), ensure_ascii=False),
-            "source_title": src.title, "source_publisher": src.publisher, "source_url": src.url,
-            "source_published": src.published.isoformat() if src.published else None,
-            "quote": src.quote, "origin": origin, "updated_at": now,
-        }
-        exists = conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event.id,)).fetchone()
-        columns = ", ".join(values)
-        marks = ", ".join(f":{k}" for k in values)
-        updates = ", ".join(f"{k}=excluded.{k}" for k in values if k != "event_id")
-        conn.execute(f"INSERT INTO events ({columns}) VALUES ({marks}) "
-                     f"ON CONFLICT(event_id) DO UPDATE SET {updates}", values)
-        if exists:
-            updated += 1
-        else:
-            added += 1
-    return WriteSummary(added, updated)
+        event_rows.append((
+            point, event.id, event.title, event.description, event.event_type, dates[1], dates[2],
+            time.precision, time.text, time.note, place.key, place.name, countries, lon, lat,
+            _json(event.actors) if event.actors else "[]",
+            _json(event.attributes) if event.attributes else "[]",
+            src.title, src.publisher, src.url, src.published.isoformat() if src.published else None,
+            src.quote, origin, now,
+        ))
+        if len(event_rows) >= _BATCH:
+            flush()
+    if event_rows or place_rows:
+        flush()
+    return WriteSummary(*counts)
+
+
+_POINT_HEADER = b"GP" + bytes([0, 0b0000_0011]) + struct.pack("<i", gpkg.SRS_ID)
+_POINT_BODY = struct.Struct("<4dBI2d")
+
+
+def _point_blob(lon: float, lat: float) -> bytes:
+    """gpkg.to_blob(Point(lon, lat)) without building a shapely Point: envelope, then ISO WKB (1 = Point)."""
+    return _POINT_HEADER + _POINT_BODY.pack(lon, lon, lat, lat, 1, 1, lon, lat)
+
+
+def _add_missing_columns(conn: sqlite3.Connection, path: Path) -> None:
+    """Give a store made by an earlier development build the columns added since (same schema version)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    if "attributes" not in columns:
+        try:
+            conn.execute("ALTER TABLE events ADD COLUMN attributes TEXT NOT NULL DEFAULT '[]'")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"Could not add the attributes column to the store {path} ({exc}); move the "
+                             "store away and Reachmap will build a new one.") from exc
 
 
 def _utc_text(moment: datetime) -> str:

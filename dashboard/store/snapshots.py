@@ -8,10 +8,12 @@ The events of a snapshot are copied, not referenced, so a snapshot never changes
      "events": [{"id": …, "title": …, "event_type": …, "description": …, "actors": […],
                  "time": {"start": "YYYY-MM-DD", "end": …, "precision": …, "text": …, "note": …},
                  "source": {"title": …, "publisher": …, "url": …, "published": "YYYY-MM-DD" | null, "quote": …},
+                 "attributes": [[name, value], …],
                  "place": <index into places>}, …]}
 
 Geometry is ISO WKB as hex (little-endian): bit-exact for every coordinate, where GeoJSON text would round.
 Places are written once however many events share them: a country outline can be 100 KB.
+"attributes" came later within format 1: frozen events without it read back with no attributes.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def _event_to_dict(event: Event, place_index: int) -> dict[str, Any]:
                  "text": time.text, "note": time.note},
         "source": {"title": src.title, "publisher": src.publisher, "url": src.url,
                    "published": src.published.isoformat() if src.published else None, "quote": src.quote},
+        "attributes": [list(pair) for pair in event.attributes],
         "place": place_index,
     }
 
@@ -144,4 +147,5 @@ def _event_from_dict(raw: dict[str, Any], places: list[Place]) -> Event:
         source=Source(src["title"], src["publisher"], src["url"],
                       date.fromisoformat(src["published"]) if src["published"] is not None else None, src["quote"]),
         place=places[raw["place"]],
+        attributes=tuple((k, v) for k, v in raw.get("attributes", ())),
     )

@@ -1,0 +1,89 @@
+"""GeoJSON and KML/KMZ through GDAL (pyogrio): features become a Table of text properties plus geometries.
+
+Rows are numbered by feature (1 = the first feature of the file, counting on across KML folders). KML
+placemarks give Name, description, TimeStamp (→ date), TimeSpan begin/end (→ date, end) and their
+ExtendedData fields; KML's styling fields are dropped. Geometry is kept as it is, forced to 2D.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+from shapely.geometry.base import BaseGeometry
+
+from dashboard.errors import DashboardError
+from dashboard.ingest.table import Table, header_key
+
+KML_IGNORED = frozenset({"altitudemode", "tessellate", "extrude", "visibility", "draworder", "icon", "snippet"})
+
+
+def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeometry | None]]:
+    """All features of all layers, their properties as text; DashboardError if GDAL cannot read the file."""
+    try:
+        layers = [str(layer) for layer, _ in pyogrio.list_layers(path)]
+        frames = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GDAL's notes about field types are not the user's business
+            for layer in layers:
+                gdf = pyogrio.read_dataframe(path, layer=layer, force_2d=True, datetime_as_string=True,
+                                             on_invalid="ignore")
+                if len(gdf):
+                    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+                        gdf = gdf.to_crs(4326)
+                    frames.append(gdf)
+    except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
+        kind = "GeoJSON" if fmt == "geojson" else "KML"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DashboardError(f"The file {name} cannot be read as {kind} ({detail}); check that it is valid "
+                             f"{kind}, for instance by opening it in QGIS.") from exc
+    if not frames:
+        raise DashboardError(f"The file {name} holds no features; export the layer again with its features.")
+    geometries: list[BaseGeometry | None] = []
+    properties = []
+    for gdf in frames:
+        geometries.extend(g if isinstance(g, BaseGeometry) else None for g in gdf.geometry)
+        properties.append(pd.DataFrame({str(c): _text(gdf[c]) for c in gdf.columns if c != gdf.geometry.name},
+                                       index=range(len(gdf))))
+    frame = pd.concat(properties, ignore_index=True).fillna("") if properties else pd.DataFrame()
+    if fmt == "kml":
+        frame = _kml_times(frame)
+    lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return Table(name, frame.astype(object), lines), geometries
+
+
+def _text(series: pd.Series) -> list[str]:
+    return [_cell(v) for v in series.tolist()]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def _kml_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """One date column from TimeStamp or TimeSpan/begin, whichever a placemark has."""
+    by_key = {header_key(c): c for c in frame.columns}
+    stamp, begin = by_key.get("timestamp"), by_key.get("begin")
+    if stamp is None and begin is None:
+        return frame
+    stamp_values = frame[stamp] if stamp else pd.Series([""] * len(frame))
+    begin_values = frame[begin] if begin else pd.Series([""] * len(frame))
+    date = np.where(stamp_values.astype(str).str.strip() != "", stamp_values, begin_values)
+    frame = frame.drop(columns=[c for c in (stamp, begin) if c])
+    frame.insert(0, "date", date)
+    return frame
