@@ -64,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--width", type=int, default=1600, help="PNG width in pixels (default: 1600)")
     out.add_argument("--height", type=int, default=1000, help="PNG height in pixels (default: 1000)")
     out.add_argument("--title", help="title on the map and in the file (default: the selection in words)")
+
+    imp = sub.add_parser("import", help="add events from ACLED, CSV, Excel, GeoJSON or KML to the store")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--format", default="auto", choices=("auto", "acled", "csv", "xlsx", "geojson", "kml"))
+    imp.add_argument("--skip-bad", action="store_true",
+                     help="store the good rows and report the rest (default: all or nothing)")
+
+    geo = sub.add_parser("geoparse", help="places, dates, systems and candidate events in an article's text")
+    geo.add_argument("file", metavar="FILE|-", help="a text file, or - for standard input")
+    geo.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="publication date (relative dates)")
+    geo.add_argument("--json", action="store_true", help="print JSON (the only output format for now)")
     return parser
 
 
@@ -90,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _events(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "import":
+            return _import(args)
+        if args.command == "geoparse":
+            return _geoparse(args)
         return _range(args)
     except DashboardError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -222,3 +237,51 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _import(args: argparse.Namespace) -> int:
+    from dashboard.ingest.importer import import_file
+
+    gazetteer = open_gazetteer()
+    with open_store(gazetteer=gazetteer) as store:
+        report = import_file(Path(args.file), store, gazetteer, format=args.format, skip_bad=args.skip_bad,
+                             progress=_progress_bar)
+    sys.stderr.write("\n")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for r in report.rejected[:50]:
+        print(f"rejected: line {r.line}, {r.field} {r.value!r}: {r.reason}", file=sys.stderr)
+    if len(report.rejected) > 50:
+        print(f"rejected: … and {len(report.rejected) - 50:,} more", file=sys.stderr)
+    print(report)
+    if not report.stored and report.rejected:
+        print("error: nothing was stored because some rows were rejected; fix them, or use --skip-bad to "
+              "store the good rows", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _progress_bar(fraction: float, message: str) -> None:
+    done = int(max(0.0, min(fraction, 1.0)) * 30)
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (30 - done)}] {fraction:4.0%} {message[:60]:<60}")
+    sys.stderr.flush()
+
+
+def _geoparse(args: argparse.Namespace) -> int:
+    from dashboard.geoparse import Geoparser
+
+    if args.file == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            raw = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise DashboardError(f"Cannot read {args.file}: {exc.strerror}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("text", args.file, "is not UTF-8 text; save the article as plain UTF-8 text") from None
+    result = Geoparser(open_gazetteer(), load_catalogue()).parse(text, args.date)
+    json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    return 0

@@ -1,0 +1,92 @@
+"""Import: upload ACLED, CSV, Excel, GeoJSON or KML; preview the rows as they will be stored; import them."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.errors import DashboardError
+from dashboard.ingest import open_store
+from dashboard.ingest.importer import FORMATS, import_file, preview_file
+from dashboard.ui import state as S
+
+PREVIEW_ROWS = 20
+
+
+def render() -> None:
+    st.title("Import events")
+    st.caption("ACLED exports (any vintage), CSV or Excel with coordinates or place names, GeoJSON and KML. "
+               "Nothing is stored until you press Import; by default a file with any bad row stores nothing.")
+    upload = st.file_uploader("File", type=["csv", "txt", "xlsx", "geojson", "json", "kml", "kmz"])
+    if upload is None:
+        return
+    fmt = st.selectbox("Format", ("auto", *FORMATS), help="auto recognises ACLED by its columns")
+    with tempfile.TemporaryDirectory(prefix="reachmap-import-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getbuffer())
+        try:
+            choices = _review(path, fmt, upload.name)
+        except DashboardError as exc:
+            st.error(S.md(str(exc)))
+            return
+        skip_bad = st.checkbox("Store the good rows and leave out the rejected ones", key="skip_bad")
+        if st.button("Import", type="primary"):
+            bar = st.progress(0.0, text="Starting…")
+            try:
+                with open_store(gazetteer=S.gazetteer()) as store:
+                    report = import_file(path, store, S.gazetteer(), format=fmt, skip_bad=skip_bad,
+                                         progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                         place_choices=choices, source_name=upload.name)
+            except DashboardError as exc:
+                st.error(S.md(str(exc)))
+                return
+            (st.success if report.stored else st.error)(S.md(str(report)))
+            if not report.stored and report.rejected:
+                st.caption("Nothing was stored. Fix the rows below, or tick the box to store the good ones.")
+            _rejections(report.rejected)
+
+
+def _review(path: Path, fmt: str, name: str) -> dict[str, str]:
+    """Show the preview, the problems and the place names to confirm; return the user's place choices."""
+    preview = preview_file(path, S.gazetteer(), format=fmt, limit=PREVIEW_ROWS, source_name=name)
+    st.subheader(S.md(f"{preview.format.upper()}: {preview.rows:,} rows"))
+    for warning in preview.warnings:
+        st.warning(S.md(warning))
+    if preview.date_order:
+        st.caption(f"Dates read as: {preview.date_order}")
+    choices: dict[str, str] = {}
+    if preview.matches:
+        st.markdown("**Place names** — check each match; pick another where it is wrong.")
+        for match in preview.matches:
+            options = [c.key for c in match.candidates]
+            labels = {c.key: f"{c.name} ({c.country}, admin1 {c.admin1 or '–'}, pop {c.population or 0:,}, "
+                             f"{c.lat:.3f}, {c.lon:.3f})" for c in match.candidates}
+            if not options:
+                st.caption(S.md(f"“{match.name}”: no place of that name in the gazetteer ({match.rows} rows)."))
+                continue
+            picked = st.selectbox(S.md(f"“{match.key}” — {match.rows} rows, confidence {match.confidence:.2f}"),
+                                  options, format_func=labels.get, key=f"place_{match.key}")
+            if match.chosen is None or picked != match.chosen.key:
+                choices[match.key] = picked
+        if choices:
+            preview = preview_file(path, S.gazetteer(), format=fmt, limit=PREVIEW_ROWS, place_choices=choices,
+                                   source_name=name)
+    st.markdown(f"**The first {len(preview.events)} rows as they will be stored**")
+    st.dataframe(pd.DataFrame([{
+        "id": e.id, "date": e.time.label, "title": e.title, "type": e.event_type, "place": e.place.name,
+        "lat": round(e.place.lonlat[1], 5), "lon": round(e.place.lonlat[0], 5), "actors": "; ".join(e.actors),
+        "source": e.source.publisher, "quote": e.source.quote,
+    } for e in preview.events]), hide_index=True, width="stretch")
+    _rejections(preview.rejected)
+    return choices
+
+
+def _rejections(rejected) -> None:
+    if not rejected:
+        return
+    st.markdown(f"**{len(rejected):,} problems**")
+    st.dataframe(pd.DataFrame([{"line": r.line, "field": r.field, "value": r.value, "reason": r.reason}
+                               for r in rejected[:1000]]), hide_index=True, width="stretch")
