@@ -243,10 +243,12 @@ def _import(args: argparse.Namespace) -> int:
     from dashboard.ingest.importer import import_file
 
     gazetteer = open_gazetteer()
-    with open_store(gazetteer=gazetteer) as store:
-        report = import_file(Path(args.file), store, gazetteer, format=args.format, skip_bad=args.skip_bad,
-                             progress=_progress_bar)
-    sys.stderr.write("\n")
+    try:
+        with open_store(gazetteer=gazetteer) as store:
+            report = import_file(Path(args.file), store, gazetteer, format=args.format, skip_bad=args.skip_bad,
+                                 progress=_progress_bar)
+    finally:
+        sys.stderr.write("\n")  # end the progress line, whatever happened
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for r in report.rejected[:50]:

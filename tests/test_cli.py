@@ -97,3 +97,22 @@ def test_desna_means_the_story_village_in_chernihiv_region(store):
     lats = [p[1] for p in ring]
     centre = ((min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2)
     assert centre == pytest.approx((30.76678, 50.92744), abs=0.01)  # GeoNames 710071, not Kyiv's Desna
+
+
+def test_import_then_reimport_is_idempotent(tmp_path, gazetteer):
+    from dashboard.settings import PROJECT_DIR as root
+
+    store = tmp_path / "import.gpkg"
+    fixture = str(root / "tests" / "data" / "import" / "acled_current.csv")
+    first = run("import", fixture, store=store)
+    assert first.returncode == 0, first.stderr
+    again = run("import", fixture, store=store)
+    assert again.returncode == 0 and " 0 added" in again.stdout, again.stdout
+
+
+def test_import_of_a_bad_file_is_one_line(tmp_path, gazetteer):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(bytes(range(256)) * 40)
+    result = run("import", str(bad), store=tmp_path / "s.gpkg")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error:")
