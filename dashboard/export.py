@@ -51,7 +51,7 @@ TEXT_FORMATS: tuple[str, ...] = ("html", "geojson", "kml", "csv")
 EVENT_FIELDS: tuple[str, ...] = (
     "id", "title", "description", "event_type", "start", "end", "precision", "date_label", "time_text",
     "time_note", "place", "place_kind", "country", "admin1", "geonameid", "actors", "source_title",
-    "source_publisher", "source_url", "source_published", "quote")
+    "source_publisher", "source_url", "source_published", "quote", "attributes")
 RING_FIELDS: tuple[str, ...] = (
     "label", "kind", "radius_km", "origin", "origin_kind", "system", "munition", "range_source_title",
     "range_source_publisher", "range_source_url", "range_quote")
@@ -132,6 +132,7 @@ def event_record(e: Event) -> dict:
         "geonameid": place.geonameid, "actors": list(e.actors), "source_title": src.title,
         "source_publisher": src.publisher, "source_url": src.url,
         "source_published": src.published.isoformat() if src.published else None, "quote": src.quote,
+        "attributes": dict(e.attributes),
     }
 
 
@@ -191,6 +192,8 @@ def to_geojson(scene: Scene, title: str | None = None) -> str:
 # ---------------------------------------------------------------------------------------------- CSV
 
 def _cell(value: object) -> object:
+    if isinstance(value, dict):  # attributes: one JSON cell, so any file's extra columns fit one header
+        value = json.dumps(value, ensure_ascii=False) if value else ""
     if isinstance(value, list):
         value = "; ".join(value)
     if value is None:

@@ -320,3 +320,13 @@ def test_html_opens_on_the_offline_map_even_when_the_view_chose_an_online_one(sc
     added = re.findall(r"var (tile_layer_\w+) = L\.tileLayer\(\s*\"([^\"]+)\"", page)
     shown = [url for name, url in added if f"{name}.addTo(" in page]
     assert len(added) == 3 and shown == [url for _, url in added if url.startswith("data:")]
+
+
+def test_imported_attributes_travel_with_csv_and_geojson():
+    from tests.conftest import make_event
+
+    scene = Scene(ViewState(), (make_event(attributes=(("geo_precision", "2"), ("fatalities", "=1+1"))),), (), ())
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(scene))))
+    assert json.loads(rows[0]["attributes"]) == {"geo_precision": "2", "fatalities": "=1+1"}
+    feature = json.loads(export.to_geojson(scene))["features"][0]
+    assert feature["properties"]["attributes"]["geo_precision"] == "2"

@@ -108,3 +108,9 @@ def test_view_centre_and_zoom_are_used():
 def test_a_map_of_no_events_still_draws_the_basemap():
     html = html_of()
     assert "Belarus" in html and "data-count=" not in html
+
+
+def test_imported_precision_and_casualties_show_in_the_popup_escaped():
+    event = make_event(attributes=(("geo_precision", "2"), ("fatalities", "<3>"), ("internal", "hidden")))
+    html = html_of([event])
+    assert "geo_precision: 2" in html and "fatalities: &lt;3&gt;" in html and "internal" not in html

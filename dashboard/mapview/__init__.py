@@ -41,6 +41,8 @@ TYPE_COLOURS = {
     "statement": "#17becf", "election": "#2ca02c", "protest": "#bcbd22", "sanctions": "#7f7f7f",
 }
 _FALLBACK = ("#e377c2", "#8c564b", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+# Imported attributes worth a line in a popup (ACLED's location and casualty fields).
+SHOWN_ATTRIBUTES = ("geo_precision", "fatalities", "time_precision", "civilian_targeting")
 RING_COLOURS = ("#c2185b", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f")
 
 
@@ -211,11 +213,13 @@ def _popup_html(events: Sequence[Event]) -> str:
         link = (f'<a href="{escape(src.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
                 f"{escape(src.publisher)}</a>" if src.url else escape(src.publisher))
         quote = f"<blockquote>{escape(src.quote)}</blockquote>" if src.quote else ""
+        extra = "".join(f"<div class=\"rm-meta\">{escape(k)}: {escape(v)}</div>"
+                        for k, v in e.attributes if k in SHOWN_ATTRIBUTES)
         parts.append(
             f'<div class="rm-popup-event"><div class="rm-title">{escape(e.title)}</div>'
             f'<div class="rm-meta">{escape(e.time.label)} · {escape(e.place.name)} · '
             f'<span style="color:{type_colour(e.event_type)}">{escape(e.event_type)}</span></div>'
-            f"{quote}<div class=\"rm-source\">Source: {link}"
+            f"{quote}{extra}<div class=\"rm-source\">Source: {link}"
             f"{' (' + escape(src.published.isoformat()) + ')' if src.published else ''}</div></div>"
         )
     return '<div class="rm-popup">' + "".join(parts) + "</div>"
