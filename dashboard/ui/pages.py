@@ -26,7 +26,7 @@ def _guarded(render: Callable[[], None]) -> Callable[[], None]:
 
 
 def pages() -> dict[str, st.Page]:
-    from dashboard.ui import events_page, map_page, snapshots_page, sources_page
+    from dashboard.ui import article_page, events_page, import_page, map_page, snapshots_page, sources_page
 
     return {
         "map": st.Page(_guarded(map_page.render), title="Map", icon=":material/map:", url_path="map",
@@ -35,6 +35,10 @@ def pages() -> dict[str, st.Page]:
                           url_path="events"),
         "sources": st.Page(_guarded(sources_page.render), title="Sources", icon=":material/menu_book:",
                            url_path="sources"),
+        "import": st.Page(_guarded(import_page.render), title="Import", icon=":material/upload_file:",
+                          url_path="import"),
+        "article": st.Page(_guarded(article_page.render), title="Article", icon=":material/article:",
+                           url_path="article"),
         "snapshots": st.Page(_guarded(snapshots_page.render), title="Snapshots", icon=":material/photo_library:",
                              url_path="snapshots"),
     }
