@@ -92,6 +92,8 @@ ASSET_MAP: dict[str, str] = {
         "leaflet-measure/leaflet-measure.min.js",
     "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css":
         "leaflet-measure/leaflet-measure.css",
+    # dashboard.mapview.bulk (not folium): client-side clustering of large selections
+    "https://cdn.jsdelivr.net/npm/supercluster@9.1.0/dist/supercluster.min.js": "supercluster/supercluster.min.js",
 }
 
 # Elements that load CDN files outside default_js/default_css, which localize cannot rewrite.

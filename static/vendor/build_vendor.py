@@ -32,7 +32,9 @@ Transformations (all deterministic, all recorded per file in MANIFEST.json):
   the folium 0.20.0 sdist (sha256 pinned below).
 
 Two licence texts are not inside their npm tarballs and are written from constants below, with their
-source: Leaflet.draw's ``MIT-LICENSE.md`` (its GitHub repository) and folium's ``LICENSE.txt``.
+source: Leaflet.draw's ``MIT-LICENSE.md`` (its GitHub repository) and folium's ``LICENSE.txt``. One is
+from a package none of whose code is vendored on its own: kdbush's ``LICENSE`` (as
+``supercluster/LICENSE-kdbush``), because supercluster's UMD build bundles kdbush.
 
 The output depends only on the pinned tarballs and this file: running it twice gives identical bytes.
 Only the network access it needs is to the npm registry (through ``npm``).
@@ -320,6 +322,23 @@ PACKAGES: tuple[Package, ...] = (
         },
         {"LICENSE": "LICENSE"},
         "The version folium's MeasureControl links.",
+    ),
+    Package(
+        "supercluster", "9.1.0",
+        "sha512-WMhsJPm8Tf9f5mKxJ1D0mB5tbCMOFi8wTrm/LGnsJHGg8xkeNT/TWDZuFauOGRISnclbYgnxD7g3xJAfQO3FLg==",
+        "supercluster", "ISC",
+        {"dist/supercluster.min.js": "supercluster.min.js"},  # it has no sourceMappingURL comment
+        {"LICENSE": "LICENSE"},
+        "Client-side point clustering for maps of more than 5,000 events (dashboard/mapview/bulk.py). "
+        "Its UMD build bundles kdbush 4.1.0 (ISC, same author), whose licence is vendored beside it.",
+    ),
+    Package(
+        "kdbush", "4.1.0",
+        "sha512-e9vurzrXJQrFX6ckpHP3bvj5l+9CnYzkxDNnNQ1h2QTqdWsUAJgXiKdGNcOa1EY85dU8KbQ+z/FdQdB7P+9yfQ==",
+        "supercluster", "ISC",
+        {},
+        {"LICENSE": "LICENSE-kdbush"},
+        "Only the licence: kdbush's code is inside supercluster.min.js (supercluster depends on kdbush ^4.1.0).",
     ),
 )
 

@@ -1,0 +1,483 @@
+"""Many events on the map: a compact columnar payload, clustered in the browser by supercluster, drawn on canvas.
+
+Above `BULK_THRESHOLD` events, one Leaflet marker with a popup per event is too slow to build, to send and
+to paint. Instead the map carries the selected events as columns — lon/lat as int32 in units of 1e-5°
+(so within 0.5e-5° of the stored value), the start day as a uint16/uint32 offset, a type index, and the
+event ids — deflate-compressed and base64-encoded into the page (about 10 bytes per event for ACLED-like
+data). The browser inflates them with the built-in DecompressionStream, clusters them with supercluster
+(vendored, static/vendor/supercluster) and draws clusters and points on one canvas, again on every
+moveend/zoomend. A cluster shows its count and zooms in on click (or lists its events when they share one
+spot); a point shows id, type and date — all in the payload, so an exported HTML file needs no server.
+
+The full event (title, source, quote) is loaded on demand: a click on a point
+
+- fires a ``click`` on the Leaflet layer whose tooltip text is ``reachmap-event:<event id>``. Inside the
+  app, streamlit-folium attaches its click handler to every layer and returns that text as
+  ``last_object_clicked_tooltip`` (ask for it in ``returned_objects``); `clicked_event_id` parses it.
+- dispatches a ``reachmap:event-click`` DOM event on ``window`` with ``{ids, rows, latlng}`` and keeps
+  the same object in ``window.reachmapLastClick`` (for other hosts and for tests).
+
+When the first frame is drawn the layer sets ``window.reachmapBulk`` = ``{count, shown, drawn, paintedAt}``
+(``shown``: the sum of the counts of everything supercluster returns for the whole world, which must equal
+``count``; ``paintedAt``: ``performance.now()`` after the frame was committed). The benchmark and the
+browser test wait for it; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import folium
+import numpy as np
+from branca.element import Element, JavascriptLink, MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+from jinja2 import Template as JinjaTemplate
+
+from dashboard.mapview.assets import local_url
+from dashboard.table import EventTable, type_counts
+
+BULK_THRESHOLD = 5_000   # at or below: one marker per point with its popup (mapview._add_events)
+QUANTUM_DEG = 1e-5       # coordinate unit of the payload
+SUPERCLUSTER_URL = "https://cdn.jsdelivr.net/npm/supercluster@9.1.0/dist/supercluster.min.js"
+CLICK_PREFIX = "reachmap-event:"
+FALLBACK_COLOUR = "#777777"
+
+
+def clustered_note(count: int) -> str:
+    """The legend's sentence for clustered mode (plain text; escape it for HTML)."""
+    return f"Showing {count:,} events clustered; zoom in for individual events"
+
+
+def clicked_event_id(tooltip: str | None) -> str | None:
+    """The event id from st_folium's ``last_object_clicked_tooltip`` after a click on a clustered point."""
+    if not tooltip or not tooltip.startswith(CLICK_PREFIX):
+        return None
+    return tooltip[len(CLICK_PREFIX):] or None
+
+
+# ------------------------------------------------------------------------------------------- payload
+
+@dataclass(frozen=True)
+class Payload:
+    """The columns of the selected events, ready for the page: JSON metadata and base64 deflate data."""
+
+    meta: dict
+    data: str  # base64 of zlib(deflate) of the columns
+
+    @property
+    def count(self) -> int:
+        return self.meta["count"]
+
+
+def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> Payload:
+    """Pack rows of the table: [lon int32][lat int32][day][type][ids utf-8, '\\n'-separated], little-endian."""
+    rows = np.asarray(rows, dtype=np.int64)
+    n = len(rows)
+    lon = np.rint(table.lon[rows] / QUANTUM_DEG).astype("<i4")
+    lat = np.rint(table.lat[rows] / QUANTUM_DEG).astype("<i4")
+    start = table.t_start[rows]
+    base_day = int(start.min()) if n else 0
+    day_span = int(start.max()) - base_day if n else 0
+    day = (start - base_day).astype("<u2" if day_span < 2**16 else "<u4")
+    # Types present, most frequent first, so the legend lists the big ones first.
+    counts = type_counts(table, rows)
+    types = [t for t, _ in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))]
+    remap = np.zeros(len(table.types), dtype=np.int64)
+    remap[[table.types.index(t) for t in types]] = np.arange(len(types))
+    kind = remap[table.type_code[rows]].astype("<u1" if len(types) <= 256 else "<u2")
+    ids = table.id[rows].tolist()
+    joined = "\n".join(ids)
+    ids_json = joined.count("\n") != max(n - 1, 0)
+    if ids_json:  # an id holds a newline: ship them as JSON instead
+        joined = json.dumps(ids, ensure_ascii=False)
+    raw = b"".join((lon.tobytes(), lat.tobytes(), day.tobytes(), kind.tobytes(), joined.encode("utf-8")))
+    meta = {
+        "v": 1, "count": n, "quantum": QUANTUM_DEG, "baseDay": base_day,
+        "dayBytes": day.dtype.itemsize, "typeBytes": kind.dtype.itemsize,
+        "idsJson": ids_json,
+        "types": types, "typeCounts": [counts[t] for t in types],
+        "colours": [type_colours.get(t, FALLBACK_COLOUR) for t in types],
+        "note": clustered_note(n),
+    }
+    # Level 1: about 10% bigger than level 6 and five times faster; the payload is mostly repetition.
+    return Payload(meta, base64.b64encode(zlib.compress(raw, 1)).decode("ascii"))
+
+
+def decode(payload: Payload) -> dict[str, np.ndarray | list]:
+    """The columns back from a payload, as the browser reads them (for tests): lon, lat, day, type, id."""
+    meta = payload.meta
+    n = meta["count"]
+    raw = zlib.decompress(base64.b64decode(payload.data))
+    q = meta["quantum"]
+    lon = np.frombuffer(raw, "<i4", n, 0) * q
+    lat = np.frombuffer(raw, "<i4", n, 4 * n) * q
+    day_dtype = "<u2" if meta["dayBytes"] == 2 else "<u4"
+    day = np.frombuffer(raw, day_dtype, n, 8 * n).astype(np.int64) + meta["baseDay"]
+    at = 8 * n + meta["dayBytes"] * n
+    kind = np.frombuffer(raw, "<u1" if meta["typeBytes"] == 1 else "<u2", n, at)
+    text = raw[at + meta["typeBytes"] * n:].decode("utf-8")
+    ids = json.loads(text) if meta["idsJson"] else (text.split("\n") if n else [])
+    return {"lon": lon, "lat": lat, "day": day, "type": [meta["types"][k] for k in kind], "id": ids}
+
+
+def payload_bytes(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> int:
+    """Bytes the bulk layer adds to the page for these rows (its script, payload included)."""
+    m = folium.Map(tiles=None)
+    add_bulk_events(m, table, rows, type_colours)
+    element = next(c for c in _walk_children(m) if isinstance(c, BulkEvents))
+    return len(element._template.module.script(element).encode("utf-8"))
+
+
+def _walk_children(el):
+    for child in el._children.values():
+        yield child
+        yield from _walk_children(child)
+
+
+# ---------------------------------------------------------------------------------------------- map
+
+def add_bulk_events(m: folium.Map, table: EventTable, indices: np.ndarray, type_colours: Mapping[str, str],
+                    *, name: str = "Events", show: bool = True, legend_position: str | None = "bottomright",
+                    parent: folium.FeatureGroup | None = None, fit_bounds: bool = False) -> None:
+    """Add the selected rows to the map as one clustered canvas layer, in its own layer-control entry.
+
+    `parent`: an existing (empty) FeatureGroup to draw into instead of a new one named `name`. Without
+    it, a new group is put before any LayerControl of the map, so the control lists it.
+    `legend_position`: a Leaflet corner for the legend (types and the clustered-mode sentence), or None
+    when the caller's own legend shows `clustered_note`.
+    `fit_bounds`: zoom the map to the selected events (when the view does not come from the URL).
+    """
+    group = parent
+    if group is None:
+        group = folium.FeatureGroup(name, show=show)
+        group.add_to(m)
+        _move_layer_controls_last(m)
+    group.add_child(BulkEvents(encode(table, indices, type_colours), legend_position))
+    if fit_bounds and len(indices):
+        lon, lat = table.lon[indices], table.lat[indices]
+        m.fit_bounds([(float(lat.min()), float(lon.min())), (float(lat.max()), float(lon.max()))],
+                     padding=(30, 30), max_zoom=9)
+
+
+def _move_layer_controls_last(m: folium.Map) -> None:
+    # A LayerControl's script names its layers; it must run after theirs or Leaflet gets `undefined`.
+    items = list(m._children.items())
+    m._children.clear()
+    m._children.update([kv for kv in items if not isinstance(kv[1], folium.LayerControl)])
+    m._children.update([kv for kv in items if isinstance(kv[1], folium.LayerControl)])
+
+
+def _js_json(value: object) -> str:
+    """JSON safe inside a <script> element (no '<', '>', '&', U+2028/9 left as such)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+class BulkEvents(JSCSSMixin, MacroElement):
+    """The clustered canvas layer (see the module docstring); its script is self-contained, so it also
+    works when streamlit-folium evaluates it as part of `feature_group_to_add`."""
+
+    default_js = [("supercluster", SUPERCLUSTER_URL)]
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.library }}
+        var {{ this.get_name() }} = window.ReachmapBulk.layer({{ this.meta }}, "{{ this.data }}",
+            {{ this.legend }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, payload: Payload, legend_position: str | None = "bottomright") -> None:
+        super().__init__()
+        self._name = "BulkEvents"
+        self.meta = _js_json(payload.meta)
+        self.data = payload.data
+        self.legend = _js_json(legend_position)
+        self.library = _LIBRARY
+        # Served from static/vendor like every other asset (assets.localize would do the same).
+        self.default_js = [(n, local_url(u)) for n, u in self.default_js]
+
+    def render(self, **kwargs) -> None:
+        """As MacroElement.render, but the script goes into the page as plain text: branca would make the
+        rendered script a Jinja template of its own and tokenise megabytes of payload (0.6 s at 800k)."""
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_Text(script(self, kwargs)), name=self.get_name())
+
+
+class _Text(Element):
+    """Text put into the page as it is (it is not a template)."""
+
+    _template = JinjaTemplate("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+_LIBRARY = r"""
+if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
+  "use strict";
+  var DAY_MS = 86400000;
+  function bytesOf(b64) {
+    if (Uint8Array.fromBase64) { return Uint8Array.fromBase64(b64); }
+    var s = atob(b64), out = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) { out[i] = s.charCodeAt(i); }
+    return out;
+  }
+  function inflate(b64) {
+    var stream = new Blob([bytesOf(b64)]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer();
+  }
+  function columns(meta, buf) {
+    var n = meta.count, at = 8 * n, text;
+    var cols = {
+      lon: new Int32Array(buf, 0, n), lat: new Int32Array(buf, 4 * n, n),
+      day: meta.dayBytes === 2 ? new Uint16Array(buf, at, n) : new Uint32Array(buf, at, n)
+    };
+    at += meta.dayBytes * n;
+    cols.type = meta.typeBytes === 1 ? new Uint8Array(buf, at, n) : new Uint16Array(buf, at, n);
+    at += meta.typeBytes * n;
+    text = new TextDecoder().decode(new Uint8Array(buf, at));
+    cols.ids = n === 0 ? [] : (meta.idsJson ? JSON.parse(text) : text.split("\n"));
+    return cols;
+  }
+  // supercluster 9.1 reads each input feature once, keeping only its coordinates and its properties
+  // (here: the row number), so one feature object is reused for every row instead of making 100,000s.
+  // tests/browser/test_scale_in_browser.py checks every cluster's leaves against the data.
+  function features(cols, q) {
+    var n = cols.lon.length, coords = [0, 0];
+    var f = {type: "Feature", properties: 0, geometry: {type: "Point", coordinates: coords}};
+    var rows = {length: n};
+    rows[Symbol.iterator] = function () {
+      var i = 0, step = {value: f, done: false};
+      return {next: function () {
+        if (i >= n) { return {value: undefined, done: true}; }
+        coords[0] = cols.lon[i] * q; coords[1] = cols.lat[i] * q; f.properties = i; i++;
+        return step;
+      }};
+    };
+    return rows;
+  }
+  // Streamlit mounts the map's scripts once; a clustered layer added later (streamlit-folium's
+  // feature_group_to_add) may find supercluster not loaded: load the vendored copy, found beside Leaflet's.
+  var loading = null;
+  function superclusterReady() {
+    if (window.Supercluster) { return Promise.resolve(); }
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var leaflet = document.querySelector('script[src$="/leaflet/leaflet.js"]');
+        if (!leaflet) { reject(new Error("supercluster is not loaded and Leaflet's folder is unknown")); return; }
+        var s = document.createElement("script");
+        s.src = leaflet.src.replace(/leaflet\/leaflet\.js$/, "supercluster/supercluster.min.js");
+        s.onload = resolve;
+        s.onerror = function () { reject(new Error("cannot load " + s.src)); };
+        document.head.appendChild(s);
+      });
+    }
+    return loading;
+  }
+  function isoDay(day) { return new Date(day * DAY_MS).toISOString().slice(0, 10); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function addStyle() {
+    if (document.getElementById("rm-bulk-style")) { return; }
+    var s = el("style");
+    s.id = "rm-bulk-style";
+    s.textContent = ".rm-bulk-legend{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;" +
+      "box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 system-ui,sans-serif;max-width:260px}" +
+      ".rm-bulk-legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px}" +
+      ".rm-bulk-note{font-weight:600;margin-bottom:3px}.rm-bulk-list{max-height:220px;overflow-y:auto;" +
+      "font:12px/1.45 system-ui,sans-serif}.rm-bulk-list div+div{border-top:1px solid #eee}" +
+      ".rm-bulk-more{color:#666;font-style:italic}";
+    document.head.appendChild(s);
+  }
+  // Cluster fill by size, like leaflet.markercluster's default palette.
+  function clusterColour(n) { return n < 100 ? "#6ecc39" : n < 1000 ? "#f0c20c" : n < 10000 ? "#f18017" : "#d9453d"; }
+  function clusterRadius(n) { return 11 + 4 * Math.log10(n); }
+  var POINT_R = 5.5, PAD = 0.5;
+
+  var Layer = L.Layer.extend({
+    initialize: function (meta, data, legendPosition) {
+      this._meta = meta;
+      this._legendPosition = legendPosition;
+      this._items = [];
+      var self = this;
+      this._timing = {start: performance.now()};
+      this.ready = inflate(data).then(function (buf) {
+        self._cols = columns(meta, buf);
+        self._timing.inflated = performance.now();
+        return superclusterReady();
+      }).then(function () {
+        // extent 256 = Leaflet's tile size, so radius is in screen pixels: wider than the biggest circle.
+        self._index = new Supercluster({radius: 60, extent: 256, maxZoom: 16, minPoints: 2})
+          .load(features(self._cols, meta.quantum));
+        self._timing.clustered = performance.now();
+        if (self._map) { self._redraw(); }
+        return self;
+      });
+    },
+    onAdd: function (map) {
+      addStyle();
+      if (!map.getPane("rmBulk")) { map.createPane("rmBulk").style.zIndex = 450; }
+      this._canvas = el("canvas", "leaflet-zoom-animated");
+      this._canvas.style.pointerEvents = "none";
+      map.getPane("rmBulk").appendChild(this._canvas);
+      map.on("moveend zoomend resize viewreset", this._redraw, this);
+      map.on("zoomanim", this._onZoomAnim, this);
+      map.on("click", this._onClick, this);
+      map.on("mousemove", this._onMove, this);
+      if (this._legendPosition) { this._legend = this._makeLegend().addTo(map); }
+      if (this._index) { this._redraw(); }
+    },
+    onRemove: function (map) {
+      map.off("moveend zoomend resize viewreset", this._redraw, this);
+      map.off("zoomanim", this._onZoomAnim, this);
+      map.off("click", this._onClick, this);
+      map.off("mousemove", this._onMove, this);
+      if (this._legend) { this._legend.remove(); this._legend = null; }
+      L.DomUtil.remove(this._canvas);
+    },
+    _makeLegend: function () {
+      var meta = this._meta, control = L.control({position: this._legendPosition});
+      control.onAdd = function () {
+        var box = el("div", "rm-bulk-legend leaflet-control");
+        box.appendChild(el("div", "rm-bulk-note", meta.note));
+        for (var i = 0; i < meta.types.length && i < 12; i++) {
+          var row = el("div"), key = el("i");
+          key.style.background = meta.colours[i];
+          row.appendChild(key);
+          row.appendChild(document.createTextNode(meta.types[i] + " (" + meta.typeCounts[i].toLocaleString("en") + ")"));
+          box.appendChild(row);
+        }
+        L.DomEvent.disableClickPropagation(box);
+        return box;
+      };
+      return control;
+    },
+    _onZoomAnim: function (e) {
+      if (!this._drawnCenter) { return; }
+      var map = this._map, scale = map.getZoomScale(e.zoom, this._drawnZoom);
+      var half = map.getSize().multiplyBy(0.5 + PAD);
+      var offset = half.multiplyBy(-scale).add(map.project(this._drawnCenter, e.zoom))
+        .subtract(map._getNewPixelOrigin(e.center, e.zoom));
+      L.DomUtil.setTransform(this._canvas, offset, scale);
+    },
+    _redraw: function () {
+      var map = this._map;
+      if (!map || !this._index) { return; }
+      var size = map.getSize(), pad = size.multiplyBy(PAD), full = size.add(pad.multiplyBy(2));
+      var topLeft = map.containerPointToLayerPoint(pad.multiplyBy(-1)).round();
+      var ratio = window.devicePixelRatio || 1, canvas = this._canvas;
+      L.DomUtil.setPosition(canvas, topLeft);
+      canvas.width = full.x * ratio; canvas.height = full.y * ratio;
+      canvas.style.width = full.x + "px"; canvas.style.height = full.y + "px";
+      this._drawnCenter = map.getCenter(); this._drawnZoom = map.getZoom();
+      var nw = map.containerPointToLatLng(pad.multiplyBy(-1)), se = map.containerPointToLatLng(size.add(pad));
+      var west = nw.lng, east = se.lng;
+      if (east - west >= 360) { west = -180; east = 180; }
+      var zoom = Math.round(map.getZoom());
+      var features = this._index.getClusters([west, Math.max(se.lat, -90), east, Math.min(nw.lat, 90)], zoom);
+      var ctx = canvas.getContext("2d"), meta = this._meta, cols = this._cols, items = [];
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, full.x, full.y);
+      ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      // Points first, clusters on top: a cluster's count is never hidden by a dot.
+      var order = features.slice().sort(function (a, b) { return (a.properties.cluster ? 1 : 0) - (b.properties.cluster ? 1 : 0); });
+      for (var i = 0; i < order.length; i++) {
+        var f = order[i], g = f.geometry.coordinates, lng = g[0];
+        // The map may show the world more than once: draw where it is nearest the view's centre.
+        lng += 360 * Math.round((this._drawnCenter.lng - lng) / 360);
+        var p = map.latLngToContainerPoint([g[1], lng]).add(pad);
+        if (f.properties.cluster) {
+          var n = f.properties.point_count, r = clusterRadius(n);
+          ctx.beginPath(); ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
+          ctx.fillStyle = clusterColour(n); ctx.globalAlpha = 0.85; ctx.fill(); ctx.globalAlpha = 1;
+          ctx.lineWidth = 2; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+          ctx.fillStyle = "#111"; ctx.font = "bold 12px system-ui,sans-serif";
+          ctx.fillText(f.properties.point_count_abbreviated, p.x, p.y);
+          items.push({x: p.x - pad.x, y: p.y - pad.y, r: r, cluster: f.properties.cluster_id, n: n, ll: [g[1], lng]});
+        } else {
+          var k = f.properties;
+          ctx.beginPath(); ctx.arc(p.x, p.y, POINT_R, 0, 2 * Math.PI);
+          ctx.fillStyle = meta.colours[cols.type[k]] || "#777"; ctx.fill();
+          ctx.lineWidth = 1.5; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+          items.push({x: p.x - pad.x, y: p.y - pad.y, r: POINT_R, row: k, n: 1, ll: [g[1], lng]});
+        }
+      }
+      this._items = items;
+      var self = this;
+      if (!this._painted) {
+        this._painted = true;
+        var world = this._index.getClusters([-180, -90, 180, 90], 0), shown = 0;
+        for (var j = 0; j < world.length; j++) { shown += world[j].properties.cluster ? world[j].properties.point_count : 1; }
+        // Two frames: the first runs before the canvas is composited, the second after.
+        var t = this._timing;
+        t.drawn = performance.now();
+        requestAnimationFrame(function () { requestAnimationFrame(function () {
+          window.reachmapBulk = {count: meta.count, shown: shown, drawn: items.length, paintedAt: performance.now(),
+            ms: {start: t.start, inflate: t.inflated - t.start, cluster: t.clustered - t.inflated,
+                 draw: t.drawn - t.clustered}};
+          self.fire("painted", window.reachmapBulk);
+        }); });
+      }
+    },
+    _hits: function (point) {
+      var out = [];
+      for (var i = this._items.length - 1; i >= 0; i--) {
+        var it = this._items[i], dx = it.x - point.x, dy = it.y - point.y;
+        if (dx * dx + dy * dy <= (it.r + 3) * (it.r + 3)) { out.push(it); }
+      }
+      return out;
+    },
+    _onMove: function (e) {
+      this._map.getContainer().style.cursor = this._hits(e.containerPoint).length ? "pointer" : "";
+    },
+    _onClick: function (e) {
+      var hits = this._hits(e.containerPoint);
+      if (!hits.length) { return; }
+      var top = hits[0];
+      if (top.cluster !== undefined) {
+        var zoom = this._index.getClusterExpansionZoom(top.cluster);
+        if (zoom <= this._index.options.maxZoom) { this._map.setView(top.ll, zoom); return; }
+        var leaves = this._index.getLeaves(top.cluster, 50).map(function (f) { return f.properties; });
+        this._select(leaves, top.n, L.latLng(top.ll));
+        return;
+      }
+      var rows = hits.filter(function (h) { return h.cluster === undefined; }).map(function (h) { return h.row; });
+      this._select(rows, rows.length, L.latLng(top.ll));
+    },
+    _select: function (rows, total, latlng) {
+      var meta = this._meta, cols = this._cols, ids = rows.map(function (k) { return cols.ids[k]; });
+      var list = el("div", "rm-bulk-list");
+      rows.slice(0, 20).forEach(function (k) {
+        list.appendChild(el("div", null, cols.ids[k] + " · " + meta.types[cols.type[k]] + " · " + isoDay(meta.baseDay + cols.day[k])));
+      });
+      if (total > 20) { list.appendChild(el("div", "rm-bulk-more", "and " + (total - 20).toLocaleString("en") + " more here")); }
+      L.popup({maxWidth: 360}).setLatLng(latlng).setContent(list).openOn(this._map);
+      var detail = {ids: ids, rows: rows, latlng: [latlng.lat, latlng.lng]};
+      window.reachmapLastClick = detail;
+      window.dispatchEvent(new CustomEvent("reachmap:event-click", {detail: detail}));
+      // streamlit-folium reads the clicked layer's tooltip text into last_object_clicked_tooltip.
+      var text = "reachmap-event:" + ids[0], tip = {_content: text, getContent: function () {
+        return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }};
+      this.fire("click", {latlng: latlng, sourceTarget: {_tooltip: tip, getTooltip: function () { return tip; }}}, true);
+    }
+  });
+  return {Layer: Layer, columns: columns, layer: function (meta, data, legend) { return new Layer(meta, data, legend); }};
+})(); }
+"""

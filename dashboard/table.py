@@ -1,0 +1,403 @@
+"""Events as aligned columns, and filters applied to them with array operations (no Python loop per event).
+
+`EventTable` holds what filtering and mapping need — ids, titles, types, days, lon/lat, countries, admin
+regions, actors and the searchable text — as numpy arrays (text as one pyarrow array), read from the
+GeoPackage with one SQL query. `select(table, flt)` returns the row indices that `query.refine` would keep,
+in the table's order, so `[events[i] for i in select(table, flt)] == refine(events, flt)` for the same
+events in the same order (tests/test_table.py holds this).
+
+Low-cardinality columns are categorical: a code per row into a tuple of distinct values. A filter on them
+is decided once per distinct value and then looked up for every row with one array index — the Python work
+grows with the number of distinct types, country sets, admin regions, actor combinations and non-point
+places, never with the number of events.
+
+pyarrow is a dependency of Streamlit; its `match_substring` scans the text column in C.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from dashboard.errors import StoreError
+from dashboard.geodesy import in_range
+from dashboard.model import Event, Place
+
+if TYPE_CHECKING:  # query may import this module (select_events on a table) without a cycle
+    from dashboard.query import EventFilter, Facets
+
+EPOCH = date(1970, 1, 1)
+_CHUNK = 50_000  # rows converted to columns at a time: bounds the memory of Python row tuples
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header, by envelope flag
+
+# One query: every column a filter or the map needs.
+# julianday('YYYY-MM-DD') - 2440587.5 is the exact day number since 1970-01-01.
+_SQL = """
+SELECT e.event_id, e.title, e.event_type,
+       CAST(julianday(e.t_start) - 2440587.5 AS INTEGER), CAST(julianday(e.t_end) - 2440587.5 AS INTEGER),
+       e.countries, e.lon, e.lat, e.actors, COALESCE(p.admin1, ''), e.place_key,
+       e.title || char(10) || e.description || char(10) || e.quote
+FROM events e LEFT JOIN places p ON p.key = e.place_key
+"""
+# No ORDER BY: sorting the narrow (t_start, event_id) key in arrow afterwards is ~3x faster than letting
+# SQLite sort the wide rows; both compare event_id as UTF-8 bytes, so the order is the store's.
+_PLACES_SQL = "SELECT key, geom, pin_lon FROM places"
+
+
+_ROW_COLUMNS = ("id", "title", "type_code", "t_start", "t_end", "lon", "lat", "country_code", "admin_code",
+                "actor_code", "place_code")
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01 (the unit of `EventTable.t_start` / `t_end`)."""
+    return (day - EPOCH).days
+
+
+def day_of(number: int) -> date:
+    return EPOCH + timedelta(days=int(number))
+
+
+@dataclass(frozen=True, eq=False)
+class EventTable:
+    """Aligned, read-only columns of events; row i of every array is the same event."""
+
+    id: np.ndarray            # object: event ids
+    title: np.ndarray         # object: titles
+    type_code: np.ndarray     # int32 codes into `types`
+    types: tuple[str, ...]
+    t_start: np.ndarray       # int32 days since 1970-01-01
+    t_end: np.ndarray         # int32, inclusive
+    lon: np.ndarray           # float64: where the event is pinned (Place.lonlat)
+    lat: np.ndarray           # float64
+    country_code: np.ndarray  # int32 codes into `country_sets`
+    country_sets: tuple[tuple[str, ...], ...]  # the countries each place belongs to (a border: both)
+    admin_code: np.ndarray    # int32 codes into `admins`
+    admins: tuple[str, ...]   # admin1 names as written
+    actor_code: np.ndarray    # int32 codes into `actor_sets`
+    actor_sets: tuple[tuple[str, ...], ...]
+    place_code: np.ndarray    # int32 codes into `place_shapes`
+    place_shapes: tuple[BaseGeometry | None, ...]  # None: the place is the point (lon, lat) itself
+    text: pa.ChunkedArray     # casefolded "title\ndescription\nquote", what the text filter searches
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    # -- building ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_store_path(cls, path: Path | str) -> EventTable:
+        """Read every event of a Reachmap GeoPackage, read-only, ordered like `GeoPackageStore.events()`."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"No store at {path}: open it once with the app or `python -m dashboard` to create it.")
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the store {path} read-only ({exc}).") from exc
+        # Millions of short-lived row tuples would trigger the cycle collector again and again, each pass
+        # longer than the last (a third of the time at 1M rows); none of them can form a cycle.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            builder = _Builder()
+            cursor = conn.execute(_SQL)
+            while rows := cursor.fetchmany(_CHUNK):
+                builder.add_rows(rows)
+            shapes = _place_shapes(conn.execute(_PLACES_SQL).fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot read the events of the store {path} ({exc}); is it a Reachmap store?") from exc
+        finally:
+            conn.close()
+            if collecting:
+                gc.enable()
+        table = builder.table(shapes.get)
+        order = pc.sort_indices(pa.table({"t": table.t_start, "id": pa.array(table.id, pa.large_string())}),
+                                sort_keys=[("t", "ascending"), ("id", "ascending")]).to_numpy()
+        return table if np.array_equal(order, np.arange(len(order))) else table.take(order)
+
+    def take(self, rows: np.ndarray) -> EventTable:
+        """A table of these rows, in this order (categories are kept as they are)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        columns = {name: getattr(self, name)[rows] for name in _ROW_COLUMNS}
+        for arr in columns.values():
+            arr.setflags(write=False)
+        return replace(self, **columns, text=self.text.take(pa.array(rows)))
+
+    @classmethod
+    def from_events(cls, events: Iterable[Event]) -> EventTable:
+        """The same table from model objects, in their order (tests, small data, snapshots)."""
+        builder = _Builder()
+        shapes: dict[str, BaseGeometry | None] = {}
+        rows = []
+        for e in events:
+            lon, lat = e.place.lonlat
+            place = e.place
+            shapes.setdefault(place.key, _shape_of(place))
+            rows.append((e.id, e.title, e.event_type, day_number(e.time.start), day_number(e.time.end),
+                         _country_text(place), lon, lat, tuple(e.actors), place.admin1, place.key,
+                         f"{e.title}\n{e.description}\n{e.source.quote}"))
+            if len(rows) >= _CHUNK:
+                builder.add_rows(rows)
+                rows = []
+        if rows:
+            builder.add_rows(rows)
+        return builder.table(shapes.get)
+
+
+# -------------------------------------------------------------------------------------------- select
+
+def select(table: EventTable, flt: EventFilter) -> np.ndarray:
+    """Row indices (ascending int64) of the events that pass every filter — what `query.refine` keeps."""
+    n = len(table)
+    keep = np.ones(n, dtype=bool)
+    if flt.start is not None:
+        keep &= table.t_end >= day_number(flt.start)
+    if flt.end is not None:
+        keep &= table.t_start <= day_number(flt.end)
+    if flt.countries:
+        wanted = set(flt.countries)
+        keep &= _lookup(table.country_code, [bool(wanted.intersection(s)) for s in table.country_sets])
+    if flt.admins:
+        wanted = {a.casefold() for a in flt.admins}
+        keep &= _lookup(table.admin_code, [a.casefold() in wanted for a in table.admins])
+    if flt.types:
+        keep &= _lookup(table.type_code, [t in flt.types for t in table.types])
+    if flt.actors:
+        wanted = set(flt.actors)
+        keep &= _lookup(table.actor_code, [bool(wanted.intersection(s)) for s in table.actor_sets])
+    rows = np.flatnonzero(keep)
+    needle = flt.text.strip().casefold()
+    if needle and len(rows):
+        if len(rows) > n // 2:
+            rows = rows[_matches(table.text, needle)[rows]]
+        else:  # scan only the rows still in play
+            rows = rows[_matches(table.text.take(pa.array(rows)), needle)]
+    if flt.area is not None and len(rows):
+        rows = rows[_in_area(table, rows, flt.area)]
+    if flt.near is not None and flt.near_km is not None and len(rows):
+        rows = rows[in_range(flt.near.geometry, flt.near_km, table.lon[rows], table.lat[rows]).inside]
+    return rows.astype(np.int64, copy=False)
+
+
+def _matches(text: pa.ChunkedArray, needle: str) -> np.ndarray:
+    return pc.match_substring(text, needle).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _lookup(codes: np.ndarray, per_value: Sequence[bool]) -> np.ndarray:
+    """Row mask from a decision per distinct value: one array index, whatever the number of rows."""
+    return np.asarray(per_value, dtype=bool)[codes] if len(per_value) else np.zeros(len(codes), dtype=bool)
+
+
+def _in_area(table: EventTable, rows: np.ndarray, area: BaseGeometry) -> np.ndarray:
+    """As refine: the pin lies inside the area, or the place's own geometry touches it.
+
+    For a point place the pin is the geometry, and both tests together are `intersects_xy`.
+    """
+    lon, lat = table.lon[rows], table.lat[rows]
+    shapes = np.array([s for s in table.place_shapes if s is not None], dtype=object)
+    if not len(shapes):
+        return shapely.intersects_xy(area, lon, lat)
+    which = np.fromiter((s is not None for s in table.place_shapes), bool, len(table.place_shapes))
+    touches = np.zeros(len(table.place_shapes), dtype=bool)
+    touches[which] = shapely.intersects(area, shapes)
+    codes = table.place_code[rows]
+    return np.where(which[codes], shapely.contains_xy(area, lon, lat) | touches[codes],
+                    shapely.intersects_xy(area, lon, lat))
+
+
+# ------------------------------------------------------------------------------- facets and timeline
+
+def take_ids(table: EventTable, rows: np.ndarray) -> list[str]:
+    """The event ids of some rows, to fetch full events (with sources) from the store on demand."""
+    return table.id[rows].tolist()
+
+
+def facets(table: EventTable, rows: np.ndarray | None = None) -> Facets:
+    """What `query.facets` returns for the events of these rows (all rows by default)."""
+    from dashboard.query import Facets
+
+    rows = np.arange(len(table)) if rows is None else rows
+
+    def present(codes: np.ndarray, size: int) -> np.ndarray:
+        return np.flatnonzero(np.bincount(codes[rows], minlength=size)) if len(rows) else np.empty(0, int)
+
+    return Facets(
+        types=tuple(sorted(table.types[i] for i in present(table.type_code, len(table.types)))),
+        actors=tuple(sorted({a for i in present(table.actor_code, len(table.actor_sets))
+                             for a in table.actor_sets[i]})),
+        admins=tuple(sorted({table.admins[i] for i in present(table.admin_code, len(table.admins))
+                             if table.admins[i]})),
+        countries=tuple(sorted({c for i in present(table.country_code, len(table.country_sets))
+                                for c in table.country_sets[i]})),
+        first=day_of(table.t_start[rows].min()) if len(rows) else None,
+        last=day_of(table.t_end[rows].max()) if len(rows) else None,
+    )
+
+
+def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month") -> list[tuple[date, str, int]]:
+    """What `query.timeline` returns: (bucket start, type, count) counted at each event's start day."""
+    if bucket not in ("day", "week", "month"):
+        raise ValueError(f"bucket must be day, week or month, not {bucket!r}")
+    if not len(rows):
+        return []
+    days = table.t_start[rows].astype("datetime64[D]")
+    if bucket == "week":  # 1970-01-01 was a Thursday: Monday is 3 days before
+        starts = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+    elif bucket == "month":
+        starts = days.astype("datetime64[M]").astype("datetime64[D]")
+    else:
+        starts = days
+    keys = starts.astype(np.int64) * len(table.types) + table.type_code[rows]
+    uniq, counts = np.unique(keys, return_counts=True)
+    out = [(day_of(k // len(table.types)), table.types[k % len(table.types)], int(c))
+           for k, c in zip(uniq.tolist(), counts.tolist())]
+    return sorted(out)
+
+
+# ----------------------------------------------------------------------------------------- building
+
+class _Categories:
+    """Distinct values met so far, and the code of each."""
+
+    def __init__(self) -> None:
+        self.index: dict = {}
+        self.codes: list[np.ndarray] = []
+
+    def add(self, values: Sequence) -> None:
+        # Distinct values of the chunk first (a C-level set), then one dict lookup per row.
+        for v in set(values):
+            self.index.setdefault(v, len(self.index))
+        get = self.index.__getitem__
+        self.codes.append(np.fromiter(map(get, values), np.int32, len(values)))
+
+    def values(self) -> tuple:
+        return tuple(self.index)
+
+    def column(self) -> np.ndarray:
+        return np.concatenate(self.codes) if self.codes else np.empty(0, np.int32)
+
+
+class _Builder:
+    """Rows (as the SQL query returns them) → columns, a chunk at a time."""
+
+    def __init__(self) -> None:
+        self.ids: list = []
+        self.titles: list = []
+        self.types, self.countries, self.admins, self.actors, self.places = (_Categories() for _ in range(5))
+        self.t_start: list[np.ndarray] = []
+        self.t_end: list[np.ndarray] = []
+        self.lon: list[np.ndarray] = []
+        self.lat: list[np.ndarray] = []
+        self.text: list[pa.Array] = []
+
+    def add_rows(self, rows: list[tuple]) -> None:
+        (ids, titles, types, t_start, t_end, countries, lon, lat, actors, admins, places,
+         text) = zip(*rows)
+        self.ids.extend(ids)
+        self.titles.extend(titles)
+        self.types.add(types)
+        self.countries.add(countries)
+        self.admins.add(admins)
+        self.actors.add(actors)
+        self.places.add(places)
+        self.t_start.append(np.fromiter(t_start, np.int32, len(rows)))
+        self.t_end.append(np.fromiter(t_end, np.int32, len(rows)))
+        self.lon.append(np.fromiter(lon, np.float64, len(rows)))
+        self.lat.append(np.fromiter(lat, np.float64, len(rows)))
+        self.text.append(_folded(text))
+
+    def table(self, shape_of) -> EventTable:
+        def frozen(values) -> np.ndarray:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            return arr
+
+        def cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+
+        table = EventTable(
+            id=frozen(self.ids), title=frozen(self.titles),
+            type_code=self.types.column(), types=self.types.values(),
+            t_start=cat(self.t_start, np.int32), t_end=cat(self.t_end, np.int32),
+            lon=cat(self.lon, np.float64), lat=cat(self.lat, np.float64),
+            country_code=self.countries.column(),
+            country_sets=tuple(_country_set(c) for c in self.countries.values()),
+            admin_code=self.admins.column(), admins=self.admins.values(),
+            actor_code=self.actors.column(), actor_sets=tuple(_actor_set(a) for a in self.actors.values()),
+            place_code=self.places.column(), place_shapes=tuple(shape_of(k) for k in self.places.values()),
+            text=pa.chunked_array(self.text, pa.large_string()),
+        )
+        for name in _ROW_COLUMNS:
+            getattr(table, name).setflags(write=False)
+        return table
+
+
+def _folded(texts: Sequence[str]) -> pa.Array:
+    """The texts casefolded, as an arrow array: ASCII rows lowered in C (for ASCII, casefold is lower),
+    only the others casefolded one by one in Python."""
+    arr = pa.array(texts, pa.large_string())
+    is_ascii = pc.string_is_ascii(arr)
+    low = pc.ascii_lower(arr)
+    if is_ascii.false_count:
+        other = np.flatnonzero(~is_ascii.to_numpy(zero_copy_only=False))
+        folded = pa.array([texts[i].casefold() for i in other.tolist()], pa.large_string())
+        low = pc.replace_with_mask(low, pc.invert(is_ascii), folded)
+    return low
+
+
+def _country_set(value: str | tuple) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value
+    return tuple(c for c in value.split(",") if c)  # ',BY,UA,' as the store writes it
+
+
+def _country_text(place: Place) -> tuple[str, ...]:
+    """The countries of a place, as the store and `query.refine` count them (a border: both sides)."""
+    if place.kind == "border" and place.key.startswith("border:"):
+        return tuple(place.key.removeprefix("border:").split("-"))
+    return (place.country,) if place.country else ()
+
+
+def _actor_set(value: str | tuple) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value
+    return tuple(json.loads(value)) if value else ()
+
+
+def _shape_of(place: Place) -> BaseGeometry | None:
+    """None when the place is exactly the point its events are pinned at; its geometry otherwise."""
+    geom = place.geometry
+    return None if geom.geom_type == "Point" and place.pin is None else geom
+
+
+def _place_shapes(rows: list[tuple]) -> dict[str, BaseGeometry | None]:
+    """Place key → geometry for places that are not simply their pin point (areas, lines, pinned points)."""
+    keys, wkbs, pinned = [], [], []
+    for key, blob, pin_lon in rows:
+        if blob[:2] != b"GP":
+            raise StoreError(f"The place {key!r} has a geometry that is not a GeoPackage blob.")
+        keys.append(key)
+        wkbs.append(blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]:])
+        pinned.append(pin_lon is not None)
+    geoms = shapely.from_wkb(np.array(wkbs, dtype=object)) if wkbs else np.empty(0, dtype=object)
+    is_point = shapely.get_type_id(geoms) == 0 if len(geoms) else np.empty(0, bool)
+    return {k: (None if pt and not pin else g) for k, g, pt, pin in zip(keys, geoms, is_point, pinned)}
+
+
+def type_counts(table: EventTable, rows: np.ndarray) -> Counter:
+    """How many of these rows have each event type."""
+    counts = np.bincount(table.type_code[rows], minlength=len(table.types))
+    return Counter({t: int(c) for t, c in zip(table.types, counts) if c})

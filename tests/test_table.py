@@ -1,0 +1,215 @@
+"""The columnar EventTable: `select` keeps exactly what `query.refine` keeps, on the story and on random data."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point, Polygon, box
+
+from dashboard.ingest.story import load_story
+from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.query import EventFilter, facets, refine, timeline
+from dashboard.settings import story_dir
+from dashboard.store import GeoPackageStore
+from dashboard.table import EventTable, day_number, select
+from dashboard.table import facets as table_facets
+from dashboard.table import timeline as table_timeline
+
+STORY = story_dir() / "iskander-belarus-2022.json"
+MINSK = Place.at("geonames:625144", "Minsk", "city", 27.56667, 53.9, country="BY", admin1="Minsk City")
+DESNA = Place.at("geonames:710071", "Desna", "village", 30.76678, 50.92744, country="UA", admin1="Chernihiv Oblast")
+CHERNIHIV_AREA = Polygon([(30.0, 50.5), (32.0, 50.5), (32.0, 52.0), (30.0, 52.0)])
+
+
+@pytest.fixture(scope="module")
+def story_events(gazetteer):
+    return list(load_story(STORY, gazetteer).events)
+
+
+def _ids(events):
+    return [e.id for e in events]
+
+
+def _check(events: list[Event], table: EventTable, flt: EventFilter) -> None:
+    expected = _ids(refine(events, flt))
+    got = table.id[select(table, flt)].tolist()
+    assert got == expected, flt
+
+
+STORY_FILTERS = [
+    EventFilter(),
+    EventFilter(start=date(2022, 6, 25), end=date(2022, 6, 25)),
+    EventFilter(start=date(2022, 6, 26)),                 # the handover span runs on to December
+    EventFilter(end=date(2020, 12, 31)),
+    EventFilter(countries=("UA",)),                      # the border counts for both its countries
+    EventFilter(countries=("BY", "RU")),
+    EventFilter(countries=("PL",)),
+    EventFilter(admins=("chernihiv oblast",)),           # admin names match whatever their case
+    EventFilter(admins=("Minsk City", "Nowhere")),
+    EventFilter(types=("sanctions", "invasion")),
+    EventFilter(actors=("Alexander Lukashenko",)),
+    EventFilter(actors=("NATO", "Canada")),
+    EventFilter(actors=("Lukashenko",)),                 # actors match whole names, not parts
+    EventFilter(text="iskander"),
+    EventFilter(text="  ISKANDER-M  "),
+    EventFilter(text="nothing like this"),
+    EventFilter(area=CHERNIHIV_AREA),                    # Desna inside, and the border line crosses it
+    EventFilter(area=box(20.0, 40.0, 45.0, 60.0)),       # country polygons touch it
+    EventFilter(area=box(-10.0, -10.0, 0.0, 0.0)),
+    EventFilter(near=MINSK, near_km=100.0),
+    EventFilter(near=DESNA, near_km=500.0, countries=("UA", "BY"), start=date(2022, 1, 1)),
+    EventFilter(start=date(2022, 6, 1), end=date(2022, 6, 30), countries=("BY",), types=("sanctions",),
+                actors=("United States",), text="lukashenko"),
+]
+
+
+@pytest.mark.parametrize("flt", STORY_FILTERS, ids=range(len(STORY_FILTERS)))
+def test_select_on_the_story_equals_refine(story_events, flt):
+    _check(story_events, EventTable.from_events(story_events), flt)
+
+
+@pytest.fixture(scope="module")
+def story_store(story_events, tmp_path_factory):
+    path = tmp_path_factory.mktemp("table") / "story.gpkg"
+    with GeoPackageStore.open(path) as store:
+        store.put_events(story_events, origin="story")
+        stored = store.events()
+    return path, stored
+
+
+@pytest.mark.parametrize("flt", STORY_FILTERS, ids=range(len(STORY_FILTERS)))
+def test_select_on_the_story_read_from_the_store_equals_refine(story_store, flt):
+    path, stored = story_store
+    _check(stored, EventTable.from_store_path(path), flt)
+
+
+def test_the_table_from_the_store_is_in_the_stores_order_with_the_same_columns(story_store, story_events):
+    path, stored = story_store
+    table = EventTable.from_store_path(path)
+    assert table.id.tolist() == _ids(stored)
+    again = EventTable.from_events(stored)
+    for name in ("t_start", "t_end", "lon", "lat"):
+        assert np.array_equal(getattr(table, name), getattr(again, name)), name
+    assert [table.types[c] for c in table.type_code] == [e.event_type for e in stored]
+    assert [table.admins[c] for c in table.admin_code] == [e.place.admin1 for e in stored]
+    assert table.text.to_pylist() == again.text.to_pylist()
+    with pytest.raises(ValueError):  # read-only columns: a cached table cannot be changed by a caller
+        table.lon[0] = 0.0
+
+
+def test_facets_and_timeline_equal_the_query_ones(story_events):
+    table = EventTable.from_events(story_events)
+    rows = select(table, EventFilter(countries=("BY",)))
+    chosen = [story_events[i] for i in rows]
+    assert table_facets(table, rows) == facets(chosen)
+    assert table_facets(table) == facets(story_events)
+    for bucket in ("day", "week", "month"):
+        assert table_timeline(table, rows, bucket) == timeline(chosen, bucket)
+
+
+def test_an_empty_table_selects_nothing():
+    table = EventTable.from_events([])
+    assert len(table) == 0
+    assert select(table, EventFilter(countries=("UA",), text="x")).tolist() == []
+
+
+# ----------------------------------------------------------------------------------------- random data
+
+ADMINS = ("Kyiv City", "KYIV CITY", "Chernihiv Oblast", "Minsk Region", "", "Straße-Oblast")
+ACTORS = ("Russian Armed Forces", "Military Forces of Ukraine", "Civilians", "Wagner Group", "Police", "NATO")
+TYPES = ("battles", "explosions/remote violence", "protests", "riots", "strategic developments")
+WORDS = ("strike", "Shelling", "STRASSE", "straße", "ΟΔΟΣ", "drone", "artillery", "Kyiv", "kyiv", "Σ", "ς")
+
+
+def _random_places(rng: random.Random) -> list[Place]:
+    places = []
+    for i in range(40):
+        lon, lat = round(rng.uniform(22.0, 40.0), 5), round(rng.uniform(44.0, 56.0), 5)
+        country = rng.choice(("UA", "BY", "RU", ""))
+        places.append(Place.at(f"p{i}", f"place {i}", rng.choice(("city", "village", "point")), lon, lat,
+                               country=country, admin1=rng.choice(ADMINS)))
+    places.append(Place.at("edge", "on the area's edge", "point", 31.0, 50.0, country="UA"))
+    places.append(Place("country:BY", "Belarus", "country", box(23.2, 51.3, 32.8, 56.2), country="BY",
+                        pin=(27.56667, 53.9)))
+    places.append(Place("border:BY-UA", "Belarus–Ukraine border", "border",
+                        LineString([(23.6, 51.5), (31.7, 52.1)])))
+    places.append(Place("pinned", "a pinned point", "point", Point(30.0, 50.0), country="UA", pin=(35.0, 55.0)))
+    return places
+
+
+def _random_events(n: int, seed: int = 42) -> list[Event]:
+    rng = random.Random(seed)
+    places = _random_places(rng)
+    source = Source("A report", "A publisher", "https://example.org/r", None, "")
+    events = []
+    for i in range(n):
+        start = date(2021, 1, 1) + timedelta(days=rng.randrange(1100))
+        end = start + timedelta(days=rng.choice((0, 0, 0, 3, 40)))
+        words = " ".join(rng.sample(WORDS, 3))
+        quote = rng.choice(("", f"They said: {rng.choice(WORDS)}"))
+        events.append(Event(
+            id=f"ev{i:05d}", title=f"Event {i} {words}", event_type=rng.choice(TYPES),
+            time=TimeSpan(start, end, "day" if start == end else "span"), place=rng.choice(places),
+            source=Source(source.title, source.publisher, source.url, None, quote),
+            description=rng.choice(("", "Near the river.", "Unbekannte Straße")),
+            actors=tuple(rng.sample(ACTORS, rng.randrange(3)))))
+    return events
+
+
+def _random_filter(rng: random.Random) -> EventFilter:
+    def some(values, k=3):
+        return tuple(rng.sample(values, rng.randrange(1, k + 1))) if rng.random() < 0.35 else ()
+
+    start = date(2021, 1, 1) + timedelta(days=rng.randrange(1100)) if rng.random() < 0.5 else None
+    end = (start or date(2021, 1, 1)) + timedelta(days=rng.randrange(400)) if rng.random() < 0.5 else None
+    near = rng.choice(_random_places(random.Random(1))) if rng.random() < 0.2 else None
+    area = None
+    if rng.random() < 0.25:
+        x, y = rng.uniform(22.0, 36.0), rng.uniform(44.0, 52.0)
+        area = rng.choice((box(x, y, x + 4, y + 4), box(30.0, 49.0, 31.0, 50.0),  # 'edge' on its boundary
+                           Polygon([(x, y), (x + 5, y + 1), (x + 2, y + 4)])))
+    return EventFilter(
+        start=start, end=end, countries=some(("UA", "BY", "RU", "PL")),
+        near=near, near_km=rng.choice((50.0, 300.0)) if near else None,
+        admins=tuple(a.lower() if rng.random() < 0.5 else a for a in some(ADMINS)),
+        area=area, types=some(TYPES), actors=some(ACTORS + ("Nobody",)),
+        text=rng.choice(("", "", "", "strike", "STRASSE", "ss", "σ", "kyiv", "river", " drone ", "zz")),
+    )
+
+
+RANDOM_EVENTS = _random_events(3000)
+RANDOM_FILTERS = [_random_filter(random.Random(42 + i)) for i in range(60)]
+
+
+@pytest.fixture(scope="module")
+def random_table():
+    return EventTable.from_events(RANDOM_EVENTS)
+
+
+@pytest.mark.parametrize("i", range(len(RANDOM_FILTERS)))
+def test_select_on_random_data_equals_refine(random_table, i):
+    _check(RANDOM_EVENTS, random_table, RANDOM_FILTERS[i])
+
+
+def test_random_filters_are_not_trivial(random_table):
+    sizes = [len(select(random_table, f)) for f in RANDOM_FILTERS]
+    assert sum(0 < s < len(RANDOM_EVENTS) for s in sizes) >= 20  # most keep some and drop some
+    assert any(s == 0 for s in sizes) and max(sizes) == len(RANDOM_EVENTS)
+
+
+def test_random_data_through_the_store_selects_the_same(tmp_path):
+    events = RANDOM_EVENTS[:800]
+    with GeoPackageStore.open(tmp_path / "r.gpkg") as store:
+        store.put_events(events, origin="random")
+        stored = store.events()
+    table = EventTable.from_store_path(tmp_path / "r.gpkg")
+    assert table.id.tolist() == _ids(stored)
+    for flt in RANDOM_FILTERS[:30]:
+        _check(stored, table, flt)
+
+
+def test_day_numbers_count_from_1970():
+    assert day_number(date(1970, 1, 1)) == 0 and day_number(date(2022, 6, 25)) == 19168
