@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 import shapely
 from shapely.geometry import Polygon
@@ -17,6 +19,7 @@ from dashboard.model import Catalogue, Event
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring
 from dashboard.share import RingSpec, ViewState
+from dashboard.table import EventTable
 
 STORY_BORDER = ("BY", "UA")
 
@@ -29,6 +32,10 @@ class Scene:
     events: tuple[Event, ...]
     rings: tuple[Ring, ...]
     problems: tuple[str, ...]
+    # The same events as rows of a columnar table, when the caller has one (the app, for large data):
+    # above BULK_THRESHOLD the map draws them from it as one clustered layer.
+    table: EventTable | None = field(default=None, compare=False)
+    rows: np.ndarray | None = field(default=None, compare=False)
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -82,8 +89,17 @@ def load_basemap(gazetteer: Gazetteer) -> Basemap:
 
 def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True):
     """The folium map of a scene; `interactive=False` leaves out drawing tools and URL syncing (exports)."""
+    from dashboard.mapview.bulk import BULK_THRESHOLD
+
     state = scene.state
     centre = (state.center[1], state.center[0]) if state.center else None
     borders = tuple((r.origin.name, r.origin.geometry) for r in scene.rings if r.origin.kind == "border")
     view = MapView(centre=centre, zoom=state.zoom, base=state.base, layers=state.layers, extra_borders=borders)
-    return build_map(list(scene.events), list(scene.rings), basemap, view, draw=interactive, sync_url=interactive)
+    bulk = None
+    if len(scene.events) > BULK_THRESHOLD:
+        if scene.table is not None and scene.rows is not None:
+            bulk = (scene.table, scene.rows)
+        else:  # the CLI and snapshots hold events only
+            bulk = (EventTable.from_events(scene.events), np.arange(len(scene.events)))
+    return build_map(list(scene.events), list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
+                     bulk=bulk)

@@ -19,6 +19,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.mapview.assets import localize
+from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring
 
@@ -88,12 +89,16 @@ def simplify_countries(features: list[dict], tolerance_deg: float = 0.02) -> dic
 
 
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
-              *, draw: bool = True, sync_url: bool = True) -> folium.Map:
-    """A folium map of the events and rings on the bundled basemap, every asset served locally."""
+              *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None) -> folium.Map:
+    """A folium map of the events and rings on the bundled basemap, every asset served locally.
+
+    `bulk` = (EventTable, rows): draw those rows as one clustered canvas layer instead of one marker per
+    point (for thousands of events; the caller decides, see mapview.bulk.BULK_THRESHOLD).
+    """
     centre = view.centre or _default_centre(events)
     m = folium.Map(location=(centre[1], centre[0]), zoom_start=view.zoom or 5, tiles=None, max_zoom=18,
                    maxZoom=18, min_zoom=1, control_scale=True, world_copy_jump=True)
-    if view.centre is None and len(events) > 1:
+    if view.centre is None and len(events) > 1 and bulk is None:
         lons, lats = zip(*(e.place.lonlat for e in events))
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=9)
     m.get_root().header.add_child(Element(_CSS))
@@ -105,9 +110,17 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
     _add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     _add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
-    _add_events(m, events, "events" in shown)
+    note = ""
+    if bulk is None:
+        _add_events(m, events, "events" in shown)
+    else:
+        table, rows = bulk
+        add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],
+                        show="events" in shown, legend_position=None, fit_bounds=view.centre is None)
+        note = clustered_note(len(rows))
     folium.LayerControl(collapsed=True).add_to(m)
-    m.add_child(_Legend(sorted({e.event_type for e in events}), [(r.label, colours[r.label]) for r in rings]))
+    m.add_child(_Legend(sorted({e.event_type for e in events}), [(r.label, colours[r.label]) for r in rings],
+                        note))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,
@@ -235,10 +248,11 @@ class _Legend(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]], note: str = "") -> None:
         super().__init__()
         self._name = "Legend"
-        rows = [f'<div><i style="background:{type_colour(t)}"></i>{escape(t)}</div>' for t in types]
+        rows = [f'<div class="rm-note">{escape(note)}</div>'] if note else []
+        rows += [f'<div><i style="background:{type_colour(t)}"></i>{escape(t)}</div>' for t in types]
         rows += [f'<div><i class="rm-ring-key" style="border-color:{c}"></i>{escape(label)}</div>'
                  for label, c in rings]
         self.body = f"<details open><summary><b>Legend</b></summary>{''.join(rows)}</details>" if rows else ""
@@ -310,6 +324,7 @@ _CSS = """
              max-width: 280px; }
 .rm-legend:empty { display: none; }
 .rm-legend summary { cursor: pointer; }
+.rm-note { font-style: italic; max-width: 240px; margin: 2px 0 4px; }
 .rm-legend i { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px;
                vertical-align: -1px; }
 .rm-legend i.rm-ring-key { border-radius: 0; border: 2px solid; background: transparent; }

@@ -14,8 +14,10 @@ from streamlit_folium import st_folium
 
 from dashboard.errors import DashboardError
 from dashboard.mapview import type_colour
+from dashboard.mapview.bulk import clicked_event_id
 from dashboard.scene import Scene, scene_map
 from dashboard.query import timeline
+from dashboard.table import timeline as table_timeline
 from dashboard.rings import InRangeRow, Ring, in_range_rows
 from dashboard.share import RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
@@ -43,7 +45,7 @@ def render() -> None:
         snapshots_page.share_control(scene)
     _downloads(scene)
     _in_range(list(scene.rings), list(scene.events))
-    _timeline(list(scene.events))
+    _timeline(scene)
 
 
 # -- rings ----------------------------------------------------------------------------------------
@@ -114,13 +116,30 @@ def _map(scene: Scene) -> None:
     view = scene.state
     m = scene_map(scene, S.basemap())
     out = st_folium(m, key="map", height=620, use_container_width=True,
-                    returned_objects=["last_active_drawing", "last_clicked"],
+                    returned_objects=["last_active_drawing", "last_clicked", "last_object_clicked_tooltip"],
                     center=view.center, zoom=view.zoom) or {}
     _use_drawing(out.get("last_active_drawing"))
+    _clicked_event(scene, clicked_event_id(out.get("last_object_clicked_tooltip")))
     clicked = out.get("last_clicked")
     if clicked:
         st.session_state[S.CLICKED] = (clicked["lng"], clicked["lat"])
         st.caption(f"Clicked point {clicked['lat']:.4f}, {clicked['lng']:.4f} — usable as a ring origin.")
+
+
+def _clicked_event(scene: Scene, event_id: str | None) -> None:
+    """A point of the clustered layer was clicked: show that event in full (popups there load on demand)."""
+    if not event_id:
+        return
+    event = next((e for e in scene.events if e.id == event_id), None)
+    if event is None:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{S.md(event.title)}** · {S.md(event.time.label)} · {S.md(event.place.name)} · "
+                    f"{S.md(event.event_type)}")
+        if event.source.quote:
+            st.caption(S.md(f"“{event.source.quote}”"))
+        source = f"Source: {event.source.publisher}" + (f" — {event.source.url}" if event.source.url else "")
+        st.caption(S.md(source))
 
 
 def _use_drawing(drawing: dict | None) -> None:
@@ -226,13 +245,15 @@ def _csv(table: pd.DataFrame) -> bytes:
 
 # -- timeline -------------------------------------------------------------------------------------
 
-def _timeline(events) -> None:
+def _timeline(scene: Scene) -> None:
     st.subheader("Timeline")
-    if not events:
+    if not scene.events:
         st.caption("No events match the filters.")
         return
     bucket = st.segmented_control("Per", ("day", "week", "month"), default="month", key="timeline_bucket") or "month"
-    data = pd.DataFrame(timeline(events, bucket), columns=["start", "type", "events"])
+    counts = (table_timeline(scene.table, scene.rows, bucket) if scene.table is not None
+              else timeline(list(scene.events), bucket))
+    data = pd.DataFrame(counts, columns=["start", "type", "events"])
     data["start"] = pd.to_datetime(data["start"])
     brush = alt.selection_interval(encodings=["x"], name="span")
     types = sorted(data["type"].unique())

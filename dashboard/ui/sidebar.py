@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard.errors import DashboardError
-from dashboard.query import facets
 from dashboard.rings import resolve_origin
 from dashboard.scene import Scene
 from dashboard.share import ViewState, describe
@@ -21,12 +20,12 @@ def open_page(title: str, with_rings: bool = False) -> Scene:
     render(view)
     st.title(title)
     S.show_problems(decoded)
-    events, problems = S.selected_events(view)
+    events, table, rows, problems = S.selected(view)
     rings, ring_problems = S.rings_of(view) if with_rings else ([], [])
     for problem in problems + ring_problems:
         st.warning(S.md(problem))
-    st.subheader(S.md(describe(view, len(events), S.date_bounds(S.all_events()))))
-    return Scene(view, tuple(events), tuple(rings), ())
+    st.subheader(S.md(describe(view, len(events), S.date_bounds())))
+    return Scene(view, tuple(events), tuple(rings), (), table, rows)
 
 
 PRESETS = ("All dates", "Story day", "Last 7 days of data", "Last 30 days of data")
@@ -39,9 +38,8 @@ def _bind(key: str, value: object) -> None:
 
 
 def render(view: ViewState) -> None:
-    events = S.all_events()
-    found = facets(events)
-    first, last = S.date_bounds(events)
+    found = S.facets()
+    first, last = S.date_bounds()
     with st.sidebar:
         st.header("Filters")
         _dates(view, first, last)

@@ -11,6 +11,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from dashboard import settings
@@ -20,10 +21,12 @@ from dashboard.ingest.catalogue import load_catalogue
 from dashboard.ingest.story import Story, load_stories
 from dashboard.mapview import Basemap
 from dashboard.model import Catalogue, Event
-from dashboard.query import refine
 from dashboard.rings import Ring, resolve_ring
 from dashboard.scene import event_filter, load_basemap, resolve_rings
 from dashboard.share import Decoded, RingSpec, ViewState, from_params, to_params
+from dashboard.query import Facets
+from dashboard.table import EventTable, select
+from dashboard.table import facets as table_facets
 
 # Session-state keys that are not ViewState fields live here, in one place.
 LAST_STATE = "_last_state"          # the state last written, restored when a page switch drops the URL
@@ -55,19 +58,25 @@ def basemap() -> Basemap:
     return load_basemap(gazetteer())
 
 
-@st.cache_data(show_spinner=False)
-def _events(store_path: str, mtime_ns: int) -> list[Event]:
-    # Keyed on the file's path and modification time: an import invalidates it.
+@st.cache_resource(show_spinner="Loading events…", max_entries=2)
+def _loaded(store_path: str, mtime_ns: int) -> tuple[list[Event], EventTable]:
+    # A resource, not cache_data: 100k events would be pickled on every rerun. Keyed on the file's
+    # path and modification time, so an import invalidates it. Row i of the table is events[i].
     with open_store(Path(store_path), gazetteer=gazetteer()) as store:
-        return store.events()
+        events = store.events()
+    return events, EventTable.from_events(events)
 
 
-def all_events() -> list[Event]:
+def _current_data() -> tuple[list[Event], EventTable]:
     path = settings.store_path()
     if not path.exists():
         with open_store(path, gazetteer=gazetteer()):
             pass  # create and seed it once
-    return _events(str(path), os.stat(path).st_mtime_ns)
+    return _loaded(str(path), os.stat(path).st_mtime_ns)
+
+
+def all_events() -> list[Event]:
+    return _current_data()[0]
 
 
 @st.cache_data(show_spinner="Computing the geodesic ring…", max_entries=64)
@@ -120,15 +129,30 @@ def show_problems(decoded: Decoded) -> None:
                    + md(" ".join(decoded.problems)))
 
 
-def selected_events(state: ViewState) -> tuple[list[Event], list[str]]:
+def selected(state: ViewState) -> tuple[list[Event], EventTable, np.ndarray, list[str]]:
+    """The events the state selects (vectorised over the columnar table), the table, their rows, problems."""
     flt, problems = event_filter(state, gazetteer())
-    return refine(all_events(), flt), problems
+    events, table = _current_data()
+    rows = select(table, flt)
+    return [events[i] for i in rows], table, rows, problems
 
 
-def date_bounds(events: list[Event]) -> tuple[date, date]:
-    starts = [e.time.start for e in events] or [date(2022, 6, 25)]
-    ends = [e.time.end for e in events] or [date(2022, 6, 25)]
-    return min(starts), max(ends)
+@st.cache_resource(max_entries=2)
+def _facets(store_path: str, mtime_ns: int) -> Facets:
+    return table_facets(_current_data()[1])
+
+
+def facets() -> Facets:
+    """Types, actors, admin regions, countries and the date span present in the store (cached per file)."""
+    path = settings.store_path()
+    _current_data()
+    return _facets(str(path), os.stat(path).st_mtime_ns)
+
+
+def date_bounds() -> tuple[date, date]:
+    """The first start and last end of the stored events (the story's day for an empty store)."""
+    found = facets()
+    return found.first or date(2022, 6, 25), found.last or date(2022, 6, 25)
 
 
 def add_ring(spec: RingSpec) -> None:
