@@ -114,3 +114,24 @@ def test_imported_precision_and_casualties_show_in_the_popup_escaped():
     event = make_event(attributes=(("geo_precision", "2"), ("fatalities", "<3>"), ("internal", "hidden")))
     html = html_of([event])
     assert "geo_precision: 2" in html and "fatalities: &lt;3&gt;" in html and "internal" not in html
+
+
+def test_the_served_basemap_file_is_up_to_date(gazetteer):
+    """static/basemap/basemap.json is derived data: rebuild it with static/basemap/build_basemap.py."""
+    from dashboard.mapview import basemap_json
+    from dashboard.scene import load_basemap
+    from dashboard.settings import PROJECT_DIR
+
+    served = (PROJECT_DIR / "static" / "basemap" / "basemap.json").read_text(encoding="utf-8")
+    assert served == basemap_json(load_basemap(gazetteer))
+
+
+def test_in_the_app_the_basemap_is_fetched_not_embedded():
+    from dataclasses import replace
+
+    served = replace(BASEMAP, url="/app/static/basemap/basemap.json")
+    app_html = build_map([make_event()], [], served, MapView()).get_root().render()
+    export_html = build_map([make_event()], [], served, MapView(), draw=False, sync_url=False).get_root().render()
+    assert '"/app/static/basemap/basemap.json"' in app_html and '"name": "Belarus"' not in app_html
+    assert '"name": "Belarus"' in export_html  # an exported file embeds what it draws
+    assert external_urls(app_html) == []

@@ -7,6 +7,7 @@ Leaflet's lat/lon only here. Every string that came from data is escaped before 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -63,6 +64,15 @@ class Basemap:
     border: BaseGeometry | None = None
     border_name: str = ""
     capitals: tuple[tuple[str, str, float, float], ...] = ()  # (name, ISO2, lon, lat)
+    # Where the app serves countries and capitals as one file (static/basemap/basemap.json): the browser
+    # fetches and caches it once instead of receiving ~2 MB with every map. None: embed them (exports).
+    url: str | None = None
+
+
+def basemap_json(basemap: Basemap) -> str:
+    """The countries and capitals of a basemap as the JSON file the app serves (see Basemap.url)."""
+    return json.dumps({"countries": basemap.countries, "capitals": [list(c) for c in basemap.capitals]},
+                      ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -104,9 +114,12 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     m.get_root().header.add_child(Element(_CSS))
     _add_bases(m, view.base)
     shown = set(view.layers)
-    _add_countries(m, basemap, "countries" in shown)
+    if basemap.url and sync_url:
+        _add_served_basemap(m, basemap.url, "countries" in shown, "capitals" in shown)
+    else:
+        _add_countries(m, basemap, "countries" in shown)
+        _add_capitals(m, basemap, "capitals" in shown)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
-    _add_capitals(m, basemap, "capitals" in shown)
     colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
     _add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     _add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
@@ -178,6 +191,15 @@ def _add_capitals(m: folium.Map, basemap: Basemap, show: bool) -> None:
                             tooltip=folium.Tooltip(escape(name), permanent=True, direction="right",
                                                    class_name="rm-capital-label")).add_to(group)
     group.add_to(m)
+    m.add_child(_ZoomClass())
+
+
+def _add_served_basemap(m: folium.Map, url: str, show_countries: bool, show_capitals: bool) -> None:
+    countries = folium.FeatureGroup(LAYER_NAMES["countries"], show=show_countries)
+    capitals = folium.FeatureGroup(LAYER_NAMES["capitals"], show=show_capitals)
+    countries.add_to(m)
+    capitals.add_to(m)
+    m.add_child(_ServedBasemap(url, countries, capitals))
     m.add_child(_ZoomClass())
 
 
@@ -256,6 +278,42 @@ class _Legend(MacroElement):
         rows += [f'<div><i class="rm-ring-key" style="border-color:{c}"></i>{escape(label)}</div>'
                  for label, c in rings]
         self.body = f"<details open><summary><b>Legend</b></summary>{''.join(rows)}</details>" if rows else ""
+
+
+class _ServedBasemap(MacroElement):
+    """Fetch the basemap file once (the browser caches it) and draw it under everything else."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }};
+          var countries = {{ this.countries.get_name() }}, capitals = {{ this.capitals.get_name() }};
+          if (!map.getPane("rm-basemap")) { map.createPane("rm-basemap").style.zIndex = 350; }
+          function label(text) { var s = document.createElement("span"); s.textContent = text; return s; }
+          fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(function (data) {
+            L.geoJSON(data.countries, {
+              pane: "rm-basemap",
+              style: {fillColor: "#f3f0e8", color: "#8d8373", weight: 0.8, fillOpacity: 1.0},
+              onEachFeature: function (f, layer) { layer.bindTooltip(label(f.properties.name), {sticky: true}); }
+            }).addTo(countries);
+            data.capitals.forEach(function (c) {
+              L.circleMarker([c[3], c[2]], {pane: "rm-basemap", radius: 3, color: "#333", weight: 1,
+                                            fill: true, fillColor: "#fff", fillOpacity: 1})
+                .bindTooltip(label(c[0]), {permanent: true, direction: "right", className: "rm-capital-label"})
+                .addTo(capitals);
+            });
+            map.getContainer().setAttribute("data-basemap", "ready");
+          });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, url: str, countries: folium.FeatureGroup, capitals: folium.FeatureGroup) -> None:
+        super().__init__()
+        self._name = "ServedBasemap"
+        self.url = url
+        self.countries = countries
+        self.capitals = capitals
 
 
 class _ZoomClass(MacroElement):

@@ -8,6 +8,7 @@ are drawn their values are set from the state, and their on_change callbacks wri
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -53,9 +54,13 @@ def stories() -> list[Story]:
     return load_stories(settings.story_dir(), gazetteer())
 
 
+BASEMAP_URL = "/app/static/basemap/basemap.json"  # static/basemap/basemap.json, built by its script
+
+
 @st.cache_resource
 def basemap() -> Basemap:
-    return load_basemap(gazetteer())
+    # The map in the app fetches outlines and capitals from the static file; exports still embed them.
+    return replace(load_basemap(gazetteer()), url=BASEMAP_URL)
 
 
 @st.cache_resource(show_spinner="Loading events…", max_entries=2)

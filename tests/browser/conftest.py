@@ -83,6 +83,7 @@ class Page:
     def __init__(self, browser, width: int = 1400, height: int = 1100):
         self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
+        self.page.set_default_timeout(90_000)  # CI machines are slow and shared: wait longer, never sleep
         self.requests: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
 

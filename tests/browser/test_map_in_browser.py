@@ -32,15 +32,17 @@ def test_changing_the_date_filter_changes_the_markers(page, app_url):
     page.map_frame.locator(".rm-event").first.wait_for()
     before = page.marker_count()
     page.page.get_by_text("Story day", exact=True).click()
-    page.page.wait_for_url(re.compile(r"from=2022-06-25"))
-    page.page.wait_for_function("() => document.querySelector('h3') && /^8 events/.test(document.querySelector('h3').innerText)")
+    page.page.wait_for_function("() => location.search.includes('from=2022-06-25')")
+    page.page.wait_for_function("() => document.querySelector('h3') && /^8 events/.test(document.querySelector('h3').innerText)",
+                                timeout=90_000)
     page.wait_for_map()
     frame = page.map_frame
     frame.locator(".rm-event").first.wait_for()
-    page.page.wait_for_function(
-        "() => { const f = [...document.querySelectorAll('iframe')].find(i => i.title.includes('st_folium'));"
+    page.page.wait_for_function(  # the map iframe reloads: until it is back, the answer is "not yet"
+        "() => { try { const f = [...document.querySelectorAll('iframe')].find(i => i.title.includes('st_folium'));"
         " const els = f.contentDocument.querySelectorAll('.rm-event');"
-        " return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0) === 8; }")
+        " return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0) === 8; }"
+        " catch (e) { return false; } }", timeout=90_000)
     assert page.marker_count() == 8 < before
     assert page.external_requests() == []
 
