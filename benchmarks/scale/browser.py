@@ -31,8 +31,10 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
 PAINTED = ("() => window.__painted !== undefined && "
-           "(typeof window.ReachmapBulk === 'undefined' || window.reachmapBulk !== undefined)")
-PAINT_TIME = "() => Math.max(window.__painted, window.reachmapBulk ? window.reachmapBulk.paintedAt : 0)"
+           "(typeof window.ReachmapBulk === 'undefined' || window.reachmapBulk !== undefined) && "
+           "(window.reachmapBasemap === undefined || window.reachmapBasemapAt !== undefined)")
+PAINT_TIME = ("() => Math.max(window.__painted, window.reachmapBulk ? window.reachmapBulk.paintedAt : 0, "
+              "window.reachmapBasemapAt || 0)")
 
 
 # What streamlit-folium's frontend does with a new feature_group string (index.tsx, finalizeOnRender):
@@ -59,6 +61,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         path = path.split("?", 1)[0]
         if path.startswith(LOCAL_PREFIX + "/"):
             return str(VENDOR_DIR / path[len(LOCAL_PREFIX) + 1:])
+        if path.startswith("/app/static/"):  # the served basemap, as Streamlit serves static/
+            return str(VENDOR_DIR.parent / path[len("/app/static/"):])
         if path.startswith("/bench/"):
             return str(self.pages / path[len("/bench/"):])
         return str(self.pages / "__missing__")

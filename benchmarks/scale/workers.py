@@ -19,6 +19,7 @@ import json
 import resource
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def reachmap(store: Path, out: Path) -> dict:
 
     result: dict = {}
     t0 = time.perf_counter()
-    basemap = load_basemap(Gazetteer.open())  # st.cache_resource in the app
+    # As the app has it (st.cache_resource): outlines and capitals served from static/basemap.
+    basemap = replace(load_basemap(Gazetteer.open()), url="/app/static/basemap/basemap.json")
     result["setup_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     table = EventTable.from_store_path(store)  # cached per store file in the app

@@ -289,6 +289,7 @@ class _ServedBasemap(MacroElement):
           var map = {{ this._parent.get_name() }};
           var countries = {{ this.countries.get_name() }}, capitals = {{ this.capitals.get_name() }};
           if (!map.getPane("rm-basemap")) { map.createPane("rm-basemap").style.zIndex = 350; }
+          window.reachmapBasemap = "loading";  // benchmarks and tests wait for reachmapBasemapAt
           function label(text) { var s = document.createElement("span"); s.textContent = text; return s; }
           fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(function (data) {
             L.geoJSON(data.countries, {
@@ -303,6 +304,8 @@ class _ServedBasemap(MacroElement):
                 .addTo(capitals);
             });
             map.getContainer().setAttribute("data-basemap", "ready");
+            requestAnimationFrame(function () { requestAnimationFrame(function () {
+              window.reachmapBasemapAt = performance.now(); }); });
           });
         })();
         {% endmacro %}

@@ -93,16 +93,17 @@ class Page:
 
     @property
     def map_frame(self):
-        return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+        # During a rerun Streamlit can hold the outgoing map's iframe next to the new one: take the newest.
+        return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]').last
 
     def wait_for_map(self, timeout: float = 90_000) -> None:
-        self.page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout)
+        self.page.locator('iframe[title="streamlit_folium.st_folium"]').last.wait_for(timeout=timeout)
         self.map_frame.locator(".leaflet-container").wait_for(timeout=timeout)
         self.map_frame.locator(".leaflet-overlay-pane path").first.wait_for(state="attached", timeout=timeout)
 
     def leaflet(self, expression: str):
         """Evaluate `expression` with `map` bound to the Leaflet map inside the component iframe."""
-        frame = next(f for f in self.page.frames if f.url and "streamlit_folium" in f.url)
+        frame = [f for f in self.page.frames if f.url and "streamlit_folium" in f.url][-1]
         return frame.evaluate(
             # streamlit-folium keeps the Leaflet map as window.map; an exported file as map_<id>.
             "(expr) => { const k = window.map instanceof L.Map ? 'map'"

@@ -39,7 +39,7 @@ def test_changing_the_date_filter_changes_the_markers(page, app_url):
     frame = page.map_frame
     frame.locator(".rm-event").first.wait_for()
     page.page.wait_for_function(  # the map iframe reloads: until it is back, the answer is "not yet"
-        "() => { try { const f = [...document.querySelectorAll('iframe')].find(i => i.title.includes('st_folium'));"
+        "() => { try { const f = [...document.querySelectorAll('iframe')].filter(i => i.title.includes('st_folium')).pop();"
         " const els = f.contentDocument.querySelectorAll('.rm-event');"
         " return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0) === 8; }"
         " catch (e) { return false; } }", timeout=90_000)
