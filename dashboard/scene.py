@@ -87,8 +87,11 @@ def load_basemap(gazetteer: Gazetteer) -> Basemap:
     return Basemap(simplify_countries(features), border.geometry, border.name, capitals)
 
 
-def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True):
-    """The folium map of a scene; `interactive=False` leaves out drawing tools and URL syncing (exports)."""
+def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_events: bool = True):
+    """The folium map of a scene; `interactive=False` leaves out drawing tools and URL syncing (exports).
+
+    `with_events=False` builds the map without its events (see mapview.bulk_layer).
+    """
     from dashboard.mapview.bulk import BULK_THRESHOLD
 
     state = scene.state
@@ -102,4 +105,4 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True):
         else:  # the CLI and snapshots hold events only
             bulk = (EventTable.from_events(scene.events), np.arange(len(scene.events)))
     return build_map(list(scene.events), list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
-                     bulk=bulk)
+                     bulk=bulk if with_events else None, with_events=with_events)

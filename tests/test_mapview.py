@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
+
 import pytest
 
 from dashboard.mapview import Basemap, MapView, build_map, simplify_countries, type_colour
@@ -135,3 +137,19 @@ def test_in_the_app_the_basemap_is_fetched_not_embedded():
     assert '"/app/static/basemap/basemap.json"' in app_html and '"name": "Belarus"' not in app_html
     assert '"name": "Belarus"' in export_html  # an exported file embeds what it draws
     assert external_urls(app_html) == []
+
+
+def test_many_events_as_a_separate_layer_leave_the_map_itself_unchanged():
+    """Above the bulk threshold the app swaps only the events layer: the map must not depend on them."""
+    from dashboard.mapview import bulk_layer
+    from dashboard.table import EventTable
+
+    few = [make_event("a"), make_event("b", place=MINSK)]
+    more = few + [make_event("c", place=Place.at("p", "Somewhere", "point", 25.0, 52.0))]
+    maps = [build_map(events, [ring()], BASEMAP, MapView(centre=(28.0, 53.0), zoom=6), with_events=False)
+            for events in (few, more)]
+    first, second = (m.get_root().render() for m in maps)
+    assert "data-count=" not in first and re.sub(r"_[0-9a-f]{32}", "", first) == re.sub(r"_[0-9a-f]{32}", "", second)
+    table = EventTable.from_events(more)
+    layer = bulk_layer(table, np.arange(len(more)))
+    assert layer.layer_name == "Events" and any(c.__class__.__name__ == "BulkEvents" for c in layer._children.values())

@@ -99,12 +99,17 @@ def simplify_countries(features: list[dict], tolerance_deg: float = 0.02) -> dic
 
 
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
-              *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None) -> folium.Map:
+              *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None,
+              with_events: bool = True) -> folium.Map:
     """A folium map of the events and rings on the bundled basemap, every asset served locally.
 
     `bulk` = (EventTable, rows): draw those rows as one clustered canvas layer instead of one marker per
     point (for thousands of events; the caller decides, see mapview.bulk.BULK_THRESHOLD).
+    `with_events=False`: leave the events out entirely, for a caller that adds them as a separate layer
+    (`bulk_layer`) so a filter change replaces that layer instead of the whole map.
     """
+    if not with_events:
+        events = []
     centre = view.centre or _default_centre(events)
     m = folium.Map(location=(centre[1], centre[0]), zoom_start=view.zoom or 5, tiles=None, max_zoom=18,
                    maxZoom=18, min_zoom=1, control_scale=True, world_copy_jump=True)
@@ -124,7 +129,9 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     _add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     _add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
     note = ""
-    if bulk is None:
+    if not with_events:
+        pass  # the caller adds the events as a layer of their own
+    elif bulk is None:
         _add_events(m, events, "events" in shown)
     else:
         table, rows = bulk
@@ -144,6 +151,15 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     if sync_url:
         m.add_child(_ViewToUrl())
     return localize(m)
+
+
+def bulk_layer(table, rows) -> folium.FeatureGroup:
+    """The clustered events as a layer of their own, with their own legend, to add to a map built
+    `with_events=False` (streamlit-folium's feature_group_to_add swaps it without remounting the map)."""
+    group = folium.FeatureGroup(LAYER_NAMES["events"])
+    add_bulk_events(None, table, rows, {t: type_colour(t) for t in table.types}, parent=group,
+                    legend_position="bottomright")
+    return group
 
 
 def _default_centre(events: Sequence[Event]) -> LonLat:

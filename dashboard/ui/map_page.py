@@ -13,8 +13,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard.errors import DashboardError
-from dashboard.mapview import type_colour
-from dashboard.mapview.bulk import clicked_event_id
+from dashboard.mapview import bulk_layer, type_colour
+from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
 from dashboard.query import timeline
 from dashboard.table import timeline as table_timeline
@@ -114,10 +114,17 @@ def _munition_label(systems: dict, value: str) -> str:
 
 def _map(scene: Scene) -> None:
     view = scene.state
-    m = scene_map(scene, S.basemap())
+    layer = None
+    if scene.table is not None and len(scene.events) > BULK_THRESHOLD and "events" in view.layers:
+        # Thousands of events: the map itself stays the same across filter changes and only the
+        # clustered events layer is swapped in, so streamlit-folium does not remount the map.
+        m = scene_map(scene, S.basemap(), with_events=False)
+        layer = bulk_layer(scene.table, scene.rows)
+    else:
+        m = scene_map(scene, S.basemap())
     out = st_folium(m, key="map", height=620, use_container_width=True,
                     returned_objects=["last_active_drawing", "last_clicked", "last_object_clicked_tooltip"],
-                    center=view.center, zoom=view.zoom) or {}
+                    center=view.center, zoom=view.zoom, feature_group_to_add=layer) or {}
     _use_drawing(out.get("last_active_drawing"))
     _clicked_event(scene, clicked_event_id(out.get("last_object_clicked_tooltip")))
     clicked = out.get("last_clicked")
