@@ -27,7 +27,6 @@ from dashboard.model import LonLat, check_lat, check_lon, check_range_km
 GEOD = Geod(ellps="WGS84")
 
 MAX_RADIUS_KM = 20_000.0  # just short of the antipode (~20,004 km along a meridian)
-_WORLD = box(-180.0, -90.0, 180.0, 90.0)
 _EARTH_R_LEAFLET_M = 6_371_000.0  # L.CRS.Earth.R
 
 
@@ -43,12 +42,6 @@ def distances_bearings(origin: LonLat, lons: np.ndarray, lats: np.ndarray) -> tu
     lats = np.asarray(lats, dtype=float)
     az, _, metres = GEOD.inv(np.full_like(lons, origin[0]), np.full_like(lats, origin[1]), lons, lats)
     return np.asarray(metres) / 1000.0, np.asarray(az) % 360.0
-
-
-def destination(origin: LonLat, bearing_deg: float, distance_km: float) -> LonLat:
-    """The point reached from origin after distance_km along the geodesic that starts at bearing_deg."""
-    lon, lat, _ = GEOD.fwd(origin[0], origin[1], bearing_deg, distance_km * 1000.0)
-    return (lon, lat)
 
 
 def _check_radius(radius_km: float) -> float:
@@ -74,16 +67,7 @@ def range_ring(center: LonLat, radius_km: float, vertices: int | None = None) ->
     """
     lon0, lat0 = check_lon(center[0], "center.lon"), check_lat(center[1], "center.lat")
     radius_km = _check_radius(radius_km)
-    n = vertices or ring_vertex_count(radius_km)
-    ring = _ring_unwrapped(lon0, lat0, radius_km * 1000.0, n)
-    north = _encloses_pole(lon0, lat0, radius_km, 90.0)
-    south = _encloses_pole(lon0, lat0, radius_km, -90.0)
-    if north and south:
-        # The uncovered cap around the antipode is what the ring bounds; the disc is the rest of the world.
-        return _oriented(shapely.difference(_WORLD, _fold(Polygon(ring))))
-    if north or south:
-        return _oriented(_fold(_pole_closed(ring, 90.0 if north else -90.0)))
-    return _oriented(_fold(Polygon(ring)))
+    return _oriented(_fold(range_ring_raw(lon0, lat0, radius_km, vertices or ring_vertex_count(radius_km))))
 
 
 def _encloses_pole(lon: float, lat: float, radius_km: float, pole_lat: float) -> bool:
@@ -214,8 +198,11 @@ def range_ring_raw(lon: float, lat: float, radius_km: float, n: int) -> Polygon:
     north = _encloses_pole(lon, lat, radius_km, 90.0)
     south = _encloses_pole(lon, lat, radius_km, -90.0)
     if north and south:
+        # The ring bounds the uncovered cap round the antipode; the disc is one turn of the world minus it
+        # (the cap, in continuous longitudes, may straddle either end of that turn: take it thrice).
         hole = Polygon(ring)
-        return shapely.difference(box(lon - 180.0, -90.0, lon + 180.0, 90.0), hole)
+        holes = shapely.union_all([shapely.affinity.translate(hole, xoff=dx) for dx in (-360.0, 0.0, 360.0)])
+        return shapely.difference(box(lon - 180.0, -90.0, lon + 180.0, 90.0), holes)
     if north or south:
         return _pole_closed(ring, 90.0 if north else -90.0)
     return Polygon(ring)

@@ -220,11 +220,6 @@ def _in_area(table: EventTable, rows: np.ndarray, area: BaseGeometry) -> np.ndar
 
 # ------------------------------------------------------------------------------- facets and timeline
 
-def take_ids(table: EventTable, rows: np.ndarray) -> list[str]:
-    """The event ids of some rows, to fetch full events (with sources) from the store on demand."""
-    return table.id[rows].tolist()
-
-
 def facets(table: EventTable, rows: np.ndarray | None = None) -> Facets:
     """What `query.facets` returns for the events of these rows (all rows by default)."""
     from dashboard.query import Facets
