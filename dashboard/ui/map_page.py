@@ -16,7 +16,6 @@ from dashboard.errors import DashboardError
 from dashboard.mapview import bulk_layer, type_colour
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
-from dashboard.query import timeline
 from dashboard.table import timeline as table_timeline
 from dashboard.rings import InRangeRow, Ring, in_range_rows
 from dashboard.share import RingSpec, ViewState, to_query
@@ -258,9 +257,7 @@ def _timeline(scene: Scene) -> None:
         st.caption("No events match the filters.")
         return
     bucket = st.segmented_control("Per", ("day", "week", "month"), default="month", key="timeline_bucket") or "month"
-    counts = (table_timeline(scene.table, scene.rows, bucket) if scene.table is not None
-              else timeline(list(scene.events), bucket))
-    data = pd.DataFrame(counts, columns=["start", "type", "events"])
+    data = pd.DataFrame(table_timeline(scene.table, scene.rows, bucket), columns=["start", "type", "events"])
     data["start"] = pd.to_datetime(data["start"])
     brush = alt.selection_interval(encodings=["x"], name="span")
     types = sorted(data["type"].unique())
