@@ -108,14 +108,19 @@ class TimeSpan:
     @property
     def label(self) -> str:
         """A short human label: '25 Jun 2022', 'Aug 2020', '20–28 Feb 2022 (in late February)'."""
-        if self.precision == "day":
-            return _fmt_day(self.start)
-        if self.precision == "month":
-            return f"{self.start:%b} {self.start.year}"
-        if self.precision == "year":
-            return str(self.start.year)
-        span = _fmt_span(self.start, self.end)
-        return f"{span} ({self.text})" if self.text else span
+        return span_label(self.start, self.end, self.precision, self.text)
+
+
+def span_label(start: date, end: date, precision: str, text: str = "") -> str:
+    """TimeSpan.label from its parts (for tables that list many events without building them)."""
+    if precision == "day":
+        return _fmt_day(start)
+    if precision == "month":
+        return f"{start:%b} {start.year}"
+    if precision == "year":
+        return str(start.year)
+    span = _fmt_span(start, end)
+    return f"{span} ({text})" if text else span
 
 
 def _fmt_day(d: date) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import pyogrio
 import pytest
 
-from dashboard.errors import StoreError, ValidationError
-from dashboard.model import TimeSpan
+from dashboard.errors import NotFoundError, StoreError, ValidationError
+from dashboard.model import Source, TimeSpan
 from dashboard.store import GeoPackageStore
 from tests.conftest import BORDER, make_event
 
@@ -118,3 +119,52 @@ def test_a_failing_seed_leaves_no_file(tmp_path):
     with pytest.raises(ValidationError):
         GeoPackageStore.open(path, seed=seed)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+# -- reading by id, listing and sources (what the app reads on demand instead of every Event) -----------
+
+def _three(store):
+    other = Source("Another report", "Other desk", "", None, "Another quote.")
+    events = [make_event("b", title="second", day=date(2022, 6, 26)),
+              make_event("a", title="first <i>", time=TimeSpan(date(2022, 2, 20), date(2022, 2, 28),
+                                                                 "approximate", "in late February")),
+              replace(make_event("c", title="third"), source=other)]
+    store.put_events(events, origin="test")
+    return {e.id: e for e in events}
+
+
+def test_events_by_id_come_in_the_order_asked(store):
+    events = _three(store)
+    assert store.events_by_id(["c", "a", "b"]) == [events["c"], events["a"], events["b"]]
+    assert store.events_by_id([]) == []
+
+
+def test_an_id_the_store_does_not_hold_is_one_sentence(store):
+    _three(store)
+    with pytest.raises(NotFoundError, match=r"no longer holds the event 'gone<b>' \(1 missing\).*reload"):
+        store.events_by_id(["a", "gone<b>"])
+    with pytest.raises(NotFoundError):
+        store.listing(["gone"])
+
+
+def test_listing_shows_what_the_events_say(store):
+    events = _three(store)
+    listed = store.listing(["a", "c"])
+    assert [r.id for r in listed] == ["a", "c"]
+    for row in listed:
+        e = events[row.id]
+        assert (row.start, row.end, row.label, row.title, row.place, row.event_type) == (
+            e.time.start, e.time.end, e.time.label, e.title, e.place.name, e.event_type)
+        assert (row.publisher, row.quote, row.url, (row.lon, row.lat)) == (
+            e.source.publisher, e.source.quote, e.source.url, e.place.lonlat)
+    assert listed[0].label == "20–28 Feb 2022 (in late February)"
+
+
+def test_source_groups_count_every_event_and_list_the_first_by_date(store):
+    events = _three(store)
+    groups = store.source_groups(per_source=1)
+    assert [(g.publisher, g.count, [e.id for e in g.events]) for g in groups] == [
+        ("A publisher", 2, ["a"]), ("Other desk", 1, ["c"])]
+    assert groups[0].events[0] == events["a"] and groups[0].published == date(2022, 6, 25)
+    assert groups[1].published is None
+    assert [len(g.events) for g in store.source_groups(per_source=20)] == [2, 1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.store.base import EventStore, WriteSummary
+from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.geopackage import GeoPackageStore
 
-__all__ = ["EventStore", "GeoPackageStore", "WriteSummary"]
+__all__ = ["EventStore", "GeoPackageStore", "Listed", "SourceGroup", "WriteSummary"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 
-from dashboard.model import Event
+from dashboard.model import Event, span_label
 from dashboard.store.snapshots import Snapshot, SnapshotInfo
 
 
@@ -18,6 +19,40 @@ class WriteSummary:
 
     def __str__(self) -> str:
         return f"{self.added} added, {self.updated} updated"
+
+
+class Listed(NamedTuple):
+    """One row of an events table: what a reader scans, and where the event is pinned."""
+
+    id: str
+    start: date
+    end: date
+    precision: str
+    text: str
+    title: str
+    place: str
+    event_type: str
+    publisher: str
+    quote: str
+    url: str
+    lon: float
+    lat: float
+
+    @property
+    def label(self) -> str:
+        return span_label(self.start, self.end, self.precision, self.text)
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    """A source, how many stored events cite it, and the first of them."""
+
+    publisher: str
+    title: str
+    url: str
+    published: date | None
+    count: int
+    events: list[Event]
 
 
 class EventStore(ABC):
@@ -35,6 +70,18 @@ class EventStore(ABC):
     @abstractmethod
     def get_event(self, event_id: str) -> Event:
         """One event by id; NotFoundError if there is none."""
+
+    @abstractmethod
+    def events_by_id(self, ids: Sequence[str]) -> list[Event]:
+        """The events with these ids, in this order; NotFoundError if one is not stored."""
+
+    @abstractmethod
+    def listing(self, ids: Sequence[str]) -> list[Listed]:
+        """The table rows of these events, in this order, without building Event objects."""
+
+    @abstractmethod
+    def source_groups(self, per_source: int) -> list[SourceGroup]:
+        """Each cited source with its number of events and its first `per_source` events by date."""
 
     @abstractmethod
     def count(self) -> int: ...

@@ -11,7 +11,7 @@ import sqlite3
 import struct
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 from dashboard.errors import NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.store import gpkg
-from dashboard.store.base import EventStore, WriteSummary
+from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.snapshots import Snapshot, SnapshotInfo, events_from_json, events_to_json
 
 SCHEMA_VERSION = 1
@@ -81,7 +81,7 @@ class GeoPackageStore(EventStore):
         path = Path(path)
         if not path.exists():
             _create(path, seed)
-        _check_is_ours(path)
+        check_is_ours(path)
         conn = _connect(path)
         _add_missing_columns(conn, path)
         return cls(conn, path)
@@ -168,6 +168,35 @@ class GeoPackageStore(EventStore):
             raise NotFoundError(f"No event with id {event_id!r} in the store {self.path}.")
         return self._event(row)
 
+    def events_by_id(self, ids: Sequence[str]) -> list[Event]:
+        """The events with these ids, in this order, read with one indexed query (ids passed as one JSON
+        parameter); NotFoundError naming the first id the store does not hold."""
+        rows = self._conn.execute(_BY_ID_SQL.format(columns="e.*"), (json.dumps(list(ids)),)).fetchall()
+        found = {row["event_id"]: row for row in rows}
+        _require(ids, found, self.path)
+        return [self._event(found[i]) for i in ids]
+
+    def listing(self, ids: Sequence[str]) -> list[Listed]:
+        """What a table of these events shows (date, title, place, type, source, quote, link), in this
+        order, without building Event objects: the Events page lists 100k events this way."""
+        rows = self._conn.execute(_BY_ID_SQL.format(columns=_LISTED_COLUMNS), (json.dumps(list(ids)),)).fetchall()
+        found = {row[0]: row for row in rows}
+        _require(ids, found, self.path)
+        day = date.fromisoformat
+        return [Listed(r[0], day(r[1]), day(r[2]), *r[3:]) for r in map(found.__getitem__, ids)]
+
+    def source_groups(self, per_source: int) -> list[SourceGroup]:
+        """Every source the events cite, with how many events cite it and the first `per_source` of them
+        (by date), in one pass: a store of 100k events from one source lists 20 of them, not 100k."""
+        groups: dict[tuple, SourceGroup] = {}
+        for row in self._conn.execute(_SOURCE_GROUPS_SQL, (per_source,)):
+            key = (row["source_publisher"], row["source_title"], row["source_url"], row["source_published"])
+            if key not in groups:
+                groups[key] = SourceGroup(*key[:3], date.fromisoformat(key[3]) if key[3] else None,
+                                          row["n"], [])
+            groups[key].events.append(self._event(row))
+        return list(groups.values())
+
     def count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
@@ -220,6 +249,24 @@ class GeoPackageStore(EventStore):
         )
 
 
+# The ids arrive as one JSON array: one parameter whatever their number, joined to the event_id index.
+_BY_ID_SQL = ("SELECT {columns} FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value")
+_LISTED_COLUMNS = ("e.event_id, e.t_start, e.t_end, e.t_precision, e.t_text, e.title, e.place_name, e.event_type, "
+                   "e.source_publisher, e.quote, e.source_url, e.lon, e.lat")
+_SOURCE_KEY = "source_publisher, source_title, source_url, source_published"
+_SOURCE_GROUPS_SQL = (
+    f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {_SOURCE_KEY} ORDER BY t_start, event_id) AS rn, "
+    f"count(*) OVER (PARTITION BY {_SOURCE_KEY}) AS n FROM events) WHERE rn <= ? "
+    f"ORDER BY source_publisher, source_title, source_url, source_published, rn")
+
+
+def _require(ids: Sequence[str], found: dict, path: Path) -> None:
+    if len(found) < len(set(ids)):
+        missing = next(i for i in ids if i not in found)
+        raise NotFoundError(f"The store {path} no longer holds the event {_shown(missing)} "
+                            f"({len(set(ids)) - len(found)} missing); it changed since the page was drawn, reload it.")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -268,7 +315,7 @@ def _run_schema(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-def _check_is_ours(path: Path) -> None:
+def check_is_ours(path: Path) -> None:
     """Refuse, with one sentence, a file that is not a Reachmap GeoPackage; never touch it."""
     hint = "point REACHMAP_STORE_PATH at another file, or move this one away"
     try:
