@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import shapely
 from shapely.geometry import Point, mapping
 
@@ -24,6 +25,7 @@ from dashboard.model import Event, check_range_km
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
 from dashboard.share import from_query
+from dashboard.table import EventTable
 
 
 # The keys of export.FORMATS, written out so that `ring` and `events` need not import folium (about 1 s).
@@ -125,10 +127,12 @@ def _range(args: argparse.Namespace) -> int:
     features = [_feature(ring.geometry, {"kind": ring.kind, "label": ring.label, "origin": ring.origin.name,
                                          "origin_kind": ring.origin.kind, "radius_km": ring.radius_km, **cited})]
     if args.places != "none":
-        events = []
+        events: list | tuple = []
         if args.places == "events":
             with open_store(gazetteer=gazetteer) as store:
-                events = store.events()
+                path = store.path
+            table = EventTable.from_store_path(path)  # columns only: no Event object per stored event
+            events = (table, np.arange(len(table)))
         kinds = {"capitals": ("capital",), "cities": ("city",), "events": ("event",)}[args.places]
         for row in in_range_rows(ring, gazetteer, events, args.min_population, kinds):
             features.append(_feature(Point(row.lon, row.lat), {

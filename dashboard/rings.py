@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Place, Source, check_lat, check_lon, check_range_km
+from dashboard.table import EventTable, place_countries
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
 
@@ -94,9 +96,13 @@ class InRangeRow:
     lat: float
 
 
-def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: list[Event], min_population: int,
-                  kinds: tuple[str, ...] = ("capital", "city", "event")) -> list[InRangeRow]:
-    """Capitals, cities of at least min_population and the given events inside the ring, nearest first."""
+def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | tuple[EventTable, np.ndarray],
+                  min_population: int, kinds: tuple[str, ...] = ("capital", "city", "event")) -> list[InRangeRow]:
+    """Capitals, cities of at least min_population and the given events inside the ring, nearest first.
+
+    `events` may be (table, rows): 100k events are then measured from the table's columns, and no Event
+    object is built.
+    """
     names: list[str] = []
     what: list[str] = []
     countries: list[str] = []
@@ -121,8 +127,17 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: list[Event], min_pop
             if gid not in skip:
                 add("city", name, country, lon, lat)
     if "event" in kinds:
-        for e in events:
-            add("event", e.title, e.place.country, *e.place.lonlat)
+        if isinstance(events, tuple) and len(events) == 2 and isinstance(events[0], EventTable):
+            table, rows = events
+            sets = [", ".join(s) for s in table.country_sets]
+            names += table.title[rows].tolist()
+            what += ["event"] * len(rows)
+            countries += [sets[c] for c in table.country_code[rows].tolist()]
+            lons += table.lon[rows].tolist()
+            lats += table.lat[rows].tolist()
+        else:
+            for e in events:
+                add("event", e.title, ", ".join(place_countries(e.place)), *e.place.lonlat)
     if not names:
         return []
     origin = Point(ring.origin.lonlat) if ring.kind == "ring" else ring.origin.geometry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +29,7 @@ class Scene:
     """Everything one view puts on screen, with the sentences explaining what could not be shown."""
 
     state: ViewState
-    events: tuple[Event, ...]
+    events: Sequence[Event]  # a tuple, or StoredEvents (read from the store only when iterated)
     rings: tuple[Ring, ...]
     problems: tuple[str, ...]
     # The same events as rows of a columnar table, when the caller has one (the app, for large data):
@@ -104,5 +104,7 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
             bulk = (scene.table, scene.rows)
         else:  # the CLI and snapshots hold events only
             bulk = (EventTable.from_events(scene.events), np.arange(len(scene.events)))
-    return build_map(list(scene.events), list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
+    # With a bulk layer the map draws from the table: listing the events would read every one of them.
+    events = list(scene.events) if bulk is None and with_events else []
+    return build_map(events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
                      bulk=bulk if with_events else None, with_events=with_events)

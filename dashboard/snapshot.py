@@ -44,7 +44,7 @@ def freeze(store: EventStore, scene: Scene, title: str, thumbnail: bytes | None 
     """
     snapshot = Snapshot(
         id=new_id(), title=_title(title, scene), created_at=datetime.now(timezone.utc),
-        query=to_query(scene.state), events=scene.events, thumbnail=_thumbnail(thumbnail),
+        query=to_query(scene.state), events=tuple(scene.events), thumbnail=_thumbnail(thumbnail),
     )
     store.put_snapshot(snapshot)
     return snapshot.id

@@ -20,7 +20,7 @@ import gc
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.errors import StoreError
 from dashboard.geodesy import in_range
 from dashboard.model import Event, Place
+from dashboard.store.geopackage import check_is_ours
 
 if TYPE_CHECKING:  # query may import this module (select_events on a table) without a cycle
     from dashboard.query import EventFilter, Facets
@@ -103,6 +104,7 @@ class EventTable:
         path = Path(path)
         if not path.is_file():
             raise StoreError(f"No store at {path}: open it once with the app or `python -m dashboard` to create it.")
+        check_is_ours(path)  # a foreign or damaged file gets the store's own sentence
         try:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:
@@ -147,7 +149,7 @@ class EventTable:
             place = e.place
             shapes.setdefault(place.key, _shape_of(place))
             rows.append((e.id, e.title, e.event_type, day_number(e.time.start), day_number(e.time.end),
-                         _country_text(place), lon, lat, tuple(e.actors), place.admin1, place.key,
+                         place_countries(place), lon, lat, tuple(e.actors), place.admin1, place.key,
                          f"{e.title}\n{e.description}\n{e.source.quote}"))
             if len(rows) >= _CHUNK:
                 builder.add_rows(rows)
@@ -155,6 +157,44 @@ class EventTable:
         if rows:
             builder.add_rows(rows)
         return builder.table(shapes.get)
+
+
+class StoredEvents(Sequence[Event]):
+    """The events of some rows of a table, read from the store only when something needs them whole.
+
+    `len()` and truth cost nothing, so a page can count 100k events, map them from the table and never
+    build one Event object; iterating or indexing reads them all, once, with `load(ids)`.
+    """
+
+    def __init__(self, ids: np.ndarray, load: Callable[[list[str]], list[Event]]) -> None:
+        self.ids = ids
+        self._load = load
+        self._events: tuple[Event, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _all(self) -> tuple[Event, ...]:
+        if self._events is None:
+            self._events = tuple(self._load(self.ids.tolist())) if len(self.ids) else ()
+        return self._events
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.ids.tolist()))
+
+    def __repr__(self) -> str:
+        return f"StoredEvents({len(self)} events, {'read' if self._events is not None else 'not read yet'})"
 
 
 # -------------------------------------------------------------------------------------------- select
@@ -359,7 +399,7 @@ def _country_set(value: str | tuple) -> tuple[str, ...]:
     return tuple(c for c in value.split(",") if c)  # ',BY,UA,' as the store writes it
 
 
-def _country_text(place: Place) -> tuple[str, ...]:
+def place_countries(place: Place) -> tuple[str, ...]:
     """The countries of a place, as the store and `query.refine` count them (a border: both sides)."""
     if place.kind == "border" and place.key.startswith("border:"):
         return tuple(place.key.removeprefix("border:").split("-"))

@@ -14,7 +14,7 @@ from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.query import EventFilter, facets, refine, timeline
 from dashboard.settings import story_dir
 from dashboard.store import GeoPackageStore
-from dashboard.table import EventTable, day_number, select
+from dashboard.table import EventTable, StoredEvents, day_number, select
 from dashboard.table import facets as table_facets
 from dashboard.table import timeline as table_timeline
 
@@ -213,3 +213,51 @@ def test_random_data_through_the_store_selects_the_same(tmp_path):
 
 def test_day_numbers_count_from_1970():
     assert day_number(date(1970, 1, 1)) == 0 and day_number(date(2022, 6, 25)) == 19168
+
+
+# -- StoredEvents: counted for free, read from the store once when a page needs them whole -----------
+
+def test_stored_events_are_counted_without_reading_and_read_once(story_store):
+    path, stored = story_store
+    table = EventTable.from_store_path(path)
+    rows = select(table, EventFilter(countries=("UA",)))
+    reads = []
+
+    def load(ids):
+        reads.append(list(ids))
+        with GeoPackageStore.open(path) as store:
+            return store.events_by_id(ids)
+
+    events = StoredEvents(table.id[rows], load)
+    assert len(events) == len(rows) > 0 and bool(events) and not reads
+    assert "not read yet" in repr(events)
+    expected = refine(stored, EventFilter(countries=("UA",)))
+    assert list(events) == expected and events[0] == expected[0] and events == tuple(expected)
+    assert reads == [table.id[rows].tolist()]  # one query, whatever was asked afterwards
+    assert not StoredEvents(table.id[:0], lambda ids: pytest.fail("nothing to read"))
+
+
+def test_in_range_from_table_columns_equals_in_range_from_events(story_store, gazetteer):
+    from dashboard.ingest.catalogue import load_catalogue
+    from dashboard.rings import in_range_rows, resolve_ring
+
+    path, stored = story_store
+    table = EventTable.from_store_path(path)
+    ring = resolve_ring("BY-UA", gazetteer, load_catalogue(), system="iskander-m", reach=True)
+    from_events = in_range_rows(ring, gazetteer, stored, 10**9, kinds=("event",))
+    from_table = in_range_rows(ring, gazetteer, (table, np.arange(len(table))), 10**9, kinds=("event",))
+    assert from_table == from_events and len(from_events) >= 5
+    assert {r.country for r in from_events} >= {"BY", "UA", "BY, UA"}  # a border event counts for both
+
+
+def test_a_bulk_map_is_drawn_from_the_table_without_reading_any_event(story_store, gazetteer):
+    from dashboard.mapview.bulk import BULK_THRESHOLD
+    from dashboard.scene import Scene, load_basemap, scene_map
+    from dashboard.share import ViewState
+
+    path, _ = story_store
+    table = EventTable.from_store_path(path)
+    rows = np.resize(np.arange(len(table)), BULK_THRESHOLD + 1)  # rows repeat: the map only counts them
+    events = StoredEvents(table.id[rows], lambda ids: pytest.fail("the map read every event"))
+    html = scene_map(Scene(ViewState(), events, (), (), table, rows), load_basemap(gazetteer)).get_root().render()
+    assert "ReachmapBulk" in html and f"{BULK_THRESHOLD + 1:,}" in html

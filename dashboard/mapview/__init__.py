@@ -23,6 +23,7 @@ from dashboard.mapview.assets import localize
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring
+from dashboard.table import type_counts
 
 LAYER_NAMES = {
     "events": "Events", "rings": "Range rings", "reach": "Reach envelopes",
@@ -108,8 +109,8 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     `with_events=False`: leave the events out entirely, for a caller that adds them as a separate layer
     (`bulk_layer`) so a filter change replaces that layer instead of the whole map.
     """
-    if not with_events:
-        events = []
+    if not with_events or bulk is not None:
+        events = []  # bulk: the table's rows are the events (it fits the view to them itself)
     centre = view.centre or _default_centre(events)
     m = folium.Map(location=(centre[1], centre[0]), zoom_start=view.zoom or 5, tiles=None, max_zoom=18,
                    maxZoom=18, min_zoom=1, control_scale=True, world_copy_jump=True)
@@ -139,8 +140,8 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                         show="events" in shown, legend_position=None, fit_bounds=view.centre is None)
         note = clustered_note(len(rows))
     folium.LayerControl(collapsed=True).add_to(m)
-    m.add_child(_Legend(sorted({e.event_type for e in events}), [(r.label, colours[r.label]) for r in rings],
-                        note))
+    types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
+    m.add_child(_Legend(types, [(r.label, colours[r.label]) for r in rings], note))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,
