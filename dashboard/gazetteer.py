@@ -316,6 +316,7 @@ class Gazetteer:
         self._extras_by_norm: dict[str, list[str]] = {}
         self._extras_by_gid: dict[int, str] = {}
         self._country_names: dict[str, str] | None = None
+        self._country_rows: dict[str, tuple | None] = {}  # the country rows scan cities500 (no index): once each
         self._outlines: dict[str, BaseGeometry] | None = None
         self._borders: dict[tuple[str, str], Place | NotFoundError] = {}
         self._city_tables: dict[int, CityTable] = {}
@@ -517,9 +518,11 @@ class Gazetteer:
         return self._country_names
 
     def _country_row(self, iso2: str) -> tuple | None:
-        rows = self._query(f"SELECT {_COLUMNS}, 0, NULL FROM places p WHERE p.kind = 'country' AND p.country = ?",
-                           [iso2])
-        return rows[0] if rows else None
+        if iso2 not in self._country_rows:
+            rows = self._query(f"SELECT {_COLUMNS}, 0, NULL FROM places p WHERE p.kind = 'country' "
+                               "AND p.country = ?", [iso2])
+            self._country_rows[iso2] = rows[0] if rows else None
+        return self._country_rows[iso2]
 
     def _load_outlines(self) -> dict[str, BaseGeometry]:
         with self._geo_lock:
