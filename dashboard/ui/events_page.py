@@ -14,11 +14,15 @@ FOCUS_ZOOM = 9
 
 def render() -> None:
     scene = sidebar.open_page("Events")
-    view, events = scene.state, list(scene.events)
-    table = pd.DataFrame([{
-        "start": e.time.start, "date": e.time.label, "title": e.title, "place": e.place.name,
-        "type": e.event_type, "source": e.source.publisher, "quote": e.source.quote, "link": e.source.url or None,
-    } for e in events], columns=["start", "date", "title", "place", "type", "source", "quote", "link"])
+    view = scene.state
+    # Columns straight from the store (no Event objects), so 100k selected events list in about a second.
+    listed = S.listing(scene.table.id[scene.rows])
+    table = pd.DataFrame({
+        "start": [r.start for r in listed], "date": [r.label for r in listed], "title": [r.title for r in listed],
+        "place": [r.place for r in listed], "type": [r.event_type for r in listed],
+        "source": [r.publisher for r in listed], "quote": [r.quote for r in listed],
+        "link": [r.url or None for r in listed],
+    }, columns=["start", "date", "title", "place", "type", "source", "quote", "link"])
     picked = st.dataframe(
         table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
         key="events_table",
@@ -31,6 +35,6 @@ def render() -> None:
     st.caption("Click a column header to sort; select a row to show that event on the map.")
     rows = picked.selection.rows if picked else []
     if rows:
-        lon, lat = events[rows[0]].place.lonlat
+        lon, lat = listed[rows[0]].lon, listed[rows[0]].lat
         S.commit(view.with_(center=(round(lat, 4), round(lon, 4)), zoom=FOCUS_ZOOM))
         st.switch_page(pages()["map"])

@@ -8,6 +8,7 @@ import json
 from datetime import date, datetime, timezone
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -16,6 +17,7 @@ from dashboard.errors import DashboardError
 from dashboard.mapview import bulk_layer, type_colour
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
+from dashboard.table import EventTable
 from dashboard.table import timeline as table_timeline
 from dashboard.rings import InRangeRow, Ring, in_range_rows
 from dashboard.share import RingSpec, ViewState, to_query
@@ -43,7 +45,7 @@ def render() -> None:
     with right:
         snapshots_page.share_control(scene)
     _downloads(scene)
-    _in_range(list(scene.rings), list(scene.events))
+    _in_range(list(scene.rings), (scene.table, scene.rows))
     _timeline(scene)
 
 
@@ -134,9 +136,9 @@ def _map(scene: Scene) -> None:
 
 def _clicked_event(scene: Scene, event_id: str | None) -> None:
     """A point of the clustered layer was clicked: show that event in full (popups there load on demand)."""
-    if not event_id:
+    if not event_id or event_id not in set(scene.table.id[scene.rows].tolist()):
         return
-    event = next((e for e in scene.events if e.id == event_id), None)
+    event = S.event_by_id(event_id)  # read on demand: the clustered layer ships no popups
     if event is None:
         return
     with st.container(border=True):
@@ -220,7 +222,7 @@ def _downloads(scene: Scene) -> None:
 
 # -- in range -------------------------------------------------------------------------------------
 
-def _in_range(rings: list[Ring], events) -> None:
+def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
     if not rings:
         return
     st.subheader("In range")

@@ -25,7 +25,7 @@ def open_page(title: str, with_rings: bool = False) -> Scene:
     for problem in problems + ring_problems:
         st.warning(S.md(problem))
     st.subheader(S.md(describe(view, len(events), S.date_bounds())))
-    return Scene(view, tuple(events), tuple(rings), (), table, rows)
+    return Scene(view, events, tuple(rings), (), table, rows)
 
 
 PRESETS = ("All dates", "Story day", "Last 7 days of data", "Last 30 days of data")

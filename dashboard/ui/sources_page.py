@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from html import escape
 
 import streamlit as st
@@ -22,17 +21,18 @@ def render() -> None:
         st.caption(f"Story of {story.date.isoformat()} · {len(story.events)} events · {len(story.sources)} sources")
         st.markdown(S.md(story.summary))
     st.subheader("Reports and quotes")
-    by_source = defaultdict(list)
-    for event in S.all_events():
-        src = event.source
-        by_source[(src.publisher, src.title, src.url, src.published)].append(event)
-    for (publisher, title, url, published), events in sorted(by_source.items(), key=lambda kv: kv[0][0]):
-        when = f" · {published.isoformat()}" if published else ""
+    for group in S.source_groups():
+        when = f" · {group.published.isoformat()}" if group.published else ""
         body = "".join(
             f"<li><b>{escape(e.title)}</b> ({escape(e.time.label)}, {escape(e.place.name)})"
-            f"<blockquote>{escape(e.source.quote)}</blockquote></li>" for e in events)
+            f"<blockquote>{escape(e.source.quote)}</blockquote></li>" for e in group.events)
+        more = group.count - len(group.events)
+        tail = (f"<p>… and {more:,} more events citing this source; the Events page lists them all.</p>"
+                if more > 0 else "")
+        cited = f" · cited by {group.count:,} event{'s' if group.count != 1 else ''}"
         # st.html, not st.markdown: escaped data must not be read as Markdown (links, images) either.
-        st.html(f"<div><b>{escape(publisher)}</b>{escape(when)}: {_link(title, url)}<ul>{body}</ul></div>")
+        st.html(f"<div><b>{escape(group.publisher)}</b>{escape(when)}{cited}: {_link(group.title, group.url)}"
+                f"<ul>{body}</ul>{tail}</div>")
     st.subheader("Declared ranges")
     for system in S.catalogue().systems:
         for m in system.munitions:

@@ -8,26 +8,32 @@ are drawn their values are set from the state, and their on_change callbacks wri
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
 
 from dashboard import settings
+from dashboard.errors import NotFoundError
 from dashboard.gazetteer import Gazetteer
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.ingest.story import Story, load_stories
 from dashboard.mapview import Basemap
 from dashboard.model import Catalogue, Event
+from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring
 from dashboard.scene import event_filter, load_basemap, resolve_rings
 from dashboard.share import Decoded, RingSpec, ViewState, from_params, to_params
 from dashboard.query import Facets
-from dashboard.table import EventTable, select
+from dashboard.table import EventTable, StoredEvents, select
 from dashboard.table import facets as table_facets
+
+T = TypeVar("T")
 
 # Session-state keys that are not ViewState fields live here, in one place.
 LAST_STATE = "_last_state"          # the state last written, restored when a page switch drops the URL
@@ -64,24 +70,59 @@ def basemap() -> Basemap:
 
 
 @st.cache_resource(show_spinner="Loading events…", max_entries=2)
-def _loaded(store_path: str, mtime_ns: int) -> tuple[list[Event], EventTable]:
-    # A resource, not cache_data: 100k events would be pickled on every rerun. Keyed on the file's
-    # path and modification time, so an import invalidates it. Row i of the table is events[i].
-    with open_store(Path(store_path), gazetteer=gazetteer()) as store:
-        events = store.events()
-    return events, EventTable.from_events(events)
+def _loaded(store_path: str, mtime_ns: int) -> EventTable:
+    # A resource, not cache_data: 100k rows would be pickled on every rerun. Keyed on the file's path and
+    # modification time, so an import invalidates it. Only columns: whole Event objects are read from the
+    # store when a page needs them (StoredEvents), so 100k events load in about a second, not ten.
+    return EventTable.from_store_path(store_path)
 
 
-def _current_data() -> tuple[list[Event], EventTable]:
+def _store_path() -> Path:
     path = settings.store_path()
     if not path.exists():
         with open_store(path, gazetteer=gazetteer()):
             pass  # create and seed it once
+    return path
+
+
+def _table() -> EventTable:
+    path = _store_path()
     return _loaded(str(path), os.stat(path).st_mtime_ns)
 
 
-def all_events() -> list[Event]:
-    return _current_data()[0]
+def _read(read: Callable[[GeoPackageStore], T]) -> T:
+    with open_store(_store_path(), gazetteer=gazetteer()) as store:
+        return read(store)
+
+
+def events_of(ids: np.ndarray) -> StoredEvents:
+    """These events, read from the store (one query) only if the page iterates them."""
+    return StoredEvents(ids, lambda wanted: _read(lambda store: store.events_by_id(wanted)))
+
+
+def event_by_id(event_id: str) -> Event | None:
+    try:
+        return _read(lambda store: store.get_event(event_id))
+    except NotFoundError:
+        return None
+
+
+def listing(ids: np.ndarray) -> list[Listed]:
+    """The table rows of these events (no Event objects: the Events page lists 100k this way)."""
+    return _read(lambda store: store.listing(ids.tolist()))
+
+
+PER_SOURCE = 20  # events listed under each source on the Sources page; the count says how many cite it
+
+
+@st.cache_resource(max_entries=2)
+def _source_groups(store_path: str, mtime_ns: int) -> list[SourceGroup]:
+    return _read(lambda store: store.source_groups(PER_SOURCE))
+
+
+def source_groups() -> list[SourceGroup]:
+    path = _store_path()
+    return _source_groups(str(path), os.stat(path).st_mtime_ns)
 
 
 @st.cache_data(show_spinner="Computing the geodesic ring…", max_entries=64)
@@ -134,23 +175,22 @@ def show_problems(decoded: Decoded) -> None:
                    + md(" ".join(decoded.problems)))
 
 
-def selected(state: ViewState) -> tuple[list[Event], EventTable, np.ndarray, list[str]]:
+def selected(state: ViewState) -> tuple[StoredEvents, EventTable, np.ndarray, list[str]]:
     """The events the state selects (vectorised over the columnar table), the table, their rows, problems."""
     flt, problems = event_filter(state, gazetteer())
-    events, table = _current_data()
+    table = _table()
     rows = select(table, flt)
-    return [events[i] for i in rows], table, rows, problems
+    return events_of(table.id[rows]), table, rows, problems
 
 
 @st.cache_resource(max_entries=2)
 def _facets(store_path: str, mtime_ns: int) -> Facets:
-    return table_facets(_current_data()[1])
+    return table_facets(_loaded(store_path, mtime_ns))
 
 
 def facets() -> Facets:
     """Types, actors, admin regions, countries and the date span present in the store (cached per file)."""
-    path = settings.store_path()
-    _current_data()
+    path = _store_path()
     return _facets(str(path), os.stat(path).st_mtime_ns)
 
 
