@@ -18,6 +18,8 @@ Measured, per method and size:
   (d) filter change   — (filter b + build) + painted b in the warm tab: what a user waits for after changing
                         a filter, without Streamlit's websocket hop;
   (e) peak RSS        — ru_maxrss of the worker process (imports included), plus Chromium's JS heap.
+At sizes of --app-min (default 100,000) and above the app itself is also started on the store and timed
+in the browser — first map, filter changes, Events page, server memory (benchmarks/scale/in_app.py).
 Baselines stop at --explore-max (default 100,000) / --markers-max (default 10,000) events and at
 --time-limit seconds per step; a step over the limit is reported as such.
 """
@@ -93,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest size for the marker map (default %(default)s: at 10,000 it already takes "
                              "about 40 s to paint)")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds allowed per build and per paint")
+    parser.add_argument("--app-min", type=int, default=100_000,
+                        help="also start the app itself (streamlit run app.py) on stores of at least this many "
+                             "events and time it in the browser (benchmarks/scale/in_app.py); 0 to skip")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown report")
     parser.add_argument("--from-json", type=Path, metavar="RESULTS",
                         help="measure nothing: rewrite the report from a results.json an earlier run kept")
@@ -104,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "markers": args.markers_max}
 
     from benchmarks.scale.browser import Chromium, Server
+    from dashboard.mapview.bulk import BULK_THRESHOLD
     from benchmarks.scale.report import markdown, ratios_text
 
     results: dict[int, dict[str, dict]] = {}
@@ -136,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
                     results[n][method] = r
                     for f in pages.glob(f"{method}-*"):
                         f.unlink()
+                if args.app_min and n >= max(args.app_min, 2 * BULK_THRESHOLD):  # the app's clustered map
+                    from benchmarks.scale import in_app
+
+                    print(f"{n:>9,} the running app          timing …", file=sys.stderr, flush=True)
+                    try:
+                        results[n]["app"] = in_app.run(store, browser=chromium.browser)
+                    except Exception as exc:  # a failed app run is reported, the harness goes on
+                        results[n]["app"] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"[:200]}
             info = machine(chromium.version)
         finally:
             chromium.close()

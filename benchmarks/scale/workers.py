@@ -46,7 +46,6 @@ def reachmap(store: Path, out: Path) -> dict:
     from dashboard.gazetteer import Gazetteer
     from dashboard.mapview import LAYER_NAMES, MapView, build_map, type_colour
     from dashboard.mapview.bulk import BULK_THRESHOLD, add_bulk_events, encode
-    from dashboard.query import refine
     from dashboard.scene import load_basemap
     from dashboard.store import GeoPackageStore
     from dashboard.table import EventTable, select
@@ -70,9 +69,9 @@ def reachmap(store: Path, out: Path) -> dict:
             t_map = time.perf_counter()
             add_bulk_events(m, table, rows, colours, fit_bounds=True)
             mode = "clustered"
-        else:  # what the app does today below the threshold: Event objects, one marker per point
+        else:  # what the app does below the threshold: read those events by id, one marker per point
             with GeoPackageStore.open(store) as s:
-                events = refine(s.events(flt.start, flt.end, flt.countries), flt)
+                events = s.events_by_id(table.id[rows].tolist())
             t_map = time.perf_counter()
             m = build_map(events, [], basemap)
             mode = "markers"

@@ -1,0 +1,198 @@
+"""The running app at scale: `streamlit run app.py` on a big store, timed in headless Chromium.
+
+The harness (run.py) times pages outside Streamlit; this adds what the app itself costs — the script rerun,
+the sidebar, the tables, the component round trip and the layer swap — and the app process's memory.
+
+    python -m benchmarks.scale.in_app --store data/bench/synthetic-100000-v1.gpkg   # starts its own server
+    python -m benchmarks.scale.in_app --url http://localhost:8599                  # an app already running
+
+Measured: the first map after the server starts (imports, store load, caches: once per server), the first
+map in a new browser session, then, `--repeats` times in a fresh session, adding Belarus and then Russia to
+the Countries filter — from the key press to the new clustered layer drawn; the Events page with Ukraine
+selected; and the server's peak resident memory (VmHWM). Nothing sleeps: every wait is on a condition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update"]
+FIRST = "/?v=1&country=UA"
+COUNT = ("() => { try { const f = [...document.querySelectorAll('iframe')]"
+         ".filter(i => i.title.includes('st_folium')).pop();"
+         " const b = f.contentWindow.reachmapBulk; return b && b.drawn ? b.count : null; } catch (e) { return null; } }")
+CHANGES = ("Belarus", "Russia")
+
+
+@contextmanager
+def serve(store: Path, timeout_s: float = 120.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on this store, on a free port; stopped on exit."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = os.environ | {"REACHMAP_STORE_PATH": str(store)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
+            time.sleep(0.2)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _first_map(browser: Browser, url: str) -> tuple[float, int, object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(300_000)
+    started = time.perf_counter()
+    page.goto(url + FIRST)
+    page.wait_for_function(COUNT)
+    return time.perf_counter() - started, page.evaluate(COUNT), page
+
+
+def _change(page, name: str) -> tuple[float, int]:
+    before = page.evaluate(COUNT)
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
+    page.keyboard.type(name)
+    started = time.perf_counter()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {{ const c = ({COUNT})(); return c !== null && c !== {before}; }}")
+    seconds = time.perf_counter() - started
+    page.keyboard.press("Escape")
+    return seconds, page.evaluate(COUNT)
+
+
+def _events_page(browser: Browser, url: str) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(300_000)
+    started = time.perf_counter()
+    page.goto(url + "/events" + FIRST[1:])
+    page.wait_for_selector("[data-testid='stDataFrame']")
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    seconds = time.perf_counter() - started
+    context.close()
+    return seconds
+
+
+def measure(browser: Browser, url: str, repeats: int = 3, pid: int | None = None) -> dict:
+    """Every timing of the module docstring, against the app at `url` (fresh if pid is given)."""
+    result: dict = {"repeats": repeats}
+    first_s, count, page = _first_map(browser, url)
+    page.context.close()
+    result["first_map_s" if pid is not None else "first_map_warm_s"] = first_s
+    result["n_first"] = count
+    warm, changes = [], {name: [] for name in CHANGES}
+    counts = {}
+    for _ in range(repeats):
+        seconds, _, page = _first_map(browser, url)
+        warm.append(seconds)
+        for name in CHANGES:
+            seconds, counts[name] = _change(page, name)
+            changes[name].append(seconds)
+        page.context.close()
+    result["first_map_warm"] = warm
+    result["changes"] = [{"add": name, "n": counts[name], "seconds": changes[name]} for name in CHANGES]
+    result["events_page_s"] = _events_page(browser, url)
+    if pid is not None:
+        result["server_peak_rss_mb"] = peak_rss_mb(pid)
+    return result
+
+
+def run(store: Path, repeats: int = 3, browser: Browser | None = None) -> dict:
+    """Start the app on `store`, measure it, stop it."""
+    with serve(store) as (url, proc):
+        if browser is not None:
+            return measure(browser, url, repeats, proc.pid)
+        with sync_playwright() as p:
+            own = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                return measure(own, url, repeats, proc.pid)
+            finally:
+                own.close()
+
+
+def summary(r: dict) -> list[str]:
+    """The measurements as markdown lines."""
+    def span(values: list[float]) -> str:
+        return (f"{statistics.median(values):.2f} s (median of {len(values)}, {min(values):.2f}–{max(values):.2f})"
+                if len(values) > 1 else f"{values[0]:.2f} s")
+
+    lines = ["| in the running app | result |", "|---|---|"]
+    if "first_map_s" in r:
+        lines.append(f"| first map after the server starts ({r['n_first']:,} events) | {r['first_map_s']:.2f} s |")
+    lines.append(f"| first map in a new browser session | {span(r['first_map_warm'])} |")
+    for change in r["changes"]:
+        lines.append(f"| filter change: add {change['add']} → {change['n']:,} events, until drawn | "
+                     f"{span(change['seconds'])} |")
+    lines.append(f"| Events page, {r['n_first']:,} rows listed | {r['events_page_s']:.2f} s |")
+    if r.get("server_peak_rss_mb"):
+        lines.append(f"| server process, peak resident memory | {r['server_peak_rss_mb']:,.0f} MB |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--store", type=Path, help="start the app on this store (and stop it afterwards)")
+    where.add_argument("--url", help="measure an app already running here")
+    parser.add_argument("--repeats", type=int, default=3, help="sessions of filter changes (default %(default)s)")
+    args = parser.parse_args(argv)
+    if args.store:
+        result = run(args.store, args.repeats)
+    else:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            result = measure(browser, args.url.rstrip("/"), args.repeats)
+            browser.close()
+    print("\n".join(summary(result)))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
