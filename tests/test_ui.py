@@ -215,3 +215,18 @@ def test_data_downloads_and_prepared_png(app, chromium_path):
     next(b for b in at.button if b.label == "Prepare PNG").click().run()
     assert not at.exception and not at.error
     assert "Save PNG" in [b.label for b in at.get("download_button")]
+
+
+def test_events_page_lists_the_newest_first_and_says_when_it_stops(app, store_path, monkeypatch):
+    from dashboard.ui import events_page
+
+    at = AppTest.from_function(_events_page, default_timeout=120)
+    at.query_params.update({"v": "1", "country": "UA"})
+    at.run()
+    dates = list(at.dataframe[0].value["start"])
+    assert len(dates) == 2 and dates == sorted(dates, reverse=True) and not at.info
+    monkeypatch.setattr(events_page, "MAX_LISTED", 1)
+    at.run()
+    assert not at.exception and len(at.dataframe[0].value) == 1
+    assert at.dataframe[0].value["start"].iloc[0] == dates[0]
+    assert "Listing the 1 most recent of the 2 selected events" in at.info[0].value
