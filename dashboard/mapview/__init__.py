@@ -199,16 +199,24 @@ def _add_borders(m: folium.Map, basemap: Basemap, extra: Sequence[tuple[str, Bas
     group.add_to(m)
 
 
+LABEL_PANE = "rm-labels"  # capitals: above countries and rings (400), below event markers and clusters
+
+
 def _add_capitals(m: folium.Map, basemap: Basemap, show: bool) -> None:
+    folium.map.CustomPane(LABEL_PANE, z_index=440, pointer_events=False).add_to(m)
     group = folium.FeatureGroup(LAYER_NAMES["capitals"], show=show)
     for name, iso2, lon, lat in basemap.capitals:
-        # A permanent label; CSS hides labels below zoom 4, where 200 capitals would be a smear of text.
-        folium.CircleMarker((lat, lon), radius=3, color="#333", weight=1, fill=True, fill_color="#fff",
-                            fill_opacity=1,
-                            tooltip=folium.Tooltip(escape(name), permanent=True, direction="right",
-                                                   class_name="rm-capital-label")).add_to(group)
+        # A dot and a name in one plain marker (as _ServedBasemap draws them): 200 permanent tooltips cost
+        # a forced layout each. CSS hides the names below zoom 4, where they would be a smear of text.
+        folium.Marker((lat, lon), icon=folium.DivIcon(html=_capital_html(name), class_name="rm-capital",
+                                                      icon_size=(0, 0), icon_anchor=(0, 0)),
+                      interactive=False, keyboard=False, pane=LABEL_PANE).add_to(group)
     group.add_to(m)
     m.add_child(_ZoomClass())
+
+
+def _capital_html(name: str) -> str:
+    return f'<span class="rm-capital-dot"></span><span class="rm-capital-label">{escape(name)}</span>'
 
 
 def _add_served_basemap(m: folium.Map, url: str, show_countries: bool, show_capitals: bool) -> None:
@@ -306,6 +314,11 @@ class _ServedBasemap(MacroElement):
           var map = {{ this._parent.get_name() }};
           var countries = {{ this.countries.get_name() }}, capitals = {{ this.capitals.get_name() }};
           if (!map.getPane("rm-basemap")) { map.createPane("rm-basemap").style.zIndex = 350; }
+          if (!map.getPane("rm-labels")) {
+            var labels = map.createPane("rm-labels");
+            labels.style.zIndex = 440;
+            labels.style.pointerEvents = "none";
+          }
           window.reachmapBasemap = "loading";  // benchmarks and tests wait for reachmapBasemapAt
           function label(text) { var s = document.createElement("span"); s.textContent = text; return s; }
           fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(function (data) {
@@ -314,11 +327,14 @@ class _ServedBasemap(MacroElement):
               style: {fillColor: "#f3f0e8", color: "#8d8373", weight: 0.8, fillOpacity: 1.0},
               onEachFeature: function (f, layer) { layer.bindTooltip(label(f.properties.name), {sticky: true}); }
             }).addTo(countries);
+            // A dot and a name in one plain marker each: 200 permanent tooltips cost a forced layout apiece
+            // (a third of a second before the events could draw).
             data.capitals.forEach(function (c) {
-              L.circleMarker([c[3], c[2]], {pane: "rm-basemap", radius: 3, color: "#333", weight: 1,
-                                            fill: true, fillColor: "#fff", fillOpacity: 1})
-                .bindTooltip(label(c[0]), {permanent: true, direction: "right", className: "rm-capital-label"})
-                .addTo(capitals);
+              var icon = document.createElement("div");
+              icon.appendChild(document.createElement("span")).className = "rm-capital-dot";
+              icon.appendChild(label(c[0])).className = "rm-capital-label";
+              L.marker([c[3], c[2]], {pane: "rm-labels", interactive: false, keyboard: false,
+                icon: L.divIcon({className: "rm-capital", html: icon, iconSize: null})}).addTo(capitals);
             });
             map.getContainer().setAttribute("data-basemap", "ready");
             requestAnimationFrame(function () { requestAnimationFrame(function () {
@@ -393,9 +409,11 @@ _CSS = """
 .rm-title { font-weight: 600; }
 .rm-meta { color: #555; font-size: 12px; }
 .rm-popup blockquote { margin: 4px 0; padding-left: 8px; border-left: 3px solid #ccc; font-style: italic; }
-.rm-capital-label { background: transparent; border: none; box-shadow: none; padding: 0 0 0 2px;
-                    font-size: 11px; color: #333; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
-.rm-capital-label::before { display: none; }
+.rm-capital { width: 0; height: 0; }
+.rm-capital-dot { position: absolute; left: -4px; top: -4px; width: 6px; height: 6px; border: 1px solid #333;
+                  border-radius: 50%; background: #fff; }
+.rm-capital-label { position: absolute; left: 6px; top: -8px; white-space: nowrap; font-size: 11px;
+                    line-height: 16px; color: #333; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
 [data-zoom-band="far"] .rm-capital-label { display: none; }
 .rm-legend { position: absolute; bottom: 52px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
              padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px;
