@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 
@@ -44,11 +45,10 @@ def browser_store(tmp_path_factory):
     return tmp_path_factory.mktemp("browser") / "store.gpkg"
 
 
-@pytest.fixture(scope="session")
-def app_url(browser_store, gazetteer, chromium_path):
-    """`streamlit run app.py` on a free localhost port, with its own store; stopped after the session."""
+@contextmanager
+def serve_app(store):
+    """`streamlit run app.py` on a free localhost port with this store; stopped when the block ends."""
     port = _free_port()
-    store = browser_store
     env = {**os.environ, "REACHMAP_STORE_PATH": str(store)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(settings.PROJECT_DIR / "app.py"),
@@ -69,12 +69,21 @@ def app_url(browser_store, gazetteer, chromium_path):
     else:
         proc.kill()
         raise RuntimeError("streamlit did not answer its health check within 90 s")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_store, gazetteer, chromium_path):
+    """The app on its own store, for the whole session."""
+    with serve_app(browser_store) as url:
+        yield url
 
 
 class Page:
