@@ -313,3 +313,24 @@ def test_a_bulk_map_is_drawn_from_the_table_without_reading_any_event(story_stor
     events = StoredEvents(table.id[rows], lambda ids: pytest.fail("the map read every event"))
     html = scene_map(Scene(ViewState(), events, (), (), table, rows), load_basemap(gazetteer)).get_root().render()
     assert "ReachmapBulk" in html and f"{BULK_THRESHOLD + 1:,}" in html
+
+
+def test_an_empty_store_gives_an_empty_table(tmp_path):
+    GeoPackageStore.open(tmp_path / "empty.gpkg").close()
+    table = EventTable.from_store_path(tmp_path / "empty.gpkg")
+    assert len(table) == 0 and table.types == () and table.t_start.dtype == np.int32
+    assert len(select(table, EventFilter(text="strike", countries=("UA",)))) == 0
+
+
+def test_a_store_missing_a_column_is_one_sentence(tmp_path):
+    import sqlite3
+
+    from dashboard.errors import StoreError
+
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE events DROP COLUMN quote")
+    with pytest.raises(StoreError, match=r"^Cannot read the events of the store .*old\.gpkg \(no such column: "
+                                         r"e\.quote\); is it a Reachmap store\?$"):
+        EventTable.from_store_path(path)
