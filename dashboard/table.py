@@ -119,6 +119,8 @@ class EventTable:
 
         try:
             _, data = pyogrio.read_arrow(path, sql=_SQL, read_geometry=False)
+            columns = dict(zip(_COLUMNS, data.columns))
+            del data  # the columns alone hold the buffers now: _from_arrow lets each go when done
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             try:
                 shapes = _place_shapes(conn.execute(_PLACES_SQL).fetchall())
@@ -128,7 +130,7 @@ class EventTable:
                 pyogrio.errors.GeometryError, pyogrio.errors.FieldError) as exc:
             reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
             raise StoreError(f"Cannot read the events of the store {path} ({reason}); is it a Reachmap store?") from exc
-        return _from_arrow(data, shapes.get, sort=True)
+        return _from_arrow(columns, shapes.get, sort=True)
 
     def take(self, rows: np.ndarray) -> EventTable:
         """A table of these rows, in this order (categories are kept as they are)."""
@@ -152,8 +154,8 @@ class EventTable:
                     "," + ",".join(place_countries(place)) + ",", lon, lat, json.dumps(list(e.actors)),
                     place.admin1, place.key, f"{e.title}\n{e.description}\n{e.source.quote}")):
                 columns[name].append(value)
-        data = pa.table({name: pa.array(values, _TYPES[name]) for name, values in columns.items()})
-        return _from_arrow(data, shapes.get, sort=False)
+        arrays = {name: pa.chunked_array([pa.array(values, _TYPES[name])]) for name, values in columns.items()}
+        return _from_arrow(arrays, shapes.get, sort=False)
 
 
 class StoredEvents(Sequence[Event]):
@@ -301,27 +303,33 @@ def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month") -> list
 
 # ----------------------------------------------------------------------------------------- building
 
-def _from_arrow(data: pa.Table, shape_of, *, sort: bool) -> EventTable:
-    """The table from the query's columns (in _COLUMNS order), all in C: categories by dictionary
-    encoding, text casefolded, rows sorted by (start day, id) when `sort`."""
-    data = data.rename_columns(list(_COLUMNS))
-    data = pa.table({name: data.column(name).cast(_TYPES[name]) for name in _COLUMNS})  # an empty result
-    if sort and data.num_rows:                                                        # has text types
-        order = pc.sort_indices(data.select(["t_start", "id"]), sort_keys=[("t_start", "ascending"),
-                                                                              ("id", "ascending")])
-        if not np.array_equal(order.to_numpy(), np.arange(data.num_rows)):
-            data = data.take(order)
+def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, *, sort: bool) -> EventTable:
+    """The table from the query's columns, all in C: categories by dictionary encoding, text casefolded,
+    rows sorted by (start day, id) when `sort`.
+
+    `columns` is used up: each column is replaced as soon as its successor exists, so at 1M events there is
+    never a second copy of every column at once (that was a third of the peak memory).
+    """
+    for name in _COLUMNS:  # an empty result comes with text types
+        columns[name] = columns[name].cast(_TYPES[name])
+    rows = len(columns["id"])
+    if sort and rows:
+        order = pc.sort_indices(pa.table({"t_start": columns["t_start"], "id": columns["id"]}),
+                                sort_keys=[("t_start", "ascending"), ("id", "ascending")])
+        if not np.array_equal(order.to_numpy(), np.arange(rows)):
+            for name in _COLUMNS:
+                columns[name] = columns[name].take(order)
 
     def objects(name: str) -> np.ndarray:
-        arr = np.empty(data.num_rows, dtype=object)
-        arr[:] = data.column(name).to_numpy(zero_copy_only=False)
+        arr = np.empty(rows, dtype=object)
+        arr[:] = columns.pop(name).to_numpy(zero_copy_only=False)
         return arr
 
     def numbers(name: str, dtype) -> np.ndarray:
-        return data.column(name).to_numpy().astype(dtype, copy=False)
+        return columns.pop(name).to_numpy().astype(dtype, copy=False)
 
     def categories(name: str) -> tuple[np.ndarray, tuple]:
-        column = data.column(name)
+        column = columns.pop(name)
         encoded = pc.dictionary_encode(column.combine_chunks() if column.num_chunks > 1 else
                                        (column.chunk(0) if column.num_chunks else pa.array([], column.type)))
         return encoded.indices.to_numpy().astype(np.int32, copy=False), tuple(encoded.dictionary.to_pylist())
@@ -339,11 +347,21 @@ def _from_arrow(data: pa.Table, shape_of, *, sort: bool) -> EventTable:
         admin_code=admin_code, admins=admins,
         actor_code=actor_code, actor_sets=tuple(_actor_set(a) for a in actors),
         place_code=place_code, place_shapes=tuple(shape_of(k) for k in places),
-        text=pa.chunked_array([_folded(chunk) for chunk in data.column("text").chunks], pa.large_string()),
+        text=_folded_column(columns.pop("text")),
     )
     for name in _ROW_COLUMNS:
         getattr(table, name).setflags(write=False)
     return table
+
+
+def _folded_column(texts: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The text column casefolded, a chunk at a time, each original chunk let go once folded."""
+    chunks = list(texts.chunks)
+    del texts
+    out = []
+    while chunks:
+        out.append(_folded(chunks.pop(0)))
+    return pa.chunked_array(out, pa.large_string())
 
 
 def _folded(texts: pa.Array) -> pa.Array:
