@@ -147,16 +147,17 @@ def markdown(results: dict[int, dict[str, dict]], machine: dict, when: datetime,
         "country UA — and build the map HTML (**filter + build**), then the changed filter *(b)* — 2023–2024, "
         "countries UA and RU — and build again.",
         "",
-        "- **bytes/event**: HTML bytes of page *(a)* / events shown. Reachmap's page carries the bundled vector "
-        "basemap (about 2 MB of country outlines and capitals, the same at every size); the events payload alone "
-        "is given in brackets. The baselines get `tiles=None` (no basemap at all).",
+        "- **bytes/event**: HTML bytes of page *(a)* / events shown; the events payload alone is given in "
+        "brackets. Reachmap's page fetches the bundled vector basemap (`static/basemap/basemap.json`, 1.6 MB of "
+        "country outlines and capitals, the same at every size, cached by the browser) as the app serves it; "
+        "that file is not in the page's bytes. The baselines get `tiles=None` (no basemap at all).",
         "- **painted**: seconds from navigation start until the page's load event has fired and two animation "
         "frames have run after it; for Reachmap's clustered layer, until two frames after its first canvas draw "
         "(it inflates and clusters the payload after load). Page *(a)* is opened in a fresh browser context.",
         "- **build + paint**: filter + build + painted — what a user waits for from a request to a map.",
         "- **filter change**: filter *(b)* + build + painted *(b)*, page *(b)* opened in the tab that shows *(a)* "
-        "(warm cache). In the app a filter change reruns the script and streamlit-folium mounts the new map the "
-        "same way; the websocket transfer of the page is not included.",
+        "(warm cache): a whole new page, as the app worked before it swapped only the events layer. The layer "
+        "swap is timed below each table, and the running app itself under *The running app*.",
         "- **peak RSS**: `ru_maxrss` of the worker process, imports included (Python + numpy + shapely + folium "
         "alone are about 150 MB). **JS heap**: Chromium's `JSHeapUsedSize` after page *(a)* is painted.",
         "- All pages load Leaflet & co. from a local server, as the app does (`assets.localize`). No host but "
