@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import importlib
 import io
 import json
@@ -227,19 +228,15 @@ def kml_colour(hex_rgb: str, alpha: int = 255) -> str:
     return f"{alpha:02x}{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}"
 
 
-def _sub(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}", attrs)
+def _sub(parent: ET.Element, tag: str, text: object = None, *, ns: bool = True, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}" if ns else tag, attrs)
     if text is not None:
         el.text = str(text)
     return el
 
 
-def _plain(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
-    """As _sub, without the namespace: for elements serialised inside the KML document's default one."""
-    el = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        el.text = str(text)
-    return el
+# Without the namespace: for placemarks serialised inside the KML document, whose default namespace they take.
+_plain = functools.partial(_sub, ns=False)
 
 
 def _extended_data(parent: ET.Element, record: dict, sub=_sub) -> None:
