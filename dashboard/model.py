@@ -173,6 +173,13 @@ class Place:
         return cls(key, name, kind, Point(check_lon(lon), check_lat(lat)), **kw)  # type: ignore[arg-type]
 
     @property
+    def countries(self) -> tuple[str, ...]:
+        """The countries the place belongs to, as filters count them: a border belongs to both sides."""
+        if self.kind == "border" and self.key.startswith("border:"):
+            return tuple(self.key.removeprefix("border:").split("-"))
+        return (self.country,) if self.country else ()
+
+    @property
     def lonlat(self) -> LonLat:
         """A point to pin the place on a map: the point itself, its pin, or a point inside the area / on the line."""
         if self.pin is not None:

@@ -14,7 +14,7 @@ from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Place, Source, check_lat, check_lon, check_range_km
-from dashboard.table import EventTable, place_countries
+from dashboard.table import EventTable
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
 
@@ -137,7 +137,7 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | tu
             lats += table.lat[rows].tolist()
         else:
             for e in events:
-                add("event", e.title, ", ".join(place_countries(e.place)), *e.place.lonlat)
+                add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
     if not names:
         return []
     origin = Point(ring.origin.lonlat) if ring.kind == "ring" else ring.origin.geometry

@@ -2,9 +2,9 @@
 
 `EventTable` holds what filtering and mapping need — ids, titles, types, days, lon/lat, countries, admin
 regions, actors and the searchable text — as numpy arrays (text as one pyarrow array), read from the
-GeoPackage with one SQL query that GDAL returns as Arrow columns. `select(table, flt)` returns the row indices that `query.refine` would keep,
-in the table's order, so `[events[i] for i in select(table, flt)] == refine(events, flt)` for the same
-events in the same order (tests/test_table.py holds this).
+GeoPackage with one SQL query that GDAL returns as Arrow columns. `select(table, flt)` returns the row
+indices of the events that pass a filter, in the table's order; `query.refine` filters Event lists through
+it, and tests/test_table.py checks both against a plain per-event reading of every filter.
 
 Low-cardinality columns are categorical: a code per row into a tuple of distinct values. A filter on them
 is decided once per distinct value and then looked up for every row with one array index — the Python work
@@ -109,7 +109,7 @@ class EventTable:
         """Read every event of a Reachmap GeoPackage, read-only, ordered like `GeoPackageStore.events()`.
 
         GDAL (pyogrio) runs the query and hands the columns over as Arrow, in C: 1M events load in about
-        4 s instead of the 12 s that Python row tuples from sqlite3 took.
+        6 s instead of the 12 s that Python row tuples from sqlite3 took.
         """
         path = Path(path)
         if not path.is_file():
@@ -151,7 +151,7 @@ class EventTable:
             shapes.setdefault(place.key, _shape_of(place))
             for name, value in zip(_COLUMNS, (
                     e.id, e.title, e.event_type, day_number(e.time.start), day_number(e.time.end),
-                    "," + ",".join(place_countries(place)) + ",", lon, lat, json.dumps(list(e.actors)),
+                    "," + ",".join(place.countries) + ",", lon, lat, json.dumps(list(e.actors)),
                     place.admin1, place.key, f"{e.title}\n{e.description}\n{e.source.quote}")):
                 columns[name].append(value)
         arrays = {name: pa.chunked_array([pa.array(values, _TYPES[name])]) for name, values in columns.items()}
@@ -199,7 +199,7 @@ class StoredEvents(Sequence[Event]):
 # -------------------------------------------------------------------------------------------- select
 
 def select(table: EventTable, flt: EventFilter) -> np.ndarray:
-    """Row indices (ascending int64) of the events that pass every filter — what `query.refine` keeps."""
+    """Row indices (ascending int64) of the events that pass every filter (`query.refine` uses this too)."""
     n = len(table)
     keep = np.ones(n, dtype=bool)
     if flt.start is not None:
@@ -241,7 +241,7 @@ def _lookup(codes: np.ndarray, per_value: Sequence[bool]) -> np.ndarray:
 
 
 def _in_area(table: EventTable, rows: np.ndarray, area: BaseGeometry) -> np.ndarray:
-    """As refine: the pin lies inside the area, or the place's own geometry touches it.
+    """The pin lies inside the area, or the place's own geometry touches it.
 
     For a point place the pin is the geometry, and both tests together are `intersects_xy`.
     """
@@ -260,7 +260,7 @@ def _in_area(table: EventTable, rows: np.ndarray, area: BaseGeometry) -> np.ndar
 # ------------------------------------------------------------------------------- facets and timeline
 
 def facets(table: EventTable, rows: np.ndarray | None = None) -> Facets:
-    """What `query.facets` returns for the events of these rows (all rows by default)."""
+    """The types, actors, admin regions, countries and date span of these rows (all rows by default)."""
     from dashboard.query import Facets
 
     rows = np.arange(len(table)) if rows is None else rows
@@ -282,7 +282,8 @@ def facets(table: EventTable, rows: np.ndarray | None = None) -> Facets:
 
 
 def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month") -> list[tuple[date, str, int]]:
-    """What `query.timeline` returns: (bucket start, type, count) counted at each event's start day."""
+    """Events per day, week (from Monday) or month, counted at each event's start day: sorted
+    (bucket start, type, count)."""
     if bucket not in ("day", "week", "month"):
         raise ValueError(f"bucket must be day, week or month, not {bucket!r}")
     if not len(rows):
@@ -380,13 +381,6 @@ def _country_set(value: str | tuple) -> tuple[str, ...]:
     if isinstance(value, tuple):
         return value
     return tuple(c for c in value.split(",") if c)  # ',BY,UA,' as the store writes it
-
-
-def place_countries(place: Place) -> tuple[str, ...]:
-    """The countries of a place, as the store and `query.refine` count them (a border: both sides)."""
-    if place.kind == "border" and place.key.startswith("border:"):
-        return tuple(place.key.removeprefix("border:").split("-"))
-    return (place.country,) if place.country else ()
 
 
 def _actor_set(value: str | tuple) -> tuple[str, ...]:

@@ -86,3 +86,12 @@ def test_catalogue_holds_iskander_m_at_the_declared_500_km_cited():
         assert munition.range_km == 500
         assert munition.source.url.startswith("https://")
         assert "500 km" in munition.source.quote
+
+
+def test_a_place_belongs_to_its_country_and_a_border_to_both():
+    from shapely.geometry import LineString
+
+    assert Place.at("p", "Desna", "village", 30.8, 50.9, country="UA").countries == ("UA",)
+    assert Place.at("p", "Somewhere", "point", 30.8, 50.9).countries == ()
+    border = Place("border:BY-UA", "Belarus–Ukraine border", "border", LineString([(23.6, 51.5), (31.7, 52.1)]))
+    assert border.countries == ("BY", "UA")

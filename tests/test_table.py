@@ -33,18 +33,12 @@ CHERNIHIV_AREA = Polygon([(30.0, 50.5), (32.0, 50.5), (32.0, 52.0), (30.0, 52.0)
 
 # -- the specification: each filter read the plain way, one event at a time ---------------------------
 
-def _countries(place: Place) -> tuple[str, ...]:
-    if place.kind == "border" and place.key.startswith("border:"):
-        return tuple(place.key.removeprefix("border:").split("-"))
-    return (place.country,) if place.country else ()
-
-
 def spec_refine(events: list[Event], flt: EventFilter) -> list[Event]:
     def keep(e: Event) -> bool:
         lon, lat = e.place.lonlat
         needle = flt.text.strip().casefold()
         return (e.time.overlaps(flt.start, flt.end)
-                and (not flt.countries or bool(set(flt.countries).intersection(_countries(e.place))))
+                and (not flt.countries or bool(set(flt.countries).intersection(e.place.countries)))
                 and (not flt.admins or e.place.admin1.casefold() in {a.casefold() for a in flt.admins})
                 and (not flt.types or e.event_type in flt.types)
                 and (not flt.actors or bool(set(flt.actors).intersection(e.actors)))
@@ -61,7 +55,7 @@ def spec_facets(events: list[Event]) -> Facets:
         types=tuple(sorted({e.event_type for e in events})),
         actors=tuple(sorted({a for e in events for a in e.actors})),
         admins=tuple(sorted({e.place.admin1 for e in events if e.place.admin1})),
-        countries=tuple(sorted({c for e in events for c in _countries(e.place)})),
+        countries=tuple(sorted({c for e in events for c in e.place.countries})),
         first=min((e.time.start for e in events), default=None),
         last=max((e.time.end for e in events), default=None),
     )

@@ -466,7 +466,4 @@ def _shown(value: str, limit: int = 60) -> str:
 
 def _countries(place: Place) -> str:
     """',BY,UA,': the countries a place belongs to, delimited so a substring test matches whole codes."""
-    codes = [place.country] if place.country else []
-    if place.kind == "border" and place.key.startswith("border:"):
-        codes = place.key.split(":", 1)[1].split("-")
-    return "," + ",".join(codes) + "," if codes else ""
+    return "," + ",".join(place.countries) + "," if place.countries else ""
