@@ -96,12 +96,28 @@ class InRangeRow:
     lat: float
 
 
-def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | tuple[EventTable, np.ndarray],
+def _origin(ring: Ring) -> BaseGeometry:
+    return Point(ring.origin.lonlat) if ring.kind == "ring" else ring.origin.geometry
+
+
+def event_reach(ring: Ring, table: EventTable) -> geodesy.InRange:
+    """Inside or not, distance and bearing for every event of the table.
+
+    Filters only pick rows, so the app keeps this per ring and store: measuring 100k events from a
+    border takes most of a second.
+    """
+    return geodesy.in_range(_origin(ring), ring.radius_km, table.lon, table.lat)
+
+
+EventRows = tuple[EventTable, np.ndarray] | tuple[EventTable, np.ndarray, geodesy.InRange]
+
+
+def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | EventRows,
                   min_population: int, kinds: tuple[str, ...] = ("capital", "city", "event")) -> list[InRangeRow]:
     """Capitals, cities of at least min_population and the given events inside the ring, nearest first.
 
-    `events` may be (table, rows): 100k events are then measured from the table's columns, and no Event
-    object is built.
+    `events` may be (table, rows), or (table, rows, event_reach(ring, table)): 100k events are then measured
+    from the table's columns (or not at all), and no Event object is built.
     """
     names: list[str] = []
     what: list[str] = []
@@ -122,29 +138,37 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | tu
             add("capital", c.name, c.country, c.lon, c.lat)
     if "city" in kinds:
         skip = {c.geonameid for c in capitals} if "capital" in kinds else set()
-        table = gazetteer.cities(min_population)
-        for gid, name, country, lon, lat in zip(table.geonameid, table.name, table.country, table.lon, table.lat):
+        cities = gazetteer.cities(min_population)
+        for gid, name, country, lon, lat in zip(cities.geonameid, cities.name, cities.country, cities.lon, cities.lat):
             if gid not in skip:
                 add("city", name, country, lon, lat)
-    if "event" in kinds:
-        if isinstance(events, tuple) and len(events) == 2 and isinstance(events[0], EventTable):
-            table, rows = events
-            sets = [", ".join(s) for s in table.country_sets]
-            names += table.title[rows].tolist()
-            what += ["event"] * len(rows)
-            countries += [sets[c] for c in table.country_code[rows].tolist()]
-            lons += table.lon[rows].tolist()
-            lats += table.lat[rows].tolist()
-        else:
-            for e in events:
-                add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
-    if not names:
-        return []
-    origin = Point(ring.origin.lonlat) if ring.kind == "ring" else ring.origin.geometry
-    hits = geodesy.in_range(origin, ring.radius_km, np.array(lons), np.array(lats))
-    rows = [
-        InRangeRow(ring.label, names[i], what[i], countries[i], round(float(hits.distance_km[i]), 1),
-                   None if np.isnan(hits.bearing_deg[i]) else round(float(hits.bearing_deg[i]), 1), lons[i], lats[i])
-        for i in np.flatnonzero(hits.inside)
-    ]
-    return sorted(rows, key=lambda r: (r.distance_km, r.name))
+    from_table = isinstance(events, tuple) and len(events) in (2, 3) and isinstance(events[0], EventTable)
+    if "event" in kinds and not from_table:
+        for e in events:
+            add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
+    found: list[InRangeRow] = []
+    if names:
+        hits = geodesy.in_range(_origin(ring), ring.radius_km, np.array(lons), np.array(lats))
+        found = [_row(ring, names[i], what[i], countries[i], hits, i, lons[i], lats[i])
+                 for i in np.flatnonzero(hits.inside)]
+    if "event" in kinds and from_table:
+        table, rows = events[0], events[1]
+        if len(events) == 3:  # measured for the whole table: look these rows up in it
+            reach, index = events[2], rows
+        else:                 # measure these rows only
+            reach = geodesy.in_range(_origin(ring), ring.radius_km, table.lon[rows], table.lat[rows])
+            index = np.arange(len(rows))
+        keep = reach.inside[index]
+        inside, at = rows[keep], index[keep]
+        sets = [", ".join(s) for s in table.country_sets]
+        found += [_row(ring, title, "event", sets[code], reach, i, lon, lat) for title, code, i, lon, lat in zip(
+            table.title[inside].tolist(), table.country_code[inside].tolist(), at.tolist(),
+            table.lon[inside].tolist(), table.lat[inside].tolist())]
+    return sorted(found, key=lambda r: (r.distance_km, r.name))
+
+
+def _row(ring: Ring, name: str, kind: str, country: str, hits: geodesy.InRange, i: int, lon: float,
+         lat: float) -> InRangeRow:
+    bearing = hits.bearing_deg[i]
+    return InRangeRow(ring.label, name, kind, country, round(float(hits.distance_km[i]), 1),
+                      None if np.isnan(bearing) else round(float(bearing), 1), lon, lat)

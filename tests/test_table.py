@@ -285,7 +285,7 @@ def test_stored_events_are_counted_without_reading_and_read_once(story_store):
 
 def test_in_range_from_table_columns_equals_in_range_from_events(story_store, gazetteer):
     from dashboard.ingest.catalogue import load_catalogue
-    from dashboard.rings import in_range_rows, resolve_ring
+    from dashboard.rings import event_reach, in_range_rows, resolve_ring
 
     path, stored = story_store
     table = EventTable.from_store_path(path)
@@ -293,6 +293,12 @@ def test_in_range_from_table_columns_equals_in_range_from_events(story_store, ga
     from_events = in_range_rows(ring, gazetteer, stored, 10**9, kinds=("event",))
     from_table = in_range_rows(ring, gazetteer, (table, np.arange(len(table))), 10**9, kinds=("event",))
     assert from_table == from_events and len(from_events) >= 5
+    # The app measures the whole table once per ring and store, then looks the selected rows up.
+    reach = event_reach(ring, table)
+    rows = select(table, EventFilter(countries=("UA",)))
+    chosen = [e for e in stored if "UA" in e.place.countries]
+    assert in_range_rows(ring, gazetteer, (table, rows, reach), 10**9) == in_range_rows(
+        ring, gazetteer, chosen, 10**9) == in_range_rows(ring, gazetteer, (table, rows), 10**9)
     assert {r.country for r in from_events} >= {"BY", "UA", "BY, UA"}  # a border event counts for both
 
 

@@ -228,9 +228,11 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
     st.subheader("In range")
     min_pop = st.number_input("Cities of at least (people)", min_value=0, value=100_000, step=50_000,
                               key="min_population")
+    table_, selected = events
     rows: list[InRangeRow] = []
     for ring in rings:
-        rows += in_range_rows(ring, S.gazetteer(), events, int(min_pop))
+        # Every stored event's distance is kept per ring and store: a filter change only picks rows.
+        rows += in_range_rows(ring, S.gazetteer(), (table_, selected, S.event_reach(ring)), int(min_pop))
     table = pd.DataFrame([r.__dict__ for r in rows],
                          columns=["ring", "name", "kind", "country", "distance_km", "bearing_deg", "lat", "lon"])
     st.dataframe(table, hide_index=True, width="stretch",
@@ -239,8 +241,8 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
     for ring in rings:
         if ring.source:
             st.caption(S.md(f"{ring.label}: range as declared in “{ring.source.title}” ({ring.source.publisher})."))
-    st.download_button("Download in-range table (CSV)", _csv(table), file_name="reachmap-in-range.csv",
-                       mime="text/csv")
+    st.download_button("Download in-range table (CSV)", lambda: _csv(table), file_name="reachmap-in-range.csv",
+                       mime="text/csv", on_click="ignore")
 
 
 def _csv(table: pd.DataFrame) -> bytes:

@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard import settings
 from dashboard.errors import NotFoundError
+from dashboard.geodesy import InRange
 from dashboard.gazetteer import Gazetteer
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
@@ -27,6 +28,7 @@ from dashboard.mapview import Basemap
 from dashboard.model import Catalogue, Event
 from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring
+from dashboard.rings import event_reach as measure_reach
 from dashboard.scene import event_filter, load_basemap, resolve_rings
 from dashboard.share import Decoded, RingSpec, ViewState, from_params, to_params
 from dashboard.query import Facets
@@ -128,6 +130,18 @@ def source_groups() -> list[SourceGroup]:
 @st.cache_data(show_spinner="Computing the geodesic ring…", max_entries=64)
 def ring_for(origin: str, km: float | None, system: str, munition: str, reach: bool) -> Ring:
     return resolve_ring(origin, gazetteer(), catalogue(), km=km, system=system, munition=munition, reach=reach)
+
+
+@st.cache_resource(max_entries=16)
+def _event_reach(store_path: str, mtime_ns: int, ring_key: tuple, _ring: Ring) -> InRange:
+    return measure_reach(_ring, _loaded(store_path, mtime_ns))
+
+
+def event_reach(ring: Ring) -> InRange:
+    """Inside, distance and bearing of every stored event for this ring, kept per ring and store file."""
+    path = _store_path()
+    key = (ring.origin.key, ring.kind, ring.radius_km, ring.label)
+    return _event_reach(str(path), os.stat(path).st_mtime_ns, key, ring)
 
 
 def rings_of(state: ViewState) -> tuple[list[Ring], list[str]]:
