@@ -8,9 +8,11 @@ the sidebar, the tables, the component round trip and the layer swap — and the
 
 Measured: the first map after the server starts (imports, store load, caches: once per server), the first
 map in a new browser session, then, `--repeats` times in a fresh session, adding Belarus and then Russia to
-the Countries filter — from the key press to the new clustered layer drawn; the Events page with Ukraine
-selected (it lists the newest 20,000 at most); and the server's peak resident memory (VmHWM). Nothing
-sleeps: every wait is on a condition.
+the Countries filter — from the key press to the new clustered layer drawn — and the same again with the
+story's reach ring on (Iskander-M from the Belarus–Ukraine border; the in-range table below the map then
+lists every selected event inside it, after the map is drawn); the Events page with Ukraine selected (it
+lists the newest 20,000 at most); and the server's peak resident memory (VmHWM). Nothing sleeps: every
+wait is on a condition.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
 FIRST = "/?v=1&country=UA"
+WITH_REACH = FIRST + "&reach=iskander-m@BY-UA"  # the story's ring: Iskander-M reach from the BY–UA border
 COUNT = ("() => { try { const f = [...document.querySelectorAll('iframe')]"
          ".filter(i => i.title.includes('st_folium')).pop();"
          " const b = f.contentWindow.reachmapBulk; return b && b.drawn ? b.count : null; } catch (e) { return null; } }")
@@ -87,12 +90,12 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def _first_map(browser: Browser, url: str) -> tuple[float, int, object]:
+def _first_map(browser: Browser, url: str, query: str = FIRST) -> tuple[float, int, object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     page = context.new_page()
     page.set_default_timeout(300_000)
     started = time.perf_counter()
-    page.goto(url + FIRST)
+    page.goto(url + query)
     page.wait_for_function(COUNT)
     return time.perf_counter() - started, page.evaluate(COUNT), page
 
@@ -129,17 +132,20 @@ def measure(browser: Browser, url: str, repeats: int = 3, pid: int | None = None
     page.context.close()
     result["first_map_s" if pid is not None else "first_map_warm_s"] = first_s
     result["n_first"] = count
-    warm, changes = [], {name: [] for name in CHANGES}
-    counts = {}
-    for _ in range(repeats):
-        seconds, _, page = _first_map(browser, url)
-        warm.append(seconds)
-        for name in CHANGES:
-            seconds, counts[name] = _change(page, name)
-            changes[name].append(seconds)
-        page.context.close()
+    warm: list[float] = []
+    for key, query in (("changes", FIRST), ("changes_with_reach", WITH_REACH)):
+        # With the reach ring on, the in-range table below the map lists every selected event inside it.
+        drawn, counts = {n: [] for n in CHANGES}, {}
+        for _ in range(repeats):
+            seconds, _, page = _first_map(browser, url, query)
+            if query == FIRST:
+                warm.append(seconds)
+            for name in CHANGES:
+                seconds, counts[name] = _change(page, name)
+                drawn[name].append(seconds)
+            page.context.close()
+        result[key] = [{"add": n, "n": counts[n], "seconds": drawn[n]} for n in CHANGES]
     result["first_map_warm"] = warm
-    result["changes"] = [{"add": name, "n": counts[name], "seconds": changes[name]} for name in CHANGES]
     result["events_page_s"] = _events_page(browser, url)
     if pid is not None:
         result["server_peak_rss_mb"] = peak_rss_mb(pid)
@@ -171,6 +177,9 @@ def summary(r: dict) -> list[str]:
     lines.append(f"| first map in a new browser session | {span(r['first_map_warm'])} |")
     for change in r["changes"]:
         lines.append(f"| filter change: add {change['add']} → {change['n']:,} events, until drawn | "
+                     f"{span(change['seconds'])} |")
+    for change in r.get("changes_with_reach", []):
+        lines.append(f"| the same with the Iskander-M reach from the BY–UA border on: add {change['add']} | "
                      f"{span(change['seconds'])} |")
     listed = min(r["n_first"], MAX_LISTED)
     lines.append(f"| Events page, {r['n_first']:,} events selected, {listed:,} listed | {r['events_page_s']:.2f} s |")
