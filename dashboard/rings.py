@@ -106,18 +106,30 @@ def event_reach(ring: Ring, table: EventTable) -> geodesy.InRange:
     Filters only pick rows, so the app keeps this per ring and store: measuring 100k events from a
     border takes most of a second.
     """
-    return geodesy.in_range(_origin(ring), ring.radius_km, table.lon, table.lat)
+    origin, parts = _origin(ring), []
+    for start in range(0, len(table), _REACH_CHUNK):  # bounded memory: the nearest-point search is k-wide
+        stop = start + _REACH_CHUNK
+        parts.append(geodesy.in_range(origin, ring.radius_km, table.lon[start:stop], table.lat[start:stop]))
+    if not parts:
+        return geodesy.InRange(np.zeros(0, bool), np.zeros(0), np.zeros(0))
+    return geodesy.InRange(*(np.concatenate([getattr(p, f) for p in parts])
+                             for f in ("inside", "distance_km", "bearing_deg")))
+
+
+_REACH_CHUNK = 100_000
 
 
 EventRows = tuple[EventTable, np.ndarray] | tuple[EventTable, np.ndarray, geodesy.InRange]
 
 
 def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | EventRows,
-                  min_population: int, kinds: tuple[str, ...] = ("capital", "city", "event")) -> list[InRangeRow]:
+                  min_population: int, kinds: tuple[str, ...] = ("capital", "city", "event"),
+                  max_events: int | None = None) -> list[InRangeRow]:
     """Capitals, cities of at least min_population and the given events inside the ring, nearest first.
 
     `events` may be (table, rows), or (table, rows, event_reach(ring, table)): 100k events are then measured
-    from the table's columns (or not at all), and no Event object is built.
+    from the table's columns (or not at all), and no Event object is built. With `max_events`, only that
+    many of the events in range are listed, the nearest (table rows only).
     """
     names: list[str] = []
     what: list[str] = []
@@ -160,6 +172,9 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
             index = np.arange(len(rows))
         keep = reach.inside[index]
         inside, at = rows[keep], index[keep]
+        if max_events is not None and len(at) > max_events:
+            nearest = np.argpartition(reach.distance_km[at], max_events)[:max_events]
+            inside, at = inside[nearest], at[nearest]
         sets = [", ".join(s) for s in table.country_sets]
         found += [_row(ring, title, "event", sets[code], reach, i, lon, lat) for title, code, i, lon, lat in zip(
             table.title[inside].tolist(), table.country_code[inside].tolist(), at.tolist(),

@@ -297,9 +297,30 @@ def test_in_range_from_table_columns_equals_in_range_from_events(story_store, ga
     reach = event_reach(ring, table)
     rows = select(table, EventFilter(countries=("UA",)))
     chosen = [e for e in stored if "UA" in e.place.countries]
+    assert {r.country for r in from_events} >= {"BY", "UA", "BY, UA"}  # a border event counts for both
     assert in_range_rows(ring, gazetteer, (table, rows, reach), 10**9) == in_range_rows(
         ring, gazetteer, chosen, 10**9) == in_range_rows(ring, gazetteer, (table, rows), 10**9)
-    assert {r.country for r in from_events} >= {"BY", "UA", "BY, UA"}  # a border event counts for both
+    # The nearest few only, when asked; capitals and cities are all still listed.
+    all_events = [r for r in in_range_rows(ring, gazetteer, (table, rows, reach), 10**9) if r.kind == "event"]
+    few = in_range_rows(ring, gazetteer, (table, rows, reach), 10**9, max_events=1)
+    assert len(all_events) > 1
+    assert [r for r in few if r.kind == "event"] == all_events[:1]
+    assert [r for r in few if r.kind != "event"] == [r for r in in_range_rows(ring, gazetteer, (table, rows, reach),
+                                                                             10**9) if r.kind != "event"]
+
+
+def test_the_reach_of_a_big_table_is_measured_in_chunks_with_the_same_result(story_store, gazetteer, monkeypatch):
+    from dashboard import rings
+    from dashboard.ingest.catalogue import load_catalogue
+
+    path, _ = story_store
+    table = EventTable.from_store_path(path)
+    ring = rings.resolve_ring("BY-UA", gazetteer, load_catalogue(), system="iskander-m", reach=True)
+    whole = rings.event_reach(ring, table)
+    monkeypatch.setattr(rings, "_REACH_CHUNK", 3)
+    chunked = rings.event_reach(ring, table)
+    assert np.array_equal(whole.inside, chunked.inside) and np.allclose(whole.distance_km, chunked.distance_km)
+    assert np.array_equal(np.isnan(whole.bearing_deg), np.isnan(chunked.bearing_deg))
 
 
 def test_a_bulk_map_is_drawn_from_the_table_without_reading_any_event(story_store, gazetteer):

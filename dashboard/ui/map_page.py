@@ -24,6 +24,8 @@ from dashboard.share import RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui import state as S
 
+MAX_IN_RANGE = 20_000  # events listed per ring in the in-range table (the nearest); the count says how many
+
 QUICK_RINGS = (
     ("Iskander-M from Minsk", RingSpec("Minsk", system="iskander-m")),
     ("Iskander-M reach from Belarus", RingSpec("BY", system="iskander-m", reach=True)),
@@ -232,7 +234,13 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
     rows: list[InRangeRow] = []
     for ring in rings:
         # Every stored event's distance is kept per ring and store: a filter change only picks rows.
-        rows += in_range_rows(ring, S.gazetteer(), (table_, selected, S.event_reach(ring)), int(min_pop))
+        reach = S.event_reach(ring)
+        rows += in_range_rows(ring, S.gazetteer(), (table_, selected, reach), int(min_pop),
+                              max_events=MAX_IN_RANGE)
+        inside = int(np.count_nonzero(reach.inside[selected]))
+        if inside > MAX_IN_RANGE:
+            st.caption(S.md(f"{ring.label}: {inside:,} of the selected events are in range; the table lists "
+                            f"the {MAX_IN_RANGE:,} nearest. Narrow the filters to list the others."))
     table = pd.DataFrame([r.__dict__ for r in rows],
                          columns=["ring", "name", "kind", "country", "distance_km", "bearing_deg", "lat", "lon"])
     st.dataframe(table, hide_index=True, width="stretch",
