@@ -189,8 +189,8 @@ class StoredEvents(Sequence[Event]):
             return NotImplemented
         return len(self) == len(other) and tuple(self) == tuple(other)
 
-    def __hash__(self) -> int:
-        return hash(tuple(self.ids.tolist()))
+    def __hash__(self) -> int:  # equal to an equal tuple's hash, as __eq__ requires (reads the events)
+        return hash(self._all())
 
     def __repr__(self) -> str:
         return f"StoredEvents({len(self)} events, {'read' if self._events is not None else 'not read yet'})"

@@ -138,7 +138,12 @@ def _map(scene: Scene) -> None:
 
 def _clicked_event(scene: Scene, event_id: str | None) -> None:
     """A point of the clustered layer was clicked: show that event in full (popups there load on demand)."""
-    if not event_id or event_id not in set(scene.table.id[scene.rows].tolist()):
+    if not event_id:
+        return
+    # st_folium keeps returning the last click: show it only while that event is still selected.
+    where = np.flatnonzero(scene.table.id == event_id)
+    at = np.searchsorted(scene.rows, where[0]) if len(where) else len(scene.rows)
+    if at >= len(scene.rows) or scene.rows[at] != where[0]:
         return
     event = S.event_by_id(event_id)  # read on demand: the clustered layer ships no popups
     if event is None:
@@ -234,7 +239,7 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
     rows: list[InRangeRow] = []
     for ring in rings:
         # Every stored event's distance is kept per ring and store: a filter change only picks rows.
-        reach = S.event_reach(ring)
+        reach = S.event_reach(ring, table_)
         rows += in_range_rows(ring, S.gazetteer(), (table_, selected, reach), int(min_pop),
                               max_events=MAX_IN_RANGE)
         inside = int(np.count_nonzero(reach.inside[selected]))

@@ -8,6 +8,9 @@ are drawn their values are set from the state, and their on_change callbacks wri
 from __future__ import annotations
 
 import os
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -114,15 +117,18 @@ def listing(ids: np.ndarray) -> list[Listed]:
     return _read(lambda store: store.listing(ids.tolist()))
 
 
-PER_SOURCE = 20  # events listed under each source on the Sources page; the count says how many cite it
+PER_SOURCE = 20    # events listed under each source on the Sources page; the count says how many cite it
+MAX_SOURCES = 200  # sources listed, the most cited first; the page says how many more there are
 
 
 @st.cache_resource(max_entries=2)
-def _source_groups(store_path: str, mtime_ns: int) -> list[SourceGroup]:
-    return _read(lambda store: store.source_groups(PER_SOURCE))
+def _source_groups(store_path: str, mtime_ns: int) -> tuple[list[SourceGroup], int]:
+    with open_store(Path(store_path), gazetteer=gazetteer()) as store:  # the store this key names
+        return store.source_groups(PER_SOURCE, MAX_SOURCES), store.count_sources()
 
 
-def source_groups() -> list[SourceGroup]:
+def source_groups() -> tuple[list[SourceGroup], int]:
+    """The most cited sources with their first events, and how many sources there are in all."""
     path = _store_path()
     return _source_groups(str(path), os.stat(path).st_mtime_ns)
 
@@ -132,16 +138,27 @@ def ring_for(origin: str, km: float | None, system: str, munition: str, reach: b
     return resolve_ring(origin, gazetteer(), catalogue(), km=km, system=system, munition=munition, reach=reach)
 
 
-@st.cache_resource(max_entries=16)
-def _event_reach(store_path: str, mtime_ns: int, ring_key: tuple, _ring: Ring) -> InRange:
-    return measure_reach(_ring, _loaded(store_path, mtime_ns))
+# Each table's reach per ring, kept with the table itself: a filter change only picks rows, and distances
+# can never be looked up in another version of the store's table. Weak keys: gone with the table.
+_reaches: weakref.WeakKeyDictionary[EventTable, OrderedDict] = weakref.WeakKeyDictionary()
+_reaches_lock = threading.Lock()
+REACHES_PER_TABLE = 8  # rings kept per table (about 17 MB each at 1M events), the least recently used go
 
 
-def event_reach(ring: Ring) -> InRange:
-    """Inside, distance and bearing of every stored event for this ring, kept per ring and store file."""
-    path = _store_path()
+def event_reach(ring: Ring, table: EventTable) -> InRange:
+    """Inside, distance and bearing of every event of this table for this ring (measured once per table)."""
     key = (ring.origin.key, ring.kind, ring.radius_km, ring.label)
-    return _event_reach(str(path), os.stat(path).st_mtime_ns, key, ring)
+    with _reaches_lock:
+        kept = _reaches.setdefault(table, OrderedDict())
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+    reach = measure_reach(ring, table)  # outside the lock: most of a second at 100k events
+    with _reaches_lock:
+        kept[key] = reach
+        while len(kept) > REACHES_PER_TABLE:
+            kept.popitem(last=False)
+    return reach
 
 
 def rings_of(state: ViewState) -> tuple[list[Ring], list[str]]:
