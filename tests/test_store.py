@@ -162,9 +162,20 @@ def test_listing_shows_what_the_events_say(store):
 
 def test_source_groups_count_every_event_and_list_the_first_by_date(store):
     events = _three(store)
-    groups = store.source_groups(per_source=1)
+    groups = store.source_groups(per_source=1, max_groups=10)
     assert [(g.publisher, g.count, [e.id for e in g.events]) for g in groups] == [
         ("A publisher", 2, ["a"]), ("Other desk", 1, ["c"])]
     assert groups[0].events[0] == events["a"] and groups[0].published == date(2022, 6, 25)
     assert groups[1].published is None
-    assert [len(g.events) for g in store.source_groups(per_source=20)] == [2, 1]
+    assert [len(g.events) for g in store.source_groups(per_source=20, max_groups=10)] == [2, 1]
+    assert store.count_sources() == 2
+
+
+def test_a_source_per_event_is_listed_most_cited_first_and_capped(store):
+    # ACLED gives every event a source of its own: the page must not list 100k of them.
+    events = [replace(make_event(f"e{i}"), source=Source(f"ACLED event e{i}", "Ukrinform", "", None, "q"))
+              for i in range(30)]
+    store.put_events(events + [make_event("x1"), make_event("x2")], origin="test")
+    groups = store.source_groups(per_source=5, max_groups=3)
+    assert [(g.title, g.count) for g in groups] == [("A report", 2), ("ACLED event e0", 1), ("ACLED event e1", 1)]
+    assert store.count_sources() == 31

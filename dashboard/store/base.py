@@ -80,8 +80,12 @@ class EventStore(ABC):
         """The table rows of these events, in this order, without building Event objects."""
 
     @abstractmethod
-    def source_groups(self, per_source: int) -> list[SourceGroup]:
-        """Each cited source with its number of events and its first `per_source` events by date."""
+    def source_groups(self, per_source: int, max_groups: int) -> list[SourceGroup]:
+        """The most cited sources, each with its number of events and its first `per_source` events by date."""
+
+    @abstractmethod
+    def count_sources(self) -> int:
+        """How many distinct sources the events cite."""
 
     @abstractmethod
     def count(self) -> int: ...

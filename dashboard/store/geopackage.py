@@ -185,17 +185,21 @@ class GeoPackageStore(EventStore):
         day = date.fromisoformat
         return [Listed(r[0], day(r[1]), day(r[2]), *r[3:]) for r in map(found.__getitem__, ids)]
 
-    def source_groups(self, per_source: int) -> list[SourceGroup]:
-        """Every source the events cite, with how many events cite it and the first `per_source` of them
-        (by date), in one pass: a store of 100k events from one source lists 20 of them, not 100k."""
+    def source_groups(self, per_source: int, max_groups: int) -> list[SourceGroup]:
+        """The `max_groups` most cited sources (then by publisher and title), each with how many events cite
+        it and its first `per_source` events by date. An ACLED import gives every event a source of its
+        own: 100k of them would be 100k groups, so the page shows the first few and counts the rest."""
         groups: dict[tuple, SourceGroup] = {}
-        for row in self._conn.execute(_SOURCE_GROUPS_SQL, (per_source,)):
+        for row in self._conn.execute(_SOURCE_GROUPS_SQL, (max_groups, per_source)):
             key = (row["source_publisher"], row["source_title"], row["source_url"], row["source_published"])
             if key not in groups:
                 groups[key] = SourceGroup(*key[:3], date.fromisoformat(key[3]) if key[3] else None,
                                           row["n"], [])
             groups[key].events.append(self._event(row))
         return list(groups.values())
+
+    def count_sources(self) -> int:
+        return self._conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM events GROUP BY {_SOURCE_KEY})").fetchone()[0]
 
     def count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -254,10 +258,14 @@ _BY_ID_SQL = ("SELECT {columns} FROM json_each(?) AS j CROSS JOIN events AS e ON
 _LISTED_COLUMNS = ("e.event_id, e.t_start, e.t_end, e.t_precision, e.t_text, e.title, e.place_name, e.event_type, "
                    "e.source_publisher, e.quote, e.source_url, e.lon, e.lat")
 _SOURCE_KEY = "source_publisher, source_title, source_url, source_published"
-_SOURCE_GROUPS_SQL = (
-    f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {_SOURCE_KEY} ORDER BY t_start, event_id) AS rn, "
-    f"count(*) OVER (PARTITION BY {_SOURCE_KEY}) AS n FROM events) WHERE rn <= ? "
-    f"ORDER BY source_publisher, source_title, source_url, source_published, rn")
+_SOURCE_GROUPS_SQL = f"""
+WITH g AS (SELECT {_SOURCE_KEY}, count(*) AS n FROM events GROUP BY {_SOURCE_KEY}
+           ORDER BY n DESC, {_SOURCE_KEY} LIMIT ?),
+     r AS (SELECT e.*, g.n AS n, row_number() OVER (PARTITION BY g.source_publisher, g.source_title, g.source_url,
+                  g.source_published ORDER BY e.t_start, e.event_id) AS rn
+           FROM events e JOIN g ON e.source_publisher = g.source_publisher AND e.source_title = g.source_title
+                AND e.source_url = g.source_url AND e.source_published IS g.source_published)
+SELECT * FROM r WHERE rn <= ? ORDER BY n DESC, {_SOURCE_KEY}, rn"""
 
 
 def _require(ids: Sequence[str], found: dict, path: Path) -> None:

@@ -21,7 +21,11 @@ def render() -> None:
         st.caption(f"Story of {story.date.isoformat()} · {len(story.events)} events · {len(story.sources)} sources")
         st.markdown(S.md(story.summary))
     st.subheader("Reports and quotes")
-    for group in S.source_groups():
+    groups, total = S.source_groups()
+    if total > len(groups):
+        st.caption(f"The {len(groups):,} most cited of {total:,} sources, each with its first "
+                   f"{S.PER_SOURCE} events; the Events page lists every event with its source.")
+    for group in groups:
         when = f" · {group.published.isoformat()}" if group.published else ""
         body = "".join(
             f"<li><b>{escape(e.title)}</b> ({escape(e.time.label)}, {escape(e.place.name)})"
