@@ -36,6 +36,8 @@ from dashboard.model import Event
 from dashboard.rings import Ring
 from dashboard.scene import Scene, scene_map
 from dashboard.share import describe, to_query
+from dashboard.table import date_bounds as table_date_bounds
+from dashboard.table import publishers_of
 
 Progress = Callable[[float, str], None]
 
@@ -79,14 +81,27 @@ def date_bounds(events: Iterable[Event]) -> tuple[date, date] | None:
     return min(e.time.start for e in events), max(e.time.end for e in events)
 
 
+def _bounds(scene: Scene) -> tuple[date, date] | None:
+    # The app's scenes carry the events' rows of the columnar table: read the days there, not every event.
+    if scene.table is not None and scene.rows is not None:
+        return table_date_bounds(scene.table, scene.rows)
+    return date_bounds(scene.events)
+
+
+def _publishers(scene: Scene) -> set[str]:
+    if scene.table is not None and scene.rows is not None:
+        return publishers_of(scene.table, scene.rows)
+    return {e.source.publisher for e in scene.events}
+
+
 def summary(scene: Scene) -> str:
     """The selection in words ('1 event between 1 Jun and 30 Jun 2022 in UA'), plain text."""
-    return describe(scene.state, len(scene.events), date_bounds(scene.events))
+    return describe(scene.state, len(scene.events), _bounds(scene))
 
 
 def date_span(scene: Scene) -> str:
     """The days the view covers: the date filter, its open sides filled from the events shown."""
-    bounds = date_bounds(scene.events)
+    bounds = _bounds(scene)
     start = scene.state.start or (bounds[0] if bounds else None)
     end = scene.state.end or (bounds[1] if bounds else None)
     if start is None and end is None:
@@ -104,7 +119,7 @@ def _day(d: date) -> str:
 def attribution(scene: Scene, limit: int = 8) -> str:
     """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
     parts = ["Natural Earth"]
-    for what, names in (("events", {e.source.publisher for e in scene.events}),
+    for what, names in (("events", _publishers(scene)),
                         ("ranges", {r.source.publisher for r in scene.rings if r.source})):
         if names:
             shown = sorted(names, key=str.casefold)

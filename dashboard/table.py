@@ -49,7 +49,7 @@ _SQL = """
 SELECT e.event_id, e.title, e.event_type,
        CAST(julianday(e.t_start) - 2440587.5 AS INTEGER), CAST(julianday(e.t_end) - 2440587.5 AS INTEGER),
        e.countries, e.lon, e.lat, e.actors, COALESCE(p.admin1, ''), e.place_key,
-       e.title || char(10) || e.description || char(10) || e.quote
+       e.title || char(10) || e.description || char(10) || e.quote, e.source_publisher
 FROM events e LEFT JOIN places p ON p.key = e.place_key
 """
 # No ORDER BY: sorting the narrow (t_start, event_id) key in arrow afterwards is ~3x faster than letting
@@ -59,13 +59,13 @@ _PLACES_SQL = "SELECT key, geom, pin_lon FROM places"
 
 # The query's columns, named; from_events builds the same columns from Event objects.
 _COLUMNS = ("id", "title", "type", "t_start", "t_end", "countries", "lon", "lat", "actors", "admin", "place",
-            "text")
+            "text", "publisher")
 _TYPES = {"t_start": pa.int32(), "t_end": pa.int32(), "lon": pa.float64(), "lat": pa.float64(),
           "text": pa.large_string()} | {name: pa.string() for name in ("id", "title", "type", "countries",
-                                                                         "actors", "admin", "place")}
+                                                                         "actors", "admin", "place", "publisher")}
 
 _ROW_COLUMNS = ("id", "title", "type_code", "t_start", "t_end", "lon", "lat", "country_code", "admin_code",
-                "actor_code", "place_code")
+                "actor_code", "place_code", "publisher_code")
 
 
 def day_number(day: date) -> int:
@@ -98,6 +98,8 @@ class EventTable:
     place_code: np.ndarray    # int32 codes into `place_shapes`
     place_shapes: tuple[BaseGeometry | None, ...]  # None: the place is the point (lon, lat) itself
     text: pa.ChunkedArray     # casefolded "title\ndescription\nquote", what the text filter searches
+    publisher_code: np.ndarray  # int32 codes into `publishers`: who published each event's source
+    publishers: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.id)
@@ -152,7 +154,8 @@ class EventTable:
             for name, value in zip(_COLUMNS, (
                     e.id, e.title, e.event_type, day_number(e.time.start), day_number(e.time.end),
                     "," + ",".join(place.countries) + ",", lon, lat, json.dumps(list(e.actors)),
-                    place.admin1, place.key, f"{e.title}\n{e.description}\n{e.source.quote}")):
+                    place.admin1, place.key, f"{e.title}\n{e.description}\n{e.source.quote}",
+                    e.source.publisher)):
                 columns[name].append(value)
         arrays = {name: pa.chunked_array([pa.array(values, _TYPES[name])]) for name, values in columns.items()}
         return _from_arrow(arrays, shapes.get, sort=False)
@@ -340,6 +343,7 @@ def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, *, sort: bool) ->
     admin_code, admins = categories("admin")
     actor_code, actors = categories("actors")
     place_code, places = categories("place")
+    publisher_code, publishers = categories("publisher")
     table = EventTable(
         id=objects("id"), title=objects("title"), type_code=type_code, types=types,
         t_start=numbers("t_start", np.int32), t_end=numbers("t_end", np.int32),
@@ -348,7 +352,7 @@ def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, *, sort: bool) ->
         admin_code=admin_code, admins=admins,
         actor_code=actor_code, actor_sets=tuple(_actor_set(a) for a in actors),
         place_code=place_code, place_shapes=tuple(shape_of(k) for k in places),
-        text=_folded_column(columns.pop("text")),
+        text=_folded_column(columns.pop("text")), publisher_code=publisher_code, publishers=publishers,
     )
     for name in _ROW_COLUMNS:
         getattr(table, name).setflags(write=False)
@@ -407,6 +411,16 @@ def _place_shapes(rows: list[tuple]) -> dict[str, BaseGeometry | None]:
     geoms = shapely.from_wkb(np.array(wkbs, dtype=object)) if wkbs else np.empty(0, dtype=object)
     is_point = shapely.get_type_id(geoms) == 0 if len(geoms) else np.empty(0, bool)
     return {k: (None if pt and not pin else g) for k, g, pt, pin in zip(keys, geoms, is_point, pinned)}
+
+
+def date_bounds(table: EventTable, rows: np.ndarray) -> tuple[date, date] | None:
+    """First start and last end day of these rows, or None when there are none."""
+    return (day_of(table.t_start[rows].min()), day_of(table.t_end[rows].max())) if len(rows) else None
+
+
+def publishers_of(table: EventTable, rows: np.ndarray) -> set[str]:
+    """Who published the sources of these rows."""
+    return {table.publishers[c] for c in np.unique(table.publisher_code[rows]).tolist()}
 
 
 def type_counts(table: EventTable, rows: np.ndarray) -> Counter:

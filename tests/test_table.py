@@ -355,3 +355,23 @@ def test_a_store_missing_a_column_is_one_sentence(tmp_path):
     with pytest.raises(StoreError, match=r"^Cannot read the events of the store .*old\.gpkg \(no such column: "
                                          r"e\.quote\); is it a Reachmap store\?$"):
         EventTable.from_store_path(path)
+
+
+def test_an_export_of_the_apps_scene_takes_days_and_publishers_from_the_table(story_store, gazetteer):
+    from dashboard import export
+    from dashboard.mapview.bulk import BULK_THRESHOLD
+    from dashboard.scene import Scene, load_basemap
+    from dashboard.share import ViewState
+
+    path, stored = story_store
+    table = EventTable.from_store_path(path)
+    rows = select(table, EventFilter(countries=("BY",)))
+    chosen = [e for e in stored if "BY" in e.place.countries]
+    read = Scene(ViewState(countries=("BY",)), tuple(chosen), (), ())
+    lazy = Scene(ViewState(countries=("BY",)), StoredEvents(table.id[rows], lambda ids: pytest.fail("read")),
+                 (), (), table, rows)
+    assert export.summary(lazy) == export.summary(read) and export.date_span(lazy) == export.date_span(read)
+    assert export.attribution(lazy) == export.attribution(read) and "events: " in export.attribution(read)
+    many = np.resize(rows, BULK_THRESHOLD + 1)  # a clustered map: the page is drawn without reading an event
+    big = Scene(ViewState(), StoredEvents(table.id[many], lambda ids: pytest.fail("read")), (), (), table, many)
+    assert "ReachmapBulk" in export.to_html(big, load_basemap(gazetteer))
