@@ -104,7 +104,6 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
             bulk = (scene.table, scene.rows)
         else:  # the CLI and snapshots hold events only
             bulk = (EventTable.from_events(scene.events), np.arange(len(scene.events)))
-    # With a bulk layer the map draws from the table: listing the events would read every one of them.
-    events = list(scene.events) if bulk is None and with_events else []
-    return build_map(events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
+    # Passed as they are: build_map leaves them unread when it draws a bulk layer or no events at all.
+    return build_map(scene.events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
                      bulk=bulk if with_events else None, with_events=with_events)
