@@ -159,29 +159,9 @@ def _filtered(gdf, flt: EventFilter):
     return gdf[mask & wanted]
 
 
-def explore(store: Path, out: Path) -> dict:
-    from dashboard.mapview.assets import localize
-
-    t0 = time.perf_counter()
-    gdf = _load_gdf(store)
-    result: dict = {"load_s": time.perf_counter() - t0}
-    for tag, flt in FILTERS.items():
-        t0 = time.perf_counter()
-        sub = _filtered(gdf, flt)[["event_id", "event_type", "t_start", "title", "geometry"]]
-        try:
-            m = localize(sub.explore(tiles=None))
-        except ImportError as exc:
-            raise SystemExit(f"{exc} — for the benchmark: pip install -r benchmarks/scale/requirements.txt") from exc
-        html = m.get_root().render()
-        result[f"build_{tag}_s"] = time.perf_counter() - t0
-        result[f"n_{tag}"] = len(sub)
-        result[f"html_{tag}"] = _write(out, f"explore-{tag}.html", html)
-    return result
-
-
-def markers(store: Path, out: Path) -> dict:
-    import folium
-
+def _baseline(store: Path, out: Path, name: str, page) -> dict:
+    """Load the store as a GeoDataFrame (timed), then for each filter: select, build with `page(sub)`
+    (a folium map, localised here), render and write the HTML."""
     from dashboard.mapview.assets import localize
 
     t0 = time.perf_counter()
@@ -190,16 +170,35 @@ def markers(store: Path, out: Path) -> dict:
     for tag, flt in FILTERS.items():
         t0 = time.perf_counter()
         sub = _filtered(gdf, flt)
+        html = localize(page(sub)).get_root().render()
+        result[f"build_{tag}_s"] = time.perf_counter() - t0
+        result[f"n_{tag}"] = len(sub)
+        result[f"html_{tag}"] = _write(out, f"{name}-{tag}.html", html)
+    return result
+
+
+def explore(store: Path, out: Path) -> dict:
+    def page(sub):
+        try:
+            return sub[["event_id", "event_type", "t_start", "title", "geometry"]].explore(tiles=None)
+        except ImportError as exc:
+            raise SystemExit(f"{exc} — for the benchmark: pip install -r benchmarks/scale/requirements.txt") from exc
+
+    return _baseline(store, out, "explore", page)
+
+
+def markers(store: Path, out: Path) -> dict:
+    import folium
+
+    def page(sub):
         m = folium.Map(location=(49.0, 32.0), zoom_start=5, tiles=None)
         group = folium.FeatureGroup("Events").add_to(m)
         for lon, lat, eid, kind, day in zip(sub.geometry.x, sub.geometry.y, sub["event_id"], sub["event_type"],
                                             sub["t_start"]):
             folium.Marker((lat, lon), tooltip=f"{eid} · {kind} · {day}").add_to(group)
-        html = localize(m).get_root().render()
-        result[f"build_{tag}_s"] = time.perf_counter() - t0
-        result[f"n_{tag}"] = len(sub)
-        result[f"html_{tag}"] = _write(out, f"markers-{tag}.html", html)
-    return result
+        return m
+
+    return _baseline(store, out, "markers", page)
 
 
 METHODS = {"reachmap": reachmap, "reachmap_swap": reachmap_swap, "reachmap_bare": reachmap_bare,

@@ -139,6 +139,11 @@ def write_generic() -> None:
             writer.writerows(rows)
 
 
+def _write_rows(name: str, rows: list[list[str]]) -> None:
+    with open(HERE / name, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
 def write_places_only() -> None:
     rows = [["place", "country", "date", "title"],
             ["Desna", "UA", "2022-06-25", "Strike on Desna"],
@@ -146,8 +151,7 @@ def write_places_only() -> None:
             ["Minsk", "Belarus", "2022-06-25", "Statement in Minsk"],
             ["Desna", "UA", "2022-06-26", "Second strike on Desna"],
             ["Nowhereville Xq", "UA", "2022-06-26", "Rumour"]]
-    with open(HERE / "places_only.csv", "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+    _write_rows("places_only.csv", rows)
 
 
 def write_ambiguous_dates() -> None:
@@ -155,8 +159,7 @@ def write_ambiguous_dates() -> None:
             ["50.45", "30.52", "03/04/2022", "First"],
             ["50.45", "30.52", "05/06/2022", "Second"],
             ["50.45", "30.52", "12/11/2022", "Third"]]
-    with open(HERE / "ambiguous_dates.csv", "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+    _write_rows("ambiguous_dates.csv", rows)
 
 
 def write_xlsx() -> None:
