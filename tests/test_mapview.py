@@ -31,6 +31,12 @@ def html_of(events=(), rings=(), view=MapView()) -> str:
     return build_map(list(events), list(rings), BASEMAP, view).get_root().render()
 
 
+def popups_of(html: str) -> list[str]:
+    """The HTML of every popup and tooltip, decoded from the JSON strings the map script passes to Leaflet."""
+    found = re.findall(r'(?:setContent|bindTooltip)\(("(?:[^"\\]|\\.)*")', html)
+    return [json.loads(s) for s in found]
+
+
 def geojson_added(html: str) -> list[dict]:
     """Every GeoJSON feature the map script adds to a layer."""
     added = [json.loads(m) for m in re.findall(r"^\s*geo_json_\w+_add\((\{.*\})\);\s*$", html, flags=re.M)]
@@ -114,8 +120,8 @@ def test_a_map_of_no_events_still_draws_the_basemap():
 
 def test_imported_precision_and_casualties_show_in_the_popup_escaped():
     event = make_event(attributes=(("geo_precision", "2"), ("fatalities", "<3>"), ("internal", "hidden")))
-    html = html_of([event])
-    assert "geo_precision: 2" in html and "fatalities: &lt;3&gt;" in html and "internal" not in html
+    popup = "".join(popups_of(html_of([event])))
+    assert "geo_precision: 2" in popup and "fatalities: &lt;3&gt;" in popup and "internal" not in popup
 
 
 def test_the_served_basemap_file_is_up_to_date(gazetteer):

@@ -1,7 +1,9 @@
 """The map: events, rings, envelopes and the bundled vector basemap as a folium (Leaflet) map.
 
 The only module that knows folium. Coordinates arrive lon/lat (shapely, GeoJSON) and are swapped to
-Leaflet's lat/lon only here. Every string that came from data is escaped before it reaches HTML.
+Leaflet's lat/lon only here. Every string that came from data reaches the page through `safe` (HTML
+built by `safe.html`, tooltips and popups as `safe.Tooltip`/`safe.Popup`), which also stops folium from
+compiling rendered output as Jinja a second time.
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
-
 import folium
 import shapely
-from branca.element import Element, MacroElement, Template
+from branca.element import MacroElement, Template
 from folium.plugins import Draw, Fullscreen
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from dashboard.mapview import safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.model import Event, LonLat
@@ -117,7 +118,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     if view.centre is None and len(events) > 1 and bulk is None:
         lons, lats = zip(*(e.place.lonlat for e in events))
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=9)
-    m.get_root().header.add_child(Element(_CSS))
+    m.get_root().header.add_child(safe.Literal(_CSS))
     _add_bases(m, view.base)
     shown = set(view.layers)
     if basemap.url and sync_url:
@@ -195,7 +196,7 @@ def _add_borders(m: folium.Map, basemap: Basemap, extra: Sequence[tuple[str, Bas
     lines = ([(basemap.border_name, basemap.border)] if basemap.border is not None else []) + list(extra)
     for name, geom in lines:
         folium.GeoJson(mapping(geom), style_function=lambda _: {"color": "#b71c1c", "weight": 3.5, "opacity": 0.9},
-                       tooltip=folium.Tooltip(escape(name))).add_to(group)
+                       tooltip=safe.Tooltip(name)).add_to(group)
     group.add_to(m)
 
 
@@ -216,7 +217,7 @@ def _add_capitals(m: folium.Map, basemap: Basemap, show: bool) -> None:
 
 
 def _capital_html(name: str) -> str:
-    return f'<span class="rm-capital-dot"></span><span class="rm-capital-label">{escape(name)}</span>'
+    return safe.html('<span class="rm-capital-dot"></span><span class="rm-capital-label">{name}</span>', name=name)
 
 
 def _add_served_basemap(m: folium.Map, url: str, show_countries: bool, show_capitals: bool) -> None:
@@ -236,11 +237,11 @@ def _add_rings(m: folium.Map, rings: Sequence[Ring], colours: dict[str, str], na
         folium.GeoJson({"type": "Feature", "geometry": mapping(ring.geometry), "properties": props},
                        style_function=lambda _, c=colour: {"color": c, "weight": 2, "fillColor": c,
                                                            "fillOpacity": 0.08},
-                       tooltip=folium.Tooltip(escape(ring.label)), class_name="rm-ring").add_to(group)
+                       tooltip=safe.Tooltip(ring.label), class_name="rm-ring").add_to(group)
         lon, lat = ring.origin.lonlat
         if ring.kind == "ring":
             folium.CircleMarker((lat, lon), radius=4, color=colour, fill=True, fill_opacity=1,
-                                tooltip=folium.Tooltip(escape(f"Origin: {ring.origin.name}"))).add_to(group)
+                                tooltip=safe.Tooltip(f"Origin: {ring.origin.name}")).add_to(group)
     group.add_to(m)
 
 
@@ -261,28 +262,29 @@ def _add_events(m: folium.Map, events: Sequence[Event], show: bool) -> None:
                               icon_size=(18, 18), icon_anchor=(9, 9), class_name="rm-event-icon")
         names = " / ".join(dict.fromkeys(e.place.name for e in here))
         tip = f"{names}: {len(here)} events" if len(here) > 1 else f"{place.name}: {here[0].title}"
-        folium.Marker((lat, lon), icon=icon, tooltip=folium.Tooltip(escape(tip)),
-                      popup=folium.Popup(_popup_html(here), max_width=380, lazy=True)).add_to(group)
+        folium.Marker((lat, lon), icon=icon, tooltip=safe.Tooltip(tip),
+                      popup=safe.Popup(_popup_html(here), max_width=380, lazy=True)).add_to(group)
     group.add_to(m)
 
 
-def _popup_html(events: Sequence[Event]) -> str:
+def _popup_html(events: Sequence[Event]) -> safe.Markup:
     parts = []
     for e in events:
         src = e.source
-        link = (f'<a href="{escape(src.url, quote=True)}" target="_blank" rel="noopener noreferrer">'
-                f"{escape(src.publisher)}</a>" if src.url else escape(src.publisher))
-        quote = f"<blockquote>{escape(src.quote)}</blockquote>" if src.quote else ""
-        extra = "".join(f"<div class=\"rm-meta\">{escape(k)}: {escape(v)}</div>"
-                        for k, v in e.attributes if k in SHOWN_ATTRIBUTES)
-        parts.append(
-            f'<div class="rm-popup-event"><div class="rm-title">{escape(e.title)}</div>'
-            f'<div class="rm-meta">{escape(e.time.label)} · {escape(e.place.name)} · '
-            f'<span style="color:{type_colour(e.event_type)}">{escape(e.event_type)}</span></div>'
-            f"{quote}{extra}<div class=\"rm-source\">Source: {link}"
-            f"{' (' + escape(src.published.isoformat()) + ')' if src.published else ''}</div></div>"
-        )
-    return '<div class="rm-popup">' + "".join(parts) + "</div>"
+        href = safe.url(src.url)
+        link = (safe.html('<a href="{href}" target="_blank" rel="noopener noreferrer">{publisher}</a>',
+                          href=href, publisher=src.publisher) if href else safe.text(src.publisher))
+        quote = safe.html("<blockquote>{quote}</blockquote>", quote=src.quote) if src.quote else ""
+        extra = safe.join(safe.html('<div class="rm-meta">{k}: {v}</div>', k=k, v=v)
+                          for k, v in e.attributes if k in SHOWN_ATTRIBUTES)
+        published = f" ({src.published.isoformat()})" if src.published else ""
+        parts.append(safe.html(
+            '<div class="rm-popup-event"><div class="rm-title">{title}</div>'
+            '<div class="rm-meta">{when} · {place} · <span style="color:{colour}">{type}</span></div>'
+            '{quote}{extra}<div class="rm-source">Source: {link}{published}</div></div>',
+            title=e.title, when=e.time.label, place=e.place.name, colour=type_colour(e.event_type),
+            type=e.event_type, quote=quote, extra=extra, link=link, published=published))
+    return safe.html('<div class="rm-popup">{body}</div>', body=safe.join(parts))
 
 
 class _Legend(MacroElement):
@@ -298,11 +300,12 @@ class _Legend(MacroElement):
     def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]], note: str = "") -> None:
         super().__init__()
         self._name = "Legend"
-        rows = [f'<div class="rm-note">{escape(note)}</div>'] if note else []
-        rows += [f'<div><i style="background:{type_colour(t)}"></i>{escape(t)}</div>' for t in types]
-        rows += [f'<div><i class="rm-ring-key" style="border-color:{c}"></i>{escape(label)}</div>'
+        rows = [safe.html('<div class="rm-note">{note}</div>', note=note)] if note else []
+        rows += [safe.html('<div><i style="background:{c}"></i>{t}</div>', c=type_colour(t), t=t) for t in types]
+        rows += [safe.html('<div><i class="rm-ring-key" style="border-color:{c}"></i>{label}</div>', c=c, label=label)
                  for label, c in rings]
-        self.body = f"<details open><summary><b>Legend</b></summary>{''.join(rows)}</details>" if rows else ""
+        self.body = (safe.html("<details open><summary><b>Legend</b></summary>{rows}</details>", rows=safe.join(rows))
+                     if rows else "")
 
 
 class _ServedBasemap(MacroElement):

@@ -38,6 +38,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from jinja2 import Template as JinjaTemplate
 
+from dashboard.mapview import safe
 from dashboard.mapview.assets import local_url
 from dashboard.table import EventTable, type_counts
 
@@ -172,15 +173,6 @@ def _move_layer_controls_last(m: folium.Map) -> None:
     m._children.update([kv for kv in items if isinstance(kv[1], folium.LayerControl)])
 
 
-def _js_json(value: object) -> str:
-    """JSON safe inside a <script> element (no '<', '>', '&', U+2028/9 left as such)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text
-
-
 class BulkEvents(JSCSSMixin, MacroElement):
     """The clustered canvas layer (see the module docstring); its script is self-contained, so it also
     works when streamlit-folium evaluates it as part of `feature_group_to_add`."""
@@ -198,9 +190,9 @@ class BulkEvents(JSCSSMixin, MacroElement):
     def __init__(self, payload: Payload, legend_position: str | None = "bottomright") -> None:
         super().__init__()
         self._name = "BulkEvents"
-        self.meta = _js_json(payload.meta)
+        self.meta = safe.js_json(payload.meta)
         self.data = payload.data
-        self.legend = _js_json(legend_position)
+        self.legend = safe.js_json(legend_position)
         self.library = _LIBRARY
         # Served from static/vendor like every other asset (assets.localize would do the same).
         self.default_js = [(n, local_url(u)) for n, u in self.default_js]
