@@ -41,8 +41,8 @@ import folium.map
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-__all__ = ["Literal", "Markup", "MarkupElement", "Popup", "Tooltip", "html", "install", "js_json", "text",
-           "url"]
+__all__ = ["Literal", "Markup", "MarkupElement", "Popup", "Tooltip", "html", "http_url", "install", "js_json",
+           "markdown", "text", "url"]
 
 # Characters that are syntax for Jinja ({ }), JS template literals ($ ` \) or HTML, as references.
 _INERT = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;", "\\": "&#92;"})
@@ -61,14 +61,17 @@ class Markup(str):
 
 
 def _visible(value: object) -> str:
-    """The text with control and direction-override characters removed (display only; data is kept)."""
+    """The text without control or direction-override characters (display only; the data keeps them).
+
+    Line and paragraph separators become spaces; tab and newline stay. Other format characters (zero-width
+    joiners, soft hyphens) stay: scripts such as Persian and Hindi need them.
+    """
     s = "" if value is None else str(value)
     s = s.translate(_BIDI)
     if s.isprintable():
         return s
-    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
-                   else (" " if unicodedata.category(ch) in ("Zl", "Zp") or ch in "\r\v\f" else "")
-                   for ch in s)
+    return "".join(" " if ch in "\r\v\f\u2028\u2029\x85" else ch for ch in s
+                   if ch in "\n\t" or unicodedata.category(ch) != "Cc" or ch in "\r\v\f\x85")
 
 
 def text(value: object) -> Markup:
@@ -78,11 +81,11 @@ def text(value: object) -> Markup:
     return Markup(escape(_visible(value), quote=True).translate(_INERT))
 
 
-def url(value: object) -> Markup | None:
-    """An http(s) link from data, escaped for an attribute; None for any other scheme (javascript:, data:,
-    file:, vbscript:) or a value that is not a URL."""
-    raw = _visible(value).strip()
-    if not raw or any(ch.isspace() for ch in raw):
+def http_url(value: object) -> str | None:
+    """The value if it is an absolute http(s) URL (for a link column or a button); None for any other
+    scheme (javascript:, data:, file:, vbscript:), for whitespace or control characters inside it."""
+    raw = "" if value is None else str(value).strip()
+    if not raw or not raw.isprintable() or any(ch.isspace() for ch in raw) or raw != _visible(raw):
         return None
     try:
         parts = urlsplit(raw)
@@ -90,7 +93,13 @@ def url(value: object) -> Markup | None:
         return None
     if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.netloc:
         return None
-    return text(raw)
+    return raw
+
+
+def url(value: object) -> Markup | None:
+    """An http(s) link from data, escaped for an HTML attribute; None where `http_url` is None."""
+    raw = http_url(value)
+    return None if raw is None else text(raw)
 
 
 def html(template: str, **values: object) -> Markup:
@@ -105,6 +114,27 @@ def html(template: str, **values: object) -> Markup:
 def join(parts) -> Markup:
     """Markup pieces joined; any piece that is not Markup is escaped as text."""
     return Markup("".join(text(p) for p in parts))
+
+
+_MD_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def markdown(value: object, *, one_line: bool = False) -> str:
+    """A data string for Streamlit's Markdown (st.markdown, st.title, st.caption, st.warning…), shown as typed.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark allows it for all of them), so no
+    link, image, autolink, heading, emphasis, HTML, entity, LaTeX or Streamlit directive (`:red[…]`,
+    `:material/…:`) can come from data; control and direction-override characters are dropped.
+
+    >>> print(markdown("![x](http://127.0.0.1/h.png) :red[x]"))
+    \\!\\[x\\]\\(http\\:\\/\\/127\\.0\\.0\\.1\\/h\\.png\\) \\:red\\[x\\]
+    """
+    s = _visible(value)
+    if one_line:
+        s = " ".join(s.split())
+    else:
+        s = s.replace("\r\n", "\n").replace("\n", "  \n")  # a line break stays a line break, not a paragraph
+    return "".join("\\" + ch if ch in _MD_PUNCTUATION else ch for ch in s)
 
 
 def js_json(value: object) -> str:
@@ -216,12 +246,18 @@ def _popup_render(self: folium.Popup, **kwargs) -> None:
     figure.script.add_child(Literal(self._template.render(this=self, kwargs=kwargs)), name=self.get_name())
 
 
+# The library's own methods, kept so tests can compare the pages both render.
+ORIGINAL_RENDERS = {"MacroElement": branca.element.MacroElement.render, "Popup": folium.map.Popup.render}
+
+
 def install() -> None:
     """Stop branca and folium from compiling rendered output as Jinja (idempotent; see the module doc).
 
     The replaced methods are the ones that create `Element(rendered_text)`; `tests/security` checks that
     the installed folium and branca still have no other such place and that maps render as before.
     """
+    if not installed():
+        ORIGINAL_RENDERS.update(MacroElement=branca.element.MacroElement.render, Popup=folium.map.Popup.render)
     branca.element.MacroElement.render = _macro_render
     folium.map.Popup.render = _popup_render
 
