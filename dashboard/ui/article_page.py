@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from html import escape
-
 import streamlit as st
 
 from dashboard.errors import DashboardError
 from dashboard.geoparse import Geoparser, PlaceMention
 from dashboard.ingest import open_store
+from dashboard.mapview import safe
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.share import RingSpec
 from dashboard.ui import state as S
@@ -56,12 +55,12 @@ def _highlighted(text: str, places: tuple[PlaceMention, ...]) -> str:
     for m in sorted(places, key=lambda m: m.start):
         if m.start < at:
             continue
-        out.append(escape(text[at:m.start]))
-        tip = escape(f"{m.name} ({m.kind}, {m.iso2 or '–'}) {m.confidence:.2f}", quote=True)
-        out.append(f'<mark title="{tip}">{escape(text[m.start:m.end])}</mark>')
+        out.append(safe.text(text[at:m.start]))
+        out.append(safe.html('<mark title="{tip}">{mention}</mark>', mention=text[m.start:m.end],
+                             tip=f"{m.name} ({m.kind}, {m.iso2 or '–'}) {m.confidence:.2f}"))
         at = m.end
-    out.append(escape(text[at:]))
-    return f'<div style="white-space:pre-wrap;line-height:1.6">{"".join(out)}</div>'
+    out.append(safe.text(text[at:]))
+    return safe.html('<div style="white-space:pre-wrap;line-height:1.6">{body}</div>', body=safe.join(out))
 
 
 def _corrections(places: tuple[PlaceMention, ...]) -> dict[int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.mapview import safe
 from dashboard.ui import sidebar
 from dashboard.ui import state as S
 from dashboard.ui.pages import pages
@@ -28,7 +29,7 @@ def render() -> None:
         "start": [r.start for r in listed], "date": [r.label for r in listed], "title": [r.title for r in listed],
         "place": [r.place for r in listed], "type": [r.event_type for r in listed],
         "source": [r.publisher for r in listed], "quote": [r.quote for r in listed],
-        "link": [r.url or None for r in listed],
+        "link": [safe.http_url(r.url) for r in listed],
     }, columns=["start", "date", "title", "place", "type", "source", "quote", "link"])
     picked = st.dataframe(
         table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",

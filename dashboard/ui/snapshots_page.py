@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.errors import DashboardError
 from dashboard.ingest import open_store
+from dashboard.mapview import safe
 from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
 from dashboard.snapshot import MAX_TITLE, freeze, frozen_scene, open_snapshot
@@ -58,7 +59,7 @@ def render_snapshot(snapshot_id: str) -> None:
         st.error(S.md(str(exc)))
         return
     scene = frozen_scene(snapshot, view, S.gazetteer(), S.catalogue())
-    st.title(snapshot.title)
+    st.title(safe.markdown(snapshot.title, one_line=True))
     st.info(f"Read-only snapshot made {snapshot.created_at:%Y-%m-%d %H:%M} UTC with "
             f"{len(snapshot.events)} events. It does not change when the data does.", icon=":material/lock:")
     st.link_button("Open the live view of this link", to_query(view))

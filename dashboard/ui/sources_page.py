@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import streamlit as st
 
+from dashboard.mapview import safe
 from dashboard.ui import state as S
 
 
-def _link(title: str, url: str) -> str:
-    safe_title = escape(title)
-    return f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{safe_title}</a>' if url else safe_title
+def _link(title: str, url: str) -> safe.Markup:
+    href = safe.url(url)
+    if href is None:
+        return safe.text(title)
+    return safe.html('<a href="{href}" target="_blank" rel="noopener noreferrer">{title}</a>', href=href, title=title)
 
 
 def render() -> None:
@@ -27,19 +28,21 @@ def render() -> None:
                    f"{S.PER_SOURCE} events; the Events page lists every event with its source.")
     for group in groups:
         when = f" · {group.published.isoformat()}" if group.published else ""
-        body = "".join(
-            f"<li><b>{escape(e.title)}</b> ({escape(e.time.label)}, {escape(e.place.name)})"
-            f"<blockquote>{escape(e.source.quote)}</blockquote></li>" for e in group.events)
+        body = safe.join(safe.html("<li><b>{title}</b> ({when}, {place})<blockquote>{quote}</blockquote></li>",
+                                   title=e.title, when=e.time.label, place=e.place.name, quote=e.source.quote)
+                         for e in group.events)
         more = group.count - len(group.events)
         tail = (f"<p>… and {more:,} more events citing this source; the Events page lists them all.</p>"
                 if more > 0 else "")
         cited = f" · cited by {group.count:,} event{'s' if group.count != 1 else ''}"
         # st.html, not st.markdown: escaped data must not be read as Markdown (links, images) either.
-        st.html(f"<div><b>{escape(group.publisher)}</b>{escape(when)}{cited}: {_link(group.title, group.url)}"
-                f"<ul>{body}</ul>{tail}</div>")
+        st.html(safe.html("<div><b>{publisher}</b>{when}{cited}: {link}<ul>{body}</ul>{tail}</div>",
+                          publisher=group.publisher, when=when, cited=cited, link=_link(group.title, group.url),
+                          body=body, tail=safe.Markup(tail)))
     st.subheader("Declared ranges")
     for system in S.catalogue().systems:
         for m in system.munitions:
-            st.html(f"<div><b>{escape(system.name)}</b> {escape(m.name)}: {m.range_km:,.0f} km — "
-                    f"{_link(m.source.title, m.source.url)} ({escape(m.source.publisher)}): "
-                    f"“{escape(m.source.quote)}”</div>")
+            st.html(safe.html("<div><b>{system}</b> {munition}: {km} km — {link} ({publisher}): “{quote}”</div>",
+                              system=system.name, munition=m.name, km=f"{m.range_km:,.0f}",
+                              link=_link(m.source.title, m.source.url), publisher=m.source.publisher,
+                              quote=m.source.quote))
