@@ -486,3 +486,207 @@ def test_a_store_from_before_attributes_gains_the_column(tmp_path):
         assert s.get_event("e1").attributes == ()
         s.put_events([make_event(attributes=(("fatalities", "2"),))], origin="test")
         assert s.get_event("e1").attribute("fatalities") == "2"
+
+
+# ---------------------------------------------------------------------------- hostile files (issue 11)
+
+@pytest.fixture
+def listener():
+    """A loopback port that records every connection made to it (bounded: 50 connections, 0.2 s each)."""
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set() and len(hits) < 50:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(0.2)
+                try:
+                    hits.append(conn.recv(1024) or b"(connected)")
+                except OSError:
+                    hits.append(b"(connected)")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], hits
+    stop.set()
+    thread.join(2)
+    server.close()
+
+
+def geojson_with_crs(crs: object, where: str = "top") -> str:
+    import json
+
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [30.5, 50.4]},
+               "properties": {"title": "T", "date": "2022-06-25"}}
+    doc = {"type": "FeatureCollection", "features": [feature]}
+    if where == "top":
+        doc["crs"] = crs
+    else:
+        feature["geometry"]["crs"] = crs
+    return json.dumps(doc)
+
+
+def test_the_listener_sees_a_request_that_gdal_makes_on_its_own(listener):
+    """The proof below is only as good as the listener: GDAL itself does fetch a crs link (so we refuse it)."""
+    import urllib.request
+
+    port, hits = listener
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/probe", timeout=0.5)
+    import time
+    deadline = time.monotonic() + 2
+    while not hits and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert hits and b"/probe" in hits[0]
+
+
+@pytest.mark.parametrize("href", ["http://127.0.0.1:{port}/ssrf", "file:///etc/passwd", "/etc/passwd",
+                                  "HTTP://127.0.0.1:{port}/upper"])
+@pytest.mark.parametrize("kind, key", [("link", "href"), ("URL", "url"), ("name", "name"), ("LINK", "href")])
+@pytest.mark.parametrize("where", ["top", "geometry"])
+def test_a_geojson_crs_link_is_refused_before_gdal_sees_it(store, gazetteer, tmp_path, listener, href, kind, key,
+                                                            where):
+    port, hits = listener
+    crs = {"type": kind, "properties": {key: href.format(port=port), "type": "proj4"}}
+    path = write(tmp_path, geojson_with_crs(crs, where), "linked.geojson")
+    with pytest.raises(DashboardError, match="coordinate system .* that Reachmap does not follow") as info:
+        import_file(path, store, gazetteer)
+    assert "\n" not in str(info.value) and store.count() == 0
+    assert hits == []
+
+
+def test_a_crs_key_spelled_with_escapes_is_still_seen(store, gazetteer, tmp_path, listener):
+    port, hits = listener
+    text = geojson_with_crs({"type": "link", "properties": {"href": f"http://127.0.0.1:{port}/esc"}})
+    path = write(tmp_path, text.replace('"crs"', '"\\u0063RS"').replace('"link"', '"\\u006cink"'), "esc.geojson")
+    with pytest.raises(DashboardError, match="does not follow"):
+        import_file(path, store, gazetteer)
+    assert hits == []
+
+
+@pytest.mark.parametrize("crs", [{"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+                                 {"type": "name", "properties": {"name": "EPSG:4326"}},
+                                 {"type": "EPSG", "properties": {"code": 4326}}, None])
+def test_a_named_crs_is_still_read(store, gazetteer, tmp_path, crs):
+    report = import_file(write(tmp_path, geojson_with_crs(crs), "named.geojson"), store, gazetteer)
+    assert report.added == 1
+
+
+def test_gdal_virtual_paths_are_refused():
+    from dashboard.ingest.limits import local_path
+
+    for text in ("/vsicurl/http://127.0.0.1:9/x.geojson", "/vsizip//tmp/a.zip/x.geojson", "http://h/x.geojson"):
+        with pytest.raises(DashboardError, match="URL or a GDAL virtual path"):
+            local_path(Path(text))
+
+
+def test_gdal_options_are_set_while_reading_and_restored_after():
+    import pyogrio
+
+    from dashboard.ingest.limits import gdal_options
+
+    before = pyogrio.get_gdal_config_option("GDAL_DISABLE_READDIR_ON_OPEN")
+    with gdal_options():
+        assert pyogrio.get_gdal_config_option("GDAL_DISABLE_READDIR_ON_OPEN") == "EMPTY_DIR"
+        assert str(pyogrio.get_gdal_config_option("GDAL_HTTP_MAX_RETRY")) == "0"
+    assert pyogrio.get_gdal_config_option("GDAL_DISABLE_READDIR_ON_OPEN") == before
+
+
+def test_deeply_nested_geojson_is_refused_in_one_sentence(store, gazetteer, tmp_path):
+    import time
+
+    for depth, body in ((100_000, "[" * 100_000 + "]" * 100_000), (80, "[" * 80 + "]" * 80)):
+        text = geojson_with_crs(None).replace('"title": "T"', f'"title": "T", "deep": {body}')
+        for variant in (text, text.replace('"T"', '"\\u0054"')):  # GDAL's own limit, then ours
+            started = time.monotonic()
+            with pytest.raises(DashboardError, match="nests JSON arrays or objects"):
+                import_file(write(tmp_path, variant, "deep.geojson"), store, gazetteer)
+            assert time.monotonic() - started < 5, depth
+
+
+def test_a_nul_in_a_geojson_text_rejects_that_feature(store, gazetteer, tmp_path):
+    text = geojson_with_crs(None).replace('"title": "T"', '"title": "nul\\u0000cut"')
+    report = import_file(write(tmp_path, text, "nul.geojson"), store, gazetteer)
+    assert not report.stored and store.count() == 0
+    [rejection] = report.rejected
+    assert (rejection.line, rejection.field) == (1, "properties") and "NUL" in rejection.reason
+
+
+KML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'
+
+
+def kml_placemark(coordinates: str, geometry: str = "Point", title: str = "P") -> str:
+    return (f"<Placemark><name>{title}</name><TimeStamp><when>2022-06-25</when></TimeStamp>"
+            f"<{geometry}><coordinates>{coordinates}</coordinates></{geometry}></Placemark>\n")
+
+
+@pytest.mark.parametrize("coordinates, geometry", [
+    ("abc", "Point"), ("nan,nan", "Point"), (",", "Point"), ("", "Point"), ("inf,50", "Point"),
+    ("30.5,50.4 abc,1", "LineString"), ("30.5", "Point"), ("30.5,50.4", "LineString"), ("1,2,3,4", "Point"),
+])
+def test_bad_kml_coordinates_are_rejected_not_stored_as_zero(store, gazetteer, tmp_path, coordinates, geometry):
+    text = KML_HEAD + kml_placemark("30.5,50.4,0", title="Good") + kml_placemark(coordinates, geometry) + \
+        "</Document></kml>"
+    report = import_file(write(tmp_path, text, "bad.kml"), store, gazetteer)
+    assert not report.stored and store.count() == 0
+    [rejection] = report.rejected
+    assert (rejection.line, rejection.field, rejection.value) == (2, "coordinates", coordinates)
+    assert "longitude,latitude" in rejection.reason or "needs" in rejection.reason
+    report = import_file(write(tmp_path, text, "bad.kml"), store, gazetteer, skip_bad=True)
+    assert [e.title for e in store.events()] == ["Good"] and store.events()[0].place.lonlat == (30.5, 50.4)
+
+
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE kml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+    '<!DOCTYPE kml SYSTEM "file:///etc/passwd">',
+    '<!DOCTYPE kml [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>',
+])
+def test_kml_with_a_dtd_or_entities_is_refused_in_one_sentence(store, gazetteer, tmp_path, doctype):
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n' + doctype + '\n<kml xmlns="http://www.opengis.net/kml/2.2">'
+            "<Document>" + kml_placemark("30.5,50.4", title="&b;" if "ENTITY a" in doctype else "P") +
+            "</Document></kml>")
+    with pytest.raises(DashboardError, match="declares a DTD or XML entities") as info:
+        import_file(write(tmp_path, text, "dtd.kml"), store, gazetteer)
+    assert "\n" not in str(info.value) and store.count() == 0
+
+
+def test_kml_polygons_multigeometry_schemadata_and_kmz(store, gazetteer, tmp_path):
+    import zipfile
+
+    body = ("<Placemark><name>Area</name><TimeStamp><when>2022-06-25</when></TimeStamp>"
+            "<ExtendedData><SchemaData><SimpleData name=\"fatalities\">2</SimpleData></SchemaData></ExtendedData>"
+            "<Polygon><outerBoundaryIs><LinearRing><coordinates>30,50 31,50 31,51 30,50</coordinates></LinearRing>"
+            "</outerBoundaryIs></Polygon></Placemark>"
+            "<Placemark><name>Two</name><TimeStamp><when>2022-06-26</when></TimeStamp><MultiGeometry>"
+            "<Point><coordinates>30,50</coordinates></Point><Point><coordinates>31,51</coordinates></Point>"
+            "</MultiGeometry></Placemark>")
+    kmz = tmp_path / "two.kmz"
+    with zipfile.ZipFile(kmz, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("doc.kml", KML_HEAD + body + "</Document></kml>")
+    report = import_file(kmz, store, gazetteer)
+    assert (report.format, report.added) == ("kml", 2)
+    by_title = {e.title: e for e in store.events()}
+    assert by_title["Area"].place.geometry.geom_type == "Polygon" and by_title["Area"].attribute("fatalities") == "2"
+    assert by_title["Two"].place.geometry.geom_type == "MultiPoint"
+
+
+def test_a_kmz_zip_bomb_is_refused_from_its_directory(store, gazetteer, tmp_path):
+    import zipfile
+
+    kmz = tmp_path / "bomb.kmz"
+    with zipfile.ZipFile(kmz, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("doc.kml", KML_HEAD + " " * (50 * 1024 * 1024) + "</Document></kml>")
+    assert kmz.stat().st_size < 200_000
+    with pytest.raises(DashboardError, match="looks like a zip bomb"):
+        import_file(kmz, store, gazetteer)

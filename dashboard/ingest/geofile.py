@@ -1,4 +1,4 @@
-"""GeoJSON and KML/KMZ through GDAL (pyogrio): features become a Table of text properties plus geometries.
+"""GeoJSON through GDAL (pyogrio) and KML/KMZ through defusedxml: features become a Table of text plus geometries.
 
 Rows are numbered by feature (1 = the first feature of the file, counting on across KML folders). KML
 placemarks give Name, description, TimeStamp (→ date), TimeSpan begin/end (→ date, end) and their
@@ -18,30 +18,46 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.errors import DashboardError
+from dashboard.ingest.kml import read_kml
+from dashboard.ingest.limits import check_geojson, gdal_options, local_path
 from dashboard.ingest.table import Table, header_key
 
 KML_IGNORED = frozenset({"altitudemode", "tessellate", "extrude", "visibility", "draworder", "icon", "snippet"})
 
 
-def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeometry | None]]:
-    """All features of all layers, their properties as text; DashboardError if GDAL cannot read the file."""
+Problem = tuple[str, str, str]  # (field, value, reason) of a feature that cannot become an event
+
+
+def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeometry | None], dict[int, Problem]]:
+    """All features as a Table of text properties, their geometries, and the features to reject (by row).
+
+    GeoJSON goes through GDAL after `check_geojson` (no crs links; a NUL inside a text would be cut short by
+    GDAL, so that feature is rejected); KML through `read_kml` (defusedxml). DashboardError if unreadable.
+    """
+    if fmt == "kml":
+        return _read_kml(path, name)
+    with_nul = check_geojson(path, name)
     try:
-        layers = [str(layer) for layer, _ in pyogrio.list_layers(path)]
-        frames = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # GDAL's notes about field types are not the user's business
-            for layer in layers:
-                gdf = pyogrio.read_dataframe(path, layer=layer, force_2d=True, datetime_as_string=True,
-                                             on_invalid="ignore")
-                if len(gdf):
-                    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-                        gdf = gdf.to_crs(4326)
-                    frames.append(gdf)
+        with gdal_options():
+            gdal_path = local_path(path)
+            layers = [str(layer) for layer, _ in pyogrio.list_layers(gdal_path)]
+            frames = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # GDAL's notes about field types are not the user's business
+                for layer in layers:
+                    gdf = pyogrio.read_dataframe(gdal_path, layer=layer, force_2d=True, datetime_as_string=True,
+                                                 on_invalid="ignore")
+                    if len(gdf):
+                        if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+                            gdf = gdf.to_crs(4326)
+                        frames.append(gdf)
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
-        kind = "GeoJSON" if fmt == "geojson" else "KML"
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DashboardError(f"The file {name} cannot be read as {kind} ({detail}); check that it is valid "
-                             f"{kind}, for instance by opening it in QGIS.") from exc
+        detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        if "Too many nested" in detail:
+            raise DashboardError(f"The file {name} nests JSON arrays or objects too deeply ({detail}); export it "
+                                 f"again as plain GeoJSON.") from None
+        raise DashboardError(f"The file {name} cannot be read as GeoJSON ({detail}); check that it is valid "
+                             f"GeoJSON, for instance by opening it in QGIS.") from None
     if not frames:
         raise DashboardError(f"The file {name} holds no features; export the layer again with its features.")
     geometries: list[BaseGeometry | None] = []
@@ -51,10 +67,28 @@ def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeome
         properties.append(pd.DataFrame({str(c): _text(gdf[c]) for c in gdf.columns if c != gdf.geometry.name},
                                        index=range(len(gdf))))
     frame = pd.concat(properties, ignore_index=True).fillna("") if properties else pd.DataFrame()
-    if fmt == "kml":
-        frame = _kml_times(frame)
+    if with_nul and (len(frames) != 1 or max(with_nul) >= len(frame)):
+        raise DashboardError(f"The file {name} holds a NUL character (\\u0000) in a text, which GDAL would cut "
+                             f"short there; remove it and import the file again.")
+    problems = {i: ("properties", "", "a text holds a NUL character (\\u0000), which would cut it short there; "
+                                      "remove it") for i in with_nul}
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return Table(name, frame.astype(object), lines), geometries
+    return Table(name, frame.astype(object), lines), geometries, problems
+
+
+def _read_kml(path: Path, name: str) -> tuple[Table, list[BaseGeometry | None], dict[int, Problem]]:
+    placemarks = read_kml(path, name)
+    if not placemarks:
+        raise DashboardError(f"The file {name} holds no placemarks; export the layer again with its features.")
+    columns: dict[str, None] = {}
+    for placemark in placemarks:
+        columns.update(dict.fromkeys(placemark.fields))
+    frame = pd.DataFrame({c: [p.fields.get(c, "") for p in placemarks] for c in columns},
+                         index=range(len(placemarks)))
+    frame = _kml_times(frame)
+    problems = {i: p.problem for i, p in enumerate(placemarks) if p.problem is not None}
+    lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return Table(name, frame.astype(object), lines), [p.geometry for p in placemarks], problems
 
 
 def _text(series: pd.Series) -> list[str]:

@@ -182,9 +182,9 @@ def _parse(path: Path, gazetteer: Gazetteer, fmt: str, name: str,
         if detected != fmt:
             raise DashboardError(f"The file {name} is not {fmt.upper()} (it reads as {detected}); import it with "
                                  f"format auto or {detected}.")
-        table, geometries = read_geofile(path, name, fmt)
+        table, geometries, problems = read_geofile(path, name, fmt)
         return parse_tabular(table, gazetteer, name, fmt, place_choices, geometries,
-                             KML_IGNORED if fmt == "kml" else frozenset())
+                             KML_IGNORED if fmt == "kml" else frozenset(), problems)
     if kind == "kmz" or detected in ("geojson", "kml"):
         raise DashboardError(f"The file {name} is {detected.upper()}, not a table; import it with format auto or "
                              f"{detected}.")

@@ -67,11 +67,13 @@ MAX_ALTERNATIVES = 4
 def parse_tabular(table: Table, gazetteer: Gazetteer, name: str, fmt: str,
                   place_choices: dict[str, str] | None = None,
                   geometries: Sequence[BaseGeometry | None] | None = None,
-                  ignored: frozenset[str] = frozenset()) -> Parsed:
+                  ignored: frozenset[str] = frozenset(),
+                  problems: dict[int, tuple[str, str, str]] | None = None) -> Parsed:
     """Check every row of a generic table and return how to build its events.
 
     `geometries` (GeoJSON/KML) replaces latitude/longitude columns; `ignored` are normalised column names
-    that are neither mapped nor kept (KML styling fields).
+    that are neither mapped nor kept (KML styling fields); `problems` are features the reader already
+    found unusable, by row: (field, value, reason).
     """
     frame, n = table.frame, len(table)
     col, has_coords = _find_columns(table, geometries is not None)
@@ -84,6 +86,8 @@ def parse_tabular(table: Table, gazetteer: Gazetteer, name: str, fmt: str,
     text["description"] = text["description"].str.replace("\r\n", "\n", regex=False)
     checks = Checks(table.lines)
     place_text = text["place"]
+    for i, (field_name, value, reason) in (problems or {}).items():
+        checks.reject_row(i, field_name, value, reason)
     lat, lon, needs_name = _check_locations(checks, text, col, has_coords, geometries)
     starts = check_dates(checks, text["date"], col["date"])
     ends = _check_end(checks, text["end"], col["end"], starts) if col["end"] else None
@@ -214,6 +218,8 @@ def _check_usable(table: Table, name: str, col: dict[str, str | None], has_coord
 
 def _check_geometries(checks: Checks, geometries: Sequence[BaseGeometry | None]) -> None:
     for i, geometry in enumerate(geometries):
+        if checks.bad[i]:
+            continue  # the reader said why already
         if geometry is None or geometry.is_empty:
             checks.reject_row(i, "geometry", "", "missing geometry")
             continue
