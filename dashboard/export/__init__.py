@@ -1,0 +1,44 @@
+"""Hand a view to someone else: GeoJSON, KML, CSV, one offline HTML file, or a PNG rendered by Chromium.
+
+Every function takes a `Scene` (the state, its selected events and resolved rings), so an export shows
+exactly what the UI shows for the same query string. GeoJSON, KML and CSV carry every event's provenance
+(source, publication date, quoted sentence); HTML and PNG are the app's own map, with a title box, the
+date span, the query string, the legend, a scale bar and the sources named on the picture.
+
+One module per format: `geojson`, `kml`, `tabular` (CSV), `page` (HTML), `png`; `records` and `words`
+hold what they share.
+"""
+
+from __future__ import annotations
+
+from dashboard.errors import ValidationError
+from dashboard.export.geojson import to_geojson
+from dashboard.export.kml import KML_NS, kml_colour, to_kml
+from dashboard.export.page import map_page, to_html
+from dashboard.export.png import MAX_PX, MIN_PX, Progress, to_png
+from dashboard.export.records import DECIMALS, EVENT_FIELDS, RING_FIELDS, event_record, ring_record
+from dashboard.export.tabular import CSV_FIELDS, to_csv
+from dashboard.export.words import (FORMATS, TEXT_FORMATS, attribution, date_bounds, date_span, filename,
+                                    summary)
+from dashboard.mapview import Basemap
+from dashboard.scene import Scene
+
+__all__ = ["CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_PX", "MIN_PX", "RING_FIELDS",
+           "TEXT_FORMATS", "Progress", "attribution", "date_bounds", "date_span", "event_record", "export",
+           "filename", "kml_colour", "map_page", "ring_record", "summary", "to_csv", "to_geojson", "to_html",
+           "to_kml", "to_png"]
+
+
+def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int = 1600,
+           height: int = 1000, progress: Progress | None = None) -> bytes:
+    """The export in `fmt` (a key of FORMATS) as bytes, text formats UTF-8; `basemap` only for png/html."""
+    if fmt not in FORMATS:
+        raise ValidationError("format", fmt, f"must be one of {', '.join(FORMATS)}")
+    if fmt in ("png", "html") and basemap is None:
+        raise ValidationError("basemap", basemap, f"is needed for {fmt}")
+    if fmt == "png":
+        return to_png(scene, basemap, width, height, title, progress)  # type: ignore[arg-type]
+    text = {"html": lambda: to_html(scene, basemap, title),  # type: ignore[arg-type]
+            "geojson": lambda: to_geojson(scene, title), "kml": lambda: to_kml(scene, title),
+            "csv": lambda: to_csv(scene)}[fmt]()
+    return text.encode("utf-8")

@@ -1,0 +1,28 @@
+"""GeoJSON (RFC 7946): rings and envelopes, then one Point per event with every field."""
+
+from __future__ import annotations
+
+import json
+
+from shapely.geometry import MultiPolygon, mapping
+
+from dashboard.export.records import _meta, _polygons, _rounded, event_record, ring_record
+from dashboard.scene import Scene
+
+
+def to_geojson(scene: Scene, title: str | None = None) -> str:
+    """An RFC 7946 FeatureCollection: rings and envelopes first, then one Point per event, all lon/lat."""
+    features = []
+    for ring in scene.rings:
+        polys = _polygons(ring.geometry)
+        if not polys:
+            continue
+        geom = mapping(polys[0] if len(polys) == 1 else MultiPolygon(polys))
+        geom = {"type": geom["type"], "coordinates": _rounded(geom["coordinates"])}
+        features.append({"type": "Feature", "geometry": geom, "properties": ring_record(ring)})
+    for e in scene.events:
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": _rounded(e.place.lonlat)},
+                         "properties": event_record(e)})
+    collection = {"type": "FeatureCollection", "features": features, "reachmap": _meta(scene, title)}
+    return json.dumps(collection, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,134 @@
+"""KML 2.2 for Google Earth: a folder of range rings and a folder of events with their sources."""
+
+from __future__ import annotations
+
+import functools
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+from shapely.geometry import Polygon
+
+from dashboard.export.records import DECIMALS, _polygons, _rounded, event_record, ring_record
+from dashboard.export.words import date_span, summary
+from dashboard.mapview import RING_COLOURS, type_colour
+from dashboard.scene import Scene
+from dashboard.share import to_query
+
+KML_NS = "http://www.opengis.net/kml/2.2"
+# Google Earth's own white circle, tinted by IconStyle colour; KML readers other than Earth use their default.
+KML_ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+
+
+def kml_colour(hex_rgb: str, alpha: int = 255) -> str:
+    """'#d62728' → 'ff2827d6': KML writes colours alpha, blue, green, red.
+
+    >>> kml_colour("#d62728", 0x40)
+    '402827d6'
+    """
+    rgb = hex_rgb.lstrip("#").lower()
+    return f"{alpha:02x}{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}"
+
+
+def _sub(parent: ET.Element, tag: str, text: object = None, *, ns: bool = True, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}" if ns else tag, attrs)
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+# Without the namespace: for placemarks serialised inside the KML document, whose default namespace they take.
+_plain = functools.partial(_sub, ns=False)
+
+
+def _extended_data(parent: ET.Element, record: dict, sub=_sub) -> None:
+    data = sub(parent, "ExtendedData")
+    for name, value in record.items():
+        text = "" if value is None else "; ".join(value) if isinstance(value, list) else value
+        sub(sub(data, "Data", name=name), "value", text)
+
+
+def _kml_polygon(parent: ET.Element, poly: Polygon) -> None:
+    el = _sub(parent, "Polygon")
+    _sub(el, "tessellate", 1)
+    for tag, ring in [("outerBoundaryIs", poly.exterior)] + [("innerBoundaryIs", r) for r in poly.interiors]:
+        coords = " ".join(f"{x:.{DECIMALS}f},{y:.{DECIMALS}f},0" for x, y in ring.coords)
+        _sub(_sub(_sub(el, tag), "LinearRing"), "coordinates", coords)
+
+
+def _balloon(lines: Iterable[str | None]) -> str:
+    # Google Earth reads a description as HTML. Without "<" no tag can start, so data shows as typed there;
+    # "&" stays as it is, so URLs read right in Earth and in readers that show plain text (QGIS).
+    return "\n".join(line.replace("<", "&lt;").replace(">", "&gt;") for line in lines if line)
+
+
+_EVENTS_HERE = "reachmap-events"  # where the streamed placemarks go in the serialised document
+
+
+def to_kml(scene: Scene, title: str | None = None) -> str:
+    """KML 2.2 for Google Earth: a folder of range rings and a folder of events with their sources."""
+    ET.register_namespace("", KML_NS)
+    root = ET.Element(f"{{{KML_NS}}}kml")
+    doc = _sub(root, "Document")
+    _sub(doc, "name", title or summary(scene))
+    _sub(doc, "description", _balloon([summary(scene), f"Dates: {date_span(scene)}",
+                                       f"Query: {to_query(scene.state)}", *scene.problems]))
+    types = sorted({e.event_type for e in scene.events})
+    type_index = {t: i for i, t in enumerate(types)}
+    for i, event_type in enumerate(types):
+        style = _sub(doc, "Style", id=f"type-{i}")
+        icon = _sub(style, "IconStyle")
+        _sub(icon, "color", kml_colour(type_colour(event_type)))
+        _sub(_sub(icon, "Icon"), "href", KML_ICON)
+    for i, _ring in enumerate(scene.rings):
+        colour = RING_COLOURS[i % len(RING_COLOURS)]  # the map's colours, in the map's order
+        style = _sub(doc, "Style", id=f"ring-{i}")
+        line = _sub(style, "LineStyle")
+        _sub(line, "color", kml_colour(colour))
+        _sub(line, "width", 2)
+        _sub(_sub(style, "PolyStyle"), "color", kml_colour(colour, 0x30))
+
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Range rings")
+    for i, ring in enumerate(scene.rings):
+        mark = _sub(folder, "Placemark")
+        _sub(mark, "name", ring.label)
+        src = ring.source
+        _sub(mark, "description", _balloon([
+            ring.label, f"Origin: {ring.origin.name} ({ring.origin.kind})", f"Radius: {ring.radius_km:,.0f} km",
+            src and f"Range: {src.publisher}, {src.title}", src and src.quote and f"“{src.quote}”",
+            src and src.url]))
+        _sub(mark, "styleUrl", f"#ring-{i}")
+        _extended_data(mark, ring_record(ring))
+        polys = _polygons(ring.geometry)
+        holder = _sub(mark, "MultiGeometry") if len(polys) > 1 else mark
+        for poly in polys:
+            _kml_polygon(holder, poly)
+
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Events")
+    folder.append(ET.Comment(_EVENTS_HERE))
+    ET.indent(root)
+    head, tail = ET.tostring(root, encoding="unicode", xml_declaration=True).split(f"<!--{_EVENTS_HERE}-->")
+    # The events are written one Placemark at a time, without namespace (they inherit the document's
+    # default one): a tree of 84,000 placemarks took 29 s and 2.8 GB to build and serialise.
+    parts = [head.rstrip(" ")]
+    for e in scene.events:
+        mark = ET.Element("Placemark")
+        _plain(mark, "name", e.title)
+        span = _plain(mark, "TimeSpan")
+        _plain(span, "begin", e.time.start.isoformat())
+        _plain(span, "end", e.time.end.isoformat())
+        src = e.source
+        published = f" ({src.published.isoformat()})" if src.published else ""
+        _plain(mark, "description", _balloon([
+            e.title, e.time.label, f"{e.place.name}{', ' + e.place.country if e.place.country else ''}",
+            e.description, src.quote and f"“{src.quote}”", f"Source: {src.publisher}, {src.title}{published}",
+            src.url]))
+        _plain(mark, "styleUrl", f"#type-{type_index[e.event_type]}")
+        _extended_data(mark, event_record(e), _plain)
+        lon, lat = _rounded(e.place.lonlat)
+        _plain(_plain(mark, "Point"), "coordinates", f"{lon},{lat},0")
+        ET.indent(mark, level=3)
+        parts.append("      " + ET.tostring(mark, encoding="unicode") + "\n")
+    parts.append(tail.lstrip("\n"))
+    return "".join(parts).rstrip("\n") + "\n"

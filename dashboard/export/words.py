@@ -1,0 +1,84 @@
+"""What an export says about its view: the selection in words, the days, the credits, the file name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from dashboard.model import Event
+from dashboard.scene import Scene
+from dashboard.share import describe
+from dashboard.table import date_bounds as table_date_bounds
+from dashboard.table import publishers_of
+
+# Media type and file extension per format, for download buttons and `-o` names.
+FORMATS: dict[str, tuple[str, str]] = {
+    "png": ("image/png", ".png"),
+    "html": ("text/html", ".html"),
+    "geojson": ("application/geo+json", ".geojson"),
+    "kml": ("application/vnd.google-earth.kml+xml", ".kml"),
+    "csv": ("text/csv", ".csv"),
+}
+TEXT_FORMATS: tuple[str, ...] = ("html", "geojson", "kml", "csv")
+
+
+def date_bounds(events: Iterable[Event]) -> tuple[date, date] | None:
+    """First and last day of the events, or None when there are none."""
+    events = list(events)
+    if not events:
+        return None
+    return min(e.time.start for e in events), max(e.time.end for e in events)
+
+
+def _bounds(scene: Scene) -> tuple[date, date] | None:
+    # The app's scenes carry the events' rows of the columnar table: read the days there, not every event.
+    if scene.table is not None and scene.rows is not None:
+        return table_date_bounds(scene.table, scene.rows)
+    return date_bounds(scene.events)
+
+
+def _publishers(scene: Scene) -> set[str]:
+    if scene.table is not None and scene.rows is not None:
+        return publishers_of(scene.table, scene.rows)
+    return {e.source.publisher for e in scene.events}
+
+
+def summary(scene: Scene) -> str:
+    """The selection in words ('1 event between 1 Jun and 30 Jun 2022 in UA'), plain text."""
+    return describe(scene.state, len(scene.events), _bounds(scene))
+
+
+def date_span(scene: Scene) -> str:
+    """The days the view covers: the date filter, its open sides filled from the events shown."""
+    bounds = _bounds(scene)
+    start = scene.state.start or (bounds[0] if bounds else None)
+    end = scene.state.end or (bounds[1] if bounds else None)
+    if start is None and end is None:
+        return "All dates"
+    if start is None or end is None:
+        return f"until {_day(end)}" if start is None else f"from {_day(start)}"  # type: ignore[arg-type]
+    return _day(start) if start == end else f"{_day(start)} – {_day(end)}"
+
+
+def _day(d: date) -> str:
+    # Not strftime: %b follows the process locale and %-d is glibc-only.
+    return f"{d.day} {'JanFebMarAprMayJunJulAugSepOctNovDec'[3 * d.month - 3:3 * d.month]} {d.year}"
+
+
+def attribution(scene: Scene, limit: int = 8) -> str:
+    """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
+    parts = ["Natural Earth"]
+    for what, names in (("events", _publishers(scene)),
+                        ("ranges", {r.source.publisher for r in scene.rings if r.source})):
+        if names:
+            shown = sorted(names, key=str.casefold)
+            more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
+            parts.append(f"{what}: {', '.join(shown[:limit])}{more}")
+    return "; ".join(parts)
+
+
+def filename(scene: Scene, fmt: str) -> str:
+    """A download name such as 'reachmap-2022-06-01_2022-06-30.png'."""
+    state = scene.state
+    days = "_".join(d.isoformat() for d in (state.start, state.end) if d is not None)
+    return f"reachmap{'-' + days if days else ''}{FORMATS[fmt][1]}"
