@@ -690,3 +690,235 @@ def test_a_kmz_zip_bomb_is_refused_from_its_directory(store, gazetteer, tmp_path
     assert kmz.stat().st_size < 200_000
     with pytest.raises(DashboardError, match="looks like a zip bomb"):
         import_file(kmz, store, gazetteer)
+
+
+# ------------------------------------------------------------------------- limits answered before work
+
+def test_a_csv_with_100000_columns_is_refused_at_once(store, gazetteer, tmp_path):
+    import time
+
+    header = ",".join(f"c{i}" for i in range(100_000))
+    path = write(tmp_path, "lat,lon,date,title," + header + "\n" + "50,30,2022-06-25,T" + ",x" * 100_000 + "\n")
+    started = time.monotonic()
+    with pytest.raises(DashboardError, match=r"has [\d,]+ or more columns, more than the 1,000 Reachmap reads") as info:
+        import_file(path, store, gazetteer)
+    assert time.monotonic() - started < 2 and "\n" not in str(info.value)
+
+
+def test_a_header_longer_than_the_sniffed_head_still_counts_its_columns(gazetteer, tmp_path):
+    path = write(tmp_path, ",".join(f"column_{i:06d}" for i in range(20_000)) + "\n1\n")
+    with pytest.raises(DashboardError, match="has 4,682 or more columns"):
+        preview_file(path, gazetteer)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "acled"])
+def test_a_10_mb_cell_rejects_its_row_with_a_sentence(store, gazetteer, tmp_path, fmt):
+    import time
+
+    big = "A" * (10 * 1024 * 1024)
+    if fmt == "csv":
+        text = HEADER + "good,50,30,2022-06-25,,Good,,,\n" + f"a,50,30,2022-06-25,,{big},,,{big}\n"
+    else:
+        text = acled_rows(1).replace('"On that day', f'"{big}')
+    started = time.monotonic()
+    report = import_file(write(tmp_path, text), store, gazetteer, skip_bad=True)
+    assert time.monotonic() - started < 15
+    over = [r for r in report.rejected if "more than the 100,000" in r.reason]
+    assert over and over[0].reason.startswith("the cell holds 10,48")
+    assert len(over[0].value) <= 200 and all(len(e.title) < 1000 for e in store.events())
+
+
+# ------------------------------------------------------------------------------ bad data never stored
+
+TRUNCATED = "title,date,latitude,longitude,source_url,notes\nFirst,2022-06-25,51.0,31.0,https://example.org/a,ok\n"
+
+
+@pytest.mark.parametrize("tail, line, field, value, reason", [
+    ("Event,2022-06-25,51.0,31.0,https://exampl", 3, "source_url", "https://exampl", "ends in the middle of this row"),
+    ('"Event",2022-06-25,51.0,31.0,"https://exampl', 3, "source_url", "https://exampl", "ends inside this quoted"),
+    ('Event,2022-06-25,51.0,31.0,https://example.org/b,"a note\nover two lin', 3, "notes", "a note\nover two lin",
+     "ends inside this quoted"),
+])
+def test_a_truncated_last_row_is_rejected_not_stored(store, gazetteer, tmp_path, tail, line, field, value, reason):
+    path = tmp_path / "cut.csv"
+    path.write_bytes((TRUNCATED + tail).encode())
+    report = import_file(path, store, gazetteer)
+    assert not report.stored and store.count() == 0 and report.rows == 2
+    [rejection] = report.rejected
+    assert (rejection.line, rejection.field, rejection.value) == (line, field, value)
+    assert reason in rejection.reason and "cut off" in rejection.reason
+    report = import_file(path, store, gazetteer, skip_bad=True)
+    assert [e.title for e in store.events()] == ["First"]
+
+
+def test_a_complete_last_row_without_a_line_break_is_stored_with_a_warning(store, gazetteer, tmp_path):
+    path = tmp_path / "sheets.csv"
+    path.write_bytes((TRUNCATED + "Second,2022-06-26,51.0,31.0,https://example.org/b,done").encode())
+    report = import_file(path, store, gazetteer)
+    assert report.added == 2 and report.rejected == ()
+    assert any("does not end with a line break" in w and "line 3" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize("date_text, reason", [
+    ("-2022-01-01", "a date with a sign"),
+    ("2022-06-01/2021-01-01", "the range ends on 2021-01-01 before it starts on 2022-06-01"),
+    ("2022-01-01 - 2021-01-01", "two dates in one cell"),
+    ("2022-06-01/2022-06-30x", "two dates in one cell"),
+])
+def test_signed_dates_and_reversed_ranges_are_rejected(store, gazetteer, tmp_path, date_text, reason):
+    path = write(tmp_path, HEADER + f"a,50,30,{date_text},,T,,,\n")
+    [rejection] = import_file(path, store, gazetteer).rejected
+    assert (rejection.field, rejection.value) == ("date", date_text) and reason in rejection.reason
+    assert store.count() == 0
+
+
+def test_an_iso_range_in_one_cell_is_a_span(store, gazetteer, tmp_path):
+    import_file(write(tmp_path, HEADER + "a,50,30,2022-06-01/2022-06-30,,T,,,\n"), store, gazetteer)
+    event = store.get_event("a")
+    assert (event.time.start, event.time.end, event.time.precision) == (date(2022, 6, 1), date(2022, 6, 30), "span")
+
+
+def test_control_characters_are_removed_with_a_warning_and_nul_cuts_nothing(store, gazetteer, tmp_path):
+    path = write(tmp_path, 'id,lat,lon,date,title,notes\na,50,30,2022-06-25,"nul\x00byte end","bell\x07esc\x1b[31m'
+                           'red\tTab\r\nnext"\n')
+    report = import_file(path, store, gazetteer)
+    event = store.get_event("a")
+    assert event.title == "nulbyte end" and event.description == "bellesc[31mred\tTab\nnext"
+    [warning] = report.warnings
+    assert "Removed control characters (such as NUL) from 2 cell(s), the first at line 2 in 'title'" in warning
+
+
+@pytest.mark.parametrize("fmt", ["kml", "xlsx", "geojson"])
+def test_control_characters_are_removed_in_every_format(store, gazetteer, tmp_path, fmt):
+    import json
+
+    if fmt == "kml":  # XML 1.0 cannot hold most C0 characters at all; &#x1b; is refused by the parser too
+        path = write(tmp_path, KML_HEAD + kml_placemark("30,50", title="esc\u0085 next line") + "</Document></kml>",
+                     "c.kml")
+    elif fmt == "geojson":
+        path = write(tmp_path, geojson_with_crs(None).replace('"T"', json.dumps("bell\x07esc\x1b")), "c.geojson")
+    else:
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        workbook.active.append(["lat", "lon", "date", "title"])
+        workbook.active.append([50, 30, "2022-06-25", "del\x7f c1\x9b end"])
+        path = tmp_path / "c.xlsx"
+        workbook.save(path)
+    report = import_file(path, store, gazetteer)
+    [event] = store.events()
+    assert event.title in ("esc next line", "bellesc", "del c1 end") and report.warnings
+
+
+# ------------------------------------------------------------------------------------- broken Excel
+
+def xlsx_variant(tmp_path: Path, name: str, change) -> Path:
+    """events.xlsx with its ZIP parts changed by `change(parts)`."""
+    import zipfile
+
+    with zipfile.ZipFile(DATA / "events.xlsx") as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    change(parts)
+    path = tmp_path / f"{name}.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, data in parts.items():
+            archive.writestr(part, data)
+    return path
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _replace(part: str, old: bytes, new: bytes):
+    def change(parts):
+        assert old in parts[part]
+        parts[part] = parts[part].replace(old, new, 1)
+    return change
+
+
+def _shared_strings(text: bytes, index: bytes = b"0"):
+    def change(parts):
+        cell = b'<c r="D2" t="inlineStr"><is><t>Missile strike on Desna</t></is></c>'
+        assert cell in parts[SHEET]
+        parts[SHEET] = parts[SHEET].replace(cell, b'<c r="D2" t="s"><v>' + index + b"</v></c>")
+        parts["xl/sharedStrings.xml"] = text
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+                                 b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                         b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    return change
+
+
+SST = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>x</t></si></sst>'
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+          b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+          b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&d;&d;&d;</t></si></sst>')
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("missing_sheet", lambda parts: parts.pop(SHEET), "is damaged: its worksheet xl/worksheets/sheet1.xml is missing"),
+    ("bad_xml", _replace(SHEET, b"<sheetData>", b'<sheetData><row><c r="A9"></row>'),
+     "one of its parts is not well-formed XML (mismatched tag: line 1"),
+    ("shared_index", _shared_strings(SST, b"999"), "a cell refers to a shared text or style the workbook does not hold"),
+    ("bad_number", _replace(SHEET, b"<v>50.92744</v>", b"<v>fifty</v>"), "a cell or part holds a value an .xlsx "
+                                                                          "file cannot hold (invalid literal"),
+    ("bad_date", _replace(SHEET, b'<c r="C2" s="1" t="n"><v>44737</v>', b'<c r="C2" s="1" t="d"><v>2022-13-45</v>'),
+     "cannot hold (month must be in 1..12)"),
+    ("bad_ref", _replace(SHEET, b'r="A2"', b'r="ZZZZZZ2"'), "cannot hold ('ZZZZZZ' is not a valid column name"),
+    ("bad_workbook", _replace("xl/workbook.xml", b"<sheets>", b"<sheets><"), "not well-formed XML"),
+    ("missing_rels", lambda parts: parts.pop("xl/_rels/workbook.xml.rels"), "a part it needs is missing"),
+    ("bad_content_types", _replace("[Content_Types].xml", b"<Types", b"<Typ"), "not well-formed XML"),
+    ("bad_styles", _replace("xl/styles.xml", b"<", b"<<"), "not well-formed XML"),
+    ("laughs", _shared_strings(LAUGHS), "declares a DTD or XML entities in xl/sharedStrings.xml"),
+])
+def test_each_kind_of_broken_excel_file_gives_one_sentence(store, gazetteer, tmp_path, name, change, message):
+    path = xlsx_variant(tmp_path, name, change)
+    with pytest.raises(DashboardError) as info:
+        import_file(path, store, gazetteer)
+    text = str(info.value)
+    assert message in text, text
+    assert "\n" not in text and text.endswith(".") and store.count() == 0
+    assert type(info.value) is DashboardError
+
+
+def test_billion_laughs_in_a_later_part_is_refused_by_defusedxml(tmp_path):
+    """Past the head of the part our scan reads, openpyxl's parser (defusedxml) still refuses entities."""
+    from dashboard.ingest.table import xlsx_error
+
+    try:
+        import defusedxml.ElementTree as safe_xml
+
+        safe_xml.fromstring(LAUGHS)
+    except ValueError as exc:
+        assert "declares a DTD or XML entities" in str(xlsx_error(exc, "x.xlsx"))
+    else:
+        pytest.fail("defusedxml parsed entities")
+
+
+def test_an_excel_zip_bomb_is_refused_from_the_zip_directory(store, gazetteer, tmp_path, monkeypatch):
+    import time
+
+    bomb = _replace(SHEET, b"<sheetData>", b"<sheetData>" + b" " * (100 * 1024 * 1024))
+    path = xlsx_variant(tmp_path, "bomb", bomb)
+    assert path.stat().st_size < 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(DashboardError, match=r"looks like a zip bomb: its part xl/worksheets/sheet1.xml unpacks to "
+                                             r"100 MB"):
+        import_file(path, store, gazetteer)
+    assert time.monotonic() - started < 2
+    monkeypatch.setenv("REACHMAP_IMPORT_MAX_MB", "0.01")
+    with pytest.raises(DashboardError, match=r"unpacks to 0 MB, more than the import limit of 0.01 MB"):
+        detect_format(DATA / "events.xlsx")
+
+
+def test_an_excel_sheet_wider_than_the_column_limit_is_refused(store, gazetteer, tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append([f"c{i}" for i in range(1_500)])
+    path = tmp_path / "wide.xlsx"
+    workbook.save(path)
+    with pytest.raises(DashboardError, match="has 1,500 columns"):
+        import_file(path, store, gazetteer)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.ingest.rows import (Built, Checks, Parsed, check_coordinates, check_dates, chunked_rows,
+from dashboard.ingest.rows import (Built, Checks, Parsed, check_coordinates, check_dates, check_table, chunked_rows,
                                    first_sentence, split_names, stripped)
 from dashboard.ingest.table import Table, header_key
 from dashboard.model import Event, Place, Source, TimeSpan
@@ -80,6 +80,7 @@ def parse_acled(table: Table, gazetteer: Gazetteer, name: str) -> Parsed:
         "timestamp")}
     text = {key: stripped(frame, column) for key, column in col.items()}
     checks = Checks(table.lines)
+    check_table(checks, table)
 
     ids = text["event_id_cnty"]
     checks.reject((ids == "").to_numpy(), col["event_id_cnty"], ids.tolist(), "missing ACLED event id")
@@ -133,6 +134,7 @@ def parse_acled(table: Table, gazetteer: Gazetteer, name: str) -> Parsed:
                 yield i, exc
 
     return Parsed("acled", n, table.lines, checks.bad, checks.rejected, build, date_order=dates.order,
+                  warnings=tuple(table.warnings),
                   columns=tuple((k, v) for k, v in col.items() if v))
 
 

@@ -25,6 +25,9 @@ DateOrder = str  # "iso" | "day-first" | "month-first" | "ambiguous" | "mixed" |
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T ]\d)")
 _YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:$|[T ]\d)")
 _NUMERIC = re.compile(r"^(\d{1,2})[./\-](\d{1,2})[./\-](\d{2}|\d{4})(?:$|[T ]\d)")
+_INTERVAL = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s*/\s*(\d{4}-\d{1,2}-\d{1,2})$")  # ISO 8601: start/end
+_SIGNED = re.compile(r"^[-+\u2212]\s*\d")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2001, 2, 2)  # parsing with two defaults shows which parts the text left out
 
@@ -49,7 +52,7 @@ def detect_order(values: list[str]) -> DateOrder:
     for text in values:
         if not text:
             continue
-        if _ISO.match(text) or _YMD.match(text):
+        if _ISO.match(text) or _YMD.match(text) or _INTERVAL.match(text):
             iso += 1
             continue
         m = _NUMERIC.match(text)
@@ -102,8 +105,14 @@ def _majority_day_first(texts: list[str]) -> bool:
 
 def parse_one(text: str, day_first: bool) -> tuple[date, date, str] | None:
     """One date text as (start, end, precision), or None when it is not a date with a year."""
-    if not text:
-        return None
+    if not text or _SIGNED.match(text):
+        return None  # "-2022-01-01" is no date that a report gives (dateutil would drop the sign)
+    m = _INTERVAL.match(text)
+    if m:
+        first, last = _day(*map(int, m.group(1).split("-"))), _day(*map(int, m.group(2).split("-")))
+        if first is None or last is None or last[0] < first[0]:
+            return None
+        return (first[0], last[0], "span") if last[0] != first[0] else first
     m = _ISO.match(text) or _YMD.match(text)
     if m:
         return _day(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -114,6 +123,8 @@ def parse_one(text: str, day_first: bool) -> tuple[date, date, str] | None:
         return _day(_full_year(year), month, day)
     if len(text) > 60 or not any(c.isdigit() for c in text):
         return None  # "yesterday", "unknown": no year, so no date; long texts are notes, not dates
+    if len(_YEAR.findall(text)) > 1 or "/" in text and "-" in text:
+        return None  # two dates ("2022-01-01 - 2021-01-01"): dateutil would silently keep one
     try:
         a = dateutil_parser.parse(text, dayfirst=day_first, default=_DEFAULT_A)
         b = dateutil_parser.parse(text, dayfirst=day_first, default=_DEFAULT_B)
@@ -127,6 +138,23 @@ def parse_one(text: str, day_first: bool) -> tuple[date, date, str] | None:
         first = date(a.year, a.month, 1)
         return first, _month_end(first), "month"
     return a.date(), a.date(), "day"
+
+
+def date_problem(text: str) -> str:
+    """Why a date text is refused, when there is more to say than "not a date"; "" otherwise."""
+    text = text.strip()
+    if _SIGNED.match(text):
+        return "a date with a sign is not a date a report gives; write it without the sign, like 2022-01-01"
+    m = _INTERVAL.match(text)
+    if m:
+        first, last = parse_one(m.group(1), True), parse_one(m.group(2), True)
+        if first is not None and last is not None and last[0] < first[0]:
+            return (f"the range ends on {last[0]} before it starts on {first[0]}; write the earlier date first, "
+                    f"like {last[0]}/{first[0]}")
+        return ""
+    if len(_YEAR.findall(text)) > 1:
+        return "two dates in one cell; write a range as start/end, like 2022-06-01/2022-06-30, or use an end column"
+    return ""
 
 
 def _day(year: int, month: int, day: int) -> tuple[date, date, str] | None:

@@ -28,8 +28,8 @@ KML_IGNORED = frozenset({"altitudemode", "tessellate", "extrude", "visibility", 
 Problem = tuple[str, str, str]  # (field, value, reason) of a feature that cannot become an event
 
 
-def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeometry | None], dict[int, Problem]]:
-    """All features as a Table of text properties, their geometries, and the features to reject (by row).
+def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeometry | None]]:
+    """All features as a Table of text properties (with the features to reject in `problems`) and geometries.
 
     GeoJSON goes through GDAL after `check_geojson` (no crs links; a NUL inside a text would be cut short by
     GDAL, so that feature is rejected); KML through `read_kml` (defusedxml). DashboardError if unreadable.
@@ -73,10 +73,10 @@ def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeome
     problems = {i: ("properties", "", "a text holds a NUL character (\\u0000), which would cut it short there; "
                                       "remove it") for i in with_nul}
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return Table(name, frame.astype(object), lines), geometries, problems
+    return Table(name, frame.astype(object), lines, problems), geometries
 
 
-def _read_kml(path: Path, name: str) -> tuple[Table, list[BaseGeometry | None], dict[int, Problem]]:
+def _read_kml(path: Path, name: str) -> tuple[Table, list[BaseGeometry | None]]:
     placemarks = read_kml(path, name)
     if not placemarks:
         raise DashboardError(f"The file {name} holds no placemarks; export the layer again with its features.")
@@ -88,7 +88,7 @@ def _read_kml(path: Path, name: str) -> tuple[Table, list[BaseGeometry | None], 
     frame = _kml_times(frame)
     problems = {i: p.problem for i, p in enumerate(placemarks) if p.problem is not None}
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return Table(name, frame.astype(object), lines), [p.geometry for p in placemarks], problems
+    return Table(name, frame.astype(object), lines, problems), [p.geometry for p in placemarks]
 
 
 def _text(series: pd.Series) -> list[str]:

@@ -12,7 +12,6 @@ the progress callback) leaves the store exactly as it was.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,8 @@ from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.ingest.acled import is_acled, parse_acled
 from dashboard.ingest.geofile import KML_IGNORED, read_geofile
-from dashboard.ingest.rows import Parsed, PlaceMatch, Rejection, shown
-from dashboard.ingest.table import (check_size, container, first_record, head_text, header_key, read_csv, read_head,
+from dashboard.ingest.rows import Parsed, PlaceMatch, Rejection, clean_table, shown
+from dashboard.ingest.table import (XLSX_ERRORS, check_size, container, first_record, head_text, header_key, read_csv, read_head,
                                     read_xlsx, sniff_delimiter, text_encoding)
 from dashboard.ingest.tabular import parse_tabular
 from dashboard.model import Event
@@ -182,16 +181,16 @@ def _parse(path: Path, gazetteer: Gazetteer, fmt: str, name: str,
         if detected != fmt:
             raise DashboardError(f"The file {name} is not {fmt.upper()} (it reads as {detected}); import it with "
                                  f"format auto or {detected}.")
-        table, geometries, problems = read_geofile(path, name, fmt)
-        return parse_tabular(table, gazetteer, name, fmt, place_choices, geometries,
-                             KML_IGNORED if fmt == "kml" else frozenset(), problems)
+        table, geometries = read_geofile(path, name, fmt)
+        return parse_tabular(clean_table(table), gazetteer, name, fmt, place_choices, geometries,
+                             KML_IGNORED if fmt == "kml" else frozenset())
     if kind == "kmz" or detected in ("geojson", "kml"):
         raise DashboardError(f"The file {name} is {detected.upper()}, not a table; import it with format auto or "
                              f"{detected}.")
     if fmt == "xlsx" and kind != "xlsx":
         raise DashboardError(f"The file {name} is not an Excel workbook (it reads as {detected}); import it with "
                              f"format auto or csv.")
-    table = read_xlsx(path, name) if kind == "xlsx" else read_csv(path, name)
+    table = clean_table(read_xlsx(path, name) if kind == "xlsx" else read_csv(path, name))
     if fmt == "acled":
         return parse_acled(table, gazetteer, name)
     return parse_tabular(table, gazetteer, name, "xlsx" if kind == "xlsx" else "csv", place_choices)
@@ -204,7 +203,7 @@ def _xlsx_header_keys(path: Path) -> set[str]:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (InvalidFileException, *XLSX_ERRORS):
         return set()  # read_xlsx reports it, with the reason, when the workbook is read for real
     try:
         for sheet in workbook.worksheets:
@@ -212,6 +211,8 @@ def _xlsx_header_keys(path: Path) -> set[str]:
                 cells = [str(v) for v in values if v not in (None, "")]
                 if cells:
                     return {header_key(c) for c in cells}
+        return set()
+    except XLSX_ERRORS:
         return set()
     finally:
         workbook.close()

@@ -12,7 +12,9 @@ import pandas as pd
 
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Candidate
-from dashboard.ingest.dates import ParsedDates, parse_dates
+from dashboard.ingest.dates import ParsedDates, date_problem, parse_dates
+from dashboard.ingest.limits import MAX_CELL_CHARS, clean_text, control_name
+from dashboard.ingest.table import Table
 from dashboard.model import Event
 
 MAX_SHOWN = 200  # characters of a rejected value kept in the report
@@ -150,6 +152,78 @@ def split_names(*texts: str) -> tuple[str, ...]:
 
 # ----------------------------------------------------------------------------------- shared column checks
 
+def clean_table(table: Table) -> Table:
+    """The table with every cell and column name through `clean_text`, and a warning if anything was removed.
+
+    Line breaks become LF silently; other control characters (NUL, ESC, BEL, …) are removed and the report
+    says how many cells held some and where the first was, so nothing is changed without a word.
+    """
+    frame = table.frame
+    names = [clean_text(str(c)) for c in frame.columns]
+    changed_cells, first = 0, None
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        texts = values.astype(str)
+        odd = texts.str.contains(_ODD, regex=True).to_numpy(dtype=bool)
+        if odd.any():
+            controls = texts.str.contains(_CONTROL_CHARS, regex=True).to_numpy(dtype=bool)
+            if controls.any():
+                changed_cells += int(controls.sum())
+                i = int(np.flatnonzero(controls)[0])
+                here = (int(table.lines[i]), str(column), control_name(texts.iloc[i]))
+                first = here if first is None or here[0] < first[0] else first
+            cleaned = [clean_text(v) if o else v for v, o in zip(texts.tolist(), odd.tolist())]
+            values = pd.Series(cleaned, index=frame.index, dtype=object)
+        columns[column] = values
+    if names == [str(c) for c in frame.columns] and not changed_cells and all(
+            columns[c] is frame[c] for c in frame.columns):
+        return table
+    frame = pd.DataFrame(columns, index=frame.index)
+    frame.columns = _unique_names(names)
+    warnings = list(table.warnings)
+    if changed_cells:
+        line, column, what = first
+        warnings.append(f"Removed control characters (such as {what}) from {changed_cells:,} cell(s), the first at "
+                        f"line {line} in {clean_text(column)[:60]!r}: they cannot be shown, printed or exported "
+                        f"safely.")
+    return Table(table.name, frame, table.lines, table.problems, warnings)
+
+
+_CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"
+_ODD = "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]"  # controls and CR
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, k = name, 0
+        while candidate in seen:
+            k += 1
+            candidate = f"{name}.{k}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def check_table(checks: Checks, table: Table) -> np.ndarray:
+    """Reject what the reader found (a cut last row, a bad KML coordinate) and cells over MAX_CELL_CHARS.
+
+    Returns the rows rejected here, which later checks need not look up (a 10 MB place name).
+    """
+    before = checks.bad.copy()
+    for i, (field_name, value, reason) in sorted(table.problems.items()):
+        checks.reject_row(i, field_name, value, reason)
+    for column in table.frame.columns:
+        lengths = table.frame[column].astype(str).str.len().to_numpy()
+        for i in np.flatnonzero(lengths > MAX_CELL_CHARS):
+            checks.reject_row(int(i), str(column), table.frame[column].iloc[i],
+                              f"the cell holds {int(lengths[i]):,} characters, more than the {MAX_CELL_CHARS:,} "
+                              f"Reachmap stores; shorten it or move the text to a linked document")
+    return checks.bad & ~before
+
+
 _DATE_HINT = "expected a date like 2022-06-25, 25/06/2022 or 25 June 2022"
 
 
@@ -193,5 +267,6 @@ def check_dates(checks: Checks, text: pd.Series, field_name: str, required: bool
     if parsed.order == "mixed":
         hint += (" (this column mixes day-first and month-first dates, such as 13/05/2022 and 05/13/2022; "
                  "write them one way, or as YYYY-MM-DD)")
-    checks.reject(~empty & ~parsed.ok, field_name, values, f"not a date: {hint}")
+    checks.reject(~empty & ~parsed.ok, field_name, values,
+                  lambda value: f"not a date: {date_problem(str(value)) or hint}")
     return parsed

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pyarrow.csv as pa_csv
 
 from dashboard import settings
 from dashboard.errors import DashboardError
+from dashboard.ingest.limits import MAX_COLUMNS, check_zip, clean_text
 
 SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
@@ -39,6 +42,9 @@ class Table:
     name: str
     frame: pd.DataFrame
     lines: np.ndarray  # int64, one per row
+    # Rows the reader already knows are unusable, by row index: (field, value, reason); and notes for the report.
+    problems: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._by_key: dict[str, str] = {}
@@ -97,8 +103,11 @@ def container(head: bytes, path: Path) -> str:
             raise DashboardError(f"The file {path.name} looks like a ZIP archive but cannot be opened ({exc}); "
                                  "export it again.") from exc
         if "xl/workbook.xml" in names:
+            check_xlsx_parts(path, path.name)
             return "xlsx"
         if any(n.lower().endswith(".kml") for n in names):
+            with zipfile.ZipFile(path) as archive:
+                check_zip(archive, path.name, "KMZ")
             return "kmz"
         raise DashboardError(f"The file {path.name} is a ZIP archive that holds neither an Excel workbook nor KML; "
                              "unpack it and import the CSV, GeoJSON or KML file inside.")
@@ -117,14 +126,14 @@ def text_encoding(head: bytes, path: Path) -> str:
         return "utf-16"  # Excel's "Unicode text": tab-separated UTF-16
     else:
         encoding = "utf-8"
-    if b"\x00" in head:
-        raise _binary(path)
+    if head.count(b"\x00") > max(2, len(head) // 1000):
+        raise _binary(path)  # UTF-16 without a BOM, or binary; a stray NUL in text is removed with a warning
     for candidate in (encoding, "cp1252"):
         try:
             text = codecs.getincrementaldecoder(candidate)().decode(head, final=len(head) < SNIFF_BYTES)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for c in text if c < " " and c not in "\t\r\n\f")
+        controls = sum(1 for c in text if c < " " and c not in "\t\r\n\f\x00")
         if controls > max(2, len(text) // 100):
             raise _binary(path)
         return candidate
@@ -157,20 +166,163 @@ def first_record(text: str, delimiter: str) -> list[str]:
 # -------------------------------------------------------------------------------------------------- CSV
 
 def read_csv(path: Path, name: str) -> Table:
-    """A CSV file as a Table; DashboardError with one sentence when it cannot be read as one."""
+    """A CSV file as a Table; DashboardError with one sentence when it cannot be read as one.
+
+    A file that ends without a line break in the middle of a row (fewer cells than the header, or inside a
+    quoted cell) was cut off: that row is kept as a rejected row, never stored. A last row with every cell
+    but no line break after it may be cut in its last cell, which no reader can tell: the report warns.
+    """
     head = read_head(path)
     encoding = text_encoding(head, path)
     text = head_text(head, encoding).lstrip("\ufeff")
     delimiter = sniff_delimiter(text.split("\n", 1)[0])
-    frame = _read_arrow(path, encoding, delimiter, first_record(text, delimiter))
+    header = first_record(text, delimiter)
+    check_columns(len(header), name, complete=len(head) < SNIFF_BYTES or "\n" in text)
+    last = _last_record(path, encoding, delimiter, len(header)) if header else None
+    end = last.offset if last is not None and last.cut else None
+    frame = _read_arrow(path, encoding, delimiter, header, end)
     if frame is None:
-        frame, encoding = _read_frame(path, name, encoding, delimiter)
+        frame, encoding = _read_frame(path, name, encoding, delimiter, end)
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    lines = _record_lines(path, encoding, delimiter, len(frame))
-    return _drop_empty(Table(name, _without_unnamed(frame), lines))
+    lines = _record_lines(path, encoding, delimiter, len(frame), end)
+    table = Table(name, frame, lines)
+    if last is not None:
+        table = _with_last_record(table, last)
+    table = _drop_empty(_without_unnamed_table(table))
+    return table
 
 
-def _read_arrow(path: Path, encoding: str, delimiter: str, header: list[str]) -> pd.DataFrame | None:
+def check_columns(count: int, name: str, complete: bool = True) -> None:
+    """Refuse a table wider than MAX_COLUMNS before its rows are read (100,000 columns took minutes)."""
+    if count > MAX_COLUMNS:
+        more = "" if complete else " or more"
+        raise DashboardError(f"The file {name} has {count:,}{more} columns, more than the {MAX_COLUMNS:,} Reachmap "
+                             f"reads; keep the columns you need (location, date, title, source) and import that.")
+
+
+@dataclass(frozen=True)
+class _LastRecord:
+    """The file's last record when the file does not end with a line break."""
+
+    offset: int         # where the record starts (bytes)
+    line: int           # its first line (header = 1)
+    cells: list[str]
+    cut: bool           # fewer cells than the header, or the file ends inside a quoted cell
+    unterminated: bool
+
+
+_TAIL_LIMIT = 64 * 1024 * 1024
+
+
+def _last_record(path: Path, encoding: str, delimiter: str, width: int) -> _LastRecord | None:
+    """The last record of a file that does not end with a line break; None if it does (or is UTF-16).
+
+    A line break ends a record when an even number of quote characters comes before it (quotes in a
+    quoted cell are doubled), so the last record is found from the end without parsing the whole file.
+    """
+    if encoding == "utf-16":
+        return None
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 1))
+        if fh.read(1) in (b"\n", b"\r"):
+            return None
+        fh.seek(0)
+        quotes = newlines = 0
+        while chunk := fh.read(1 << 22):
+            quotes += chunk.count(b'"')
+            newlines += chunk.count(b"\n")
+        position, after_quotes, after_newlines = size, 0, 0
+        start = None
+        while position > 0 and size - position < _TAIL_LIMIT and start is None:
+            step = min(1 << 20, position)
+            fh.seek(position - step)
+            chunk = fh.read(step)
+            right = len(chunk)
+            while (i := chunk.rfind(b"\n", 0, right)) >= 0:
+                after_quotes += chunk.count(b'"', i + 1, right)
+                if (quotes - after_quotes) % 2 == 0:
+                    start = position - step + i + 1
+                    break
+                after_newlines += 1
+                right = i
+            else:
+                after_quotes += chunk.count(b'"', 0, right)
+            position -= step
+        if start is None:
+            if position > 0:
+                return None  # a last record over 64 MB: the cell limit rejects it
+            start = 0
+        fh.seek(start)
+        raw = fh.read()
+    if start == 0:
+        return None  # only a header: nothing to judge
+    line = newlines - after_newlines + 1
+    text = raw.decode(encoding, errors="replace")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        unterminated = False
+    except csv.Error:
+        records = list(csv.reader(io.StringIO(text + '"', newline=""), delimiter=delimiter))
+        unterminated = True
+    cells = records[0] if records else []
+    if not any(c.strip() for c in cells):
+        return None
+    return _LastRecord(start, line, cells, unterminated or len(cells) < width, unterminated)
+
+
+def _with_last_record(table: Table, last: _LastRecord) -> Table:
+    """The table with a cut last record added as a rejected row, or with a warning about a complete one."""
+    columns = list(table.frame.columns)
+    if not last.cut:
+        shown_cell = last.cells[-1][:60] if last.cells else ""
+        table.warnings.append(f"The file does not end with a line break, so its last row (line {last.line}) may "
+                              f"have been cut off; check that its last cell ({shown_cell!r}) is complete.")
+        return table
+    k = max(0, min(len(last.cells), len(columns)) - 1)
+    cells = (last.cells + [""] * len(columns))[:len(columns)]
+    frame = pd.concat([table.frame, pd.DataFrame([cells], columns=columns, dtype=object)], ignore_index=True)
+    lines = np.append(table.lines, np.int64(last.line))
+    if last.unterminated:
+        reason = ("the file ends inside this quoted cell (no closing quote, no line break at the end): it looks "
+                  "cut off; download or export it again")
+    else:
+        reason = (f"the file ends in the middle of this row ({len(last.cells)} of {len(columns)} cells, no line "
+                  f"break at the end): it looks cut off; download or export it again")
+    problems = dict(table.problems)
+    problems[len(frame) - 1] = (str(columns[k]) if columns else "row", cells[k] if cells else "", reason)
+    return Table(table.name, frame, lines, problems, table.warnings)
+
+
+class _Prefix(io.RawIOBase):
+    """The first `end` bytes of a file, for a reader that must not see a cut last record."""
+
+    def __init__(self, path: Path, end: int) -> None:
+        self._fh = open(path, "rb")
+        self._left = end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)[:self._left]
+        count = self._fh.readinto(view)
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _source(path: Path, end: int | None):
+    return path if end is None else io.BufferedReader(_Prefix(path, end))
+
+
+def _read_arrow(path: Path, encoding: str, delimiter: str, header: list[str],
+                end: int | None = None) -> pd.DataFrame | None:
     """The fast path: Arrow's multi-threaded CSV reader, every column as text; None if it cannot be used.
 
     Anything unusual (a header cell with a line break, UTF-16, a row with too many or too few cells, bytes
@@ -181,7 +333,7 @@ def _read_arrow(path: Path, encoding: str, delimiter: str, header: list[str]) ->
     names = _unique(header)
     try:
         table = pa_csv.read_csv(
-            path,
+            _source(path, end),
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1,
                                             encoding="utf8" if encoding.startswith("utf-8") else encoding),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
@@ -205,16 +357,17 @@ def _unique(header: list[str]) -> list[str]:
     return names
 
 
-def _read_frame(path: Path, name: str, encoding: str, delimiter: str) -> tuple[pd.DataFrame, str]:
+def _read_frame(path: Path, name: str, encoding: str, delimiter: str,
+                end: int | None = None) -> tuple[pd.DataFrame, str]:
     options = dict(sep=delimiter, dtype=str, keep_default_na=False, na_filter=False, engine="c")
     try:
         try:
-            return pd.read_csv(path, encoding=encoding, **options), encoding
+            return pd.read_csv(_source(path, end), encoding=encoding, **options), encoding
         except UnicodeDecodeError:
             if encoding not in ("utf-8", "utf-8-sig"):
                 raise
             # UTF-8 at the start, something else later: a file re-saved by an old Windows program.
-            return pd.read_csv(path, encoding="cp1252", **options), "cp1252"
+            return pd.read_csv(_source(path, end), encoding="cp1252", **options), "cp1252"
     except pd.errors.EmptyDataError as exc:
         raise DashboardError(f"The file {name} has no header row; the first line must name the columns.") from exc
     except pd.errors.ParserError as exc:
@@ -226,11 +379,11 @@ def _read_frame(path: Path, name: str, encoding: str, delimiter: str) -> tuple[p
                              f"{exc.start}); save it as UTF-8 CSV and import it again.") from exc
 
 
-def _record_lines(path: Path, encoding: str, delimiter: str, rows: int) -> np.ndarray:
+def _record_lines(path: Path, encoding: str, delimiter: str, rows: int, end: int | None = None) -> np.ndarray:
     """The line where each data record starts (header = line 1), found without a second parse if possible."""
     newlines = 0
     last = b"\n"
-    with open(path, "rb") as fh:
+    with _source(path, end) if end is not None else open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
             newlines += chunk.count(b"\n")
             last = chunk[-1:]
@@ -240,7 +393,8 @@ def _record_lines(path: Path, encoding: str, delimiter: str, rows: int) -> np.nd
     if physical == rows + 1:  # one line per record: no quoted line breaks
         return np.arange(2, rows + 2, dtype=np.int64)
     starts = []
-    with open(path, encoding=encoding, newline="") as fh:
+    with io.TextIOWrapper(_source(path, end), encoding=encoding, newline="") if end is not None else \
+            open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         previous_end = 0
         for record in reader:
@@ -251,6 +405,11 @@ def _record_lines(path: Path, encoding: str, delimiter: str, rows: int) -> np.nd
     if len(starts) != rows:  # the two parsers disagree (a stray quote); line numbers are then approximate
         return np.arange(2, rows + 2, dtype=np.int64)
     return np.array(starts, dtype=np.int64)
+
+
+def _without_unnamed_table(table: Table) -> Table:
+    frame = _without_unnamed(table.frame)
+    return table if frame is table.frame else Table(table.name, frame, table.lines, table.problems, table.warnings)
 
 
 def _without_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -268,10 +427,81 @@ def _drop_empty(table: Table) -> Table:
     if not empty.any():
         return table
     keep = ~empty
-    return Table(table.name, frame[keep].reset_index(drop=True), table.lines[keep])
+    renumber = np.cumsum(keep) - 1
+    problems = {int(renumber[i]): p for i, p in table.problems.items() if keep[i]}
+    return Table(table.name, frame[keep].reset_index(drop=True), table.lines[keep], problems, table.warnings)
 
 
 # ------------------------------------------------------------------------------------------------ Excel
+
+XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, IndexError, ValueError, TypeError,
+               OverflowError, SyntaxError)  # SyntaxError: ElementTree's ParseError; what broken parts raise
+
+
+def check_xlsx_parts(path: Path, name: str) -> None:
+    """Refuse a workbook from its ZIP directory and part heads: a zip bomb, a DTD or entities, a missing sheet."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_zip(archive, name, "Excel")
+            names = set(archive.namelist())
+            for info in archive.infolist():
+                if info.filename.lower().endswith((".xml", ".rels")):
+                    with archive.open(info) as fh:
+                        head = fh.read(SNIFF_BYTES)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise DashboardError(
+                            f"The Excel file {name} declares a DTD or XML entities in {info.filename[:100]}, "
+                            f"which Reachmap refuses (they can expand a small file to gigabytes); open it in Excel "
+                            f"or LibreOffice and save it again as .xlsx.")
+            for target in _sheet_targets(archive, names):
+                if target not in names:
+                    raise DashboardError(f"The Excel file {name} is damaged: its worksheet {target[:100]} is "
+                                         f"missing; open it in Excel or LibreOffice and save it again as .xlsx.")
+    except XLSX_ERRORS as exc:
+        raise xlsx_error(exc, name) from None
+
+
+def _sheet_targets(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
+    import defusedxml.ElementTree as safe_xml
+
+    rels = "xl/_rels/workbook.xml.rels"
+    if rels not in names:
+        return []
+    root = safe_xml.fromstring(archive.read(rels), forbid_dtd=True)
+    targets = []
+    for rel in root:
+        if str(rel.get("Type", "")).endswith("/worksheet") and rel.get("TargetMode") != "External":
+            target = str(rel.get("Target", ""))
+            targets.append(target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    return targets
+
+
+def xlsx_error(exc: BaseException, name: str) -> DashboardError:
+    """One sentence for what a broken workbook raised inside openpyxl: what is wrong, the value, what to do."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return DashboardError(f"The Excel file {name} declares a DTD or XML entities ({type(cause).__name__}), "
+                                  f"which Reachmap refuses (they can expand a small file to gigabytes); open it in "
+                                  f"Excel or LibreOffice and save it again as .xlsx.")
+        cause = cause.__cause__ or cause.__context__
+    detail = clean_text(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
+    detail = detail.strip().splitlines()[0][:200] if detail.strip() else type(exc).__name__
+    if isinstance(exc, KeyError):
+        what = f"a part it needs is missing ({detail})"
+    elif isinstance(exc, SyntaxError):
+        what = f"one of its parts is not well-formed XML ({detail})"
+    elif isinstance(exc, IndexError):
+        what = f"a cell refers to a shared text or style the workbook does not hold ({detail})"
+    elif isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError, OSError)):
+        what = f"its ZIP archive is damaged ({detail})"
+    else:
+        what = f"a cell or part holds a value an .xlsx file cannot hold ({detail})"
+    return DashboardError(f"The Excel file {name} is damaged: {what}; open it in Excel or LibreOffice and save it "
+                          f"again as .xlsx, or export the sheet as CSV.")
+
 
 def read_xlsx(path: Path, name: str) -> Table:
     """The first sheet with a header row of an .xlsx workbook, as a Table (lines are Excel row numbers)."""
@@ -280,10 +510,13 @@ def read_xlsx(path: Path, name: str) -> Table:
         from openpyxl.utils.exceptions import InvalidFileException
     except ImportError as exc:  # pragma: no cover - a broken install
         raise DashboardError("Reading Excel files needs openpyxl: pip install 'openpyxl>=3.1'") from exc
+    check_xlsx_parts(path, name)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise DashboardError(f"The Excel file {name} cannot be opened ({exc}); save it again as .xlsx.") from exc
+    except InvalidFileException as exc:
+        raise DashboardError(f"The Excel file {name} cannot be opened ({exc}); save it again as .xlsx.") from None
+    except XLSX_ERRORS as exc:
+        raise xlsx_error(exc, name) from None
     try:
         if not workbook.worksheets:
             raise DashboardError(f"The Excel file {name} has no worksheet; put the data on a sheet and save it again.")
@@ -293,6 +526,8 @@ def read_xlsx(path: Path, name: str) -> Table:
                 return table
         raise DashboardError(f"The Excel file {name} has no sheet with data ({len(workbook.worksheets)} empty "
                              f"sheet(s)); put a header row and data on the first sheet.")
+    except XLSX_ERRORS as exc:
+        raise xlsx_error(exc, name) from None
     finally:
         workbook.close()
 
@@ -306,6 +541,9 @@ def _sheet_table(sheet, name: str) -> Table | None:
         cells = [_cell_text(v) for v in values]
         if header is None:
             if any(cells):
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                check_columns(len(cells), name)
                 header = [c.strip() for c in cells]
             continue
         if any(c.strip() for c in cells):

@@ -38,8 +38,8 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Candidate, Gazetteer
 from dashboard.ingest.dates import ParsedDates
-from dashboard.ingest.rows import (Built, Checks, Parsed, PlaceMatch, check_coordinates, check_dates, chunked_rows,
-                                   split_names, stripped)
+from dashboard.ingest.rows import (Built, Checks, Parsed, PlaceMatch, check_coordinates, check_dates, check_table,
+                                   chunked_rows, split_names, stripped)
 from dashboard.ingest.table import Table, header_key
 from dashboard.model import Event, Place, Source, TimeSpan
 
@@ -67,13 +67,11 @@ MAX_ALTERNATIVES = 4
 def parse_tabular(table: Table, gazetteer: Gazetteer, name: str, fmt: str,
                   place_choices: dict[str, str] | None = None,
                   geometries: Sequence[BaseGeometry | None] | None = None,
-                  ignored: frozenset[str] = frozenset(),
-                  problems: dict[int, tuple[str, str, str]] | None = None) -> Parsed:
+                  ignored: frozenset[str] = frozenset()) -> Parsed:
     """Check every row of a generic table and return how to build its events.
 
     `geometries` (GeoJSON/KML) replaces latitude/longitude columns; `ignored` are normalised column names
-    that are neither mapped nor kept (KML styling fields); `problems` are features the reader already
-    found unusable, by row: (field, value, reason).
+    that are neither mapped nor kept (KML styling fields).
     """
     frame, n = table.frame, len(table)
     col, has_coords = _find_columns(table, geometries is not None)
@@ -86,8 +84,7 @@ def parse_tabular(table: Table, gazetteer: Gazetteer, name: str, fmt: str,
     text["description"] = text["description"].str.replace("\r\n", "\n", regex=False)
     checks = Checks(table.lines)
     place_text = text["place"]
-    for i, (field_name, value, reason) in (problems or {}).items():
-        checks.reject_row(i, field_name, value, reason)
+    unusable = check_table(checks, table)
     lat, lon, needs_name = _check_locations(checks, text, col, has_coords, geometries)
     starts = check_dates(checks, text["date"], col["date"])
     ends = _check_end(checks, text["end"], col["end"], starts) if col["end"] else None
@@ -100,14 +97,14 @@ def parse_tabular(table: Table, gazetteer: Gazetteer, name: str, fmt: str,
     published = _check_published(checks, text["published"], col["published"]) if col["published"] else None
     countries = _check_countries(checks, text["country"], col["country"], gazetteer)
 
-    matches, resolved = _resolve_names(checks, place_text, countries, needs_name, col, gazetteer,
+    matches, resolved = _resolve_names(checks, place_text, countries, needs_name & ~unusable, col, gazetteer,
                                        place_choices or {}, bool(col["country"]))
     canonical = {c for c in (col["date"], col["end"], col["lat"], col["lon"]) if c}  # hashed in canonical form
     ids = _event_ids(frame, text["id"], starts, ends, lat, lon, geometries, checks.bad, canonical)
     checks.duplicates(ids, col["id"] or "id", "the same id" if col["id"] else "the same content")
 
     date_order = starts.order
-    warnings = []
+    warnings = list(table.warnings)
     if date_order == "ambiguous":
         warnings.append(f"Every date in {col['date']} reads both day-first and month-first (like 03/04/2022); "
                         "they were read day-first (3 April). If they are month-first, rewrite them as YYYY-MM-DD.")
