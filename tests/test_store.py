@@ -179,3 +179,38 @@ def test_a_source_per_event_is_listed_most_cited_first_and_capped(store):
     groups = store.source_groups(per_source=5, max_groups=3)
     assert [(g.title, g.count) for g in groups] == [("A report", 2), ("ACLED event e0", 1), ("ACLED event e1", 1)]
     assert store.count_sources() == 31
+
+
+# --------------------------------------------------------------------- snapshot owners (issue 11, 2c)
+
+def _snap(sid: str, owner: str = ""):
+    from datetime import datetime, timezone
+
+    from dashboard.store.snapshots import Snapshot
+
+    return Snapshot(sid * 24, f"title {sid}", datetime(2024, 5, 1, tzinfo=timezone.utc), "?v=1", (), owner=owner)
+
+
+def test_snapshots_list_and_delete_only_for_their_owner(tmp_path):
+    with GeoPackageStore.open(tmp_path / "o.gpkg") as store:
+        for sid, owner in (("a", "ana"), ("b", "ben"), ("c", "")):
+            store.put_snapshot(_snap(sid, owner))
+        assert [s.id[0] for s in store.snapshots("ana")] == ["a"]
+        assert sorted(s.id[0] for s in store.snapshots()) == ["a", "b", "c"]  # a single-user instance: all
+        assert store.snapshots("") == [s for s in store.snapshots() if s.owner == ""]
+        assert store.delete_snapshot("a" * 24, owner="ben") is False  # not his: nothing happens
+        assert store.get_snapshot("a" * 24).owner == "ana"
+        assert store.delete_snapshot("a" * 24, owner="ana") is True
+        assert sorted(s.id[0] for s in store.snapshots()) == ["b", "c"]
+
+
+def test_a_store_from_before_snapshot_owners_gains_the_column(tmp_path):
+    path = tmp_path / "old.gpkg"
+    with GeoPackageStore.open(path) as store:
+        store.put_snapshot(_snap("z"))
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE snapshots DROP COLUMN owner")
+    conn.commit()
+    conn.close()
+    with GeoPackageStore.open(path) as store:
+        assert store.snapshots()[0].owner == "" and store.get_snapshot("z" * 24).owner == ""

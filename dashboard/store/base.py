@@ -103,12 +103,12 @@ class EventStore(ABC):
         """One snapshot with its frozen events; NotFoundError if there is none."""
 
     @abstractmethod
-    def snapshots(self) -> list[SnapshotInfo]:
-        """All snapshots, newest first, without reading their frozen events."""
+    def snapshots(self, owner: str | None = None) -> list[SnapshotInfo]:
+        """The snapshots of `owner` (all of them for None), newest first, without reading their events."""
 
     @abstractmethod
-    def delete_snapshot(self, snapshot_id: str) -> bool:
-        """Remove a snapshot; False if there was none with that id."""
+    def delete_snapshot(self, snapshot_id: str, owner: str | None = None) -> bool:
+        """Remove a snapshot (only if `owner` made it, unless None); False if there was no such snapshot."""
 
     @abstractmethod
     def close(self) -> None: ...

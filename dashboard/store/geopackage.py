@@ -47,7 +47,7 @@ CREATE TABLE reachmap_meta (fid INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT 
 CREATE TABLE snapshots (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
   created_at TEXT NOT NULL, query TEXT NOT NULL, events TEXT NOT NULL, event_count INTEGER NOT NULL,
-  thumbnail BLOB);
+  thumbnail BLOB, owner TEXT NOT NULL DEFAULT '');
 CREATE INDEX snapshots_created_at ON snapshots(created_at);
 """
 # GeoPackage asks every table in gpkg_contents for an INTEGER PRIMARY KEY (fid); without one GDAL falls back to
@@ -106,20 +106,23 @@ class GeoPackageStore(EventStore):
                     raise StoreError(f"A snapshot with id {_shown(snapshot.id)} already exists; snapshots are "
                                      "never overwritten, so make a new id.")
                 self._conn.execute(
-                    "INSERT INTO snapshots (id, title, created_at, query, events, event_count, thumbnail) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO snapshots (id, title, created_at, query, events, event_count, thumbnail, owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (snapshot.id, snapshot.title, _utc_text(snapshot.created_at), snapshot.query, frozen,
-                     len(snapshot.events), snapshot.thumbnail),
+                     len(snapshot.events), snapshot.thumbnail, snapshot.owner),
                 )
                 self._touch("snapshots")
         except sqlite3.Error as exc:
             raise StoreError(f"Could not save the snapshot in the store {self.path} ({exc}); "
                              "nothing was changed.") from exc
 
-    def delete_snapshot(self, snapshot_id: str) -> bool:
+    def delete_snapshot(self, snapshot_id: str, owner: str | None = None) -> bool:
+        sql, args = "DELETE FROM snapshots WHERE id = ?", (snapshot_id,)
+        if owner is not None:
+            sql, args = sql + " AND owner = ?", args + (owner,)
         try:
             with self._transaction():
-                deleted = self._conn.execute("DELETE FROM snapshots WHERE id = ?", (snapshot_id,)).rowcount > 0
+                deleted = self._conn.execute(sql, args).rowcount > 0
                 if deleted:
                     self._touch("snapshots")
         except sqlite3.Error as exc:
@@ -213,13 +216,15 @@ class GeoPackageStore(EventStore):
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")
         return Snapshot(id=row["id"], title=row["title"], created_at=datetime.fromisoformat(row["created_at"]),
-                        query=row["query"], events=events_from_json(row["events"]), thumbnail=row["thumbnail"])
+                        query=row["query"], events=events_from_json(row["events"]), thumbnail=row["thumbnail"],
+                        owner=row["owner"])
 
-    def snapshots(self) -> list[SnapshotInfo]:
-        rows = self._conn.execute("SELECT id, title, created_at, thumbnail, event_count FROM snapshots "
-                                  "ORDER BY created_at DESC, fid DESC")
+    def snapshots(self, owner: str | None = None) -> list[SnapshotInfo]:
+        where, args = ("WHERE owner = ? ", (owner,)) if owner is not None else ("", ())
+        rows = self._conn.execute("SELECT id, title, created_at, thumbnail, event_count, owner FROM snapshots "
+                                  f"{where}ORDER BY created_at DESC, fid DESC", args)
         return [SnapshotInfo(r["id"], r["title"], datetime.fromisoformat(r["created_at"]), r["thumbnail"],
-                             r["event_count"]) for r in rows]
+                             r["event_count"], r["owner"]) for r in rows]
 
     def meta(self) -> dict[str, str]:
         return dict(self._conn.execute("SELECT key, value FROM reachmap_meta"))
@@ -450,15 +455,22 @@ def _point_blob(lon: float, lat: float) -> bytes:
     return _POINT_HEADER + _POINT_BODY.pack(lon, lon, lat, lat, 1, 1, lon, lat)
 
 
+_ADDED_COLUMNS = (  # (table, column, definition): added by later builds within the same schema version
+    ("events", "attributes", "TEXT NOT NULL DEFAULT '[]'"),
+    ("snapshots", "owner", "TEXT NOT NULL DEFAULT ''"),  # '' = made on a single-user instance
+)
+
+
 def _add_missing_columns(conn: sqlite3.Connection, path: Path) -> None:
     """Give a store made by an earlier development build the columns added since (same schema version)."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
-    if "attributes" not in columns:
+    for table, column, definition in _ADDED_COLUMNS:
+        if column in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            continue
         try:
-            conn.execute("ALTER TABLE events ADD COLUMN attributes TEXT NOT NULL DEFAULT '[]'")
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")  # our constants, not input
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"Could not add the attributes column to the store {path} ({exc}); move the "
+            raise StoreError(f"Could not add the {column} column to the store {path} ({exc}); move the "
                              "store away and Reachmap will build a new one.") from exc
 
 

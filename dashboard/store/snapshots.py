@@ -41,8 +41,11 @@ class Snapshot:
     query: str                    # share.to_query(state), read back with share.from_query
     events: tuple[Event, ...]
     thumbnail: bytes | None = None  # PNG
+    owner: str = ""               # who may list and delete it on a shared server ('' on a single-user one)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.owner, str):
+            raise ValidationError("snapshot.owner", self.owner, "must be text ('' for nobody in particular)")
         for name in ("id", "title", "query"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValidationError(f"snapshot.{name}", getattr(self, name), "must be a non-empty text")
@@ -65,6 +68,7 @@ class SnapshotInfo:
     created_at: datetime
     thumbnail: bytes | None
     event_count: int
+    owner: str = ""
 
 
 # ---------------------------------------------------------------------------------------------- writing
