@@ -53,6 +53,9 @@ def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeome
                         frames.append(gdf)
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
         detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        if "Too many characters" in detail:
+            raise DashboardError(f"The file {name} holds a text or number of millions of characters, more than GDAL "
+                                 f"reads ({detail}); shorten it, or import the data as CSV.") from None
         if "Too many nested" in detail:
             raise DashboardError(f"The file {name} nests JSON arrays or objects too deeply ({detail}); export it "
                                  f"again as plain GeoJSON.") from None
