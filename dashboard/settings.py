@@ -34,6 +34,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder of story files seeded into a new store."),
     Setting("chromium_path", "/usr/bin/chromium",
             "The Chromium executable that draws PNG exports (headless, through Playwright; never downloaded)."),
+    Setting("user_header", "",
+            "For a server shared behind a login proxy: the request header in which the proxy names the signed-in "
+            "user (e.g. X-Forwarded-User). Each user then lists and deletes only their own snapshots. Empty: a "
+            "single-user instance, whose Snapshots page lists and deletes all of them."),
     Setting("import_max_mb", "512",
             "Largest file `import` accepts, in MB; a bigger one is refused before it is read (it would not fit "
             "in memory as a table)."),

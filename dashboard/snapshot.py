@@ -35,16 +35,16 @@ def new_id() -> str:
     return secrets.token_urlsafe(ID_BYTES)
 
 
-def freeze(store: EventStore, scene: Scene, title: str, thumbnail: bytes | None = None) -> str:
+def freeze(store: EventStore, scene: Scene, title: str, thumbnail: bytes | None = None, owner: str = "") -> str:
     """Keep the scene's query and a copy of its events as a new snapshot; return its id.
 
     A blank title becomes a description of the selection ('13 events between 20 Feb and 30 Jun 2022 in UA').
     Raises ValidationError (nothing written) for a title over MAX_TITLE characters or a thumbnail that is not
-    a PNG of at most MAX_THUMBNAIL_BYTES.
+    a PNG of at most MAX_THUMBNAIL_BYTES. `owner` (a shared server's user name) alone may list and delete it.
     """
     snapshot = Snapshot(
         id=new_id(), title=_title(title, scene), created_at=datetime.now(timezone.utc),
-        query=to_query(scene.state), events=tuple(scene.events), thumbnail=_thumbnail(thumbnail),
+        query=to_query(scene.state), events=tuple(scene.events), thumbnail=_thumbnail(thumbnail), owner=owner,
     )
     store.put_snapshot(snapshot)
     return snapshot.id

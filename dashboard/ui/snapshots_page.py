@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import settings
 from dashboard.errors import DashboardError
 from dashboard.ingest import open_store
 from dashboard.mapview import safe
@@ -28,7 +29,7 @@ def share_control(scene: Scene) -> None:
             with st.spinner("Freezing the view…"):
                 thumbnail = _thumbnail(scene)
                 with open_store(gazetteer=S.gazetteer()) as store:
-                    snapshot_id = freeze(store, scene, title, thumbnail)
+                    snapshot_id = freeze(store, scene, title, thumbnail, owner() or "")
             st.success("Snapshot saved. Its link:")
             st.code(_link(snapshot_id), language=None)
             st.page_link(_page("snapshots"), label="All snapshots")
@@ -74,10 +75,28 @@ def render_snapshot(snapshot_id: str) -> None:
                  hide_index=True, width="stretch")
 
 
+def owner() -> str | None:
+    """Who this request is on a shared server (the login proxy's header, '' when it names nobody);
+    None on a single-user instance, where every snapshot is the user's."""
+    header = settings.get("user_header").strip()
+    if not header:
+        return None
+    return (st.context.headers.get(header) or "").strip()
+
+
 def render() -> None:
     st.title("Snapshots")
+    user = owner()
+    if user == "":
+        st.warning(S.md(f"This server is shared (setting user_header) but the request carries no "
+                        f"{settings.get('user_header')} header naming you, so no snapshot is listed. Open "
+                        "Reachmap through the login in front of it; snapshot links still open for anyone."))
+        return
     with open_store(gazetteer=S.gazetteer()) as store:
-        infos = store.snapshots()
+        infos = store.snapshots(user)
+    if user is not None:
+        st.caption(S.md(f"Your snapshots ({user}). Anyone with a snapshot's link can open it; only you list "
+                        "and delete it."))
     if not infos:
         st.caption("No snapshots yet: use “Share snapshot” above the map.")
     for info in infos:
@@ -98,7 +117,7 @@ def _delete_button(col, snapshot_id: str, title: str) -> None:
         yes, no = col.columns(2)
         if yes.button("Yes, delete", key=f"yes_{snapshot_id}", type="primary"):
             with open_store(gazetteer=S.gazetteer()) as store:
-                store.delete_snapshot(snapshot_id)
+                store.delete_snapshot(snapshot_id, owner())
             st.session_state.pop(CONFIRM_DELETE, None)
             st.rerun()
         if no.button("Keep it", key=f"no_{snapshot_id}"):
