@@ -103,6 +103,10 @@ def _events(result, choices: dict[int, str], published: date, title: str, url: s
         st.caption("No sentence here reads like an event with a place.")
         return
     accepted: list[Event] = []
+    if url.strip() and safe.http_url(url.strip()) is None:
+        st.warning(S.md(f"The URL {url.strip()[:80]!r} is not an http(s) link, so the events would have no "
+                        "working source link; correct it above or leave it empty."))
+        url = ""
     for i, ev in enumerate(result.events):
         with st.container(border=True):
             keep = st.checkbox(S.md(f"{ev.title}"), value=True, key=f"keep_{i}")

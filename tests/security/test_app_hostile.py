@@ -122,3 +122,25 @@ def test_a_snapshot_with_a_hostile_title_shows_it_as_text(hooked, hostile_app, w
     hooked.page.get_by_text(SNAPSHOT_TITLES[which], exact=False).first.wait_for()
     hooked.wait_for_map()
     _clean(hooked)
+
+
+ARTICLE = ("Russia will hand Iskander-M systems with a range of up to 500 km to Belarus, Putin told Lukashenko in "
+           "St. Petersburg on Saturday. " + " ".join(f"A missile strike hit the village of Desna {p}." for p in PAYLOADS[:40]))
+
+
+def test_the_article_page_with_hostile_text_title_publisher_and_url(hooked, hostile_app):
+    url, _ = hostile_app
+    hooked.open(f"{url}/article")
+    page = hooked.page
+    page.get_by_label("Article text").fill(ARTICLE)
+    page.get_by_label("Title").first.fill(PAYLOADS[5])
+    page.get_by_label("URL").fill("javascript:__pwned(77)")
+    page.get_by_label("Publisher").fill(PAYLOADS[0])
+    page.get_by_role("button", name="Find places, dates and events").click()
+    page.get_by_text("Places in the text").first.wait_for()
+    page.get_by_text("is not an http(s) link", exact=False).first.wait_for()
+    page.locator("mark").first.wait_for()
+    _clean(hooked)
+    page.get_by_role("button", name="accepted events").click()
+    page.get_by_text("Stored:", exact=False).first.wait_for()
+    _clean(hooked)
