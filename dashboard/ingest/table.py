@@ -263,7 +263,10 @@ def _last_record(path: Path, encoding: str, delimiter: str, width: int) -> _Last
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
         unterminated = False
     except csv.Error:
-        records = list(csv.reader(io.StringIO(text + '"', newline=""), delimiter=delimiter))
+        try:
+            records = list(csv.reader(io.StringIO(text + '"', newline=""), delimiter=delimiter))
+        except csv.Error:
+            return None  # a cell over the csv module's 128 KiB: the cell limit rejects that row
         unterminated = True
     cells = records[0] if records else []
     if not any(c.strip() for c in cells):
@@ -397,10 +400,13 @@ def _record_lines(path: Path, encoding: str, delimiter: str, rows: int, end: int
             open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         previous_end = 0
-        for record in reader:
-            if record:  # blank lines are no records, for pandas and Arrow alike
-                starts.append(previous_end + 1)
-            previous_end = reader.line_num
+        try:
+            for record in reader:
+                if record:  # blank lines are no records, for pandas and Arrow alike
+                    starts.append(previous_end + 1)
+                previous_end = reader.line_num
+        except csv.Error:  # a cell over the csv module's 128 KiB (the cell limit rejects it): approximate lines
+            return np.arange(2, rows + 2, dtype=np.int64)
     starts = starts[1:]  # the header
     if len(starts) != rows:  # the two parsers disagree (a stray quote); line numbers are then approximate
         return np.arange(2, rows + 2, dtype=np.int64)

@@ -203,7 +203,7 @@ def _check_locations(checks: Checks, text: dict[str, pd.Series], col: dict[str, 
 
 
 def _check_usable(table: Table, name: str, col: dict[str, str | None], has_coords: bool) -> None:
-    shown = ", ".join(str(c) for c in table.frame.columns[:12]) or "none"
+    shown = ", ".join(_short(str(c)) for c in table.frame.columns[:12]) or "none"
     if not has_coords and col["place"] is None:
         raise DashboardError(
             f"The file {name} has no usable location columns (found: {shown}); add latitude and longitude "
@@ -211,6 +211,12 @@ def _check_usable(table: Table, name: str, col: dict[str, str | None], has_coord
     if col["date"] is None:
         raise DashboardError(f"The file {name} has no date column (found: {shown}); add one named date or "
                              f"event_date, with dates like 2022-06-25.")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A column name as a message shows it: at most `limit` characters, no direction overrides."""
+    text = "".join(c for c in text if c not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _check_geometries(checks: Checks, geometries: Sequence[BaseGeometry | None]) -> None:
