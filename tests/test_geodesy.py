@@ -123,13 +123,13 @@ LINE = LineString([(23.6, 51.5), (28.0, 51.6), (31.7, 52.1)])
 ACROSS_180 = Polygon([(170, 60), (180, 60), (180, 65), (170, 65)])
 
 
-def _min_distance_km(point, origin_pts) -> float:
+def _min_distance_km(point, origin_pts, slack_km: float = 30.0) -> float:
     """Nearest origin point by GeographicLib, after a cheap spherical shortlist."""
     lon, lat = np.radians(point)
     olon, olat = np.radians(origin_pts[:, 0]), np.radians(origin_pts[:, 1])
     cosd = np.sin(lat) * np.sin(olat) + np.cos(lat) * np.cos(olat) * np.cos(olon - lon)
     approx = np.arccos(np.clip(cosd, -1, 1)) * 6371.0
-    near = origin_pts[approx <= approx.min() + 30.0]
+    near = origin_pts[approx <= approx.min() + slack_km]
     return min(ref_km(point, q) for q in near)
 
 
@@ -163,3 +163,71 @@ def test_leaflet_circle_is_kilometres_off_for_a_500_km_ring():
     outline = geodesy.leaflet_circle_outline(MINSK, 500)
     errors_km = [abs(ref_km(MINSK, tuple(p)) - 500) for p in outline]
     assert max(errors_km) > 1.0  # measured: 1.66 km at Minsk, 2.78 km at the equator (see README)
+
+
+# -- the largest radii, big territories, and the work one envelope may take -------------------------------
+
+@pytest.mark.parametrize("lat", [-89.0, -47.5, -10.0, 0.0, 33.3, 70.0, 90.0])
+def test_rings_up_to_the_largest_radius_are_valid_circles(lat):
+    center = (27.5, lat)
+    ring = geodesy.range_ring(center, geodesy.MAX_RADIUS_KM)
+    assert ring.is_valid
+    worst_m = max(abs(ref_km(center, v) - geodesy.MAX_RADIUS_KM) * 1000.0 for v in ring_vertices(ring))
+    assert worst_m < 1.0
+
+
+@pytest.mark.parametrize("radius_km", [19_950.1, 19_999.9, 20_003.9])
+def test_radii_past_the_largest_are_refused_with_a_reason_not_a_geos_error(radius_km):
+    with pytest.raises(ValidationError, match="at most 19,950 km"):
+        geodesy.range_ring((0.0, 0.0), radius_km)
+    with pytest.raises(ValidationError, match="at most 19,950 km"):
+        geodesy.reach_envelope(SQUARE_BY, radius_km)
+
+
+def test_vertices_per_envelope_ring_follow_the_curvature_of_the_circle():
+    assert geodesy.reach_vertex_count(1) == 72
+    assert 150 <= geodesy.reach_vertex_count(500) <= 160       # a 500 km circle bends like a plane one
+    # A great circle does not bend, but its chords must stay short to be straight in lon/lat too.
+    assert geodesy.reach_vertex_count(10_007) == math.ceil(2 * math.pi * 6371 / geodesy.REACH_CHORD_MAX_KM)
+    assert geodesy.reach_spacing_km(500) == pytest.approx(math.sqrt(8 * 0.1 * 6371 * math.tan(500 / 6371)))
+    assert geodesy.reach_spacing_km(12_000) == geodesy.MAX_REACH_SPACING_KM
+
+
+def _envelope_error_km(gazetteer, code, radius_km, sample=80):
+    origin = gazetteer.country(code).geometry
+    env = geodesy.reach_envelope(origin, radius_km)
+    assert env.is_valid and env.covers(origin.representative_point())
+    boundary = shapely.get_coordinates(env.boundary)  # holes too: far out, what is left is a hole
+    boundary = boundary[(np.abs(np.abs(boundary[:, 0]) - 180) > 1e-6) & (np.abs(boundary[:, 1]) < 89.999)]
+    pts = boundary[np.random.default_rng(42).choice(len(boundary), min(sample, len(boundary)), replace=False)]
+    reference = geodesy.densify(origin, 1.0)
+    # Candidates about as far as the nearest differ little in how far the sphere is off (up to 0.5%).
+    return max(abs(_min_distance_km(tuple(p), reference, 5.0 + radius_km / 1000.0) - radius_km) for p in pts)
+
+
+@pytest.mark.parametrize("code, radius_km, tolerance_km", [
+    ("RU", 500, 0.5),       # exact samples: 7,400 rings
+    ("AQ", 10_000, 0.5),    # every ring round the South Pole
+    ("RU", 5_000, 2.5),     # over the vertex budget: the outline simplified by 2 km first
+    ("CA", 1_000, 1.5),     # simplified by 1 km; the 49th parallel is a parallel, not a geodesic
+])
+def test_envelopes_of_big_territories_hold_their_radius(gazetteer, code, radius_km, tolerance_km):
+    assert _envelope_error_km(gazetteer, code, radius_km) < tolerance_km
+
+
+def test_an_envelope_past_the_vertex_budget_is_refused_before_any_ring_is_drawn(gazetteer):
+    russia = gazetteer.country("RU").geometry
+    with pytest.raises(ValidationError, match="million ring vertices") as err:
+        geodesy.reach_plan(russia, 1)
+    assert err.value.field == "reach"
+    plan = geodesy.reach_plan(russia, 5_000)
+    assert plan.cost <= geodesy.MAX_REACH_VERTICES and 0 < plan.simplified_km <= 0.002 * 5_000
+
+
+def test_reach_near_the_largest_radius_is_the_world_less_what_lies_beyond_it(gazetteer):
+    belarus = geodesy.reach_envelope(gazetteer.country("BY").geometry, 19_000)
+    assert belarus.is_valid
+    assert not belarus.covers(Point(-152.4, -53.9))  # Minsk's antipode: 19,630 km from Belarus
+    assert belarus.covers(Point(-152.4, -30.0)) and belarus.covers(Point(100.0, 80.0))
+    russia = geodesy.reach_envelope(gazetteer.country("RU").geometry, 19_000)
+    assert russia.is_valid and russia.area == pytest.approx(360 * 180)
