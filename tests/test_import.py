@@ -922,3 +922,23 @@ def test_an_excel_sheet_wider_than_the_column_limit_is_refused(store, gazetteer,
     workbook.save(path)
     with pytest.raises(DashboardError, match="has 1,500 columns"):
         import_file(path, store, gazetteer)
+
+
+def test_a_zip_directory_that_understates_a_part_stops_unpacking_at_the_stated_size(store, gazetteer, tmp_path):
+    """A bomb that lies about its size in the directory: Python's zipfile never unpacks more than stated."""
+    import struct
+    import time
+
+    path = xlsx_variant(tmp_path, "liar", _replace(SHEET, b"<sheetData>", b"<sheetData>" + b" " * (20 * 1024 * 1024)))
+    data = bytearray(path.read_bytes())
+    entry = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02"))
+    while entry >= 0:
+        name_length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46:entry + 46 + name_length] == SHEET.encode():
+            struct.pack_into("<I", data, entry + 24, 4096)  # "unpacks to 4 KB"
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    path.write_bytes(bytes(data))
+    started = time.monotonic()
+    with pytest.raises(DashboardError, match="is damaged") as info:
+        import_file(path, store, gazetteer)
+    assert time.monotonic() - started < 10 and "\n" not in str(info.value) and store.count() == 0

@@ -39,7 +39,7 @@ def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeome
     with_nul = check_geojson(path, name)
     try:
         with gdal_options():
-            gdal_path = local_path(path)
+            gdal_path = "GeoJSON:" + local_path(path)  # that one driver: no other JSON dialect, no probing
             layers = [str(layer) for layer, _ in pyogrio.list_layers(gdal_path)]
             frames = []
             with warnings.catch_warnings():

@@ -162,11 +162,13 @@ def clean_table(table: Table) -> Table:
     names = [clean_text(str(c)) for c in frame.columns]
     changed_cells, first = 0, None
     columns = {}
+    cleaned_any = False
     for column in frame.columns:
         values = frame[column]
-        texts = values.astype(str)
+        texts = values if isinstance(values.dtype, pd.StringDtype) else values.astype(str)
         odd = texts.str.contains(_ODD, regex=True).to_numpy(dtype=bool)
         if odd.any():
+            cleaned_any = True
             controls = texts.str.contains(_CONTROL_CHARS, regex=True).to_numpy(dtype=bool)
             if controls.any():
                 changed_cells += int(controls.sum())
@@ -176,8 +178,7 @@ def clean_table(table: Table) -> Table:
             cleaned = [clean_text(v) if o else v for v, o in zip(texts.tolist(), odd.tolist())]
             values = pd.Series(cleaned, index=frame.index, dtype=object)
         columns[column] = values
-    if names == [str(c) for c in frame.columns] and not changed_cells and all(
-            columns[c] is frame[c] for c in frame.columns):
+    if names == [str(c) for c in frame.columns] and not cleaned_any:
         return table
     frame = pd.DataFrame(columns, index=frame.index)
     frame.columns = _unique_names(names)
@@ -216,7 +217,9 @@ def check_table(checks: Checks, table: Table) -> np.ndarray:
     for i, (field_name, value, reason) in sorted(table.problems.items()):
         checks.reject_row(i, field_name, value, reason)
     for column in table.frame.columns:
-        lengths = table.frame[column].astype(str).str.len().to_numpy()
+        values = table.frame[column]
+        texts = values if isinstance(values.dtype, pd.StringDtype) else values.astype(str)
+        lengths = texts.str.len().to_numpy()
         for i in np.flatnonzero(lengths > MAX_CELL_CHARS):
             checks.reject_row(int(i), str(column), table.frame[column].iloc[i],
                               f"the cell holds {int(lengths[i]):,} characters, more than the {MAX_CELL_CHARS:,} "
