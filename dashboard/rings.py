@@ -17,6 +17,8 @@ from dashboard.model import Catalogue, Event, Place, Source, check_lat, check_lo
 from dashboard.table import EventTable
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
+# What share reads as a number: plain ASCII decimals (float() would also take "1_0", "٣" and "infinity").
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -49,17 +51,38 @@ def resolve_origin(text: str, gazetteer: Gazetteer) -> Place:
 
 def _lat_lon(text: str) -> tuple[float, float] | None:
     parts = text.split(",")
-    if len(parts) != 2:
+    if len(parts) != 2 or not all(_NUMBER.fullmatch(p) for p in parts):
         return None
-    try:
-        return float(parts[0]), float(parts[1])
-    except ValueError:
-        return None
+    return float(parts[0]), float(parts[1])
 
 
 def resolve_ring(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, *, km: float | None = None,
                  system: str = "", munition: str = "", reach: bool = False) -> Ring:
     """Build the geodesic polygon a ring request stands for; errors name what was wrong."""
+    place, km, reach, system_name, munition_name, source = _request(origin, gazetteer, catalogue, km, system,
+                                                                    munition, reach)
+    geometry = (geodesy.reach_envelope(place.geometry, km) if reach
+                else geodesy.range_ring(place.lonlat, km))
+    what = (f"{system_name} {munition_name}" if munition else system_name) if system_name else "Ring"
+    label = f"{what}, {km:,.0f} km from {place.name}"
+    return Ring(label, "reach" if reach else "ring", place, km, geometry, system_name, munition_name, source)
+
+
+def ring_cost(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, *, km: float | None = None,
+              system: str = "", munition: str = "", reach: bool = False) -> int:
+    """The ring vertices resolve_ring would compute for this request, known before computing them.
+
+    Raises what resolve_ring would, and ValidationError for an envelope over geodesy.MAX_REACH_VERTICES.
+    """
+    place, km, reach, *_ = _request(origin, gazetteer, catalogue, km, system, munition, reach)
+    if reach and place.geometry.geom_type != "Point":
+        return geodesy.reach_plan(place.geometry, km).cost
+    return geodesy.ring_vertex_count(km)
+
+
+def _request(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, km: float | None, system: str,
+             munition: str, reach: bool) -> tuple[Place, float, bool, str, str, Source | None]:
+    """The origin, radius and kind of a ring request, and the system's names and source if one is named."""
     place = resolve_origin(origin, gazetteer)
     source = None
     system_name = munition_name = ""
@@ -77,11 +100,7 @@ def resolve_ring(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, *, km:
     km = check_range_km(km, "km")
     if not reach and place.kind in ("country", "border"):
         reach = True  # a ring "from Belarus" can only mean the reach from its territory
-    geometry = (geodesy.reach_envelope(place.geometry, km) if reach
-                else geodesy.range_ring(place.lonlat, km))
-    what = (f"{system_name} {munition_name}" if munition else system_name) if system_name else "Ring"
-    label = f"{what}, {km:,.0f} km from {place.name}"
-    return Ring(label, "reach" if reach else "ring", place, km, geometry, system_name, munition_name, source)
+    return place, km, reach, system_name, munition_name, source
 
 
 @dataclass(frozen=True)

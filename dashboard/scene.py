@@ -17,11 +17,14 @@ from dashboard.gazetteer import Gazetteer
 from dashboard.mapview import Basemap, MapView, build_map, simplify_countries
 from dashboard.model import Catalogue, Event
 from dashboard.query import EventFilter, refine
-from dashboard.rings import Ring, resolve_origin, resolve_ring
+from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
 from dashboard.share import RingSpec, ViewState
 from dashboard.table import EventTable
 
 STORY_BORDER = ("BY", "UA")
+# Ring vertices one view may compute (each envelope may take geodesy.MAX_REACH_VERTICES): about 6-8 s in
+# all, so that a link of twelve continent-sized envelopes is answered with sentences, not minutes of work.
+MAX_VIEW_VERTICES = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -54,22 +57,43 @@ def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, l
 
 
 def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
-                  build: Callable[[RingSpec], Ring] | None = None) -> tuple[list[Ring], list[str]]:
-    """The state's rings as polygons; a ring that cannot be built is reported, not fatal.
+                  build: Callable[[RingSpec], Ring] | None = None,
+                  cost: Callable[[RingSpec], int] | None = None) -> tuple[list[Ring], list[str]]:
+    """The state's rings as polygons; a ring that cannot be built, or past the view's budget, is reported.
 
-    `build` turns one RingSpec into a Ring; the UI passes a cached one.
+    `build` turns one RingSpec into a Ring and `cost` gives its rings.ring_cost; the UI passes cached ones.
+    Each ring's cost is known before it is computed, so the budget (MAX_VIEW_VERTICES) refuses work instead
+    of cutting it off.
     """
     def direct(spec: RingSpec) -> Ring:
         return resolve_ring(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
                             munition=spec.munition, reach=spec.reach)
 
-    rings, problems = [], []
+    def direct_cost(spec: RingSpec) -> int:
+        return ring_cost(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
+                         munition=spec.munition, reach=spec.reach)
+
+    rings, problems, spent = [], [], 0
+    built: dict[RingSpec, Ring] = {}
     for spec in state.rings:
         try:
-            rings.append((build or direct)(spec))
+            if spec not in built:  # the same ring twice in a link is computed once
+                vertices = (cost or direct_cost)(spec)
+                if spent + vertices > MAX_VIEW_VERTICES:
+                    problems.append(f"Ring “{spec.label}” left out: the rings before it already take "
+                                    f"{spent / 1e6:.1f} of the {MAX_VIEW_VERTICES / 1e6:.0f} million vertices "
+                                    "one view may compute; remove a ring or choose smaller ones.")
+                    continue
+                built[spec] = (build or direct)(spec)
+                spent += vertices
+            rings.append(built[spec])
         except DashboardError as exc:
-            problems.append(f"Ring “{spec.label}” left out: {exc}")
+            problems.append(f"Ring “{spec.label}” left out: {_sentence(str(exc))}")
     return rings, problems
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, catalogue: Catalogue) -> Scene:

@@ -47,6 +47,7 @@ from datetime import date, datetime
 from urllib.parse import parse_qsl, quote
 
 from dashboard.errors import ValidationError
+from dashboard.geodesy import MAX_RADIUS_KM
 from dashboard.model import MUNITION_KINDS, LonLat
 
 VERSION = 1
@@ -60,11 +61,21 @@ KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", 
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
 
-MAX_KM = 20_000.0       # about half the meridian: farther than anything on earth
+# Distances (near=…, ring=…, reach=…) run from 10 m, kept to two decimals as the sidebar's km field shows
+# them, to 19,950 km, past which a ring is no longer a circle on the ellipsoid (geodesy.MAX_RADIUS_KM).
+MIN_KM = 0.01
+MAX_KM = MAX_RADIUS_KM
 MAX_RINGS = 12          # ring and reach together
 MAX_TEXT = 200          # q
 MAX_NAME = 100          # each admin, type, actor, near place, ring origin
 MAX_ITEMS = 20          # admins, types, actors each
+MAX_COUNTRIES = 250     # about every ISO 3166 code
+# Dates the widgets can show (the date fields' own span; the slider fails past about 1685-2255): a link
+# with a date outside them is reported and read without it, in the app and the CLI alike.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+MAX_LAT_CENTER = 85.0511  # a Web-Mercator map ends there: a centre beyond it cannot be shown
+MAX_PROBLEMS = 20       # sentences reported for one link; the rest are counted in one more
 MAX_AREA_POINTS = 200
 _SHOWN = 60             # characters of a bad value quoted back in a problem
 _SAFE = ",:@;"          # left readable in to_query
@@ -101,7 +112,7 @@ class RingSpec:
         _set(self, "system", _clean(_text_field(self.system, "ring.system")).lower())
         _set(self, "munition", _clean(_text_field(self.munition, "ring.munition")).lower())
         if self.km is not None:
-            _set(self, "km", _float(self.km, "ring.km"))
+            _set(self, "km", _round(_float(self.km, "ring.km"), 2))
         if not isinstance(self.reach, bool):
             raise ValidationError("ring.reach", self.reach, "must be True or False")
         if self.km is not None:  # a typed radius wins: the query string has no spelling for both
@@ -147,7 +158,8 @@ class ViewState:
             _set(self, name, _unique(_clean(t) for t in _tuple_field(getattr(self, name), name, str)))
         _set(self, "near", _clean(_text_field(self.near, "near")))
         # A radius without a place filters nothing; dropping it lets a form keep its default km.
-        _set(self, "near_km", _float(self.near_km, "near_km") if self.near and self.near_km is not None else None)
+        _set(self, "near_km", _round(_float(self.near_km, "near_km"), 2)
+             if self.near and self.near_km is not None else None)
         _set(self, "area", tuple(_pair(p, 5, "area") for p in _tuple_field(self.area, "area", object)))
         _set(self, "text", _clean(_text_field(self.text, "text")))
         # ring=… are written before reach=…; sorting here keeps the round trip exact.
@@ -349,7 +361,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collec
     fields["layers"] = _read_layers(r)
     state = ViewState(**fields)  # type: ignore[arg-type]
     _read_unknown(r)
-    return Decoded(state, tuple(r.problems))
+    return Decoded(state, r.reported())
 
 
 class _Reader:
@@ -366,6 +378,13 @@ class _Reader:
 
     def note(self, sentence: str) -> None:
         self.problems.append(sentence)
+
+    def reported(self) -> tuple[str, ...]:
+        """The problems, at most MAX_PROBLEMS of them and then one sentence counting the rest."""
+        if len(self.problems) <= MAX_PROBLEMS:
+            return tuple(self.problems)
+        rest = len(self.problems) - MAX_PROBLEMS + 1
+        return (*self.problems[:MAX_PROBLEMS - 1], f"{rest:,} more fields of this link could not be used either.")
 
     def many(self, key: str) -> list[str]:
         return self.values.get(key, [])
@@ -427,7 +446,10 @@ def _km(text: str) -> float | None:
 
 
 def _good_km(km: float | None) -> bool:
-    return km is not None and math.isfinite(km) and 0 < km <= MAX_KM
+    return km is not None and math.isfinite(km) and MIN_KM <= round(km, 2) <= MAX_KM
+
+
+_KM_RANGE = f"a number of km from {_num(MIN_KM)} to {MAX_KM:,.0f}"
 
 
 def _latlon(text: str) -> tuple[float, float] | None:
@@ -473,9 +495,14 @@ def _read_date(r: _Reader, key: str) -> date | None:
         return None
     if _DATE.fullmatch(text.strip()):
         try:
-            return date.fromisoformat(text.strip())
+            day = date.fromisoformat(text.strip())
         except ValueError:
             pass
+        else:
+            if EARLIEST <= day <= LATEST:
+                return day
+            r.note(f"Ignored {key}={_show(text)}: dates run from {EARLIEST.isoformat()} to {LATEST.isoformat()}.")
+            return None
     r.note(f"Ignored {key}={_show(text)}: not a date (write YYYY-MM-DD).")
     return None
 
@@ -485,7 +512,11 @@ def _read_countries(r: _Reader) -> tuple[str, ...]:
     bad = [p for p in pieces if not _ISO2.fullmatch(p)]
     if bad:
         r.note(f"Ignored country={_show(','.join(bad))}: a country is a two-letter ISO code such as UA.")
-    return _unique(p.upper() for p in pieces if _ISO2.fullmatch(p))
+    codes = _unique(p.upper() for p in pieces if _ISO2.fullmatch(p))
+    if len(codes) > MAX_COUNTRIES:
+        r.note(f"Ignored {len(codes) - MAX_COUNTRIES} country codes after the first {MAX_COUNTRIES}, "
+               f"from country={codes[MAX_COUNTRIES]}.")
+    return codes[:MAX_COUNTRIES]
 
 
 def _read_names(r: _Reader, key: str, what: str) -> tuple[str, ...]:
@@ -513,10 +544,9 @@ def _read_near(r: _Reader) -> tuple[str, float | None]:
     elif not place or len(place) > MAX_NAME:
         r.note(f"Ignored near={_show(text)}: the place before ':' must be 1 to {MAX_NAME} characters.")
     elif not _good_km(km):
-        r.note(f"Ignored near={_show(text)}: the distance must be a number of km "
-               f"greater than 0 and at most {MAX_KM:.0f}.")
+        r.note(f"Ignored near={_show(text)}: the distance must be {_KM_RANGE}.")
     else:
-        return place, km
+        return place, round(km, 2)
     return "", None
 
 
@@ -583,9 +613,9 @@ def _read_ring(r: _Reader, key: str, value: str) -> RingSpec | None:
         if colon:
             r.note(f"{bad} a radius in km takes no munition; write {key}={_num(km)}@PLACE.")
         elif not _good_km(km):
-            r.note(f"{bad} the radius must be a number of km greater than 0 and at most {MAX_KM:.0f}.")
+            r.note(f"{bad} the radius must be {_KM_RANGE}.")
         else:
-            return RingSpec(origin, km=km, reach=key == "reach")
+            return RingSpec(origin, km=round(km, 2), reach=key == "reach")
         return None
     if not _SYSTEM_ID.fullmatch(system):
         r.note(f"{bad} a system id is letters, digits and '-', like iskander-m.")
@@ -603,9 +633,9 @@ def _read_center(r: _Reader) -> tuple[float, float] | None:
     if text is None:
         return None
     point = _latlon(text)
-    if point is None or not _on_earth(*point):
-        r.note(f"Ignored c={_show(text)}: the centre must be lat,lon with latitude from -90 to 90 "
-               "and longitude from -180 to 180.")
+    if point is None or not _on_earth(*point) or abs(point[0]) > MAX_LAT_CENTER:
+        r.note(f"Ignored c={_show(text)}: the centre must be lat,lon with latitude from -{MAX_LAT_CENTER} to "
+               f"{MAX_LAT_CENTER} (where the map ends) and longitude from -180 to 180.")
         return None
     return (round(point[0], 4), round(point[1], 4))
 

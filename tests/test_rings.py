@@ -61,3 +61,45 @@ def test_in_range_rows_list_capitals_cities_and_events_nearest_first(gazetteer, 
     assert [r.distance_km for r in rows] == sorted(r.distance_km for r in rows)
     assert all(r.distance_km <= 500 for r in rows)
     assert "Kyiv" in {r.name for r in rows} and "Berlin" not in {r.name for r in rows}
+
+
+# -- what a ring may cost ---------------------------------------------------------------------------------
+
+def test_the_cost_of_a_ring_is_known_before_it_is_drawn(gazetteer, catalogue):
+    from dashboard import geodesy
+    from dashboard.rings import ring_cost
+
+    assert ring_cost("Minsk", gazetteer, catalogue, system="iskander-m") == geodesy.ring_vertex_count(500)
+    by = ring_cost("BY", gazetteer, catalogue, km=500)
+    assert by == geodesy.reach_plan(gazetteer.country("BY").geometry, 500).cost
+    with pytest.raises(ValidationError, match="million ring vertices"):
+        ring_cost("RU", gazetteer, catalogue, km=1)
+
+
+def test_a_view_computes_each_ring_once_and_refuses_rings_past_its_budget(gazetteer, catalogue):
+    from dashboard.scene import MAX_VIEW_VERTICES, resolve_rings
+    from dashboard.share import RingSpec, ViewState
+
+    made = []
+
+    def build(spec):
+        made.append(spec)
+        return resolve_ring(spec.origin, gazetteer, catalogue, km=spec.km, reach=spec.reach)
+
+    cost = {"UA": (MAX_VIEW_VERTICES - 1000) // 3, "BY": 1000}  # as if Ukraine's were continent-sized
+    big = [RingSpec("UA", km=500 + i, reach=True) for i in range(4)]
+    state = ViewState(rings=(RingSpec("BY", km=10, reach=True),) * 3 + tuple(big))
+    rings, problems = resolve_rings(state, gazetteer, catalogue, build, lambda spec: cost[spec.origin])
+    assert len(made) == 4 and len(rings) == 3 + 3  # Belarus once, three of the four big envelopes
+    assert problems == ["Ring “reach of 503 km from UA” left out: the rings before it already take 5.0 of the "
+                        "5 million vertices one view may compute; remove a ring or choose smaller ones."]
+
+
+def test_a_ring_past_the_envelope_budget_is_one_sentence_in_the_view(gazetteer, catalogue):
+    from dashboard.scene import resolve_rings
+    from dashboard.share import RingSpec, ViewState
+
+    rings, problems = resolve_rings(ViewState(rings=(RingSpec("RU", km=1, reach=True),)), gazetteer, catalogue)
+    assert rings == [] and len(problems) == 1
+    assert problems[0].startswith("Ring “reach of 1 km from RU” left out: reach: would need ")
+    assert problems[0].endswith(".") and "\n" not in problems[0]

@@ -179,20 +179,31 @@ BAD = [
     ("z=99", "z=99", {}, "zoom must be a whole number from 0 to 18"),
     ("z=abc", "z=abc", {}, "zoom"),
     ("z=-1", "z=-1", {}, "zoom"),
-    ("c=91,0", "c=91,0", {}, "latitude from -90 to 90"),
+    ("c=91,0", "c=91,0", {}, "latitude from -85.0511 to 85.0511 (where the map ends)"),
+    ("c=89,0", "c=89,0", {}, "where the map ends"),
     ("c=nan,inf", "c=nan,inf", {}, "lat,lon"),
     ("c=52.1", "c=52.1", {}, "lat,lon"),
-    ("near=Chernihiv:-5", "near=Chernihiv:-5", {}, "greater than 0"),
-    ("near=Chernihiv:nan", "near=Chernihiv:nan", {}, "greater than 0"),
-    ("near=Chernihiv:20001", "near=Chernihiv:20001", {}, "at most 20000"),
+    ("near=Chernihiv:-5", "near=Chernihiv:-5", {}, "a number of km from 0.01 to 19,950"),
+    ("near=Chernihiv:nan", "near=Chernihiv:nan", {}, "from 0.01 to 19,950"),
+    ("near=Chernihiv:inf", "near=Chernihiv:inf", {}, "from 0.01 to 19,950"),
+    ("near=Chernihiv:0.001", "near=Chernihiv:0.001", {}, "from 0.01 to 19,950"),
+    ("near=Chernihiv:19951", "near=Chernihiv:19951", {}, "from 0.01 to 19,950"),
+    ("near=Chernihiv:1e999", "near=Chernihiv:1e999", {}, "from 0.01 to 19,950"),
     ("near=:5", "near=:5", {}, "the place before ':'"),
     ("near=Chernihiv", "near=Chernihiv", {}, "write PLACE:KM"),
     ("ring=@Minsk", "ring=@Minsk", {}, "write SYSTEM@PLACE"),
     ("ring=iskander-m@", "ring=iskander-m@", {}, "write SYSTEM@PLACE"),
     ("ring=iskander-m", "ring=iskander-m", {}, "write SYSTEM@PLACE"),
-    ("ring=-300@Minsk", "ring=-300@Minsk", {}, "greater than 0"),
-    ("ring=1e309@Minsk", "ring=1e309@Minsk", {}, "greater than 0"),
-    ("ring=inf@Minsk", "ring=inf@Minsk", {}, "greater than 0"),
+    ("ring=-300@Minsk", "ring=-300@Minsk", {}, "a number of km from 0.01 to 19,950"),
+    ("ring=1e309@Minsk", "ring=1e309@Minsk", {}, "from 0.01 to 19,950"),
+    ("ring=inf@Minsk", "ring=inf@Minsk", {}, "from 0.01 to 19,950"),
+    ("ring=nan@Minsk", "ring=nan@Minsk", {}, "from 0.01 to 19,950"),
+    ("ring=1e-300@Minsk", "ring=1e-300@Minsk", {}, "from 0.01 to 19,950"),
+    ("ring=19999.9@0,0", "ring=19999.9@0,0", {}, "from 0.01 to 19,950"),
+    ("reach=19999@RU", "reach=19999@RU", {}, "from 0.01 to 19,950"),
+    ("from=0001-01-01", "from=0001-01-01", {}, "dates run from 1900-01-01 to 2100-12-31"),
+    ("to=9999-12-31", "to=9999-12-31", {}, "dates run from 1900-01-01 to 2100-12-31"),
+    ("from=1899-12-31&to=2022-06-30", "from=1899-12-31", {"end": date(2022, 6, 30)}, "dates run from"),
     ("ring=300:cruise@Minsk", "ring=300:cruise@Minsk", {}, "takes no munition"),
     ("ring=nosuch@Minsk", "ring=nosuch@Minsk", {}, "unknown system nosuch; known systems: iskander-m and su-25"),
     ("ring=iskander-m:laser@Minsk", "ring=iskander-m:laser@Minsk", {}, "ballistic, cruise or aircraft"),
@@ -227,6 +238,8 @@ BAD = [
     ("&".join(f"type=t{i}" for i in range(25)), "5 type values after the first 20",
      {"types": tuple(f"t{i}" for i in range(20))}, "from type=t20"),
     ("ring=iskander-m@Min%0Ask", "ring=iskander-m@Min\\nsk", {}, "Removed control characters"),
+    ("country=" + ",".join(a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJ"), "10 country codes after",
+     {"countries": tuple(a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJ")[:250]}, "from country=ZA"),
 ]
 
 
@@ -371,7 +384,7 @@ def _ring(rng: random.Random) -> RingSpec:
     origin = rng.choice([f"{_float(rng, -90, 90)},{_float(rng, -180, 180)}", "BY", "BY-UA", "P" + _text(rng, 60)])
     reach = rng.random() < 0.4
     if rng.random() < 0.5:
-        return RingSpec(origin, km=_float(rng, 0.001, 20_000) or 1.0, reach=reach)
+        return RingSpec(origin, km=max(_float(rng, 0.01, share.MAX_KM), 0.01), reach=reach)
     munition = rng.choice(("", "ballistic", "cruise", "aircraft"))
     return RingSpec(origin, system=rng.choice(sorted(SYSTEMS)), munition=munition, reach=reach)
 
@@ -380,7 +393,7 @@ def random_state(rng: random.Random) -> ViewState:
     def maybe(make, p=0.5):
         return make() if rng.random() < p else None
 
-    day = date(2020, 1, 1) + timedelta(days=rng.randint(0, 1500))
+    day = rng.choice((date(2020, 1, 1), share.EARLIEST)) + timedelta(days=rng.randint(0, 1500))
     end = maybe(lambda: day + timedelta(days=rng.randint(0, 400)))
     fields = dict(
         start=maybe(lambda: day), end=end,
@@ -392,13 +405,13 @@ def random_state(rng: random.Random) -> ViewState:
         text=maybe(lambda: _text(rng, 200)) or "",
         area=tuple((_float(rng, -180, 180), _float(rng, -90, 90)) for _ in range(rng.choice((0, 3, 5, 200)))),
         rings=tuple(_ring(rng) for _ in range(rng.randint(0, 12))),
-        center=maybe(lambda: (_float(rng, -90, 90), _float(rng, -180, 180))),
+        center=maybe(lambda: (_float(rng, -85, 85), _float(rng, -180, 180))),
         zoom=maybe(lambda: rng.randint(0, 18)),
         base=rng.choice(BASES),
         layers=tuple(x for x in LAYERS if rng.random() < 0.6) if rng.random() < 0.5 else DEFAULT_LAYERS,
     )
     if rng.random() < 0.4:
-        fields.update(near=_text(rng, 100), near_km=_float(rng, 0.001, 20_000) or 1.0)
+        fields.update(near=_text(rng, 100), near_km=max(_float(rng, 0.01, share.MAX_KM), 0.01))
     return ViewState(**fields)
 
 
@@ -417,3 +430,29 @@ def test_random_states_round_trip():
 
 def test_doctests():
     assert doctest.testmod(share).failed == 0
+
+
+def test_distances_are_kept_to_ten_metres_as_the_km_field_shows_them():
+    assert RingSpec("Minsk", km=300.123456).km == 300.12
+    assert ViewState(near="Chernihiv", near_km=99.999).near_km == 100.0
+    decoded = from_query("?near=Chernihiv:12.3456&ring=0.014@Minsk", SYSTEMS)
+    assert decoded.problems == ()
+    assert (decoded.state.near_km, decoded.state.rings[0].km) == (12.35, 0.01)
+
+
+def test_a_link_with_thousands_of_bad_fields_reports_twenty_sentences():
+    query = "&".join(f"ring=bad{i}" for i in range(5000)) + "&z=5"
+    decoded = from_query(query, SYSTEMS)
+    assert len(decoded.problems) == share.MAX_PROBLEMS and decoded.state.zoom == 5
+    assert decoded.problems[-1] == "4,981 more fields of this link could not be used either."
+
+
+def test_what_from_query_accepts_the_widgets_can_show():
+    """The sidebar's bounds are these constants: a date, centre or distance outside them never comes through."""
+    wild = ("?from=0001-01-01&to=9999-12-31&near=Minsk:1e308&c=89.9,0&ring=1e308@Minsk&reach=0.001@BY"
+            "&z=19&area=0 0;1 1;nan nan")
+    state = from_query(wild, SYSTEMS).state
+    assert state == ViewState()
+    for day in (share.EARLIEST, share.LATEST):
+        assert from_query(f"?from={day}&to={day}").state.start == day
+    assert share.LATEST.year - share.EARLIEST.year < 285  # the date slider's JS numbers reach ±285 years

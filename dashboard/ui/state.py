@@ -30,7 +30,7 @@ from dashboard.ingest.story import Story, load_stories
 from dashboard.mapview import Basemap
 from dashboard.model import Catalogue, Event
 from dashboard.store import GeoPackageStore, Listed, SourceGroup
-from dashboard.rings import Ring, resolve_ring
+from dashboard.rings import Ring, resolve_ring, ring_cost
 from dashboard.rings import event_reach as measure_reach
 from dashboard.scene import event_filter, load_basemap, resolve_rings
 from dashboard.share import Decoded, RingSpec, ViewState, from_params, to_params
@@ -161,9 +161,16 @@ def event_reach(ring: Ring, table: EventTable) -> InRange:
     return reach
 
 
+@st.cache_data(max_entries=256)
+def cost_of(origin: str, km: float | None, system: str, munition: str, reach: bool) -> int:
+    """rings.ring_cost, cached: a filter change must not measure Russia's outline again."""
+    return ring_cost(origin, gazetteer(), catalogue(), km=km, system=system, munition=munition, reach=reach)
+
+
 def rings_of(state: ViewState) -> tuple[list[Ring], list[str]]:
     return resolve_rings(state, gazetteer(), catalogue(),
-                         lambda spec: ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach))
+                         lambda spec: ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach),
+                         lambda spec: cost_of(spec.origin, spec.km, spec.system, spec.munition, spec.reach))
 
 
 # -- the state ------------------------------------------------------------------------------------
