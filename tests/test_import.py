@@ -942,3 +942,9 @@ def test_a_zip_directory_that_understates_a_part_stops_unpacking_at_the_stated_s
     with pytest.raises(DashboardError, match="is damaged") as info:
         import_file(path, store, gazetteer)
     assert time.monotonic() - started < 10 and "\n" not in str(info.value) and store.count() == 0
+
+
+def test_kml_coordinates_written_with_spaces_after_commas_are_read(store, gazetteer, tmp_path):
+    text = KML_HEAD + kml_placemark(" 30.5, 50.4, 0 ") + "</Document></kml>"
+    import_file(write(tmp_path, text, "spaced.kml"), store, gazetteer)
+    assert [e.place.lonlat for e in store.events()] == [(30.5, 50.4)]

@@ -25,9 +25,6 @@ from dashboard.ingest.table import Table, header_key
 KML_IGNORED = frozenset({"altitudemode", "tessellate", "extrude", "visibility", "draworder", "icon", "snippet"})
 
 
-Problem = tuple[str, str, str]  # (field, value, reason) of a feature that cannot become an event
-
-
 def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeometry | None]]:
     """All features as a Table of text properties (with the features to reject in `problems`) and geometries.
 

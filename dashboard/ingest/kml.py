@@ -10,6 +10,7 @@ NetworkLink, styles and overlays are ignored.
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -20,13 +21,14 @@ from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
-from shapely.geometry import GeometryCollection, LinearRing, LineString, MultiLineString, MultiPoint, MultiPolygon
-from shapely.geometry import Point, Polygon
+from shapely.geometry import (GeometryCollection, LinearRing, LineString, MultiLineString, MultiPoint, MultiPolygon,
+                              Point, Polygon)
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.errors import DashboardError
 from dashboard.ingest.limits import check_zip
 
+_COMMA = re.compile(r"\s*,\s*")
 _COORDINATE_HINT = "coordinates must be longitude,latitude[,altitude] numbers, like 30.52,50.45,0"
 
 
@@ -177,7 +179,7 @@ def _coordinates(element: Element, minimum: int) -> list[tuple[float, float]]:
     """The (lon, lat) pairs of a geometry's <coordinates>; _BadCoordinates for anything but finite numbers."""
     text = _text(_child(element, "coordinates"))
     points = []
-    for token in text.split():
+    for token in _COMMA.sub(",", text.strip()).split():  # "30.5, 50.4" is written by hand often enough
         parts = token.split(",")
         if len(parts) not in (2, 3):
             raise _BadCoordinates(text)

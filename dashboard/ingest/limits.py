@@ -1,8 +1,8 @@
 """What an imported file may not do, checked before the work starts: each refusal is one sentence.
 
 - GDAL never reaches out: a GeoJSON `crs` other than a plain name or EPSG code (a `link`/`url` href, a file
-  path) is refused before GDAL opens the file, and GDAL reads user files with network and directory
-  options that keep it to the one file (`gdal_options`).
+  path) is refused before GDAL opens the file; GDAL opens it with its GeoJSON driver only, with network and
+  directory options that keep it to the one file (`gdal_options`). KML never reaches GDAL (see kml.py).
 - ZIP containers (.xlsx, .kmz) are measured from their directory: the unpacked size counts against
   import_max_mb, and a part that unpacks to more than MAX_ZIP_RATIO times its packed size is a zip bomb.
 - Tables: at most MAX_COLUMNS columns and MAX_CELL_CHARS characters per cell.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,10 +46,6 @@ def clean_text(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
-def has_controls(text: str) -> bool:
-    return _CONTROLS.search(text) is not None
-
-
 def control_name(text: str) -> str:
     """The name of the first control character in `text`: 'NUL', 'ESC', 'U+0085'."""
     m = _CONTROLS.search(text)
@@ -61,6 +58,7 @@ def control_name(text: str) -> str:
 # ------------------------------------------------------------------------------------------------ paths
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # Path("http://h/x") is "http:/h/x"
+
 
 def local_path(path: Path) -> str:
     """The file's absolute path for GDAL; refuses GDAL's virtual paths and URLs (they read other things)."""
@@ -85,21 +83,30 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_TIMEOUT": "1",
     "GDAL_HTTP_CONNECTTIMEOUT": "1",
     "GDAL_HTTP_NETRC": "NO",
-    "OGR_GEOJSON_MAX_OBJ_SIZE": "512",  # MB of one JSON object (GDAL's default is 200)
 }
+
+
+_gdal_lock = threading.Lock()
+_gdal_users = [0, {}]  # how many reads are inside gdal_options, and the values to put back after the last
 
 
 @contextmanager
 def gdal_options() -> Iterator[None]:
-    """GDAL_OPTIONS set while a user's file is read; the previous values put back after."""
+    """GDAL_OPTIONS set while user files are read (by any thread); the previous values back after the last."""
     import pyogrio
 
-    previous = {name: pyogrio.get_gdal_config_option(name) for name in GDAL_OPTIONS}
-    pyogrio.set_gdal_config_options(GDAL_OPTIONS)
+    with _gdal_lock:
+        if _gdal_users[0] == 0:
+            _gdal_users[1] = {name: pyogrio.get_gdal_config_option(name) for name in GDAL_OPTIONS}
+            pyogrio.set_gdal_config_options(GDAL_OPTIONS)
+        _gdal_users[0] += 1
     try:
         yield
     finally:
-        pyogrio.set_gdal_config_options(previous)
+        with _gdal_lock:
+            _gdal_users[0] -= 1
+            if _gdal_users[0] == 0:
+                pyogrio.set_gdal_config_options(_gdal_users[1])
 
 
 # ------------------------------------------------------------------------------------------------- ZIP
