@@ -948,3 +948,9 @@ def test_kml_coordinates_written_with_spaces_after_commas_are_read(store, gazett
     text = KML_HEAD + kml_placemark(" 30.5, 50.4, 0 ") + "</Document></kml>"
     import_file(write(tmp_path, text, "spaced.kml"), store, gazetteer)
     assert [e.place.lonlat for e in store.events()] == [(30.5, 50.4)]
+
+
+def test_a_property_named_crs_holding_text_is_just_text(store, gazetteer, tmp_path):
+    text = geojson_with_crs(None).replace('"title": "T"', '"title": "T", "crs": "EPSG:4326 as noted"')
+    import_file(write(tmp_path, text, "prop.geojson"), store, gazetteer)
+    assert store.events()[0].attribute("crs") == "EPSG:4326 as noted"

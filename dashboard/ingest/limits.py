@@ -189,10 +189,10 @@ def _walk(value: object, name: str, depth: int) -> None:
 
 
 def _check_crs(crs: object, name: str) -> None:
-    if crs is None:
-        return
-    kind = crs.get("type") if isinstance(crs, dict) else None
-    props = crs.get("properties") if isinstance(crs, dict) else None
+    if not isinstance(crs, dict):
+        return  # GDAL reads a crs object only; a property "crs": "EPSG:4326" is just text
+    kind = crs.get("type")
+    props = crs.get("properties")
     props = props if isinstance(props, dict) else {}
     if isinstance(kind, str) and kind.casefold() == "name" and isinstance(props.get("name"), str) \
             and _SAFE_CRS_NAME.match(props["name"].strip()):
