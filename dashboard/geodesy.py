@@ -219,7 +219,8 @@ def reach_spacing_km(radius_km: float) -> float:
     rho = radius_km / _EARTH_R_KM
     if rho >= math.pi / 2.0:
         return MAX_REACH_SPACING_KM
-    return min(MAX_REACH_SPACING_KM, math.sqrt(8.0 * REACH_SAG_KM * _EARTH_R_KM * math.tan(rho)))
+    sag = min(REACH_SAG_KM, radius_km / 10.0)  # below 1 km, a tenth of the radius: neighbours still overlap
+    return min(MAX_REACH_SPACING_KM, math.sqrt(8.0 * sag * _EARTH_R_KM * math.tan(rho)))
 
 
 def reach_vertex_count(radius_km: float) -> int:

@@ -384,7 +384,7 @@ class _Reader:
         if len(self.problems) <= MAX_PROBLEMS:
             return tuple(self.problems)
         rest = len(self.problems) - MAX_PROBLEMS + 1
-        return (*self.problems[:MAX_PROBLEMS - 1], f"{rest:,} more fields of this link could not be used either.")
+        return (*self.problems[:MAX_PROBLEMS - 1], f"This link has {rest:,} more fields that could not be used.")
 
     def many(self, key: str) -> list[str]:
         return self.values.get(key, [])
@@ -395,7 +395,8 @@ class _Reader:
         if not values:
             return None
         if len(values) > 1:
-            self.note(f"{key} was given {len(values)} times; used the last one, {key}={_show(values[-1])}.")
+            self.note(f"The key {_show(key, 30)} was given {len(values)} times; used the last one, "
+                      f"{_show(key, 30)}={_show(values[-1])}.")
         return values[-1] if values[-1].strip() else None
 
     def text(self, key: str, value: str, whole: str | None = None) -> str:

@@ -231,3 +231,8 @@ def test_reach_near_the_largest_radius_is_the_world_less_what_lies_beyond_it(gaz
     assert belarus.covers(Point(-152.4, -30.0)) and belarus.covers(Point(100.0, 80.0))
     russia = geodesy.reach_envelope(gazetteer.country("RU").geometry, 19_000)
     assert russia.is_valid and russia.area == pytest.approx(360 * 180)
+
+
+@pytest.mark.parametrize("radius_km", [0.01, 0.5, 1, 50, 500, 5_000])
+def test_neighbouring_envelope_rings_always_overlap(radius_km):
+    assert geodesy.reach_spacing_km(radius_km) < radius_km

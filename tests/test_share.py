@@ -444,7 +444,7 @@ def test_a_link_with_thousands_of_bad_fields_reports_twenty_sentences():
     query = "&".join(f"ring=bad{i}" for i in range(5000)) + "&z=5"
     decoded = from_query(query, SYSTEMS)
     assert len(decoded.problems) == share.MAX_PROBLEMS and decoded.state.zoom == 5
-    assert decoded.problems[-1] == "4,981 more fields of this link could not be used either."
+    assert decoded.problems[-1] == "This link has 4,981 more fields that could not be used."
 
 
 def test_what_from_query_accepts_the_widgets_can_show():
