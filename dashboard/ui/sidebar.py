@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.errors import DashboardError
 from dashboard.rings import resolve_origin
 from dashboard.scene import Scene
-from dashboard.share import ViewState, describe
+from dashboard.share import EARLIEST, LATEST, MAX_KM, MIN_KM, ViewState, describe
 from dashboard.ui import state as S
 
 def open_page(title: str, with_rings: bool = False) -> Scene:
@@ -51,18 +51,42 @@ def render(view: ViewState) -> None:
             st.rerun()
 
 
-def _dates(view: ViewState, first: date, last: date) -> None:
-    start, end = view.start or first, view.end or last
+def _clamp(day: date) -> date:
+    return min(max(day, EARLIEST), LATEST)
+
+
+def date_span(view: ViewState, first: date, last: date) -> tuple[date, date, date, date]:
+    """What the date widgets show: (start, end) and the slider's ends (lo, hi), all within EARLIEST-LATEST.
+
+    from_query keeps a link's dates within those bounds; stored data may lie outside them, a one-sided
+    filter may lie beyond the data, and the slider needs lo < hi: each case is met here, not by an error.
+    """
+    first, last = _clamp(first), _clamp(last)
+    start = view.start if view.start is not None else first
+    end = view.end if view.end is not None else last
+    if view.start is None and start > end:
+        start = end
+    if view.end is None and end < start:
+        end = start
+    start, end = _clamp(start), _clamp(end)
     lo, hi = min(first, start), max(last, end)
+    if lo == hi:  # one day of data: the slider still needs two ends
+        lo, hi = (lo, lo + timedelta(days=1)) if lo < LATEST else (lo - timedelta(days=1), hi)
+    return start, end, lo, hi
+
+
+def _dates(view: ViewState, first: date, last: date) -> None:
+    start, end, lo, hi = date_span(view, first, last)
+    first, last = _clamp(first), _clamp(last)
     _bind("dates", (start, end))
     _bind("start", start)
     _bind("end", end)
     st.slider("Dates", min_value=lo, max_value=hi, key="dates", format="D MMM YYYY",
               on_change=lambda: _set_dates(*st.session_state["dates"], first, last))
     left, right = st.columns(2)
-    left.date_input("From", key="start", min_value=date(1900, 1, 1), max_value=date(2100, 12, 31), format="YYYY-MM-DD",
+    left.date_input("From", key="start", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
                     on_change=lambda: _set_dates(st.session_state["start"], end, first, last))
-    right.date_input("To", key="end", min_value=date(1900, 1, 1), max_value=date(2100, 12, 31), format="YYYY-MM-DD",
+    right.date_input("To", key="end", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
                      on_change=lambda: _set_dates(start, st.session_state["end"], first, last))
     story_day = S.stories()[0].date if S.stories() else last
     choice = st.pills("Presets", PRESETS, key="date_preset", label_visibility="collapsed")
@@ -102,10 +126,11 @@ def _places(view: ViewState, found) -> None:
                    on_change=lambda: S.update(admins=tuple(st.session_state["admins"])))
     left, right = st.columns([3, 2])
     _bind("near", view.near)
-    _bind("near_km", float(view.near_km or 100.0))
+    _bind("near_km", min(max(float(view.near_km or 100.0), MIN_KM), MAX_KM))  # from_query keeps it in bounds
     left.text_input("Within … of a place", key="near", placeholder="e.g. Chernihiv",
                     on_change=_set_near)
-    right.number_input("km", key="near_km", min_value=1.0, max_value=19_000.0, step=10.0, on_change=_set_near)
+    right.number_input("km", key="near_km", min_value=MIN_KM, max_value=MAX_KM, step=10.0, format="%.2f",
+                       on_change=_set_near)
     if view.near:
         try:
             place = resolve_origin(view.near, gaz)
