@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from html import escape
+from html.parser import HTMLParser
 
 from dashboard.errors import DashboardError
 from dashboard.export.words import attribution, date_span, summary
-from dashboard.mapview import Basemap
-from dashboard.mapview.assets import external_urls, inline
+from dashboard.mapview import Basemap, safe
+from dashboard.mapview.assets import inline, is_external
 from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
 
@@ -40,14 +41,16 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
     offline = replace(scene, state=scene.state.with_(base="vector")) if scene.state.base != "vector" else scene
     html = scene_map(offline, basemap, interactive=False).get_root().render()
     heading = title or summary(scene)
-    lines = [f"<h1>{escape(heading)}</h1>"]
+    # Every value goes through safe.html: the title box holds the user's title and data-derived words.
+    lines = [safe.html("<h1>{heading}</h1>", heading=heading)]
     if title:
-        lines.append(f"<p>{escape(summary(scene))}</p>")
-    lines.append(f"<p>Dates: {escape(date_span(scene))}</p>")
-    lines.append(f'<p class="rm-export-query">{escape(to_query(scene.state))}</p>')
-    overlay = (f'<div class="rm-export-title">{"".join(lines)}</div>'
-               f'<div class="rm-export-credit">{escape(attribution(scene))}</div>')
-    head = (f"<title>{escape(heading)}</title><style>{_EXPORT_CSS}{_PNG_CSS if picture else ''}</style>")
+        lines.append(safe.html("<p>{summary}</p>", summary=summary(scene)))
+    lines.append(safe.html("<p>Dates: {span}</p>", span=date_span(scene)))
+    lines.append(safe.html('<p class="rm-export-query">{query}</p>', query=to_query(scene.state)))
+    overlay = safe.html('<div class="rm-export-title">{lines}</div><div class="rm-export-credit">{credit}</div>',
+                        lines=safe.join(lines), credit=attribution(scene))
+    head = safe.html("<title>{heading}</title><style>{css}</style>", heading=heading,
+                     css=safe.Markup(_EXPORT_CSS + (_PNG_CSS if picture else "")))
     try:
         end_head = html.index("</head>")
         body = html.index("<body>", end_head) + len("<body>")
@@ -55,7 +58,7 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
         raise DashboardError("The map page has no <head> or <body>; cannot add the title box.") from None
     html = html[:end_head] + head + html[end_head:body] + overlay + html[body:]
     page = inline(html)
-    loads = external_urls(page)
+    loads = markup_loads(page)
     if loads or "/app/static" in page:
         raise DashboardError(f"The exported page would not open offline; it loads {loads[:3] or '/app/static'}.")
     return page
@@ -64,3 +67,56 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
 def to_html(scene: Scene, basemap: Basemap, title: str | None = None) -> str:
     """One self-contained HTML file of the map the app shows; it opens from disk with no network."""
     return map_page(scene, basemap, title, picture=False)
+
+
+# ---------------------------------------------------------------------------------------------- offline check
+
+_LOAD_ATTRS = frozenset({"src", "srcset", "data", "poster", "background"})
+_CSS_LOAD = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
+
+
+class _Loads(HTMLParser):
+    """What the page's real elements load: attributes of tags and CSS of style attributes and <style>.
+
+    Text is not markup: data shown on the map (escaped, or inside a script's JSON) may well read
+    "url(http://…)" or "<img src=…>" and loads nothing, so it must not stop an export.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def _add(self, url: str | None) -> None:
+        url = (url or "").strip()
+        if (is_external(url) or url.lower().startswith("file:")) and url not in self.found:
+            self.found.append(url)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in _LOAD_ATTRS or (name == "href" and tag in ("link", "image", "use")):
+                for part in (value or "").split(",") if name == "srcset" else [value or ""]:
+                    self._add(part.split()[0] if part.split() else "")
+            elif name == "style":
+                self.handle_css(value or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.handle_css(data)
+
+    def handle_css(self, css: str) -> None:
+        for m in _CSS_LOAD.finditer(css):
+            self._add(m.group(1) or m.group(2))
+
+
+def markup_loads(page: str) -> list[str]:
+    """The http(s), protocol-relative and file: URLs the page's own markup loads (empty for an export)."""
+    parser = _Loads()
+    parser.feed(page)
+    parser.close()
+    return parser.found

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
+import queue
 import shutil
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from dashboard import settings
 from dashboard.errors import DashboardError, ValidationError
@@ -18,8 +16,16 @@ from dashboard.scene import Scene
 
 Progress = Callable[[float, str], None]
 
+# No host name or address resolves ("MAP * ~NOTFOUND" covers IP literals too): a map never needs the network.
 CHROMIUM_ARGS: tuple[str, ...] = ("--headless=new", "--no-sandbox", "--disable-gpu",
-                                  "--disable-background-networking", "--disable-component-update")
+                                  "--disable-background-networking", "--disable-component-update",
+                                  "--host-resolver-rules=MAP * ~NOTFOUND")
+# What the rendered page may load: its own inline code and styles, data:/blob: images and fonts; nothing else
+# (no file:, no http(s), no frames, no connections, no forms, no navigation by <base>).
+RENDER_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline' data: blob:; "
+                 "img-src data: blob:; font-src data: blob:; connect-src 'none'; frame-src 'none'; "
+                 "form-action 'none'; base-uri 'none'")
+ALLOWED_PREFIXES: tuple[str, ...] = ("data:", "blob:")
 RENDER_TIMEOUT_MS = 30_000
 MIN_PX, MAX_PX = 200, 8000
 
@@ -56,43 +62,85 @@ def _chromium() -> str:
     return found
 
 
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def _with_policy(page_html: str) -> str:
+    """The page with the renderer's Content-Security-Policy as the first thing in its head."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{RENDER_POLICY}">'
+    at = page_html.find("<head>")
+    return page_html[:at + 6] + meta + page_html[at + 6:] if at >= 0 else meta + page_html
 
 
-def _render_png(page_html: str, executable: str, width: int, height: int, want_vectors: bool,
-                say: Progress) -> bytes:
+def _allowed(url: str) -> bool:
+    return url.startswith(ALLOWED_PREFIXES) or url == "about:blank"
+
+
+def render_page(page_html: str, executable: str, width: int, height: int, want_vectors: bool = False,
+                say: Progress | None = None, log: list[tuple[str, str]] | None = None) -> bytes:
+    """A screenshot of `page_html` in headless Chromium that can read no file and reach no host.
+
+    Four locks, each enough for the usual case: the page is set as the content of about:blank (no file:
+    origin, so Chromium refuses every file: URL, and there is no folder to look around in); a
+    Content-Security-Policy allows only inline code and data:/blob: resources; every request other than
+    data:, blob: and about:blank is aborted; and name resolution is off (`--host-resolver-rules`), which
+    also stops the TCP preconnect Chromium makes for an iframe before any route sees it.
+    `log`, when given, receives (outcome, url) for every request the page made: "allowed", "aborted",
+    "finished" or "failed" — tests read it.
+    """
+    # Playwright's sync API refuses a thread where an asyncio loop runs (Streamlit's, a notebook's, another
+    # Playwright's): the browser is driven from a thread of its own, always.
+    # Progress is told from the caller's thread, where a UI may update (Streamlit's widgets need its thread).
+    told: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reachmap-png") as pool:
+        done = pool.submit(_render, page_html, executable, width, height, want_vectors,
+                           lambda fraction, message: told.put((fraction, message)), log)
+        while not (done.done() and told.empty()):
+            try:
+                fraction, message = told.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if say is not None:
+                say(fraction, message)
+        return done.result()
+
+
+def _render(page_html: str, executable: str, width: int, height: int, want_vectors: bool,
+            say: Progress | None, log: list[tuple[str, str]] | None) -> bytes:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="reachmap-png-") as tmp:
-        path = Path(tmp) / "map.html"
-        path.write_text(page_html, encoding="utf-8")
-        try:
-            with sync_playwright() as pw:
-                say(0.35, "Starting the browser")
-                browser = pw.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
-                try:
-                    page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1,
-                                            service_workers="block")
-                    # Nothing but the file itself and its data: URIs; an export never touches the network.
-                    page.route("**/*", lambda route: route.continue_()
-                               if route.request.url.startswith(("file:", "data:")) else route.abort())
-                    say(0.55, "Rendering the map")
-                    page.goto(path.as_uri(), wait_until="load", timeout=RENDER_TIMEOUT_MS)
-                    page.wait_for_function(_READY_JS, arg=want_vectors, timeout=RENDER_TIMEOUT_MS, polling="raf")
-                    page.evaluate(_PAINTED_JS)
-                    say(0.85, "Saving the image")
-                    png = page.screenshot(type="png", full_page=False)
-                finally:
-                    browser.close()
-        except PlaywrightError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DashboardError(f"Chromium could not draw the map: {first}") from None
+    say = say or (lambda fraction, message: None)
+    note = log.append if log is not None else (lambda entry: None)
+
+    def route(route) -> None:
+        url = route.request.url
+        if _allowed(url):
+            note(("allowed", url))
+            route.continue_()
+        else:
+            note(("aborted", url))
+            route.abort("blockedbyclient")
+
+    try:
+        with sync_playwright() as pw:
+            say(0.35, "Starting the browser")
+            browser = pw.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+            try:
+                context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                              service_workers="block", accept_downloads=False)
+                context.route("**/*", route)
+                page = context.new_page()
+                page.on("requestfinished", lambda r: note(("finished", r.url)))
+                page.on("requestfailed", lambda r: note(("failed", r.url)))
+                say(0.55, "Rendering the map")
+                page.set_content(_with_policy(page_html), wait_until="load", timeout=RENDER_TIMEOUT_MS)
+                page.wait_for_function(_READY_JS, arg=want_vectors, timeout=RENDER_TIMEOUT_MS, polling="raf")
+                page.evaluate(_PAINTED_JS)
+                say(0.85, "Saving the image")
+                png = page.screenshot(type="png", full_page=False)
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DashboardError(f"Chromium could not draw the map: {first}") from None
     return png
 
 
@@ -110,13 +158,6 @@ def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000
     say(0.05, "Building the map")
     page_html = map_page(scene, basemap, title, picture=True)
     want_vectors = _draws_something(scene, basemap)
-    args = (page_html, executable, width, height, want_vectors, say)
-    if not _loop_running():
-        png = _render_png(*args)
-    else:
-        # Playwright's sync API refuses a thread that already runs an asyncio loop (another Playwright,
-        # a notebook): render in a thread of its own there.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reachmap-png") as pool:
-            png = pool.submit(_render_png, *args).result()
+    png = render_page(page_html, executable, width, height, want_vectors, say)
     say(1.0, "Done")
     return png
