@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dashboard.errors import ValidationError
 from dashboard.export.geojson import to_geojson
-from dashboard.export.kml import KML_NS, kml_colour, to_kml
+from dashboard.export.kml import KML_NS, kml_colour, to_kml, to_kmz, xml_text
 from dashboard.export.page import map_page, to_html
 from dashboard.export.png import MAX_PX, MIN_PX, Progress, to_png
 from dashboard.export.records import DECIMALS, EVENT_FIELDS, RING_FIELDS, event_record, ring_record
@@ -26,7 +26,7 @@ from dashboard.scene import Scene
 __all__ = ["CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_PX", "MIN_PX", "RING_FIELDS",
            "TEXT_FORMATS", "Progress", "attribution", "date_bounds", "date_span", "event_record", "export",
            "filename", "kml_colour", "map_page", "ring_record", "summary", "to_csv", "to_geojson", "to_html",
-           "to_kml", "to_png"]
+           "to_kml", "to_kmz", "to_png", "xml_text"]
 
 
 def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int = 1600,
@@ -38,6 +38,8 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
         raise ValidationError("basemap", basemap, f"is needed for {fmt}")
     if fmt == "png":
         return to_png(scene, basemap, width, height, title, progress)  # type: ignore[arg-type]
+    if fmt == "kmz":
+        return to_kmz(scene, title)
     text = {"html": lambda: to_html(scene, basemap, title),  # type: ignore[arg-type]
             "geojson": lambda: to_geojson(scene, title), "kml": lambda: to_kml(scene, title),
             "csv": lambda: to_csv(scene)}[fmt]()

@@ -1,8 +1,23 @@
-"""KML 2.2 for Google Earth: a folder of range rings and a folder of events with their sources."""
+"""KML 2.2 for Google Earth: a folder of range rings and a folder of events with their sources.
+
+Two things any KML reader must be able to rely on, whatever the data holds:
+
+- It is well-formed XML 1.0. Characters XML cannot hold (C0 controls other than tab, LF and CR, U+FFFE,
+  U+FFFF, lone surrogates) are left out of every text and attribute; a CR is written as `&#13;`, since a
+  parser would otherwise read it back as LF.
+- It loads nothing from anywhere. `.kml` styles events by colour alone (no `<Icon>`: the reader shows its
+  own built-in placemark, tinted); `.kmz` ships the white circle the map uses inside the archive.
+"""
 
 from __future__ import annotations
 
 import functools
+import io
+import json
+import re
+import struct
+import zipfile
+import zlib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
@@ -15,8 +30,20 @@ from dashboard.scene import Scene
 from dashboard.share import to_query
 
 KML_NS = "http://www.opengis.net/kml/2.2"
-# Google Earth's own white circle, tinted by IconStyle colour; KML readers other than Earth use their default.
-KML_ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+KMZ_ICON = "files/event.png"  # inside the KMZ, next to doc.kml; tinted per event type by IconStyle colour
+# What XML 1.0 (§2.2 Char) cannot hold, surrogates included (a str may carry lone ones).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ZIP_TIME = (2022, 6, 25, 0, 0, 0)  # a fixed date in the archive, so the same view gives the same bytes
+
+
+def xml_text(value: object) -> str:
+    r"""`value` as text XML 1.0 can hold: the characters it cannot are left out.
+
+    >>> xml_text("bell\x07 esc\x1b[31m nul\x00 \ufffe tab\tcr\r ok\u00e9")
+    'bell esc[31m nul  tab\tcr\r oké'
+    """
+    text = str(value)
+    return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
 
 
 def kml_colour(hex_rgb: str, alpha: int = 255) -> str:
@@ -30,9 +57,9 @@ def kml_colour(hex_rgb: str, alpha: int = 255) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: object = None, *, ns: bool = True, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}" if ns else tag, attrs)
+    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}" if ns else tag, {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
-        el.text = str(text)
+        el.text = xml_text(text)
     return el
 
 
@@ -43,6 +70,8 @@ _plain = functools.partial(_sub, ns=False)
 def _extended_data(parent: ET.Element, record: dict, sub=_sub) -> None:
     data = sub(parent, "ExtendedData")
     for name, value in record.items():
+        if isinstance(value, dict):  # attributes: one JSON value, as in the CSV (not Python's repr)
+            value = json.dumps(value, ensure_ascii=False) if value else ""
         text = "" if value is None else "; ".join(value) if isinstance(value, list) else value
         sub(sub(data, "Data", name=name), "value", text)
 
@@ -65,7 +94,45 @@ _EVENTS_HERE = "reachmap-events"  # where the streamed placemarks go in the seri
 
 
 def to_kml(scene: Scene, title: str | None = None) -> str:
-    """KML 2.2 for Google Earth: a folder of range rings and a folder of events with their sources."""
+    """KML 2.2 for Google Earth: a folder of range rings and a folder of events with their sources.
+
+    Event styles are colours only; no icon is fetched from anywhere (see the module docstring).
+    """
+    return _document(scene, title, icon=None)
+
+
+def to_kmz(scene: Scene, title: str | None = None) -> bytes:
+    """The KML in a KMZ archive (doc.kml first, as Google Earth expects) with the event icon inside it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (("doc.kml", _document(scene, title, icon=KMZ_ICON).encode("utf-8")),
+                           (KMZ_ICON, circle_png())):
+            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def circle_png(size: int = 32) -> bytes:
+    """A white disc with a grey rim on transparent ground, as an RGBA PNG (KML tints it per type)."""
+    centre, outer, rim = (size - 1) / 2, size / 2 - 1, size / 2 - 3.5
+    rows = []
+    for y in range(size):
+        row = bytearray([0])  # filter: none
+        for x in range(size):
+            r = ((x - centre) ** 2 + (y - centre) ** 2) ** 0.5
+            alpha = max(0.0, min(1.0, outer - r + 0.5))  # one pixel of anti-aliasing at the edge
+            grey = 255 if r <= rim else 110
+            row += bytes((grey, grey, grey, round(alpha * 255)))
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+            + chunk(b"IEND", b""))
+
+
+def _document(scene: Scene, title: str | None, icon: str | None) -> str:
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = _sub(root, "Document")
@@ -76,9 +143,10 @@ def to_kml(scene: Scene, title: str | None = None) -> str:
     type_index = {t: i for i, t in enumerate(types)}
     for i, event_type in enumerate(types):
         style = _sub(doc, "Style", id=f"type-{i}")
-        icon = _sub(style, "IconStyle")
-        _sub(icon, "color", kml_colour(type_colour(event_type)))
-        _sub(_sub(icon, "Icon"), "href", KML_ICON)
+        style_icon = _sub(style, "IconStyle")
+        _sub(style_icon, "color", kml_colour(type_colour(event_type)))
+        if icon:
+            _sub(_sub(style_icon, "Icon"), "href", icon)
     for i, _ring in enumerate(scene.rings):
         colour = RING_COLOURS[i % len(RING_COLOURS)]  # the map's colours, in the map's order
         style = _sub(doc, "Style", id=f"ring-{i}")
@@ -131,4 +199,6 @@ def to_kml(scene: Scene, title: str | None = None) -> str:
         ET.indent(mark, level=3)
         parts.append("      " + ET.tostring(mark, encoding="unicode") + "\n")
     parts.append(tail.lstrip("\n"))
-    return "".join(parts).rstrip("\n") + "\n"
+    # A parser reads a raw CR in text as LF (XML §2.11); as a reference it comes back as CR. The serialiser
+    # writes no CR of its own, so every CR here came from data.
+    return "".join(parts).rstrip("\n").replace("\r", "&#13;") + "\n"

@@ -11,6 +11,18 @@ from dashboard.scene import Scene
 
 CSV_FIELDS: tuple[str, ...] = (*EVENT_FIELDS, "lon", "lat")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+# What a spreadsheet may skip before it looks for "=": whitespace of any kind, NUL, BOM and zero-width marks.
+_SKIPPED = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\x00\ufeff\u200b\u200c\u200d\u2060"
+
+
+def is_formula(text: str) -> bool:
+    """True when a spreadsheet could read the cell as a formula: it starts with one of _FORMULA_START,
+    at once or after leading whitespace.
+
+    >>> is_formula(" =1+1"), is_formula("\\t@SUM(A1)"), is_formula("Minsk - Kyiv"), is_formula("\\u00a0-1")
+    (True, True, False, True)
+    """
+    return text.startswith(_FORMULA_START) or text.lstrip(_SKIPPED).startswith(_FORMULA_START)
 
 
 def _cell(value: object) -> object:
@@ -20,7 +32,7 @@ def _cell(value: object) -> object:
         value = "; ".join(value)
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and is_formula(value):
         return "'" + value  # a spreadsheet would run "=HYPERLINK(…)" from a source as a formula
     return value
 

@@ -17,6 +17,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "html": ("text/html", ".html"),
     "geojson": ("application/geo+json", ".geojson"),
     "kml": ("application/vnd.google-earth.kml+xml", ".kml"),
+    "kmz": ("application/vnd.google-earth.kmz", ".kmz"),
     "csv": ("text/csv", ".csv"),
 }
 TEXT_FORMATS: tuple[str, ...] = ("html", "geojson", "kml", "csv")
