@@ -1,15 +1,17 @@
 """`python -m dashboard …`: rings, reach envelopes, stored events and exports from the command line.
 
 Bad input prints one sentence on stderr and exits 2; nothing here prints a traceback for user input.
+Text from data reaches the terminal with its control characters shown, not obeyed (`printable`), and JSON
+with them escaped (`dump_json`), so an imported title cannot recolour, move or reorder what the user sees.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 import sys
-import tempfile
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -28,8 +30,38 @@ from dashboard.share import from_query
 from dashboard.table import EventTable
 
 
+# Direction marks, embeddings, overrides and isolates: they reorder the text printed after them.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# In JSON: C1 controls (U+009B is CSI to some terminals), DEL, line/paragraph separators and _BIDI as \uXXXX.
+_JSON_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029" + "".join(sorted(_BIDI)) + "]")
+
+
+def printable(text: object) -> str:
+    r"""`text` for a terminal: controls, line breaks, lone surrogates and direction overrides as escapes.
+
+    >>> printable("bell\a \x1b[31mred\x1b[0m \u202eevil \u00e9\u2014ok\nnext")
+    'bell\\x07 \\x1b[31mred\\x1b[0m \\u202eevil é—ok\\nnext'
+    """
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in s)
+
+
+def dump_json(value: object, indent: int | None = None) -> None:
+    """`value` as JSON on stdout: the same data, with nothing in it a terminal would obey."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)  # json always escapes C0 controls
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def say(prefix: str, text: object) -> None:
+    """One line on stderr, e.g. 'warning: …', with data's control characters shown, not obeyed."""
+    print(f"{prefix}{printable(text)}", file=sys.stderr)
+
+
 # The keys of export.FORMATS, written out so that `ring` and `events` need not import folium (about 1 s).
-EXPORT_FORMATS = ("png", "html", "geojson", "kml", "csv")
+EXPORT_FORMATS = ("png", "html", "geojson", "kml", "kmz", "csv")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--near", metavar="PLACE:KM", help="e.g. Chernihiv:100")
     events.add_argument("--json", action="store_true", help="GeoJSON instead of a table")
 
-    out = sub.add_parser("export", help="the view of a permalink as PNG, HTML, GeoJSON, KML or CSV")
+    out = sub.add_parser("export", help="the view of a permalink as PNG, HTML, GeoJSON, KML, KMZ or CSV")
     out.add_argument("query", metavar="QUERY",
                      help='the permalink\'s query string, e.g. "?v=1&from=2022-06-01&ring=iskander-m@Minsk"')
     out.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to write")
@@ -109,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geoparse(args)
         return _range(args)
     except DashboardError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say("error: ", exc)
         return 2
     except BrokenPipeError:  # `… | head` closed the pipe: not an error of ours
         sys.stderr.close()
@@ -138,8 +170,7 @@ def _range(args: argparse.Namespace) -> int:
             features.append(_feature(Point(row.lon, row.lat), {
                 "name": row.name, "kind": row.kind, "country": row.country,
                 "distance_km": row.distance_km, "bearing_deg": row.bearing_deg}))
-    json.dump({"type": "FeatureCollection", "features": features}, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
+    dump_json({"type": "FeatureCollection", "features": features})
     return 0
 
 
@@ -166,12 +197,10 @@ def _events(args: argparse.Namespace) -> int:
     with open_store(gazetteer=gazetteer) as store:
         events = select_events(store, flt)
     if args.json:
-        json.dump({"type": "FeatureCollection", "features": [_event_feature(e) for e in events]},
-                  sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        dump_json({"type": "FeatureCollection", "features": [_event_feature(e) for e in events]})
     else:
         for e in events:
-            print(f"{e.time.label:<34}  {e.title}  —  {e.place.name}  [{e.source.publisher}]")
+            print(printable(f"{e.time.label:<34}  {e.title}  —  {e.place.name}  [{e.source.publisher}]"))
         print(f"{len(events)} event(s)", file=sys.stderr)
     return 0
 
@@ -190,19 +219,22 @@ def _event_feature(e: Event) -> dict:
 
 def _export(args: argparse.Namespace) -> int:
     from dashboard import export  # here, not at the top: it brings folium
+    from dashboard.export.output import check_target, write_file
     from dashboard.scene import build_scene, load_basemap
 
     if args.output == "-" and args.format not in export.TEXT_FORMATS:
         raise ValidationError("-o", "-", f"{args.format} is binary; give a file name")
+    if args.output != "-":
+        check_target(args.output)  # a FIFO, device, folder or link is refused before any work
     catalogue = load_catalogue()
     decoded = from_query(args.query, known_systems={s.id for s in catalogue.systems})
     for problem in decoded.problems:  # like the UI: say what was ignored, go on with the defaults
-        print(f"warning: {problem}", file=sys.stderr)
+        say("warning: ", problem)
     gazetteer = open_gazetteer()
     with open_store(gazetteer=gazetteer) as store:
         scene = build_scene(decoded.state, store.events(), gazetteer, catalogue)
     for problem in scene.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        say("warning: ", problem)
     basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None
     if args.format in ("png", "html") and decoded.state.base != "vector":
         print(f"warning: base={decoded.state.base} is an online layer; the export opens on the offline vector "
@@ -215,32 +247,9 @@ def _export(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        _write_atomically(Path(args.output), data)
-        print(f"{len(scene.events)} event(s), {len(scene.rings)} ring(s) written to {args.output}", file=sys.stderr)
+        write_file(args.output, data)
+        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s) written to {args.output}")
     return 0
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a failed export leaves no half-written file."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        raise DashboardError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise DashboardError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -254,12 +263,12 @@ def _import(args: argparse.Namespace) -> int:
     finally:
         sys.stderr.write("\n")  # end the progress line, whatever happened
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say("warning: ", warning)
     for r in report.rejected[:50]:
-        print(f"rejected: line {r.line}, {r.field} {r.value!r}: {r.reason}", file=sys.stderr)
+        say("rejected: ", f"line {r.line}, {r.field} {r.value!r}: {r.reason}")
     if len(report.rejected) > 50:
         print(f"rejected: … and {len(report.rejected) - 50:,} more", file=sys.stderr)
-    print(report)
+    print(printable(report))
     if not report.stored and report.rejected:
         print("error: nothing was stored because some rows were rejected; fix them, or use --skip-bad to "
               "store the good rows", file=sys.stderr)
@@ -288,6 +297,5 @@ def _geoparse(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         raise ValidationError("text", args.file, "is not UTF-8 text; save the article as plain UTF-8 text") from None
     result = Geoparser(open_gazetteer(), load_catalogue()).parse(text, args.date)
-    json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
-    sys.stdout.write("\n")
+    dump_json(result.to_json(), indent=1)
     return 0

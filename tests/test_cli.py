@@ -116,3 +116,44 @@ def test_import_of_a_bad_file_is_one_line(tmp_path, gazetteer):
     result = run("import", str(bad), store=tmp_path / "s.gpkg")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+# ---------------------------------------------------------------------------------------------- terminal safety
+
+HOSTILE_TITLE = "bell\a \x1b[31mred\x1b[0m \x9b2J \u202eevil\u202c line\nbreak\u2028sep é—ok"
+
+
+@pytest.fixture
+def hostile_store(store_path, monkeypatch):
+    from dashboard import cli
+    from tests.conftest import make_event
+
+    events = [make_event(title=HOSTILE_TITLE, place=None), make_event("e2", title="plain")]
+    monkeypatch.setattr(cli, "select_events", lambda store, flt: events)
+    return cli
+
+
+def test_events_table_shows_control_characters_instead_of_obeying_them(hostile_store, capsys):
+    assert hostile_store.main(["events"]) == 0
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\a\x1b\x9b\u202e\u202c\u2028")
+    assert r"\x07 \x1b[31mred\x1b[0m \x9b2J \u202eevil\u202c line\nbreak\u2028sep é—ok" in out
+    assert out.count("\n") == 2  # one line per event, whatever the title holds
+
+
+def test_events_json_stays_json_with_the_same_text_and_nothing_a_terminal_obeys(hostile_store, capsys):
+    assert hostile_store.main(["events", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\a\x1b\x9b\u202e\u202c\u2028")
+    titles = [f["properties"]["title"] for f in json.loads(out)["features"]]
+    assert titles == [HOSTILE_TITLE, "plain"]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("plain é 日本", "plain é 日本"), ("\x1b[2J", r"\x1b[2J"), ("\x00", r"\x00"), ("a\tb", r"a\tb"),
+    ("\u202eabc", r"\u202eabc"), ("\ud800", r"\ud800"), ("zero\u200dwidth joiner stays", "zero\u200dwidth joiner stays"),
+])
+def test_printable(text, shown):
+    from dashboard.cli import printable
+
+    assert printable(text) == shown

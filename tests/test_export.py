@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -251,24 +252,6 @@ def test_cli_export_that_fails_says_one_line_and_keeps_the_old_file(store_path, 
     assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["map.png", "store.gpkg"]
 
 
-def test_an_interrupted_write_leaves_neither_a_partial_file_nor_a_temporary_one(tmp_path, monkeypatch):
-    target = tmp_path / "out.geojson"
-    target.write_text("old", encoding="utf-8")
-
-    def broken_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(cli.os, "replace", broken_replace)
-    with pytest.raises(DashboardError, match="No space left on device"):
-        cli._write_atomically(target, b"new")
-    assert target.read_text(encoding="utf-8") == "old" and [p.name for p in tmp_path.iterdir()] == ["out.geojson"]
-
-
-def test_an_export_written_to_a_file_is_readable_by_others(tmp_path):
-    cli._write_atomically(tmp_path / "a.csv", b"x")
-    assert (tmp_path / "a.csv").read_bytes() == b"x" and (tmp_path / "a.csv").stat().st_mode & 0o044
-
-
 # ---------------------------------------------------------------------------------------------- PNG
 
 def test_png_is_the_map_at_the_asked_size_and_a_ring_shows(chromium_path, scene, basemap):
@@ -330,3 +313,42 @@ def test_imported_attributes_travel_with_csv_and_geojson():
     assert json.loads(rows[0]["attributes"]) == {"geo_precision": "2", "fatalities": "=1+1"}
     feature = json.loads(export.to_geojson(scene))["features"][0]
     assert feature["properties"]["attributes"]["geo_precision"] == "2"
+
+
+# ---------------------------------------------------------------------------------------------- KMZ, doctests
+
+def test_kml_styles_need_no_network_and_kmz_carries_its_icon(scene):
+    text = export.to_kml(scene)
+    styles = list(ET.fromstring(text).iter(f"{KML}Style"))
+    assert styles and not [el for s in styles for el in s.iter() if (el.text or "").strip().startswith("http")]
+    assert not list(ET.fromstring(text).iter(f"{KML}Icon")) and "maps.google.com" not in text
+    archive = zipfile.ZipFile(io.BytesIO(export.to_kmz(scene)))
+    assert archive.namelist() == ["doc.kml", "files/event.png"]  # Google Earth reads the first .kml
+    doc = ET.fromstring(archive.read("doc.kml"))
+    assert {i.findtext(f"{KML}href") for i in doc.iter(f"{KML}Icon")} == {"files/event.png"}
+    assert [p.findtext(f"{KML}name") for p in doc.iter(f"{KML}Placemark")] == [
+        p.findtext(f"{KML}name") for p in ET.fromstring(text).iter(f"{KML}Placemark")]
+    from PIL import Image
+
+    icon = Image.open(io.BytesIO(archive.read("files/event.png")))
+    assert icon.size == (32, 32) and icon.mode == "RGBA" and icon.getpixel((16, 16)) == (255, 255, 255, 255)
+    assert icon.getpixel((0, 0))[3] == 0
+
+
+def test_kmz_is_a_format_of_the_cli_and_the_export_function(scene):
+    assert "kmz" in cli.EXPORT_FORMATS and export.export(scene, None, "kmz")[:2] == b"PK"
+
+
+def test_the_offline_check_reads_markup_not_text():
+    page = ('<img src="https://cdn.example/a.png"><p>url(http://text.example) &lt;img src=http://t.example&gt;</p>'
+            '<script>var s = "<img src=http://in-script.example>";</script><div style="background:url(//x.example/b)">'
+            '</div><style>@import "file:///etc/x.css";</style><a href="https://link.example">a link is no load</a>')
+    assert export.page.markup_loads(page) == ["https://cdn.example/a.png", "//x.example/b", "file:///etc/x.css"]
+
+
+@pytest.mark.parametrize("module", ["kml", "tabular"])
+def test_export_doctests(module):
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(f"dashboard.export.{module}")).failed == 0
