@@ -360,6 +360,8 @@ def declutter(labels: list[dict]) -> None:
         lab["_wh"] = text_box(lab["text"], lab["cls"], lab.get("angle", 0))
         lab["_t"] = in_theatre(lab["lon"], lab["lat"])
     order = sorted(range(len(labels)), key=lambda i: (-labels[i]["prio"], labels[i]["text"], labels[i]["lon"]))
+    order_places = [i for i in order if labels[i]["cls"] != "river"]
+    order_rivers = [i for i in order if labels[i]["cls"] == "river"]
     for z in LABEL_ZOOMS:
         scale = 256 * 2 ** z
         cell = 64.0
@@ -388,23 +390,39 @@ def declutter(labels: list[dict]) -> None:
             if lab["cls"] == "river":
                 same_name[lab["text"]].append(((b[0] + b[2]) / 2, (b[1] + b[3]) / 2))
 
-        shown = [i for i in order if labels[i]["minz"] is not None and labels[i]["max"] >= z]
+        # River names do not persist: they are fitted after the places at every zoom, so a river's name
+        # shown at zoom 7 never hides a village at zoom 10; each keeps its first run of zooms.
+        shown = [i for i in order if labels[i]["minz"] is not None and labels[i]["max"] >= z
+                 and labels[i]["cls"] != "river"]
         for i in shown:
             put(labels[i], box_of(labels[i]))
-        for i in order:
+        for i in order_places + order_rivers:
             lab = labels[i]
-            if lab["minz"] is not None or not (lab["from"] <= z <= lab["max"]):
+            if lab["cls"] == "river":
+                if lab["minz"] is not None and lab["max"] < z:
+                    continue
+            elif lab["minz"] is not None:
                 continue
+            if not (lab["from"] <= z <= lab["max"]):
+                continue
+            river_shown = lab["cls"] == "river" and lab["minz"] is not None
             if z > 6 and not lab["_t"]:
+                if river_shown:
+                    lab["max"] = z - 1
                 continue
             b = box_of(lab)
             if lab["cls"] == "river":  # the same river's name at most every ~350 px
                 cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
                 if any((cx - sx) ** 2 + (cy - sy) ** 2 < 350 ** 2 for sx, sy in same_name[lab["text"]]):
+                    if river_shown:
+                        lab["max"] = z - 1
                     continue
             if fits(b):
                 put(lab, b)
-                lab["minz"] = z
+                if lab["minz"] is None:
+                    lab["minz"] = z
+            elif lab["cls"] == "river" and lab["minz"] is not None:
+                lab["max"] = z - 1  # its run ends here
         print(f"  zoom {z:2d}: {sum(1 for l in labels if l['minz'] is not None and l['minz'] <= z <= l['max']):6d} labels")
 
 
