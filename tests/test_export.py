@@ -352,3 +352,11 @@ def test_export_doctests(module):
     import importlib
 
     assert doctest.testmod(importlib.import_module(f"dashboard.export.{module}")).failed == 0
+
+
+def test_the_html_file_forbids_every_load_but_its_own_and_the_online_bases_tiles(html):
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html).group(1)
+    assert html.index(policy) < html.index("<script")  # before anything could load
+    img = next(d for d in policy.split("; ") if d.startswith("img-src"))
+    assert img == "img-src data: blob: https://server.arcgisonline.com https://tile.openstreetmap.org"
+    assert "default-src 'none'" in policy and "connect-src 'none'" in policy and "file:" not in policy

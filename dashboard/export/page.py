@@ -58,6 +58,9 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
         raise DashboardError("The map page has no <head> or <body>; cannot add the title box.") from None
     html = html[:end_head] + head + html[end_head:body] + overlay + html[body:]
     page = inline(html)
+    if not picture:  # the PNG renderer sets a stricter policy of its own
+        at = page.index("<head>") + len("<head>")
+        page = page[:at] + f'<meta http-equiv="Content-Security-Policy" content="{html_policy(page)}">' + page[at:]
     loads = markup_loads(page)
     if loads or "/app/static" in page:
         raise DashboardError(f"The exported page would not open offline; it loads {loads[:3] or '/app/static'}.")
@@ -67,6 +70,24 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
 def to_html(scene: Scene, basemap: Basemap, title: str | None = None) -> str:
     """One self-contained HTML file of the map the app shows; it opens from disk with no network."""
     return map_page(scene, basemap, title, picture=False)
+
+
+# ---------------------------------------------------------------------------------------------- policy
+
+_TILE_URL = re.compile(r'L\.tileLayer\(\s*"(https://[^"/]+)/')
+
+
+def html_policy(page: str) -> str:
+    """The exported file's Content-Security-Policy: its own inline code, data: and blob: resources, and
+    images from the online base layers it offers; no other load, connection, frame, form or <base>.
+
+    Data is escaped before it reaches the page; this is the second lock, for the reader who opens a file
+    someone sent them: should anything in it ever become markup, it still cannot call home.
+    """
+    hosts = sorted({m.group(1).replace("{s}.", "*.") for m in _TILE_URL.finditer(page)})
+    return ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline' data: blob:; "
+            f"img-src data: blob: {' '.join(hosts)}; font-src data: blob:; connect-src 'none'; frame-src 'none'; "
+            "form-action 'none'; base-uri 'none'").replace("  ", " ")
 
 
 # ---------------------------------------------------------------------------------------------- offline check
