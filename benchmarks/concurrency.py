@@ -82,6 +82,7 @@ class Session:
     reopen_s: float | None = None
     counts: tuple[int | None, int | None] = (None, None)
     link: str = ""
+    title: str = ""
     exception_boxes: int = 0
     console_errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -179,14 +180,14 @@ async def _exception_boxes(page) -> int:
 STEPS = ("map", "filter", "snapshot", "reopen")
 
 
-async def run_session(browser, url: str, index: int, step_timeout_s: float, query: str = QUERY,
+async def run_session(browser, url: str, s: Session, step_timeout_s: float, query: str = QUERY,
                       steps: int = len(STEPS)) -> Session:
     """One person: first map, a filter change, a snapshot, the snapshot reopened (see the module docstring).
 
-    `steps` stops after that many of them (1: the first map only). Exception boxes are counted on each page
-    before it is left.
+    Fills `s` as it goes, so a session cancelled at a deadline keeps what it did. `steps` stops after that
+    many steps (1: the first map only). Exception boxes are counted on each page before it is left.
     """
-    s = Session(index)
+    index = s.index
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(step_timeout_s * 1000)
@@ -214,7 +215,7 @@ async def run_session(browser, url: str, index: int, step_timeout_s: float, quer
 
         if steps >= 3:
             step = "snapshot"
-            title = f"Bench session {index}"
+            title = s.title
             await page.wait_for_function(IDLE, polling=100)
             started = time.perf_counter()
             await page.get_by_role("button", name="Share snapshot").click()
@@ -241,25 +242,36 @@ async def run_session(browser, url: str, index: int, step_timeout_s: float, quer
             await page.screenshot(path=str(SCREENSHOTS / f"session-{index}-failed.png"))
     finally:
         try:
-            s.exception_boxes += await _exception_boxes(page)
+            s.exception_boxes += await asyncio.shield(_exception_boxes(page))
+        except asyncio.CancelledError:
+            pass
         except Exception as exc:
             s.failures.append(f"page unreadable at the end: {type(exc).__name__}")
-        await context.close()
+        await asyncio.shield(context.close())
     return s
 
 
 async def run_sessions(url: str, n: int, step_timeout_s: float, chromium: str = CHROMIUM,
-                       query: str = QUERY, steps: int = len(STEPS)) -> tuple[list[Session], float]:
-    """N sessions started together in one Chromium (a context each); their results and the wall time."""
+                       query: str = QUERY, steps: int = len(STEPS), deadline_s: float | None = None,
+                       label: str = "Bench session") -> tuple[list[Session], float]:
+    """N sessions started together in one Chromium (a context each); their results and the wall time.
+
+    With `deadline_s`, sessions still running then are stopped where they are (not an error).
+    """
     from playwright.async_api import async_playwright
 
+    sessions = [Session(i, title=f"{label} {i}") for i in range(n)]  # snapshot titles
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
         try:
             started = time.perf_counter()
-            sessions = await asyncio.gather(*(run_session(browser, url, i, step_timeout_s, query, steps)
-                                              for i in range(n)))
-            return list(sessions), time.perf_counter() - started
+            tasks = [asyncio.create_task(run_session(browser, url, s, step_timeout_s, query, steps))
+                     for s in sessions]
+            _, pending = await asyncio.wait(tasks, timeout=deadline_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            return sessions, time.perf_counter() - started
         finally:
             await browser.close()
 
