@@ -235,8 +235,9 @@ def derive_admin1(places: list[dict], land10) -> tuple[MultiLineString, dict]:
 
 # ----------------------------------------------------------------------------------------- places
 
-def build_places(cities: list[dict], codes: dict[int, tuple[str, str]]) -> tuple[list[dict], dict]:
-    """Places that may be labelled (districts removed), with flags; and the reasons for removals."""
+def build_places(cities: list[dict], codes: dict[int, tuple[str, str]]) -> tuple[list[dict], list[dict], dict]:
+    """Places that may be labelled (districts removed), with flags; all places with their admin-1 codes
+    (districts included, the seeds of derive_admin1); and the reasons for removals."""
     from scipy.spatial import cKDTree
 
     rows, removed = [], defaultdict(int)
@@ -267,12 +268,13 @@ def build_places(cities: list[dict], codes: dict[int, tuple[str, str]]) -> tuple
                     and not r["code"].startswith(("PPLA", "PPLC"))):
                 district.add(j)
     removed["district of a bigger city (radius rule)"] = len(district)
+    seeds = rows  # districts stay seeds of the admin-1 derivation: they carry a city's own region (Kyiv city)
     rows = [r for i, r in enumerate(rows) if i not in district]
     for r in rows:
         r["capital"] = r["code"] == "PPLC"
         r["admin_centre"] = r["code"] in ("PPLA", "PPLA2")
         r["admin_level"] = {"PPLC": 0, "PPLA": 1, "PPLA2": 2}.get(r["code"], 9)
-    return rows, dict(removed)
+    return rows, seeds, dict(removed)
 
 
 # ----------------------------------------------------------------------------------------- labels + declutter
@@ -695,12 +697,12 @@ def main(argv=None) -> int:
     provenance += [prov_cities, prov_codes]
     print(f"read sources in {time.time() - t0:.0f} s")
 
-    places, removed = build_places(cities, codes)
+    places, seeds, removed = build_places(cities, codes)
     print(f"places: {len(places):,} kept; removed {removed}")
     x0, y0, x1, y1 = THEATRE_BOX
     land10 = shapely.union_all([shapely.make_valid(project(shapely.clip_by_rect(shapely.make_valid(g), x0 - 5,
                                 y0 - 5, x1 + 5, y1 + 5))) for _, g in geoms_of(layers["land10"])])
-    admin1_proj, admin1_fc = derive_admin1(places, land10)
+    admin1_proj, admin1_fc = derive_admin1(seeds, land10)
     print(f"admin-1 derived: {shapely.get_num_coordinates(admin1_proj):,} vertices")
 
     minz_rank = lambda r: 4 if r <= 3 else 5 if r <= 5 else 6 if r <= 7 else 7 if r <= 9 else 8
