@@ -2,7 +2,9 @@
  *
  *   var base = L.reachmapBasemap({url: "/app/static/basemap/tiles/", style: "light"}).addTo(map);
  *   base.setStyle("dark");          // "light" | "dark"
- *   base.labelsInView();            // [{text, cls, x, y}] the labels drawn now (for tests)
+ *   base.labelsInView();            // [{text, cls, x, y}] the labels drawn now (for tests); also as
+ *                                   // document.querySelector(".leaflet-container").reachmapBasemap
+ *   map container attribute data-basemap-labels = number of labels drawn; event "labels" when drawn
  *
  * Geometry is drawn by a canvas GridLayer (tile pane, under every overlay); labels by one canvas in their
  * own pane above the overlays (pointer-events: none), redrawn after each move or zoom. Labels were
@@ -92,6 +94,8 @@
 
     onAdd: function (map) {
       L.GridLayer.prototype.onAdd.call(this, map);
+      // tests find the layer without knowing folium's variable name: container.reachmapBasemap.labelsInView()
+      map.getContainer().reachmapBasemap = this;
       map.getContainer().style.background = STYLES[this.options.style].sea;
       if (this.options.labels) {
         var pane = map.getPane(this.options.labelPane) || map.createPane(this.options.labelPane);
