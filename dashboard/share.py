@@ -12,18 +12,18 @@
 The parameters, in the order they are written (only those that differ from the default; `v` always):
 
     v       1                          version; missing means 1
-    from    2022-06-01                 first day (YYYY-MM-DD)
+    from    2022-06-01                 first day (YYYY-MM-DD, 1900-01-01 to 2100-12-31: what the widgets show)
     to      2022-06-30                 last day
     country UA,BY                      ISO 3166-1 alpha-2 codes, comma-separated, user's order
     admin   Chernihiv Oblast           repeated key, one region each
-    near    Chernihiv:100              PLACE:KM
+    near    Chernihiv:100              PLACE:KM (0.01 to 19,950 km, two decimals)
     area    30.1 50.2;31 50.2;31 51    polygon, "lon lat" pairs joined by ";" (3-200 points, 5 decimals)
     type    missile strike             repeated key
     actor   Vladimir Putin             repeated key
     q       iskander                   free text, at most 200 characters
-    ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN
+    ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN (as near)
     reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
-    c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals
+    c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
     base    osm                        vector | osm | satellite
     layers  events,rings  or  none     visible layers in LAYERS order; "none" hides all
