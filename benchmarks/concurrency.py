@@ -100,14 +100,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# What-if variants of the snapshot thumbnail, patched into the server at start (sitecustomize), to measure a
+# proposed change before it is made: "off" saves every snapshot without one; "one" draws one thumbnail at a
+# time and saves a snapshot without one while another is being drawn.
+THUMBNAIL_PATCH = {
+    "off": """
+import dashboard.export as e
+from dashboard.errors import DashboardError
+def to_png(*a, **k):
+    raise DashboardError("thumbnails are off in this benchmark run")
+e.to_png = to_png
+""",
+    "one": """
+import threading
+import dashboard.export as e
+from dashboard.errors import DashboardError
+_busy, _draw = threading.Semaphore(1), e.to_png
+def to_png(*a, **k):
+    if not _busy.acquire(blocking=False):
+        raise DashboardError("another thumbnail is being drawn")
+    try:
+        return _draw(*a, **k)
+    finally:
+        _busy.release()
+e.to_png = to_png
+""",
+}
+
+
 @contextmanager
-def serve(data_dir: Path, gazetteer_index: Path | None = None, timeout_s: float = 120.0
-          ) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+def serve(data_dir: Path, gazetteer_index: Path | None = None, timeout_s: float = 120.0,
+          thumbnails: str = "on") -> Iterator[tuple[str, subprocess.Popen, Path]]:
     """`streamlit run app.py` with a fresh data folder and store on a free loopback port; its log file."""
     port = free_port()
     env = os.environ | {"REACHMAP_DATA_DIR": str(data_dir), "REACHMAP_STORE_PATH": str(data_dir / "store.gpkg")}
     if gazetteer_index:
         env["REACHMAP_GAZETTEER_INDEX"] = str(gazetteer_index)
+    if thumbnails != "on":
+        patch = data_dir / "patch"
+        patch.mkdir()
+        (patch / "sitecustomize.py").write_text(THUMBNAIL_PATCH[thumbnails])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(patch), env.get("PYTHONPATH")) if p)
     log = data_dir / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -354,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=len(STEPS), choices=range(1, len(STEPS) + 1),
                         help="stop each session after this many steps of " + ", ".join(STEPS) + " (default all)")
     parser.add_argument("--server-pid", type=int, help="with --url: the server's pid, to count its CPU time")
+    parser.add_argument("--thumbnails", choices=("on", "off", "one"), default="on",
+                        help="snapshot thumbnails as the app draws them (on), none (off), or one at a time, "
+                             "skipped while another is drawn (one): a what-if patched into the server")
     args = parser.parse_args(argv)
     global SCREENSHOTS
     SCREENSHOTS = args.screenshots
@@ -380,12 +416,13 @@ def main(argv: list[str] | None = None) -> int:
                 print("server traceback:", tb)
         return runs
 
-    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}; page {args.query}", flush=True)
+    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}; page {args.query}; "
+          f"thumbnails {args.thumbnails}", flush=True)
     if args.url:
         runs = measure(args.url, None, args.server_pid)
     else:
         with tempfile.TemporaryDirectory(prefix="reachmap-concurrency-") as tmp:
-            with serve(Path(tmp), args.gazetteer_index) as (url, proc, log):
+            with serve(Path(tmp), args.gazetteer_index, thumbnails=args.thumbnails) as (url, proc, log):
                 runs = measure(url, log, proc.pid)
                 kept = ROOT / "data" / "concurrency-server.log"
                 kept.parent.mkdir(exist_ok=True)
