@@ -42,6 +42,25 @@ def chromium_path() -> str:
     return path
 
 
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """One headless Chromium per test module, driven by Playwright's sync API.
+
+    Module scope, not session: sync Playwright runs an asyncio loop in this thread while it is open, and
+    tests that drive their own Playwright (asyncio.run, another sync_playwright) need it closed.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def store_path(tmp_path, monkeypatch):
     path = tmp_path / "store.gpkg"

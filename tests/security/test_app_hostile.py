@@ -17,7 +17,7 @@ from dashboard.scene import Scene
 from dashboard.share import from_query
 from dashboard.snapshot import freeze
 from dashboard.store import GeoPackageStore
-from tests.browser.conftest import LOCAL_PREFIXES, Page, browser, serve_app  # noqa: F401 - the browser fixture
+from tests.browser.conftest import LOCAL_PREFIXES, Page, serve_app
 from tests.security.payloads import EXECUTION_HOOK, PAYLOADS, evaluated_canaries
 
 SNAPSHOT_TITLES = ("<img src=http://127.0.0.1:9/h.png>", "![x](http://127.0.0.1:9/md.png)", "ssti<{{ 7*7 }}>end")

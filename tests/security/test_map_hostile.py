@@ -181,39 +181,34 @@ def hostile_file(tmp_path_factory):
     return path
 
 
-def test_no_payload_runs_when_every_popup_and_tooltip_opens(chromium_path, hostile_file):
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.add_init_script(EXECUTION_HOOK)
-            dialogs, requests, errors = [], [], []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(hostile_file.as_uri(), wait_until="load")
-            page.wait_for_function("document.querySelectorAll('.leaflet-marker-icon').length > 0")
-            markers = page.locator(".rm-event-icon")
-            count = markers.count()
-            assert count == len(EVENTS)
-            seen = set()
-            for i in range(count):
-                seen.add(page.evaluate(
-                    "i => { const m = document.querySelectorAll('.rm-event-icon')[i];"
-                    " m.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));"
-                    " m.dispatchEvent(new MouseEvent('click', {bubbles: true}));"
-                    " const shown = document.querySelectorAll('.leaflet-popup-content .rm-popup');"
-                    " return shown.length ? shown[shown.length - 1].innerHTML : ''; }", i))
-            seen.discard("")
-            assert len(seen) == count  # every popup opened, each with its own content
-            page.locator(".rm-legend").wait_for()
-            calls = page.evaluate("window.__pwned_calls")
-        finally:
-            browser.close()
+def test_no_payload_runs_when_every_popup_and_tooltip_opens(browser, hostile_file):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.add_init_script(EXECUTION_HOOK)
+        dialogs, requests, errors = [], [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(hostile_file.as_uri(), wait_until="load")
+        page.wait_for_function("document.querySelectorAll('.leaflet-marker-icon').length > 0")
+        markers = page.locator(".rm-event-icon")
+        count = markers.count()
+        assert count == len(EVENTS)
+        seen = set()
+        for i in range(count):
+            seen.add(page.evaluate(
+                "i => { const m = document.querySelectorAll('.rm-event-icon')[i];"
+                " m.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));"
+                " m.dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+                " const shown = document.querySelectorAll('.leaflet-popup-content .rm-popup');"
+                " return shown.length ? shown[shown.length - 1].innerHTML : ''; }", i))
+        seen.discard("")
+        assert len(seen) == count  # every popup opened, each with its own content
+        page.locator(".rm-legend").wait_for()
+        calls = page.evaluate("window.__pwned_calls")
+    finally:
+        context.close()
     assert calls == [] and dialogs == [] and errors == []
     outside = [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
     assert outside == []

@@ -12,7 +12,7 @@ from dashboard.scene import Scene
 from dashboard.share import from_query
 from dashboard.snapshot import freeze
 from dashboard.store import GeoPackageStore
-from tests.browser.conftest import Page, browser, serve_app  # noqa: F401 - the browser fixture
+from tests.browser.conftest import Page, serve_app
 from tests.conftest import make_event
 
 HEADER = "X-Forwarded-User"
