@@ -199,7 +199,7 @@ def test_snapshots_page_lists_and_deletes_after_confirmation(app, store_path, ga
     with open_store(gazetteer=gazetteer) as store:
         freeze(store, Scene(ViewState(), (make_event(),), (), ()), "First <b>snapshot</b>")
     at = AppTest.from_function(_snapshots_page, default_timeout=120).run()
-    assert "First \\<b\\>snapshot\\</b\\>" in at.markdown[0].value  # escaped, shown as typed
+    assert "First \\<b\\>snapshot\\<\\/b\\>" in at.markdown[0].value  # escaped, shown as typed
     next(b for b in at.button if b.label == "Delete").click().run()
     assert "Delete" in at.warning[0].value  # asks first
     next(b for b in at.button if b.label == "Yes, delete").click().run()

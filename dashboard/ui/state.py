@@ -27,7 +27,7 @@ from dashboard.gazetteer import Gazetteer
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.ingest.story import Story, load_stories
-from dashboard.mapview import Basemap
+from dashboard.mapview import Basemap, safe
 from dashboard.model import Catalogue, Event
 from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring, ring_cost
@@ -203,8 +203,8 @@ def update(**changes: object) -> None:
 
 
 def md(text: str) -> str:
-    """Text from data or the URL, escaped so Markdown shows it as typed (no links, no images)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~$:" else ch for ch in text)
+    """Text from data or the URL, escaped so Markdown shows it as typed (see mapview.safe.markdown)."""
+    return safe.markdown(text)
 
 
 def show_problems(decoded: Decoded) -> None:
