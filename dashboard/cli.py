@@ -26,7 +26,7 @@ from dashboard.ingest.catalogue import load_catalogue
 from dashboard.model import Event, check_range_km
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
-from dashboard.share import from_query
+from dashboard.share import EARLIEST, LATEST, MAX_KM, from_query
 from dashboard.table import EventTable
 
 
@@ -123,9 +123,13 @@ def _add_range_args(p: argparse.ArgumentParser) -> None:
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it YYYY-MM-DD, e.g. 2022-06-25") from None
+    if not EARLIEST <= day <= LATEST:  # the same span as a permalink's from/to and the app's date fields
+        raise argparse.ArgumentTypeError(f"{text!r} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}, "
+                                         "the dates Reachmap shows; pick a date inside it")
+    return day
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +194,8 @@ def _events(args: argparse.Namespace) -> int:
         if not name:
             raise ValidationError("--near", args.near, "must be PLACE:KM, e.g. Chernihiv:100")
         check_range_km(near_km, "--near km")
+        if near_km > MAX_KM:
+            raise ValidationError("--near km", near_km, f"must be at most {MAX_KM:,.0f} km, as in a permalink's near")
         near = resolve_origin(name, gazetteer)
     if args.start and args.end and args.end < args.start:
         raise ValidationError("--to", args.end.isoformat(), f"is before --from {args.start.isoformat()}")

@@ -157,3 +157,13 @@ def test_printable(text, shown):
     from dashboard.cli import printable
 
     assert printable(text) == shown
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--from", "0001-01-01"), "outside 1900-01-01 to 2100-12-31"),
+    (("--to", "2999-12-31"), "outside 1900-01-01 to 2100-12-31"),
+    (("--near", "Chernihiv:30000"), "at most 19,950 km"),
+])
+def test_events_takes_the_same_bounds_as_a_permalink(store, args, says):
+    result = run("events", *args, store=store)
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
