@@ -50,6 +50,11 @@ def freeze(store: EventStore, scene: Scene, title: str, thumbnail: bytes | None 
     return snapshot.id
 
 
+def attach_thumbnail(store: EventStore, snapshot_id: str, thumbnail: bytes) -> bool:
+    """Give a frozen snapshot its PNG (drawn after freezing, so freezing never waits for Chromium)."""
+    return store.set_snapshot_thumbnail(check_id(snapshot_id), _thumbnail(thumbnail))
+
+
 def open_snapshot(store: EventStore, snapshot_id: str) -> tuple[Snapshot, ViewState]:
     """The snapshot and its view; ValidationError for a malformed id, NotFoundError for an unknown one."""
     snapshot_id = check_id(snapshot_id)

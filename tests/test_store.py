@@ -214,3 +214,19 @@ def test_a_store_from_before_snapshot_owners_gains_the_column(tmp_path):
     conn.close()
     with GeoPackageStore.open(path) as store:
         assert store.snapshots()[0].owner == "" and store.get_snapshot("z" * 24).owner == ""
+
+
+def test_a_snapshot_gets_its_picture_after_freezing_and_nothing_else_changes(tmp_path):
+    from dashboard.snapshot import attach_thumbnail
+    from dashboard.snapshot import PNG_SIGNATURE
+
+    png = PNG_SIGNATURE + b"rest"
+    with GeoPackageStore.open(tmp_path / "t.gpkg") as store:
+        store.put_snapshot(_snap("t"))
+        before = store.get_snapshot("t" * 24)
+        assert attach_thumbnail(store, "t" * 24, png) is True
+        after = store.get_snapshot("t" * 24)
+        assert after.thumbnail == png and after.events == before.events and after.query == before.query
+        assert attach_thumbnail(store, "u" * 24, png) is False
+        with pytest.raises(ValidationError):
+            attach_thumbnail(store, "t" * 24, b"not a png")

@@ -182,6 +182,25 @@ def test_a_snapshot_freezes_the_view_and_opens_read_only_after_the_data_changes(
     assert not view.text_input  # read-only: no filters, no ring form
 
 
+def test_freezing_does_not_wait_for_the_thumbnail_which_arrives_later(app, store_path, gazetteer, chromium_path):
+    import time
+
+    from dashboard.ingest import open_store
+
+    at = app.run()
+    next(b for b in at.button if b.label == "Freeze and get the link").click().run()
+    assert not at.exception
+    snapshot_id = at.code[-1].value.rsplit("snapshot=", 1)[1]
+    deadline = time.monotonic() + 180  # a condition polled, not a fixed sleep: Chromium draws it meanwhile
+    while time.monotonic() < deadline:
+        with open_store(gazetteer=gazetteer) as store:
+            info = next(i for i in store.snapshots() if i.id == snapshot_id)
+        if info.thumbnail:
+            break
+        time.sleep(0.5)
+    assert info.thumbnail and info.thumbnail.startswith(b"\x89PNG")
+
+
 @pytest.mark.parametrize("bad", ["abc", "../../etc/passwd", "' OR 1=1 --", "A" * 24])
 def test_a_broken_snapshot_link_says_so_in_one_sentence(app, bad):
     app.query_params["snapshot"] = bad

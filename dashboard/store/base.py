@@ -107,6 +107,11 @@ class EventStore(ABC):
         """The snapshots of `owner` (all of them for None), newest first, without reading their events."""
 
     @abstractmethod
+    def set_snapshot_thumbnail(self, snapshot_id: str, thumbnail: bytes) -> bool:
+        """Give a snapshot its picture (drawn after it was frozen); False if there is no such snapshot.
+        The only change a snapshot ever sees: its query and events stay as frozen."""
+
+    @abstractmethod
     def delete_snapshot(self, snapshot_id: str, owner: str | None = None) -> bool:
         """Remove a snapshot (only if `owner` made it, unless None); False if there was no such snapshot."""
 

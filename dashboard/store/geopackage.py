@@ -116,6 +116,18 @@ class GeoPackageStore(EventStore):
             raise StoreError(f"Could not save the snapshot in the store {self.path} ({exc}); "
                              "nothing was changed.") from exc
 
+    def set_snapshot_thumbnail(self, snapshot_id: str, thumbnail: bytes) -> bool:
+        try:
+            with self._transaction():
+                found = self._conn.execute("UPDATE snapshots SET thumbnail = ? WHERE id = ?",
+                                           (thumbnail, snapshot_id)).rowcount > 0
+                if found:
+                    self._touch("snapshots")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not save the snapshot's picture in the store {self.path} ({exc}); "
+                             "the snapshot itself is kept.") from exc
+        return found
+
     def delete_snapshot(self, snapshot_id: str, owner: str | None = None) -> bool:
         sql, args = "DELETE FROM snapshots WHERE id = ?", (snapshot_id,)
         if owner is not None:

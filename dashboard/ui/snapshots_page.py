@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import streamlit as st
 
 from dashboard import settings
@@ -10,7 +14,7 @@ from dashboard.ingest import open_store
 from dashboard.mapview import safe
 from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
-from dashboard.snapshot import MAX_TITLE, freeze, frozen_scene, open_snapshot
+from dashboard.snapshot import MAX_TITLE, attach_thumbnail, freeze, frozen_scene, open_snapshot
 from dashboard.ui import state as S
 
 SNAPSHOT_PARAM = "snapshot"
@@ -27,9 +31,9 @@ def share_control(scene: Scene) -> None:
                               placeholder="e.g. Iskander-M reach, 25 June 2022")
         if st.button("Freeze and get the link", type="primary"):
             with st.spinner("Freezing the view…"):
-                thumbnail = _thumbnail(scene)
                 with open_store(gazetteer=S.gazetteer()) as store:
-                    snapshot_id = freeze(store, scene, title, thumbnail, owner() or "")
+                    snapshot_id = freeze(store, scene, title, None, owner() or "")
+            _draw_later(snapshot_id, scene)
             st.success("Snapshot saved. Its link:")
             st.code(_link(snapshot_id), language=None)
             st.page_link(_page("snapshots"), label="All snapshots")
@@ -41,14 +45,43 @@ def _link(snapshot_id: str) -> str:
     return f"{base}?{SNAPSHOT_PARAM}={snapshot_id}"
 
 
-def _thumbnail(scene: Scene) -> bytes | None:
-    """A small PNG of the map, if the system Chromium can draw one; a snapshot works without it."""
+# Thumbnails are drawn after freezing, one at a time, by one worker: each takes a Chromium for seconds, and
+# with 20 people freezing at once they took 44 of the server's 70 CPU-seconds and every session waited.
+_PICTURES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reachmap-thumbnail")
+_WAITING = threading.BoundedSemaphore(8)  # at most this many pictures queued; later snapshots get none
+_log = logging.getLogger(__name__)
+
+
+def _draw_later(snapshot_id: str, scene: Scene) -> bool:
+    """Queue the snapshot's picture; False when the queue is full (a snapshot works without one)."""
+    if not _WAITING.acquire(blocking=False):
+        return False
+    basemap, gazetteer, store_path = S.basemap(), S.gazetteer(), settings.store_path()
+    try:
+        future = _PICTURES.submit(_draw, snapshot_id, scene, basemap, gazetteer, store_path)
+    except RuntimeError:  # the server is shutting down
+        _WAITING.release()
+        return False
+    future.add_done_callback(_report)
+    return True
+
+
+def _draw(snapshot_id: str, scene: Scene, basemap, gazetteer, store_path) -> None:
     try:
         from dashboard.export import to_png
 
-        return to_png(scene, S.basemap(), width=THUMB_SIZE[0], height=THUMB_SIZE[1])
-    except DashboardError:
-        return None
+        png = to_png(scene, basemap, width=THUMB_SIZE[0], height=THUMB_SIZE[1])
+        with open_store(store_path, gazetteer=gazetteer) as store:
+            attach_thumbnail(store, snapshot_id, png)
+    except DashboardError as exc:  # no Chromium, or the store is busy: the snapshot stays without a picture
+        _log.warning("Snapshot %s has no thumbnail: %s", snapshot_id, exc)
+    finally:
+        _WAITING.release()
+
+
+def _report(future) -> None:
+    if future.exception() is not None:
+        _log.error("Drawing a snapshot thumbnail failed", exc_info=future.exception())
 
 
 def render_snapshot(snapshot_id: str) -> None:
