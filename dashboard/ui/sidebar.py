@@ -89,17 +89,24 @@ def _dates(view: ViewState, first: date, last: date) -> None:
     right.date_input("To", key="end", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
                      on_change=lambda: _set_dates(start, st.session_state["end"], first, last))
     story_day = S.stories()[0].date if S.stories() else last
-    choice = st.pills("Presets", PRESETS, key="date_preset", label_visibility="collapsed")
-    if choice:
-        st.session_state.pop("date_preset")
-        presets = {
-            "All dates": (None, None),
-            "Story day": (story_day, story_day),
-            "Last 7 days of data": (last - timedelta(days=6), last),
-            "Last 30 days of data": (last - timedelta(days=29), last),
-        }
+    presets = {
+        "All dates": (None, None),
+        "Story day": (story_day, story_day),
+        "Last 7 days of data": (last - timedelta(days=6), last),
+        "Last 30 days of data": (last - timedelta(days=29), last),
+    }
+    # A callback, not `if choice: … st.rerun()`: the pill stayed selected in the browser, so every later
+    # rerun applied the preset again and its st.rerun() swallowed the next click ("Clear all filters",
+    # "Freeze and get the link") — the preset is applied once, and the pill cleared, when it is picked.
+    st.pills("Presets", PRESETS, key="date_preset", label_visibility="collapsed", on_change=_apply_preset,
+             args=(presets,))
+
+
+def _apply_preset(presets: dict[str, tuple[date | None, date | None]]) -> None:
+    choice = st.session_state.get("date_preset")
+    st.session_state["date_preset"] = None
+    if choice in presets:
         S.update(start=presets[choice][0], end=presets[choice][1])
-        st.rerun()
 
 
 def _set_dates(start: date | None, end: date | None, first: date, last: date) -> None:

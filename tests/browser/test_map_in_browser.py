@@ -69,3 +69,16 @@ def test_a_permalink_reopens_the_same_view_in_a_fresh_browser(page, browser, app
         assert fresh.external_requests() == []
     finally:
         fresh.close()
+
+
+def test_clear_all_filters_works_right_after_a_date_preset(page, app_url):
+    """The preset pill stayed selected in the browser: each later rerun applied it again and its
+    st.rerun() swallowed the next click, so "Clear all filters" did nothing."""
+    page.open(f"{app_url}/").wait_for_map()
+    page.page.get_by_text("Story day", exact=True).click()
+    page.page.wait_for_function("() => location.search.includes('from=2022-06-25')")
+    page.page.get_by_text("on 25 Jun 2022", exact=False).first.wait_for()
+    page.page.get_by_role("button", name="Clear all filters").click()
+    page.page.wait_for_function("() => !location.search.includes('from=')", timeout=60_000)
+    page.page.wait_for_function("() => !document.body.innerText.includes('on 25 Jun 2022')", timeout=60_000)
+    assert page.page.locator("[data-testid='stException']").count() == 0
