@@ -76,8 +76,19 @@ def read_geofile(path: Path, name: str, fmt: str) -> tuple[Table, list[BaseGeome
     return Table(name, frame.astype(object), lines, problems), geometries
 
 
+def _is_reachmap_ring(placemark) -> bool:
+    """A range ring or reach envelope from a Reachmap KML export (its ExtendedData says so): not an event."""
+    fields = placemark.fields
+    return fields.get("kind") in ("ring", "reach") and bool(fields.get("radius_km")) and "origin_kind" in fields
+
+
 def _read_kml(path: Path, name: str) -> tuple[Table, list[BaseGeometry | None]]:
     placemarks = read_kml(path, name)
+    rings = [p for p in placemarks if _is_reachmap_ring(p)]
+    placemarks = [p for p in placemarks if not _is_reachmap_ring(p)]
+    warnings = ([f"Left out {len(rings)} range ring(s) of a Reachmap export ({rings[0].fields.get('label', '')!r}"
+                 f"{', …' if len(rings) > 1 else ''}): rings are drawn from the link, they are not events."]
+                if rings else [])
     if not placemarks:
         raise DashboardError(f"The file {name} holds no placemarks; export the layer again with its features.")
     columns: dict[str, None] = {}
@@ -88,7 +99,7 @@ def _read_kml(path: Path, name: str) -> tuple[Table, list[BaseGeometry | None]]:
     frame = _kml_times(frame)
     problems = {i: p.problem for i, p in enumerate(placemarks) if p.problem is not None}
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return Table(name, frame.astype(object), lines, problems), [p.geometry for p in placemarks]
+    return Table(name, frame.astype(object), lines, problems, warnings), [p.geometry for p in placemarks]
 
 
 def _text(series: pd.Series) -> list[str]:
