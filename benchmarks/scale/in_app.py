@@ -59,24 +59,34 @@ def serve(store: Path, timeout_s: float = 120.0) -> Iterator[tuple[str, subproce
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
-            time.sleep(0.2)
+        wait_healthy(url, proc, timeout_s, lambda: proc.stderr.read() if proc.poll() is not None else "timeout")
         yield url, proc
     finally:
-        proc.terminate()
+        stop(proc)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float, why) -> None:
+    """Poll the server's health endpoint until it answers (a condition, not a fixed sleep); RuntimeError
+    with `why()` if the server exits or the time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit did not start: {why()}")
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def peak_rss_mb(pid: int) -> float | None:

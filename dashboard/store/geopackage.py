@@ -117,30 +117,25 @@ class GeoPackageStore(EventStore):
                              "nothing was changed.") from exc
 
     def set_snapshot_thumbnail(self, snapshot_id: str, thumbnail: bytes) -> bool:
-        try:
-            with self._transaction():
-                found = self._conn.execute("UPDATE snapshots SET thumbnail = ? WHERE id = ?",
-                                           (thumbnail, snapshot_id)).rowcount > 0
-                if found:
-                    self._touch("snapshots")
-        except sqlite3.Error as exc:
-            raise StoreError(f"Could not save the snapshot's picture in the store {self.path} ({exc}); "
-                             "the snapshot itself is kept.") from exc
-        return found
+        return self._change_snapshots("UPDATE snapshots SET thumbnail = ? WHERE id = ?", (thumbnail, snapshot_id),
+                                      "save the snapshot's picture in", "the snapshot itself is kept")
 
     def delete_snapshot(self, snapshot_id: str, owner: str | None = None) -> bool:
         sql, args = "DELETE FROM snapshots WHERE id = ?", (snapshot_id,)
         if owner is not None:
             sql, args = sql + " AND owner = ?", args + (owner,)
+        return self._change_snapshots(sql, args, "delete the snapshot from", "nothing was changed")
+
+    def _change_snapshots(self, sql: str, args: tuple, doing: str, outcome: str) -> bool:
+        """Run one UPDATE or DELETE on snapshots in a transaction; True if it touched a row."""
         try:
             with self._transaction():
-                deleted = self._conn.execute(sql, args).rowcount > 0
-                if deleted:
+                changed = self._conn.execute(sql, args).rowcount > 0
+                if changed:
                     self._touch("snapshots")
         except sqlite3.Error as exc:
-            raise StoreError(f"Could not delete the snapshot from the store {self.path} ({exc}); "
-                             "nothing was changed.") from exc
-        return deleted
+            raise StoreError(f"Could not {doing} the store {self.path} ({exc}); {outcome}.") from exc
+        return changed
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -34,7 +34,7 @@ def _js(n: int) -> list[str]:
         f"<IMG SRC=`javascript:__pwned({n})`>",
         f"<IMG \"\"\"><SCRIPT>__pwned({n})</SCRIPT>\"\\>",
         f"<IMG SRC=/ onerror=\"__pwned({n})\"></img>",
-        f"<img src=x:alert(alt) onerror=eval(src) alt=0>",
+        "<img src=x:alert(alt) onerror=eval(src) alt=0>",
         f"<a href=\"javascript:__pwned({n})\">click</a>",
         f"<a href=\"jav&#x09;ascript:__pwned({n})\">tab</a>",
         f"<details open ontoggle=__pwned({n})>",
@@ -74,7 +74,7 @@ def _js(n: int) -> list[str]:
         f"javascript:__pwned({n})",
         f"JaVaScRiPt:__pwned({n})",
         f"data:text/html,<script>parent.__pwned({n})</script>",
-        f"data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX19wd25lZCgxKTwvc2NyaXB0Pg==",
+        "data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX19wd25lZCgxKTwvc2NyaXB0Pg==",
         f"vbscript:msgbox({n})",
         f"file:///etc/passwd#{n}",
         # Text direction, invisible and control characters
@@ -113,7 +113,12 @@ window.alert = window.confirm = window.prompt = function (m) { window.__pwned_ca
 """
 
 
+def _forms(value: str) -> tuple[str, ...]:
+    """A string as it may stand in a page: as is, HTML-escaped, or JSON-escaped."""
+    return (value, value.replace("<", "&lt;").replace(">", "&gt;"),
+            value.replace("<", "\\u003c").replace(">", "\\u003e"))
+
+
 def evaluated_canaries(text: str) -> list[str]:
     """The canaries whose evaluated value appears in `text` (HTML-escaped or not)."""
-    forms = lambda v: (v, v.replace("<", "&lt;").replace(">", "&gt;"), v.replace("<", "\\u003c").replace(">", "\\u003e"))
-    return [source for source, value in CANARIES.items() if any(f in text for f in forms(value))]
+    return [source for source, value in CANARIES.items() if any(f in text for f in _forms(value))]
