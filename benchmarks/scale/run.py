@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python -m benchmarks.scale.run", *(argv if argv is not None else sys.argv[1:])])
     report = markdown(results, info, datetime.now(timezone.utc), command)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    write_report(args.out, report)
     raw = settings.data_dir() / "bench" / "results.json"  # every number, for a closer look (git-ignored)
     raw.write_text(json.dumps({"machine": info, "results": results, "command": command,
                                "when": datetime.now(timezone.utc).isoformat()}, indent=1, default=str),
@@ -165,6 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     print(ratios_text(results))
     return 0
+
+
+# Sections after this line in docs/benchmarks.md are written by other benchmarks (concurrency, basemap):
+# rewriting the scale report keeps them.
+OTHER_SECTIONS = "<!-- Sections below come from other benchmarks; benchmarks.scale.run keeps them. -->"
+
+
+def write_report(out: Path, report: str) -> None:
+    """Write the scale report, keeping whatever stands after OTHER_SECTIONS in the old file."""
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    kept = old[old.index(OTHER_SECTIONS):] if OTHER_SECTIONS in old else OTHER_SECTIONS + "\n"
+    out.write_text(report.rstrip("\n") + "\n\n" + kept, encoding="utf-8")
 
 
 def rewrite(raw: Path, out: Path) -> int:
@@ -176,7 +188,7 @@ def rewrite(raw: Path, out: Path) -> int:
     when = datetime.fromisoformat(data["when"]) if "when" in data else datetime.fromtimestamp(
         raw.stat().st_mtime, timezone.utc)
     report = markdown(results, data["machine"], when, data.get("command", "python -m benchmarks.scale.run"))
-    out.write_text(report, encoding="utf-8")
+    write_report(out, report)
     print(report)
     print(ratios_text(results))
     return 0
