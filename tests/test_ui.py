@@ -249,3 +249,15 @@ def test_events_page_lists_the_newest_first_and_says_when_it_stops(app, store_pa
     assert not at.exception and len(at.dataframe[0].value) == 1
     assert at.dataframe[0].value["start"].iloc[0] == dates[0]
     assert "Listing the 1 most recent of the 2 selected events" in at.info[0].value
+
+
+@pytest.mark.parametrize("start, end", [(None, None), (date(2022, 6, 25), None), (None, date(2022, 6, 25)),
+                                        (date(2100, 12, 31), None), (date(1900, 1, 1), date(1900, 1, 1))])
+def test_the_date_slider_gets_two_ends_when_all_data_is_one_day(start, end):
+    """A store whose events all fall on one day crashed the slider (min_value == max_value)."""
+    from dashboard.share import EARLIEST, LATEST, ViewState
+    from dashboard.ui.sidebar import date_span
+
+    day = date(2022, 6, 25)
+    s, e, lo, hi = date_span(ViewState(start=start, end=end), day, day)
+    assert EARLIEST <= lo < hi <= LATEST and lo <= s <= e <= hi
