@@ -11,7 +11,6 @@ import argparse
 import json
 import re
 import sys
-import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -23,17 +22,16 @@ from shapely.geometry import Point, mapping
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
-from dashboard.model import Event, check_range_km
+from dashboard.model import BIDI_CONTROLS, Event, check_range_km, is_hidden_control
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
 from dashboard.share import EARLIEST, LATEST, MAX_KM, from_query
 from dashboard.table import EventTable
 
 
-# Direction marks, embeddings, overrides and isolates: they reorder the text printed after them.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-# In JSON: C1 controls (U+009B is CSI to some terminals), DEL, line/paragraph separators and _BIDI as \uXXXX.
-_JSON_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029" + "".join(sorted(_BIDI)) + "]")
+# In JSON: C1 controls (U+009B is CSI to some terminals), DEL, line/paragraph separators and direction
+# controls as \uXXXX.
+_JSON_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
 def printable(text: object) -> str:
@@ -46,7 +44,7 @@ def printable(text: object) -> str:
     if s.isprintable():
         return s
     return "".join(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-                   if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in s)
+                   if is_hidden_control(ch) else ch for ch in s)
 
 
 def dump_json(value: object, indent: int | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import chain
@@ -39,6 +40,16 @@ def check_lon(value: float, field_name: str = "lon") -> float:
     if not _is_number(value) or not -180.0 <= float(value) <= 180.0:
         raise ValidationError(field_name, value, "longitude must be a number between -180 and 180")
     return float(value)
+
+
+# Direction marks, embeddings, overrides and isolates: they make text show in another order than it is stored.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_hidden_control(ch: str) -> bool:
+    """A character no one should see obeyed in shown text: a control (tab and line breaks included), a lone
+    surrogate, a line or paragraph separator, or a direction control (BIDI_CONTROLS)."""
+    return ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
 
 
 def check_range_km(value: float, field_name: str = "range_km") -> float:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -48,7 +47,7 @@ from urllib.parse import parse_qsl, quote
 
 from dashboard.errors import ValidationError
 from dashboard.geodesy import MAX_RADIUS_KM
-from dashboard.model import MUNITION_KINDS, LonLat
+from dashboard.model import MUNITION_KINDS, LonLat, is_hidden_control
 
 VERSION = 1
 LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals")
@@ -86,8 +85,6 @@ _NOT_FINITE = ("nan", "inf", "infinity")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _ISO2 = re.compile(r"[A-Za-z]{2}", re.ASCII)
 _SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}", re.ASCII)
-# Bidi embeddings, overrides and isolates make text show in another order than it is stored; never wanted here.
-_BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
 
 # ---------------------------------------------------------------------------------------------- the state
@@ -241,14 +238,10 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
 
 
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI
-
-
 def _clean(text: str) -> str:
     """Text without control characters (line breaks and tabs become spaces) and without outer spaces."""
-    if any(_is_control(ch) for ch in text):
-        text = "".join((" " if ch.isspace() else "") if _is_control(ch) else ch for ch in text)
+    if any(is_hidden_control(ch) for ch in text):
+        text = "".join((" " if ch.isspace() else "") if is_hidden_control(ch) else ch for ch in text)
     return text.strip()
 
 
@@ -401,7 +394,7 @@ class _Reader:
 
     def text(self, key: str, value: str, whole: str | None = None) -> str:
         """`value` (part of `whole`) cleaned of control characters; says so once per key."""
-        if any(_is_control(ch) for ch in value) and key not in self._cleaned:
+        if any(is_hidden_control(ch) for ch in value) and key not in self._cleaned:
             self._cleaned.add(key)
             self.note(f"Removed control characters from {key}={_show(value if whole is None else whole)}.")
         return _clean(value)

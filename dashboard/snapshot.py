@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from datetime import datetime, timezone
 
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.model import Catalogue
+from dashboard.model import Catalogue, is_hidden_control
 from dashboard.scene import Scene, resolve_rings
 from dashboard.share import ViewState, describe, from_query, to_query
 from dashboard.store import EventStore
@@ -27,7 +26,6 @@ MAX_TITLE = 120              # characters
 MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SHOWN = 40                  # characters of a bad id quoted back in a message
-_BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
 
 def new_id() -> str:
@@ -85,7 +83,7 @@ def check_id(snapshot_id: object) -> str:
 def _title(title: str, scene: Scene) -> str:
     if not isinstance(title, str):
         raise ValidationError("title", title, "must be text")
-    clean = " ".join("".join(" " if _is_control(ch) else ch for ch in title).split())
+    clean = " ".join("".join(" " if is_hidden_control(ch) else ch for ch in title).split())
     if len(clean) > MAX_TITLE:
         raise ValidationError("title", clean[:_SHOWN] + "…",
                               f"a snapshot title has at most {MAX_TITLE} characters (got {len(clean)}); shorten it")
@@ -97,11 +95,6 @@ def _default_title(scene: Scene) -> str:
     bounds = (min(e.time.start for e in events), max(e.time.end for e in events)) if events else None
     text = describe(scene.state, len(events), bounds)
     return text if len(text) <= MAX_TITLE else text[:MAX_TITLE - 1].rstrip() + "…"
-
-
-def _is_control(ch: str) -> bool:
-    # Line breaks and tabs become spaces; bidi overrides would show the title in another order than stored.
-    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _BIDI
 
 
 def _thumbnail(data: bytes | None) -> bytes | None:

@@ -41,6 +41,8 @@ import folium.map
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
+from dashboard.model import BIDI_CONTROLS
+
 __all__ = ["Literal", "Markup", "MarkupElement", "Popup", "Tooltip", "html", "http_url", "install", "js_json",
            "markdown", "text", "url"]
 
@@ -49,8 +51,8 @@ _INERT = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"
 # Escapes for JSON inside <script> and inside any template engine: no tag, entity, brace or literal syntax.
 _JS_ESCAPES = {c: f"\\u{ord(c):04x}" for c in "<>&'{}$`\u2028\u2029"}
 _JS_RE = re.compile("[" + re.escape("".join(_JS_ESCAPES)) + "]")
-# Bidirectional overrides and isolates reorder the text around them (a "gpj.exe" trick): never shown.
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+# Direction controls reorder the text around them (a "gpj.exe" trick): never shown.
+_BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
 _SAFE_SCHEMES = ("http", "https")
 
 
