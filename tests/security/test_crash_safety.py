@@ -116,6 +116,20 @@ def _check(store_path: Path, allowed: set[int]) -> int:
     return raw
 
 
+def _kill_when(proc: subprocess.Popen, signal_line: str, delay_s: float = 0.0) -> None:
+    """SIGKILL the import once it prints `signal_line` (and `delay_s` later); never leave it running."""
+    try:
+        _wait_for(proc, signal_line, timeout=120)
+        time.sleep(delay_s)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
 @pytest.mark.parametrize("prefix, fraction, expected", [
     ("Reading", 0.0, {OLD}),                      # before the file is read
     ("Checked", 0.0, {OLD}),                      # checked, nothing written yet
@@ -131,15 +145,7 @@ def test_a_killed_import_leaves_the_old_store_or_the_new_one(tmp_path, template,
     store_path = tmp_path / "store.gpkg"
     shutil.copy(source, store_path)
     proc = _start(store_path, csv_path, prefix if prefix != "after" else "-", fraction)
-    try:
-        _wait_for(proc, "DONE" if prefix == "after" else "KILL-ME", timeout=120)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
+    _kill_when(proc, "DONE" if prefix == "after" else "KILL-ME")
     assert proc.returncode == -signal.SIGKILL
     if prefix == "Writing" and fraction > 0.5:
         assert Path(str(store_path) + "-journal").exists()  # killed inside the transaction: a hot journal
@@ -154,15 +160,6 @@ def test_imports_killed_after_seeded_random_delays_leave_the_old_or_the_new_stor
         store_path = tmp_path / f"store{attempt}.gpkg"
         shutil.copy(source, store_path)
         proc = _start(store_path, csv_path, "-", 0.0)
-        try:
-            _wait_for(proc, "OPEN", timeout=120)
-            time.sleep(rng.uniform(0.0, 2.5))
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            proc.stderr.close()
+        _kill_when(proc, "OPEN", rng.uniform(0.0, 2.5))
         seen.add(_check(store_path, {OLD, OLD + ROWS}))
     assert seen <= {OLD, OLD + ROWS}
