@@ -258,8 +258,6 @@ def install() -> None:
     The replaced methods are the ones that create `Element(rendered_text)`; `tests/security` checks that
     the installed folium and branca still have no other such place and that maps render as before.
     """
-    if not installed():
-        ORIGINAL_RENDERS.update(MacroElement=branca.element.MacroElement.render, Popup=folium.map.Popup.render)
     branca.element.MacroElement.render = _macro_render
     folium.map.Popup.render = _popup_render
 
