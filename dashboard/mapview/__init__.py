@@ -8,7 +8,6 @@ compiling rendered output as Jinja a second time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.mapview import safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
+from dashboard.mapview.marks import (CSS as MARKS_CSS, RING_COLOURS, SHOWN_ATTRIBUTES, TYPE_COLOURS, Legend,
+                                      add_events, add_rings, type_colour)
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring
 from dashboard.table import type_counts
@@ -39,25 +40,6 @@ _ONLINE_TILES = {
     "satellite": ("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
                   "Tiles &copy; Esri — Source: Esri, Maxar, Earthstar Geographics, and the GIS User Community"),
 }
-TYPE_COLOURS = {
-    "missile strike": "#d62728", "invasion": "#8c1b13", "military activity": "#ff7f0e",
-    "arms transfer": "#9467bd", "military cooperation": "#6a3d9a", "diplomacy": "#1f77b4",
-    "statement": "#17becf", "election": "#2ca02c", "protest": "#bcbd22", "sanctions": "#7f7f7f",
-}
-_FALLBACK = ("#e377c2", "#8c564b", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
-# Imported attributes worth a line in a popup (ACLED's location and casualty fields).
-SHOWN_ATTRIBUTES = ("geo_precision", "fatalities", "time_precision", "civilian_targeting")
-RING_COLOURS = ("#c2185b", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f")
-
-
-def type_colour(event_type: str) -> str:
-    """A fixed colour per event type, so a type keeps its colour whatever the filters show."""
-    if event_type in TYPE_COLOURS:
-        return TYPE_COLOURS[event_type]
-    digest = hashlib.sha256(event_type.encode("utf-8")).digest()
-    return _FALLBACK[digest[0] % len(_FALLBACK)]
-
-
 @dataclass(frozen=True)
 class Basemap:
     """Bundled vector data drawn under everything: countries, the story's border, capitals."""
@@ -118,7 +100,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     if view.centre is None and len(events) > 1 and bulk is None:
         lons, lats = zip(*(e.place.lonlat for e in events))
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=9)
-    m.get_root().header.add_child(safe.Literal(_CSS))
+    m.get_root().header.add_child(safe.Literal(_CSS + MARKS_CSS))
     _add_bases(m, view.base)
     shown = set(view.layers)
     if basemap.url and sync_url:
@@ -128,13 +110,13 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         _add_capitals(m, basemap, "capitals" in shown)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
     colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
-    _add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
-    _add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
+    add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
+    add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
     note = ""
     if not with_events:
         pass  # the caller adds the events as a layer of their own
     elif bulk is None:
-        _add_events(m, events, "events" in shown)
+        add_events(m, events, LAYER_NAMES["events"], "events" in shown)
     else:
         table, rows = bulk
         add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],
@@ -142,7 +124,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         note = clustered_note(len(rows))
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
-    m.add_child(_Legend(types, [(r.label, colours[r.label]) for r in rings], note))
+    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings], note))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,
@@ -227,85 +209,6 @@ def _add_served_basemap(m: folium.Map, url: str, show_countries: bool, show_capi
     capitals.add_to(m)
     m.add_child(_ServedBasemap(url, countries, capitals))
     m.add_child(_ZoomClass())
-
-
-def _add_rings(m: folium.Map, rings: Sequence[Ring], colours: dict[str, str], name: str, show: bool) -> None:
-    group = folium.FeatureGroup(name, show=show)
-    for ring in rings:
-        colour = colours[ring.label]
-        props = {"label": ring.label, "radius_km": ring.radius_km, "kind": ring.kind}
-        folium.GeoJson({"type": "Feature", "geometry": mapping(ring.geometry), "properties": props},
-                       style_function=lambda _, c=colour: {"color": c, "weight": 2, "fillColor": c,
-                                                           "fillOpacity": 0.08},
-                       tooltip=safe.Tooltip(ring.label), class_name="rm-ring").add_to(group)
-        lon, lat = ring.origin.lonlat
-        if ring.kind == "ring":
-            folium.CircleMarker((lat, lon), radius=4, color=colour, fill=True, fill_opacity=1,
-                                tooltip=safe.Tooltip(f"Origin: {ring.origin.name}")).add_to(group)
-    group.add_to(m)
-
-
-def _add_events(m: folium.Map, events: Sequence[Event], show: bool) -> None:
-    """One marker per map point; its popup lists every selected event pinned there, so none hides another."""
-    group = folium.FeatureGroup(LAYER_NAMES["events"], show=show)
-    by_point: dict[tuple[float, float], list[Event]] = {}
-    for e in events:  # Belarus is pinned at Minsk: its events and Minsk's share one marker
-        lon, lat = e.place.lonlat
-        by_point.setdefault((round(lon, 5), round(lat, 5)), []).append(e)
-    for (lon, lat), here in by_point.items():
-        here.sort(key=lambda e: (e.time.start, e.id))
-        place = here[0].place
-        colour = type_colour(here[-1].event_type)
-        badge = f'<span class="rm-count">{len(here)}</span>' if len(here) > 1 else ""
-        icon = folium.DivIcon(html=f'<div class="rm-event" style="background:{colour}" '
-                                   f'data-count="{len(here)}">{badge}</div>',
-                              icon_size=(18, 18), icon_anchor=(9, 9), class_name="rm-event-icon")
-        names = " / ".join(dict.fromkeys(e.place.name for e in here))
-        tip = f"{names}: {len(here)} events" if len(here) > 1 else f"{place.name}: {here[0].title}"
-        folium.Marker((lat, lon), icon=icon, tooltip=safe.Tooltip(tip),
-                      popup=safe.Popup(_popup_html(here), max_width=380, lazy=True)).add_to(group)
-    group.add_to(m)
-
-
-def _popup_html(events: Sequence[Event]) -> safe.Markup:
-    parts = []
-    for e in events:
-        src = e.source
-        href = safe.url(src.url)
-        link = (safe.html('<a href="{href}" target="_blank" rel="noopener noreferrer">{publisher}</a>',
-                          href=href, publisher=src.publisher) if href else safe.text(src.publisher))
-        quote = safe.html("<blockquote>{quote}</blockquote>", quote=src.quote) if src.quote else ""
-        extra = safe.join(safe.html('<div class="rm-meta">{k}: {v}</div>', k=k, v=v)
-                          for k, v in e.attributes if k in SHOWN_ATTRIBUTES)
-        published = f" ({src.published.isoformat()})" if src.published else ""
-        parts.append(safe.html(
-            '<div class="rm-popup-event"><div class="rm-title">{title}</div>'
-            '<div class="rm-meta">{when} · {place} · <span style="color:{colour}">{type}</span></div>'
-            '{quote}{extra}<div class="rm-source">Source: {link}{published}</div></div>',
-            title=e.title, when=e.time.label, place=e.place.name, colour=type_colour(e.event_type),
-            type=e.event_type, quote=quote, extra=extra, link=link, published=published))
-    return safe.html('<div class="rm-popup">{body}</div>', body=safe.join(parts))
-
-
-class _Legend(MacroElement):
-    """Event types and rings with their colours, bottom left."""
-
-    _template = Template("""
-        {% macro header(this, kwargs) %}{% endmacro %}
-        {% macro html(this, kwargs) %}
-        <div class="rm-legend" id="{{ this.get_name() }}">{{ this.body }}</div>
-        {% endmacro %}
-    """)
-
-    def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]], note: str = "") -> None:
-        super().__init__()
-        self._name = "Legend"
-        rows = [safe.html('<div class="rm-note">{note}</div>', note=note)] if note else []
-        rows += [safe.html('<div><i style="background:{c}"></i>{t}</div>', c=type_colour(t), t=t) for t in types]
-        rows += [safe.html('<div><i class="rm-ring-key" style="border-color:{c}"></i>{label}</div>', c=c, label=label)
-                 for label, c in rings]
-        self.body = (safe.html("<details open><summary><b>Legend</b></summary>{rows}</details>", rows=safe.join(rows))
-                     if rows else "")
 
 
 class _ServedBasemap(MacroElement):
@@ -402,31 +305,12 @@ class _ViewToUrl(MacroElement):
 _CSS = """
 <style>
 .leaflet-container { background: #cfe0ea; font: 13px/1.4 system-ui, sans-serif; }
-.rm-event-icon { background: transparent; border: none; }
-.rm-event { width: 16px; height: 16px; border-radius: 50%; border: 2px solid #fff;
-            box-shadow: 0 0 0 1px rgba(0,0,0,.45); position: relative; }
-.rm-count { position: absolute; top: -9px; right: -11px; background: #222; color: #fff; border-radius: 8px;
-            font-size: 10px; line-height: 14px; min-width: 14px; padding: 0 3px; text-align: center; }
-.rm-popup { max-height: 320px; overflow-y: auto; }
-.rm-popup-event + .rm-popup-event { border-top: 1px solid #ddd; margin-top: 6px; padding-top: 6px; }
-.rm-title { font-weight: 600; }
-.rm-meta { color: #555; font-size: 12px; }
-.rm-popup blockquote { margin: 4px 0; padding-left: 8px; border-left: 3px solid #ccc; font-style: italic; }
 .rm-capital { width: 0; height: 0; }
 .rm-capital-dot { position: absolute; left: -4px; top: -4px; width: 6px; height: 6px; border: 1px solid #333;
                   border-radius: 50%; background: #fff; }
 .rm-capital-label { position: absolute; left: 6px; top: -8px; white-space: nowrap; font-size: 11px;
                     line-height: 16px; color: #333; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
 [data-zoom-band="far"] .rm-capital-label { display: none; }
-.rm-legend { position: absolute; bottom: 52px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
-             padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px;
-             max-width: 280px; }
-.rm-legend:empty { display: none; }
-.rm-legend summary { cursor: pointer; }
-.rm-note { font-style: italic; max-width: 240px; margin: 2px 0 4px; }
-.rm-legend i { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px;
-               vertical-align: -1px; }
-.rm-legend i.rm-ring-key { border-radius: 0; border: 2px solid; background: transparent; }
 </style>
 """
 
