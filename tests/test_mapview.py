@@ -9,7 +9,7 @@ import numpy as np
 
 import pytest
 
-from dashboard.mapview import Basemap, MapView, build_map, simplify_countries, type_colour
+from dashboard.mapview import Basemap, MapView, build_map, simplify_countries
 from dashboard.mapview.assets import external_urls
 from dashboard.model import Place
 from dashboard.rings import Ring
@@ -63,19 +63,6 @@ def test_a_javascript_url_can_never_reach_a_popup():
         make_event(place=MINSK).source.__class__("t", "p", "javascript:alert(1)")
 
 
-def test_several_events_at_one_point_share_one_marker_listing_them_all():
-    events = [make_event("a", title="First"), make_event("b", title="Second"), make_event("c", place=MINSK)]
-    html = html_of(events)
-    assert html.count("data-count=") == 2
-    assert 'data-count=\\"2\\"' in html and "First" in html and "Second" in html
-
-
-def test_markers_are_coloured_by_type_with_a_legend():
-    html = html_of([make_event(event_type="missile strike"), make_event("d", event_type="diplomacy", place=MINSK)])
-    assert type_colour("missile strike") in html and type_colour("diplomacy") in html
-    assert 'class="rm-legend"' in html and "missile strike</div>" in html
-
-
 @pytest.mark.parametrize("layers, shown, hidden", [
     (("events", "rings", "reach", "countries", "border", "capitals"), ["Events", "Range rings", "Capitals"], []),
     (("events",), ["Events"], ["Range rings", "Capitals", "Country borders"]),
@@ -116,12 +103,6 @@ def test_view_centre_and_zoom_are_used():
 def test_a_map_of_no_events_still_draws_the_basemap():
     html = html_of()
     assert "Belarus" in html and "data-count=" not in html
-
-
-def test_imported_precision_and_casualties_show_in_the_popup_escaped():
-    event = make_event(attributes=(("geo_precision", "2"), ("fatalities", "<3>"), ("internal", "hidden")))
-    popup = "".join(popups_of(html_of([event])))
-    assert "geo_precision: 2" in popup and "fatalities: &lt;3&gt;" in popup and "internal" not in popup
 
 
 def test_the_served_basemap_file_is_up_to_date(gazetteer):

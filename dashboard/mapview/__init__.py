@@ -21,8 +21,8 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.mapview import safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
-from dashboard.mapview.marks import (CSS as MARKS_CSS, RING_COLOURS, SHOWN_ATTRIBUTES, TYPE_COLOURS, Legend,
-                                      add_events, add_rings, type_colour)
+from dashboard.mapview.marks import (CSS as MARKS_CSS, RING_COLOURS, SHOWN_ATTRIBUTES, TYPE_COLOURS, Legend,  # noqa: F401
+                                      add_events, add_rings, type_colour)  # (re-exported for callers)
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring
 from dashboard.table import type_counts
