@@ -1,6 +1,6 @@
 /* Reachmap offline basemap: pre-cut JSON vector tiles (geodata/build_basemap.py) drawn on canvas.
  *
- *   var base = L.reachmapBasemap({url: "/app/static/basemap/tiles/", style: "light"}).addTo(map);
+ *   var base = L.reachmapBasemap({url: "tiles/", style: "light"}).addTo(map);   // tiles/: where they are served
  *   base.setStyle("dark");          // "light" | "dark"
  *   base.labelsInView();            // [{text, cls, x, y}] the labels drawn now (for tests); also as
  *                                   // document.querySelector(".leaflet-container").reachmapBasemap
@@ -10,6 +10,14 @@
  * own pane above the overlays (pointer-events: none), redrawn after each move or zoom. Labels were
  * decluttered at build time: each carries the zoom range in which it is shown, so nothing is measured
  * or collided here.
+ *
+ * Parts a user may hide: "borders" (country borders) and "labels" (place names). Option `hide: ["labels"]`
+ * sets the map's starting choice; L.reachmapBasemap.toggle("labels") is a layer for a layer control that
+ * shows the part while it is on the map. The choice belongs to the map, so it survives a change of style
+ * or of base layer.
+ *
+ * Ready signal: the map container gets data-basemap="ready" and window.reachmapBasemapAt (performance.now())
+ * once the first view's tiles are drawn and its labels painted (PNG export and benchmarks wait for it).
  *
  * Offline export: set window.REACHMAP_BASEMAP = {index: <index.json>, tiles: {"z/x/y": <tile>, ...}}
  * before the layer is added (or pass it as option `embedded`); tiles found there are never fetched, and
@@ -66,7 +74,7 @@
 
   L.ReachmapBasemap = L.GridLayer.extend({
     options: {
-      url: "tiles/", style: "light", embedded: null, fetch: true, labels: true,
+      url: "tiles/", style: "light", embedded: null, fetch: true, labels: true, hide: [],
       labelPane: "rm-basemap-labels", updateWhenZooming: false, keepBuffer: 1, maxNativeZoom: 18,
       attribution: "Natural Earth, GeoNames; boundaries: Natural Earth, de facto"
     },
@@ -93,6 +101,13 @@
     },
 
     onAdd: function (map) {
+      if (!map._rmHideSet) {  // the map's starting choice (a toggle already added has its say); toggles change it
+        map._rmHideSet = true;
+        var hidden = map._rmHidden = map._rmHidden || {};
+        this.options.hide.forEach(function (part) { if (!(part in hidden)) hidden[part] = true; });
+      }
+      if (window.reachmapBasemapAt === undefined) window.reachmapBasemap = "loading";
+      this.once("load", this._tilesDrawn, this);
       L.GridLayer.prototype.onAdd.call(this, map);
       // tests find the layer without knowing folium's variable name: container.reachmapBasemap.labelsInView()
       map.getContainer().reachmapBasemap = this;
@@ -128,6 +143,25 @@
     },
 
     labelsInView: function () { return this._drawn.slice(); },
+
+    _hidden: function (part) { return !!(this._map && this._map._rmHidden && this._map._rmHidden[part]); },
+
+    // The map's part choice changed: draw again.
+    refresh: function () { this.redraw(); this._scheduleLabels(); return this; },
+
+    _tilesDrawn: function () {
+      this._tilesIn = true;
+      this._signalReady();
+    },
+
+    _signalReady: function () {
+      if (!this._tilesIn || !this._labelsIn || !this._map) return;
+      var container = this._map.getContainer();
+      if (container.getAttribute("data-basemap") === "ready") return;
+      container.setAttribute("data-basemap", "ready");
+      requestAnimationFrame(function () { requestAnimationFrame(function () {
+        window.reachmapBasemapAt = performance.now(); }); });
+    },
 
     // ---------------------------------------------------------------- data
 
@@ -227,7 +261,7 @@
         if (cl === 2 && z < 6) break;
         if (path(t.river, function (c) { return c === cl; })) { ctx.lineWidth = widths[cl]; ctx.stroke(); }
       }
-      if (path(t.a0)) { ctx.strokeStyle = st.a0; ctx.lineWidth = z >= 7 ? 1.6 : 1.1; ctx.stroke(); }
+      if (!this._hidden("borders") && path(t.a0)) { ctx.strokeStyle = st.a0; ctx.lineWidth = z >= 7 ? 1.6 : 1.1; ctx.stroke(); }
     },
 
     // ---------------------------------------------------------------- labels
@@ -269,7 +303,7 @@
           picks.push([p, Math.floor(x / n)]);
         });
       }
-      var drawn = [];
+      var drawn = [], hidden = this._hidden("labels");
       ctx.textBaseline = "middle";
       ctx.lineJoin = "round";
       picks.forEach(function (pw) {
@@ -277,7 +311,7 @@
         if (!(key in self._ready)) { pending.push(self._load(p[0], p[1], p[2])); return; }
         var t = self._ready[key];
         if (t && t.parent) { p = t.parent; t = t.tile; }
-        if (!t || !t.label) return;
+        if (!t || !t.label || hidden) return;
         var scale = 256 * Math.pow(2, z - p[0]), ext = self._index.format.extent;
         var bx = (p[1] + pw[1] * Math.pow(2, p[0])) * scale - pb.min.x, by = p[2] * scale - pb.min.y;
         t.label.forEach(function (l) {
@@ -291,7 +325,7 @@
       this._drawn = drawn;
       map.getContainer().setAttribute("data-basemap-labels", String(drawn.length));
       if (pending.length) Promise.all(pending).then(this._scheduleLabels.bind(this));
-      else this.fire("labels", {count: drawn.length});
+      else { this._labelsIn = true; this._signalReady(); this.fire("labels", {count: drawn.length}); }
     },
 
     _label: function (ctx, st, l, x, y) {
@@ -328,5 +362,18 @@
   });
 
   L.reachmapBasemap = function (options) { return new L.ReachmapBasemap(options); };
+
+  // An overlay for the layer control: while it is on the map, the basemap draws `part`.
+  L.ReachmapBasemap.Toggle = L.Layer.extend({
+    initialize: function (part) { this._part = part; },
+    onAdd: function (map) { this._set(map, false); },
+    onRemove: function (map) { this._set(map, true); },
+    _set: function (map, hidden) {
+      map._rmHidden = map._rmHidden || {};
+      map._rmHidden[this._part] = hidden;
+      map.eachLayer(function (layer) { if (layer instanceof L.ReachmapBasemap) layer.refresh(); });
+    }
+  });
+  L.reachmapBasemap.toggle = function (part) { return new L.ReachmapBasemap.Toggle(part); };
   L.ReachmapBasemap.STYLES = STYLES;
 })();
