@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,10 +10,9 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from dashboard import settings
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
-from dashboard.mapview import Basemap, MapView, build_map, simplify_countries
+from dashboard.mapview import Basemap, MapView, build_map
 from dashboard.model import Catalogue, Event
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
@@ -103,12 +101,9 @@ def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, cat
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:
-    """The bundled vector basemap: simplified countries, the story's border, capitals."""
-    path = settings.GEODATA_DIR / "countries.geojson"
-    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    """The bundled offline basemap (tiles in static/basemap, see mapview.basemap) and the story's border."""
     border = gazetteer.border(*STORY_BORDER)
-    capitals = tuple((c.name, c.country, c.lon, c.lat) for c in gazetteer.capitals())
-    return Basemap(simplify_countries(features), border.geometry, border.name, capitals)
+    return Basemap(border.geometry, border.name)
 
 
 def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_events: bool = True):

@@ -25,8 +25,9 @@ The parameters, in the order they are written (only those that differ from the d
     reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
-    base    osm                        vector | osm | satellite
-    layers  events,rings  or  none     visible layers in LAYERS order; "none" hides all
+    base    vector-dark                vector | vector-dark | osm | satellite (vector, the offline map, is the default)
+    layers  events,rings  or  none     visible layers in LAYERS order; "none" hides all ("countries": country
+                                       borders, "capitals": place names of the offline map)
 
 Two rules keep the string canonical, so that `from_query(to_query(s)).state == s` for every valid state:
 the constructors normalise what has several spellings (rounding, case, order, duplicates, control
@@ -52,7 +53,7 @@ from dashboard.model import MUNITION_KINDS, LonLat, is_hidden_control
 VERSION = 1
 LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals")
 DEFAULT_LAYERS: tuple[str, ...] = LAYERS
-BASES: tuple[str, ...] = ("vector", "osm", "satellite")  # "vector": bundled country outlines, works offline
+BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector*: the bundled offline map
 DEFAULT_BASE = "vector"
 
 KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q",

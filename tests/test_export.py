@@ -300,9 +300,11 @@ def test_html_opens_on_the_offline_map_even_when_the_view_chose_an_online_one(sc
     online = Scene(scene.state.with_(base="osm"), scene.events, scene.rings, ())
     page = export.to_html(online, basemap)
     assert "base=osm" in page  # the query string in the title box is the view's own
-    added = re.findall(r"var (tile_layer_\w+) = L\.tileLayer\(\s*\"([^\"]+)\"", page)
-    shown = [url for name, url in added if f"{name}.addTo(" in page]
-    assert len(added) == 3 and shown == [url for _, url in added if url.startswith("data:")]
+    tiles = re.findall(r"var (tile_layer_\w+) = L\.tileLayer\(", page)
+    offline = re.findall(r"var (reachmap_basemap_\w+) = L\.reachmapBasemap\(", page)
+    assert len(tiles) == 2 and len(offline) == 2  # the online bases stay in the menu, not shown
+    shown = [name for name in tiles + offline if f"{name}.addTo(" in page]
+    assert shown == offline[:1] and '"style":"light"' in page[page.index(offline[0]):][:200]
 
 
 def test_imported_attributes_travel_with_csv_and_geojson():

@@ -9,8 +9,9 @@ import numpy as np
 
 import pytest
 
-from dashboard.mapview import Basemap, MapView, build_map, simplify_countries
+from dashboard.mapview import Basemap, MapView, build_map
 from dashboard.mapview.assets import external_urls
+from dashboard.mapview.basemap import world_px
 from dashboard.model import Place
 from dashboard.rings import Ring
 from dashboard import geodesy
@@ -18,9 +19,7 @@ from tests.conftest import BORDER, make_event
 
 HOSTILE = '<img src=x onerror=alert(1)>'
 MINSK = Place.at("geonames:625144", "Minsk", "city", 27.56653, 53.90019, country="BY")
-BASEMAP = Basemap(simplify_countries([{"type": "Feature", "properties": {"iso2": "BY", "name": "Belarus"},
-                                       "geometry": {"type": "Polygon", "coordinates": [[[23, 51], [32, 51], [32, 56], [23, 56], [23, 51]]]}}]),
-                  BORDER.geometry, BORDER.name, (("Minsk", "BY", 27.56653, 53.90019),))
+BASEMAP = Basemap(BORDER.geometry, BORDER.name)  # the bundled tiles, embedded (a test map has no server)
 
 
 def ring(km=500) -> Ring:
@@ -64,14 +63,15 @@ def test_a_javascript_url_can_never_reach_a_popup():
 
 
 @pytest.mark.parametrize("layers, shown, hidden", [
-    (("events", "rings", "reach", "countries", "border", "capitals"), ["Events", "Range rings", "Capitals"], []),
-    (("events",), ["Events"], ["Range rings", "Capitals", "Country borders"]),
+    (("events", "rings", "reach", "countries", "border", "capitals"), ["Events", "Range rings", "Place names"], []),
+    (("events",), ["Events"], ["Range rings", "Place names", "Country borders"]),
 ])
 def test_layers_are_in_the_layer_control_and_hidden_ones_start_off(layers, shown, hidden):
     m = build_map([make_event()], [ring()], BASEMAP, MapView(layers=layers))
     html = m.get_root().render()
-    groups = {child.layer_name: child for child in m._children.values() if hasattr(child, "layer_name")}
-    for name in ("Events", "Range rings", "Reach envelopes", "Country borders", "Belarus–Ukraine border", "Capitals"):
+    groups = {child.layer_name: child for child in m._children.values()
+              if hasattr(child, "layer_name") and getattr(child, "overlay", True)}
+    for name in ("Events", "Range rings", "Reach envelopes", "Country borders", "Belarus–Ukraine border", "Place names"):
         assert name in groups and json.dumps(name) in html
     for name in shown:
         assert groups[name].show
@@ -79,20 +79,32 @@ def test_layers_are_in_the_layer_control_and_hidden_ones_start_off(layers, shown
         assert not groups[name].show
 
 
-def test_the_offline_base_layer_is_selected_by_default_and_online_ones_are_optional():
+def _bases(m):
+    return [c for c in m._children.values() if hasattr(c, "layer_name") and getattr(c, "overlay", True) is False]
+
+
+def test_the_offline_map_is_the_default_base_its_dark_style_a_choice_and_online_ones_optional():
     m = build_map([], [], BASEMAP, MapView())
-    bases = [c for c in m._children.values() if c.__class__.__name__ == "TileLayer"]
-    shown = [b.tile_name for b in bases if b.show]
-    assert shown == ["Offline vector map"] and len(bases) == 3
-    osm = build_map([], [], BASEMAP, MapView(base="osm"))
-    assert [b.tile_name for b in osm._children.values() if b.__class__.__name__ == "TileLayer" and b.show] == [
-        "OpenStreetMap (online)"]
+    assert [b.layer_name for b in _bases(m)] == ["Offline map", "Offline map, dark", "OpenStreetMap (online)",
+                                                  "Satellite (online)"]
+    assert [b.layer_name for b in _bases(m) if b.show] == ["Offline map"]
+    for base, name in (("vector-dark", "Offline map, dark"), ("osm", "OpenStreetMap (online)")):
+        assert [b.layer_name for b in _bases(build_map([], [], BASEMAP, MapView(base=base))) if b.show] == [name]
+    html = m.get_root().render()
+    assert html.count("L.reachmapBasemap({") == 2 and '"style":"dark"' in html
+
+
+def test_hidden_basemap_parts_start_hidden_and_their_overlays_toggle_them():
+    html = html_of(view=MapView(layers=("events",)))
+    assert '"hide":["borders","labels"]' in html
+    assert 'L.reachmapBasemap.toggle("borders")' in html and 'L.reachmapBasemap.toggle("labels")' in html
+    assert '"hide":[]' in html_of()
 
 
 def test_nothing_the_page_loads_comes_from_outside():
     html = html_of([make_event(), make_event("b", place=BORDER)], [ring()])
     assert external_urls(html) == []
-    assert "/app/static/vendor/leaflet" in html
+    assert "/app/static/vendor/leaflet" in html and "/app/static/basemap/reachmap-basemap.js" in html
 
 
 def test_view_centre_and_zoom_are_used():
@@ -100,30 +112,40 @@ def test_view_centre_and_zoom_are_used():
     assert "[50.4, 30.5]" in html and '"zoom": 7' in html
 
 
-def test_a_map_of_no_events_still_draws_the_basemap():
-    html = html_of()
-    assert "Belarus" in html and "data-count=" not in html
+def _embedded(html: str) -> dict:
+    found = re.search(r"window\.REACHMAP_BASEMAP = (\{.*?\});</script>", html)
+    assert found, "no embedded basemap"
+    return json.loads(found.group(1))
 
 
-def test_the_served_basemap_file_is_up_to_date(gazetteer):
-    """static/basemap/basemap.json is derived data: rebuild it with static/basemap/build_basemap.py."""
-    from dashboard.mapview import basemap_json
-    from dashboard.scene import load_basemap
-    from dashboard.settings import PROJECT_DIR
-
-    served = (PROJECT_DIR / "static" / "basemap" / "basemap.json").read_text(encoding="utf-8")
-    assert served == basemap_json(load_basemap(gazetteer))
+def test_a_map_without_a_server_embeds_the_tiles_of_its_view():
+    data = _embedded(html_of(view=MapView(centre=(31.3, 51.5), zoom=9)))
+    keys = set(data["tiles"])
+    x, y = (int(v // 256) for v in world_px(31.29, 51.49, 8))
+    assert f"8/{x}/{y}" in keys  # the zoom-8 data tile over Chernihiv, drawn at zoom 9
+    assert {k for k in keys if k.startswith("2/")} == {f"2/{x}/{y}" for x in range(4) for y in range(4)}
+    labels = {lab[0] for t in data["tiles"].values() for lab in t.get("label", [])}
+    assert {"Chernihiv", "Desna", "Kyiv"} <= labels
+    assert len(json.dumps(data)) <= 3_100_000
 
 
 def test_in_the_app_the_basemap_is_fetched_not_embedded():
     from dataclasses import replace
 
-    served = replace(BASEMAP, url="/app/static/basemap/basemap.json")
+    served = replace(BASEMAP, served=True)
     app_html = build_map([make_event()], [], served, MapView()).get_root().render()
     export_html = build_map([make_event()], [], served, MapView(), draw=False, sync_url=False).get_root().render()
-    assert '"/app/static/basemap/basemap.json"' in app_html and '"name": "Belarus"' not in app_html
-    assert '"name": "Belarus"' in export_html  # an exported file embeds what it draws
+    assert '"url":"/app/static/basemap/tiles/"' in app_html and "REACHMAP_BASEMAP" not in app_html
+    assert "REACHMAP_BASEMAP" in export_html and '"fetch":false' in export_html  # an export embeds what it draws
     assert external_urls(app_html) == []
+
+
+def test_the_tile_index_lists_exactly_the_tile_files():
+    from dashboard.mapview.basemap import TILES_DIR, load_index
+
+    listed = {f"{z}/{x}/{y}" for z, tiles in load_index()["tiles"].items() for x, y in tiles}
+    on_disk = {str(p.relative_to(TILES_DIR).with_suffix("")) for p in TILES_DIR.glob("*/*/*.json")}
+    assert listed == on_disk and len(listed) > 1000
 
 
 def test_many_events_as_a_separate_layer_leave_the_map_itself_unchanged():

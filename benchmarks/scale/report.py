@@ -148,9 +148,8 @@ def markdown(results: dict[int, dict[str, dict]], machine: dict, when: datetime,
         "countries UA and RU — and build again.",
         "",
         "- **bytes/event**: HTML bytes of page *(a)* / events shown; the events payload alone is given in "
-        "brackets. Reachmap's page fetches the bundled vector basemap (`static/basemap/basemap.json`, 1.6 MB of "
-        "country outlines and capitals, the same at every size, cached by the browser) as the app serves it; "
-        "that file is not in the page's bytes. The baselines get `tiles=None` (no basemap at all).",
+        "brackets. Reachmap's page fetches the tiles of the bundled offline basemap (`static/basemap/tiles/`, "
+        "the same at every size, cached by the browser) as the app serves them; they are not in the page's bytes. The baselines get `tiles=None` (no basemap at all).",
         "- **painted**: seconds from navigation start until the page's load event has fired and two animation "
         "frames have run after it; for Reachmap's clustered layer, until two frames after its first canvas draw "
         "(it inflates and clusters the payload after load). Page *(a)* is opened in a fresh browser context.",

@@ -52,8 +52,8 @@ def reachmap(store: Path, out: Path) -> dict:
 
     result: dict = {}
     t0 = time.perf_counter()
-    # As the app has it (st.cache_resource): outlines and capitals served from static/basemap.
-    basemap = replace(load_basemap(Gazetteer.open()), url="/app/static/basemap/basemap.json")
+    # As the app has it (st.cache_resource): the basemap's tiles served from static/basemap.
+    basemap = replace(load_basemap(Gazetteer.open()), served=True)
     result["setup_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     table = EventTable.from_store_path(store)  # cached per store file in the app

@@ -33,6 +33,8 @@ _READY_JS = """(wantVectors) => {
   if (document.readyState !== "complete") return false;
   const map = document.querySelector(".folium-map.leaflet-container");
   if (!map || !map.querySelector(".leaflet-map-pane")) return false;
+  // the offline basemap: its first view's tiles drawn and its labels painted (reachmap-basemap.js)
+  if (map.reachmapBasemap && map.getAttribute("data-basemap") !== "ready") return false;
   return !wantVectors || map.querySelector("path.leaflet-interactive, .leaflet-marker-icon") !== null;
 }"""
 # Fonts loaded, then two frames: the first lays out what was drawn, the second has painted it.
@@ -48,9 +50,8 @@ def _size(value: int, name: str) -> int:
 
 def _draws_something(scene: Scene, basemap: Basemap) -> bool:
     shown = set(scene.state.layers)
-    return bool(("countries" in shown and basemap.countries.get("features")) or
-                ("events" in shown and scene.events) or ("capitals" in shown and basemap.capitals) or
-                ({"rings", "reach"} & shown and scene.rings) or ("border" in shown and basemap.border is not None))
+    return bool(("events" in shown and scene.events) or ({"rings", "reach"} & shown and scene.rings) or
+                ("border" in shown and basemap.border is not None))
 
 
 def _chromium() -> str:

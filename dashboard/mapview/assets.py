@@ -46,7 +46,10 @@ from dashboard.errors import DashboardError
 from dashboard.settings import PROJECT_DIR
 
 LOCAL_PREFIX = "/app/static/vendor"
+# This project's own front-end files that a map loads (the offline basemap's script, mapview.basemap).
+OWN_PREFIX = "/app/static/basemap"
 VENDOR_DIR = PROJECT_DIR / "static" / "vendor"
+OWN_DIR = PROJECT_DIR / "static" / "basemap"
 
 # CDN URL exactly as folium 0.20 / its plugins declare it -> file under static/vendor.
 ASSET_MAP: dict[str, str] = {
@@ -282,8 +285,16 @@ def _leaflet_icon_patch(root: Path) -> str:
             f"shadowUrl:'{_data_uri(images / 'marker-shadow.png')}'}});</script>")
 
 
-def inline(html: str, prefix: str = LOCAL_PREFIX, root: Path = VENDOR_DIR) -> str:
-    """One self-contained HTML page: every ``prefix`` script/stylesheet/file inlined from ``root``.
+def inline(html: str, prefix: str | None = None, root: Path | None = None) -> str:
+    """One self-contained HTML page: the vendored files (``LOCAL_PREFIX``) and this project's own map
+    scripts (``OWN_PREFIX``, the offline basemap) inlined; or only ``prefix`` from ``root`` when given."""
+    if prefix is None and root is None:
+        return _inline(_inline(html, LOCAL_PREFIX, VENDOR_DIR), OWN_PREFIX, OWN_DIR)
+    return _inline(html, prefix or LOCAL_PREFIX, root or VENDOR_DIR)
+
+
+def _inline(html: str, prefix: str, root: Path) -> str:
+    """Every ``prefix`` script/stylesheet/file of the page inlined from ``root``.
 
     ``<script src>`` becomes ``<script>`` with the file's text, ``<link rel=stylesheet>`` becomes
     ``<style>`` whose ``url(...)`` references are ``data:`` URIs, any other attribute pointing under

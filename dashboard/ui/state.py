@@ -65,13 +65,10 @@ def stories() -> list[Story]:
     return load_stories(settings.story_dir(), gazetteer())
 
 
-BASEMAP_URL = "/app/static/basemap/basemap.json"  # static/basemap/basemap.json, built by its script
-
-
 @st.cache_resource
 def basemap() -> Basemap:
-    # The map in the app fetches outlines and capitals from the static file; exports still embed them.
-    return replace(load_basemap(gazetteer()), url=BASEMAP_URL)
+    # The map in the app fetches the basemap tiles it needs from static/basemap; exports embed them.
+    return replace(load_basemap(gazetteer()), served=True)
 
 
 @st.cache_resource(show_spinner="Loading events…", max_entries=2)

@@ -264,8 +264,9 @@ def _reds(png: bytes) -> int:
     import numpy as np
     from PIL import Image
 
+    # The lures' own pure red (255, 0, 0), give or take rounding: no marker colour or basemap fill is that.
     rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-    return int(((rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum())
+    return int(((rgb[..., 0] > 245) & (rgb[..., 1] < 12) & (rgb[..., 2] < 12)).sum())
 
 
 def _served(log: list[tuple[str, str]]) -> list[str]:

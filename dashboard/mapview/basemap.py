@@ -1,0 +1,197 @@
+"""The offline labelled basemap: vector tiles cut once by geodata/build_basemap.py, drawn on canvas.
+
+The tiles (`static/basemap/tiles/{2,4,6,8}/x/y.json` and `index.json`) hold land, urban areas, lakes,
+rivers, coastlines, first-level regions, country borders and labels that were decluttered when they were
+cut (each label carries the zooms at which it shows). `static/basemap/reachmap-basemap.js` draws them
+(a Leaflet GridLayer for the geometry, one canvas above the overlays for the labels).
+
+- In the app the browser fetches the tiles it needs from `/app/static/basemap/tiles/` and caches them.
+- An exported file cannot fetch: it embeds the tiles of its view (`view_tiles`, within a byte budget:
+  the view's zoom, the whole world at zoom 2, then the neighbouring zooms while they fit); past them the
+  layer draws the nearest embedded coarser tile, so zooming degrades instead of going blank.
+
+Base layers: `vector` (light) and `vector-dark`. "Country borders" and "Place names" are overlays in the
+layer control that switch those parts of the basemap on and off.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from pathlib import Path
+
+import folium
+from branca.element import MacroElement, Template
+from folium.elements import JSCSSMixin
+
+from dashboard.mapview import safe
+from dashboard.mapview.assets import OWN_DIR, OWN_PREFIX
+
+BASEMAP_DIR = OWN_DIR                      # static/basemap
+TILES_DIR = BASEMAP_DIR / "tiles"
+SERVED_PREFIX = OWN_PREFIX                 # /app/static/basemap: Streamlit serves static/ at /app/static/
+SERVED_TILES = SERVED_PREFIX + "/tiles/"
+SCRIPT_URL = SERVED_PREFIX + "/reachmap-basemap.js"
+STYLES = {"vector": "light", "vector-dark": "dark"}  # ViewState base -> basemap style
+PARTS = {"countries": "borders", "capitals": "labels"}  # ViewState layer -> the basemap part it shows
+EMBED_MAX_BYTES = 3_000_000
+TILE_ZOOMS = (2, 4, 6, 8)
+
+
+def data_zoom(z: int) -> int:
+    """The zoom of the data tiles drawn at display zoom z (the script's dataZoom)."""
+    return 2 if z <= 3 else 4 if z <= 5 else 6 if z <= 7 else 8
+
+
+def world_px(lon: float, lat: float, z: float) -> tuple[float, float]:
+    """Web Mercator pixel coordinates of a point at zoom z (256-pixel tiles)."""
+    lat = max(-85.05112878, min(85.05112878, lat))
+    s = 256 * 2 ** z
+    return (lon + 180) / 360 * s, (0.5 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)) * s
+
+
+def fit_zoom(west: float, south: float, east: float, north: float, width: int, height: int,
+             padding: int = 30, max_zoom: int = 18) -> int:
+    """The largest whole zoom at which the box fits a map of width × height px (as Leaflet's fitBounds)."""
+    x0, y0 = world_px(west, north, 0)
+    x1, y1 = world_px(east, south, 0)
+    dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    z = math.floor(math.log2(min((width - 2 * padding) / dx, (height - 2 * padding) / dy)))
+    return max(0, min(max_zoom, z))
+
+
+@functools.lru_cache(maxsize=2)
+def load_index(tiles_dir: Path = TILES_DIR) -> dict:
+    return json.loads((tiles_dir / "index.json").read_text(encoding="utf-8"))
+
+
+def _existing(index: dict) -> frozenset[tuple[int, int, int]]:
+    return frozenset((int(tz), t[0], t[1]) for tz, ts in index["tiles"].items() for t in ts)
+
+
+def tiles_for_view(index: dict, lon: float, lat: float, zoom: int, display_zoom: int,
+                   width: int = 1280, height: int = 800, margin: float = 0.5) -> list[tuple[int, int, int]]:
+    """Data tiles (tz, x, y) drawn at display_zoom over the view (zoom, width × height px, plus a margin)."""
+    cx, cy = world_px(lon, lat, zoom)
+    f = 2 ** (display_zoom - zoom)
+    hw, hh = width * (0.5 + margin) * f, height * (0.5 + margin) * f
+    cx, cy = cx * f, cy * f
+    n = 2 ** display_zoom
+    tz = data_zoom(max(display_zoom, 2))
+    exists = _existing(index)
+    out = set()
+    for x in range(int((cx - hw) // 256), int((cx + hw) // 256) + 1):
+        for y in range(max(0, int((cy - hh) // 256)), min(n - 1, int((cy + hh) // 256)) + 1):
+            x %= n
+            t = tz
+            if t == 8 and (8, x >> (display_zoom - 8), y >> (display_zoom - 8)) not in exists:
+                t = 6  # outside the theatre the finest tiles are zoom 6
+            if display_zoom >= t:
+                out.add((t, x >> (display_zoom - t), y >> (display_zoom - t)))
+            else:
+                k = 2 ** (t - display_zoom)
+                out.update((t, x * k + i, y * k + j) for i in range(k) for j in range(k))
+    return sorted(out & exists)
+
+
+@functools.lru_cache(maxsize=512)
+def _tile_text(tiles_dir: Path, key: str) -> str:
+    return (tiles_dir / f"{key}.json").read_text(encoding="utf-8")
+
+
+def view_tiles(lon: float, lat: float, zoom: int, width: int = 1600, height: int = 1000,
+               max_bytes: int = EMBED_MAX_BYTES, tiles_dir: Path = TILES_DIR) -> dict[str, str]:
+    """The tiles an offline file embeds for its view: {"tz/x/y": tile JSON text}, at most max_bytes.
+
+    The view's own zoom first, then the whole world at zoom 2, then zoom −1, +1, −2, +2 while they fit.
+    """
+    index = load_index(tiles_dir)
+    zoom = max(0, min(int(zoom), index["format"]["max_zoom"]))
+    tiles: dict[str, str] = {}
+    used = 0
+    for z in (zoom, 2, zoom - 1, zoom + 1, zoom - 2, zoom + 2):
+        if not 0 <= z <= index["format"]["max_zoom"]:
+            continue
+        want = (tiles_for_view(index, 0, 0, 2, 2, 1024, 1024, 0) if z == 2
+                else tiles_for_view(index, lon, lat, zoom, z, width, height))
+        level = {key: _tile_text(tiles_dir, key) for key in (f"{t}/{x}/{y}" for t, x, y in want) if key not in tiles}
+        size = sum(len(text.encode("utf-8")) for text in level.values())
+        if used + size > max_bytes and z != zoom:
+            continue  # the view's own tiles always go in: without them the file would open blank
+        used += size
+        tiles.update(level)
+    return tiles
+
+
+def embedded_json(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
+    """`window.REACHMAP_BASEMAP` for an offline page: the index (without its source list) and the tiles.
+
+    Tile text is our build's JSON (numbers and GeoNames/Natural Earth names); names are escaped for the
+    <script> element all the same ("</" and "<!--" must not end or change it).
+    """
+    index = {k: v for k, v in load_index(tiles_dir).items() if k != "sources"}
+    body = ",".join(f"{json.dumps(key)}:{text}" for key, text in sorted(tiles.items()))
+    text = '{"index":' + json.dumps(index, ensure_ascii=False, separators=(",", ":")) + ',"tiles":{' + body + "}}"
+    return text.replace("<", "\\u003c")
+
+
+class _Script(JSCSSMixin, MacroElement):
+    """Loads reachmap-basemap.js after Leaflet: a link in the app, the file's text in an exported page."""
+
+    default_js = [("reachmap_basemap", SCRIPT_URL)]
+    _template = Template("")
+
+
+class TiledBasemap(folium.map.Layer):
+    """One style of the offline basemap as a base layer of the layer control."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.reachmapBasemap({{ this.options_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, name: str, style: str, *, show: bool, hide: tuple[str, ...] = (),
+                 served: bool = True) -> None:
+        super().__init__(name=name, overlay=False, control=True, show=show)
+        self._name = "ReachmapBasemap"
+        options = {"style": style, "hide": list(hide), "maxZoom": 18}
+        options |= {"url": SERVED_TILES} if served else {"fetch": False}
+        self.options_js = safe.js_json(options)
+
+
+class BasemapPart(folium.map.Layer):
+    """An overlay of the layer control that shows one part of the basemap (borders, labels)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.reachmapBasemap.toggle({{ this.part_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, name: str, part: str, *, show: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "BasemapPart"
+        self.part_js = safe.js_json(part)
+
+
+def add_basemap(m: folium.Map, base: str, names: dict[str, str], layer_names: dict[str, str],
+                shown_layers: set[str], *, served: bool, view: tuple[float, float, int] | None,
+                size: tuple[int, int] = (1600, 1000)) -> None:
+    """The light and dark basemaps as base layers (`base` selects one), and the part overlays.
+
+    served: the app fetches tiles from static/; otherwise the tiles of `view` (lon, lat, zoom) are
+    embedded in the page (an exported file).
+    """
+    m.add_child(_Script())
+    if not served:
+        lon, lat, zoom = view or (29.0, 52.0, 5)
+        tiles = view_tiles(lon, lat, zoom, *size)
+        m.get_root().header.add_child(
+            safe.Literal("<script>window.REACHMAP_BASEMAP = " + embedded_json(tiles) + ";</script>"))
+    hide = tuple(part for key, part in PARTS.items() if key not in shown_layers)
+    for key, style in STYLES.items():
+        m.add_child(TiledBasemap(names[key], style, show=base == key, hide=hide, served=served))
+    for key, part in PARTS.items():
+        m.add_child(BasemapPart(layer_names[key], part, show=key in shown_layers))
