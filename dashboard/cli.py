@@ -240,8 +240,8 @@ def _export(args: argparse.Namespace) -> int:
     for problem in scene.problems:
         say("warning: ", problem)
     basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None
-    if args.format in ("png", "html") and decoded.state.base != "vector":
-        print(f"warning: base={decoded.state.base} is an online layer; the export opens on the offline vector "
+    if args.format in ("png", "html") and decoded.state.base in ("osm", "satellite"):
+        print(f"warning: base={decoded.state.base} is an online layer; the export opens on the offline "
               "map instead.", file=sys.stderr)
     progress = (lambda fraction, message: print(f"{fraction:4.0%}  {message}", file=sys.stderr)
                 if args.format == "png" else None)

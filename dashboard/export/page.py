@@ -10,6 +10,7 @@ from dashboard.errors import DashboardError
 from dashboard.export.words import attribution, date_span, summary
 from dashboard.mapview import Basemap, safe
 from dashboard.mapview.assets import inline, is_external
+from dashboard.mapview.basemap import STYLES
 from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
 
@@ -34,11 +35,11 @@ _PNG_CSS = ".leaflet-top .leaflet-control { display: none; } .rm-export-title { 
 def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool) -> str:
     """The exported map page: the app's map, non-interactive extras off, with title box and credits.
 
-    It opens on the offline vector map whatever the state's base: an online base would load tiles as the
-    file opens (and draw nothing in a PNG, whose browser may not reach the network). The online bases stay
-    in the layer menu of an HTML export, for a reader who chooses to load them.
+    It opens on the offline map (light or dark, as the state chose) whatever the state's base: an online
+    base would load tiles as the file opens (and draw nothing in a PNG, whose browser may not reach the
+    network). The online bases stay in the layer menu of an HTML export, for a reader who chooses them.
     """
-    offline = replace(scene, state=scene.state.with_(base="vector")) if scene.state.base != "vector" else scene
+    offline = scene if scene.state.base in STYLES else replace(scene, state=scene.state.with_(base="vector"))
     html = scene_map(offline, basemap, interactive=False).get_root().render()
     heading = title or summary(scene)
     # Every value goes through safe.html: the title box holds the user's title and data-derived words.

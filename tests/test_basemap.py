@@ -1,0 +1,74 @@
+"""The offline basemap's tiles in pages that cannot fetch (exports), and in the PNG export."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dashboard import export
+from dashboard.mapview import basemap as bm
+from dashboard.model import Place
+from dashboard.scene import Scene, load_basemap
+from dashboard.share import ViewState
+from tests.conftest import make_event
+
+DESNA = Place.at("geonames:710071", "Desna", "village", 30.76678, 50.92744, country="UA")
+# reachmap-basemap.js, light style
+RIVER, REGION = (0x6d, 0x9c, 0xc2), (0xb3, 0xa6, 0x95)
+
+
+def _near(rgb: np.ndarray, colour: tuple[int, int, int], tol: int) -> int:
+    return int((np.abs(rgb - np.array(colour)).max(axis=-1) <= tol).sum())
+
+
+def _text_pixels(rgb: np.ndarray) -> int:
+    return int((rgb.max(axis=-1) < 90).sum())  # label text is near-black; nothing else on the light map is
+
+
+def test_fit_zoom_matches_leaflet_for_known_boxes():
+    # Leaflet 1.9's map.getBoundsZoom(bounds, false, [60, 60]) on a 1280 x 720 map gives 6, 15 and 1.
+    assert bm.fit_zoom(23.2, 51.3, 32.8, 56.2, 1280, 720) == 6  # Belarus
+    assert bm.fit_zoom(30.0, 50.0, 30.01, 50.01, 1280, 720) == 15
+    assert bm.fit_zoom(30.0, 50.0, 30.01, 50.01, 1280, 720, max_zoom=9) == 9
+    assert bm.fit_zoom(-180, -80, 180, 80, 1280, 720) == 1
+
+
+def test_an_embedded_view_keeps_its_own_tiles_and_stays_under_the_budget():
+    tiles = bm.view_tiles(30.77, 50.93, 9, 1600, 1000)
+    size = sum(len(t.encode()) for t in tiles.values())
+    assert size <= bm.EMBED_MAX_BYTES
+    own = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(bm.load_index(), 30.77, 50.93, 9, 9, 1600, 1000)}
+    assert own <= set(tiles)
+    tight = bm.view_tiles(30.77, 50.93, 9, 1600, 1000, max_bytes=1)
+    assert set(tight) == own  # under any budget the view's own tiles go in, and only they
+
+
+def test_embedded_json_cannot_close_its_script_element():
+    text = bm.embedded_json({"2/0/0": json.dumps({"label": [["</script><!--", 1, 2, 3, 2, 9]]})})
+    assert "<" not in text and json.loads(text)["tiles"]["2/0/0"]["label"][0][0] == "</script><!--"
+
+
+def _png(state: ViewState, gazetteer) -> np.ndarray:
+    scene = Scene(state, (make_event(place=DESNA, event_type="missile strike"),), (), ())
+    png = export.to_png(scene, load_basemap(gazetteer), 1200, 800)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def test_a_png_of_the_desna_strike_at_zoom_9_shows_labels_the_river_and_oblast_lines(chromium_path, gazetteer):
+    state = ViewState(center=(50.93, 30.9), zoom=9)
+    rgb = _png(state, gazetteer)
+    unlabelled = _png(state.with_(layers=("events", "rings", "reach", "countries", "border")), gazetteer)
+    assert _near(rgb, RIVER, 10) > 800, "no rivers in the picture"
+    assert _near(rgb, REGION, 6) > 150, "no oblast lines in the picture"
+    # Place names: the same picture without them has far fewer dark text pixels (the title box keeps some).
+    assert _text_pixels(rgb) > _text_pixels(unlabelled) + 2000
+
+
+@pytest.mark.parametrize("base, sea", [("vector", (0xc9, 0xdc, 0xea)), ("vector-dark", (0x17, 0x22, 0x2d))])
+def test_the_png_follows_the_chosen_offline_style(chromium_path, gazetteer, base, sea):
+    rgb = _png(ViewState(center=(55.0, 19.0), zoom=6, base=base), gazetteer)  # the Baltic Sea
+    assert _near(rgb, sea, 4) > rgb.shape[0] * rgb.shape[1] * 0.1
