@@ -206,3 +206,46 @@ def _row(ring: Ring, name: str, kind: str, country: str, hits: geodesy.InRange, 
     bearing = hits.bearing_deg[i]
     return InRangeRow(ring.label, name, kind, country, round(float(hits.distance_km[i]), 1),
                       None if np.isnan(bearing) else round(float(bearing), 1), lon, lat)
+
+
+# -- fitting a ring into the map's view -----------------------------------------------------------
+
+TILE_PX = 256  # Web Mercator tile size: at zoom z the world is TILE_PX * 2**z pixels wide
+MAX_MERCATOR_LAT = 85.0511287798  # where Web Mercator's square world ends
+
+
+def fit_view(bounds: tuple[float, float, float, float], width_px: float = 1200, height_px: float = 620, *,
+             padding_px: float = 30, min_zoom: int = 1, max_zoom: int = 12) -> tuple[tuple[float, float], int]:
+    """The centre (lat, lon) and the largest whole zoom at which lon/lat `bounds` (minx, miny, maxx, maxy,
+    as shapely gives them) fit a Web Mercator map of that size in pixels, `padding_px` kept free each side.
+
+    The centre is the middle of the bounds in Mercator, as Leaflet's fitBounds takes it, not the mean
+    latitude. A 500 km ring from Minsk fits a 1200×620 map at zoom 5:
+
+    >>> from dashboard import geodesy
+    >>> (lat, lon), zoom = fit_view(geodesy.range_ring((27.56653, 53.90019), 500).bounds)
+    >>> round(lat, 2), round(lon, 2), zoom
+    (54.14, 27.57, 5)
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    if not all(map(np.isfinite, (minx, miny, maxx, maxy))) or minx > maxx or miny > maxy:
+        raise ValidationError("bounds", bounds, "expected (min lon, min lat, max lon, max lat) with min ≤ max")
+    if width_px <= 2 * padding_px or height_px <= 2 * padding_px:
+        raise ValidationError("size", (width_px, height_px), f"the map must be wider and higher than 2 × {padding_px} px")
+    top, bottom = _mercator_y(maxy), _mercator_y(miny)  # 0 at the top of the world, 1 at its bottom
+    dx, dy = (maxx - minx) / 360.0, bottom - top  # share of the world's width and height
+    scales = [(width_px - 2 * padding_px) / (dx * TILE_PX) if dx > 0 else np.inf,
+              (height_px - 2 * padding_px) / (dy * TILE_PX) if dy > 0 else np.inf]
+    fit = min(scales)
+    zoom = max_zoom if not np.isfinite(fit) else int(np.floor(np.log2(fit) + 1e-9))
+    zoom = int(min(max(zoom, min_zoom), max_zoom))
+    return (_mercator_lat((top + bottom) / 2), (minx + maxx) / 2), zoom
+
+
+def _mercator_y(lat: float) -> float:
+    phi = np.radians(np.clip(lat, -MAX_MERCATOR_LAT, MAX_MERCATOR_LAT))
+    return float(0.5 - np.log(np.tan(np.pi / 4 + phi / 2)) / (2 * np.pi))
+
+
+def _mercator_lat(y: float) -> float:
+    return float(np.degrees(2 * np.arctan(np.exp((0.5 - y) * 2 * np.pi)) - np.pi / 2))

@@ -19,7 +19,7 @@ from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
 from dashboard.table import EventTable
 from dashboard.table import timeline as table_timeline
-from dashboard.rings import InRangeRow, Ring, in_range_rows
+from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows
 from dashboard.share import RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui import state as S
@@ -58,7 +58,7 @@ def _rings_panel(view: ViewState) -> None:
         cols = st.columns(len(QUICK_RINGS))
         for col, (label, spec) in zip(cols, QUICK_RINGS):
             if col.button(label, disabled=spec in view.rings, width="stretch"):
-                S.add_ring(spec)
+                _add_ring_in_view(spec)
                 st.rerun()
         _ring_form()
         for i, spec in enumerate(view.rings):
@@ -98,12 +98,22 @@ def _ring_form() -> None:
             spec = RingSpec(origin, km=None if system else km, system=system, munition=munition,
                             reach=origin_kind in ("Country territory", "Border"))
             try:
-                S.ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach)
+                _add_ring_in_view(spec)
             except DashboardError as exc:
                 st.warning(f"That ring cannot be drawn: {exc}")
                 return
-            S.add_ring(spec)
             st.rerun()
+
+
+MAP_SIZE_PX = (1200, 620)  # the map's height as st_folium draws it below; its width on a usual screen
+
+
+def _add_ring_in_view(spec: RingSpec) -> None:
+    """Add the ring and move the map so that the whole ring or envelope is in view."""
+    ring = S.ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach)  # raises what it cannot draw
+    centre, zoom = fit_view(ring.geometry.bounds, *MAP_SIZE_PX)
+    S.add_ring(spec)
+    S.update(center=centre, zoom=zoom)
 
 
 def _munition_label(systems: dict, value: str) -> str:
