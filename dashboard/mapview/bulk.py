@@ -76,7 +76,9 @@ class Payload:
 
 
 def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> Payload:
-    """Pack rows of the table: [lon int32][lat int32][day][type][ids utf-8, '\\n'-separated], little-endian."""
+    """Pack rows of the table: [lon int32][lat int32][day][type][area uint8, only if any][ids utf-8,
+    '\\n'-separated], little-endian. `area` is 1 for an event located only by an area (a country or an
+    admin region, pinned at a point of it), drawn as a square instead of a dot."""
     rows = np.asarray(rows, dtype=np.int64)
     n = len(rows)
     lon = np.rint(table.lon[rows] / QUANTUM_DEG).astype("<i4")
@@ -96,11 +98,14 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str])
     ids_json = joined.count("\n") != max(n - 1, 0)
     if ids_json:  # an id holds a newline: ship them as JSON instead
         joined = json.dumps(ids, ensure_ascii=False)
-    raw = b"".join((lon.tobytes(), lat.tobytes(), day.tobytes(), kind.tobytes(), joined.encode("utf-8")))
+    area = _area_located(table)[table.place_code[rows]].astype("<u1") if n else np.zeros(0, "<u1")
+    has_area = bool(area.any())
+    raw = b"".join((lon.tobytes(), lat.tobytes(), day.tobytes(), kind.tobytes(),
+                    area.tobytes() if has_area else b"", joined.encode("utf-8")))
     meta = {
         "v": 1, "count": n, "quantum": QUANTUM_DEG, "baseDay": base_day,
         "dayBytes": day.dtype.itemsize, "typeBytes": kind.dtype.itemsize,
-        "idsJson": ids_json,
+        "idsJson": ids_json, "areaBytes": 1 if has_area else 0,
         "types": types, "typeCounts": [counts[t] for t in types],
         "colours": [type_colours.get(t, FALLBACK_COLOUR) for t in types],
         "note": clustered_note(n),
@@ -109,8 +114,14 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str])
     return Payload(meta, base64.b64encode(zlib.compress(raw, 1)).decode("ascii"))
 
 
+def _area_located(table: EventTable) -> np.ndarray:
+    """Per place code: True when the place is an area (polygons: a country or a region), not a point."""
+    return np.array([shape is not None and shape.geom_type in ("Polygon", "MultiPolygon")
+                     for shape in table.place_shapes] or [False], dtype=bool)
+
+
 def decode(payload: Payload) -> dict[str, np.ndarray | list]:
-    """The columns back from a payload, as the browser reads them (for tests): lon, lat, day, type, id."""
+    """The columns back from a payload, as the browser reads them (for tests): lon, lat, day, type, area, id."""
     meta = payload.meta
     n = meta["count"]
     raw = zlib.decompress(base64.b64decode(payload.data))
@@ -121,9 +132,11 @@ def decode(payload: Payload) -> dict[str, np.ndarray | list]:
     day = np.frombuffer(raw, day_dtype, n, 8 * n).astype(np.int64) + meta["baseDay"]
     at = 8 * n + meta["dayBytes"] * n
     kind = np.frombuffer(raw, "<u1" if meta["typeBytes"] == 1 else "<u2", n, at)
-    text = raw[at + meta["typeBytes"] * n:].decode("utf-8")
+    at += meta["typeBytes"] * n
+    area = np.frombuffer(raw, "<u1", n, at).astype(bool) if meta.get("areaBytes") else np.zeros(n, bool)
+    text = raw[at + meta.get("areaBytes", 0) * n:].decode("utf-8")
     ids = json.loads(text) if meta["idsJson"] else (text.split("\n") if n else [])
-    return {"lon": lon, "lat": lat, "day": day, "type": [meta["types"][k] for k in kind], "id": ids}
+    return {"lon": lon, "lat": lat, "day": day, "type": [meta["types"][k] for k in kind], "area": area, "id": ids}
 
 
 def payload_bytes(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> int:
@@ -240,6 +253,8 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
     at += meta.dayBytes * n;
     cols.type = meta.typeBytes === 1 ? new Uint8Array(buf, at, n) : new Uint16Array(buf, at, n);
     at += meta.typeBytes * n;
+    cols.area = meta.areaBytes ? new Uint8Array(buf, at, n) : null;
+    at += (meta.areaBytes || 0) * n;
     text = new TextDecoder().decode(new Uint8Array(buf, at));
     cols.ids = n === 0 ? [] : (meta.idsJson ? JSON.parse(text) : text.split("\n"));
     return cols;
@@ -295,13 +310,13 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       ".rm-bulk-legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px}" +
       ".rm-bulk-note{font-weight:600;margin-bottom:3px}.rm-bulk-list{max-height:220px;overflow-y:auto;" +
       "font:12px/1.45 system-ui,sans-serif}.rm-bulk-list div+div{border-top:1px solid #eee}" +
-      ".rm-bulk-more{color:#666;font-style:italic}";
+      ".rm-bulk-head{font-weight:600}.rm-bulk-more{margin:4px 0;font:12px system-ui,sans-serif;cursor:pointer}";
     document.head.appendChild(s);
   }
   // Cluster fill by size, like leaflet.markercluster's default palette.
   function clusterColour(n) { return n < 100 ? "#6ecc39" : n < 1000 ? "#f0c20c" : n < 10000 ? "#f18017" : "#d9453d"; }
   function clusterRadius(n) { return 11 + 4 * Math.log10(n); }
-  var POINT_R = 5.5, PAD = 0.5;
+  var POINT_R = 5.5, PAD = 0.5, PAGE = 100;
 
   var Layer = L.Layer.extend({
     initialize: function (meta, data, legendPosition) {
@@ -404,10 +419,16 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
           ctx.fillText(f.properties.point_count_abbreviated, p.x, p.y);
           items.push({x: p.x - pad.x, y: p.y - pad.y, r: r, cluster: f.properties.cluster_id, n: n, ll: [g[1], lng]});
         } else {
-          var k = f.properties;
-          ctx.beginPath(); ctx.arc(p.x, p.y, POINT_R, 0, 2 * Math.PI);
-          ctx.fillStyle = meta.colours[cols.type[k]] || "#777"; ctx.fill();
-          ctx.lineWidth = 1.5; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+          var k = f.properties, colour = meta.colours[cols.type[k]] || "#777";
+          if (cols.area && cols.area[k]) {  // located only by a country or region: an outlined square
+            ctx.fillStyle = "#ffffff"; ctx.fillRect(p.x - POINT_R, p.y - POINT_R, 2 * POINT_R, 2 * POINT_R);
+            ctx.lineWidth = 2.5; ctx.strokeStyle = colour;
+            ctx.strokeRect(p.x - POINT_R, p.y - POINT_R, 2 * POINT_R, 2 * POINT_R);
+          } else {
+            ctx.beginPath(); ctx.arc(p.x, p.y, POINT_R, 0, 2 * Math.PI);
+            ctx.fillStyle = colour; ctx.fill();
+            ctx.lineWidth = 1.5; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+          }
           items.push({x: p.x - pad.x, y: p.y - pad.y, r: POINT_R, row: k, n: 1, ll: [g[1], lng]});
         }
       }
@@ -446,7 +467,8 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       if (top.cluster !== undefined) {
         var zoom = this._index.getClusterExpansionZoom(top.cluster);
         if (zoom <= this._index.options.maxZoom) { this._map.setView(top.ll, zoom); return; }
-        var leaves = this._index.getLeaves(top.cluster, 50).map(function (f) { return f.properties; });
+        // Events at one spot (the index never splits them): list every one of them.
+        var leaves = this._index.getLeaves(top.cluster, Infinity).map(function (f) { return f.properties; });
         this._select(leaves, top.n, L.latLng(top.ll));
         return;
       }
@@ -455,11 +477,25 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
     },
     _select: function (rows, total, latlng) {
       var meta = this._meta, cols = this._cols, ids = rows.map(function (k) { return cols.ids[k]; });
-      var list = el("div", "rm-bulk-list");
-      rows.slice(0, 20).forEach(function (k) {
-        list.appendChild(el("div", null, cols.ids[k] + " · " + meta.types[cols.type[k]] + " · " + isoDay(meta.baseDay + cols.day[k])));
-      });
-      if (total > 20) { list.appendChild(el("div", "rm-bulk-more", "and " + (total - 20).toLocaleString("en") + " more here")); }
+      var list = el("div", "rm-bulk-list"), shown = 0;
+      if (total > 1) { list.appendChild(el("div", "rm-bulk-head", total.toLocaleString("en") + " events here")); }
+      // Every event is listed, a page at a time: a button adds the next PAGE rows (the list scrolls).
+      var more = el("button", "rm-bulk-more");
+      function page() {
+        rows.slice(shown, shown + PAGE).forEach(function (k) {
+          var where = cols.area && cols.area[k] ? " · located only by country or region" : "";
+          list.insertBefore(el("div", "rm-bulk-row", cols.ids[k] + " · " + meta.types[cols.type[k]] + " · " +
+            isoDay(meta.baseDay + cols.day[k]) + where), more);
+        });
+        shown = Math.min(rows.length, shown + PAGE);
+        more.textContent = "Show " + Math.min(PAGE, rows.length - shown).toLocaleString("en") + " more of " +
+          (rows.length - shown).toLocaleString("en");
+        more.style.display = shown < rows.length ? "" : "none";
+      }
+      list.appendChild(more);
+      L.DomEvent.on(more, "click", function (ev) { L.DomEvent.stop(ev); page(); });
+      L.DomEvent.disableClickPropagation(list);
+      page();
       L.popup({maxWidth: 360}).setLatLng(latlng).setContent(list).openOn(this._map);
       var detail = {ids: ids, rows: rows, latlng: [latlng.lat, latlng.lng]};
       window.reachmapLastClick = detail;
