@@ -442,7 +442,9 @@ def make_labels(places, layers, minz_rank) -> list[dict]:
                 start = min(start, 7)
         if start > 6 and not t:
             continue
-        prio = (1000 if p["capital"] else 0) + (300 if p["admin_level"] == 1 else 0) + \
+        # Capitals go before everything else, country names included: at zoom 5 "POLAND" used to push
+        # Warsaw out (a country's name can sit elsewhere in it; its capital cannot move).
+        prio = (3000 if p["capital"] else 0) + (300 if p["admin_level"] == 1 else 0) + \
                (100 if p["admin_level"] == 2 else 0) + math.log10(max(p["pop"], 10)) * 50
         labels.append({"text": p["name"], "lon": p["lon"], "lat": p["lat"], "cls": place_class(p),
                        "from": start, "max": 99, "prio": prio, "id": p["id"], "pop": p["pop"],
