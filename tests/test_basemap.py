@@ -29,12 +29,13 @@ def _text_pixels(rgb: np.ndarray) -> int:
     return int((rgb.max(axis=-1) < 90).sum())  # label text is near-black; nothing else on the light map is
 
 
-def test_fit_zoom_matches_leaflet_for_known_boxes():
+def test_fit_view_matches_leaflet_for_known_boxes():
+    from dashboard.rings import fit_view
+
     # Leaflet 1.9's map.getBoundsZoom(bounds, false, [60, 60]) on a 1280 x 720 map gives 6, 15 and 1.
-    assert bm.fit_zoom(23.2, 51.3, 32.8, 56.2, 1280, 720) == 6  # Belarus
-    assert bm.fit_zoom(30.0, 50.0, 30.01, 50.01, 1280, 720) == 15
-    assert bm.fit_zoom(30.0, 50.0, 30.01, 50.01, 1280, 720, max_zoom=9) == 9
-    assert bm.fit_zoom(-180, -80, 180, 80, 1280, 720) == 1
+    assert fit_view((23.2, 51.3, 32.8, 56.2), 1280, 720, max_zoom=18)[1] == 6  # Belarus
+    assert fit_view((30.0, 50.0, 30.01, 50.01), 1280, 720, max_zoom=18)[1] == 15
+    assert fit_view((-180, -80, 180, 80), 1280, 720, max_zoom=18)[1] == 1
 
 
 def test_an_embedded_view_keeps_its_own_tiles_and_stays_under_the_budget():

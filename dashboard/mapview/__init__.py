@@ -19,12 +19,12 @@ from shapely.geometry.base import BaseGeometry
 
 from dashboard.mapview import safe
 from dashboard.mapview.assets import localize
-from dashboard.mapview.basemap import add_basemap, fit_zoom
+from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.mapview.marks import (CSS as MARKS_CSS, RING_COLOURS, SHOWN_ATTRIBUTES, TYPE_COLOURS, Legend,  # noqa: F401
                                       add_events, add_rings, type_colour)  # (re-exported for callers)
 from dashboard.model import Event, LonLat
-from dashboard.rings import Ring
+from dashboard.rings import Ring, fit_view
 from dashboard.table import type_counts
 
 LAYER_NAMES = {
@@ -140,8 +140,8 @@ def _embedded_view(view: MapView, events: Sequence[Event], rings: Sequence[Ring]
         lons = [e.place.lonlat[0] for e in events]
         lats = [e.place.lonlat[1] for e in events]
     if len(lons) > 1:
-        w, s_, e, n = float(min(lons)), float(min(lats)), float(max(lons)), float(max(lats))
-        return (w + e) / 2, (s_ + n) / 2, fit_zoom(w, s_, e, n, 1600, 1000, max_zoom=9)
+        (lat, lon), zoom = fit_view((min(lons), min(lats), max(lons), max(lats)), 1600, 1000, max_zoom=9)
+        return lon, lat, zoom
     centre = _default_centre(events)
     return centre[0], centre[1], view.zoom or 5
 

@@ -51,16 +51,6 @@ def world_px(lon: float, lat: float, z: float) -> tuple[float, float]:
     return (lon + 180) / 360 * s, (0.5 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)) * s
 
 
-def fit_zoom(west: float, south: float, east: float, north: float, width: int, height: int,
-             padding: int = 30, max_zoom: int = 18) -> int:
-    """The largest whole zoom at which the box fits a map of width × height px (as Leaflet's fitBounds)."""
-    x0, y0 = world_px(west, north, 0)
-    x1, y1 = world_px(east, south, 0)
-    dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-    z = math.floor(math.log2(min((width - 2 * padding) / dx, (height - 2 * padding) / dy)))
-    return max(0, min(max_zoom, z))
-
-
 @functools.lru_cache(maxsize=2)
 def load_index(tiles_dir: Path = TILES_DIR) -> dict:
     return json.loads((tiles_dir / "index.json").read_text(encoding="utf-8"))
