@@ -1,16 +1,21 @@
-"""Benchmark and check the offline labelled basemap prototype (issue 12) in Chromium.
+"""Benchmark and check the offline labelled basemap (issue 12) in Chromium, alone and in the app.
 
-    python benchmarks/basemap/bench.py [--shots] [--runs 5]
+    python benchmarks/basemap/bench.py [--shots] [--runs 5] [--no-app]
 
-Serves the repository root on 127.0.0.1 (http.server), opens benchmarks/basemap/index.html in headless
-Chromium and prints:
-  * first-view basemap bytes (tiles + index, counted by the server, fresh browser each view);
-  * the zoom 6 -> 10 repaint over Chernihiv (cold: tiles fetched; warm: cached), light and dark;
-  * the repository size of the basemap data;
-  * label checks (Chernihiv at zoom 9, Desna at zoom 10/11, no city districts), and an offline export
-    (one self-contained HTML file, opened from disk) with its size and labels.
+1. The basemap alone (the baseline): serves the repository root on 127.0.0.1 (http.server), opens
+   benchmarks/basemap/index.html (Leaflet and the basemap layer, nothing else) in headless Chromium:
+   first-view basemap bytes (tiles + index, counted by the server, fresh browser each view); the zoom
+   6 -> 10 repaint over Chernihiv (cold: tiles fetched; warm: cached), light and dark; label checks
+   (Chernihiv at zoom 9, Desna at zoom 10/11, no city districts).
+2. The app, as a user gets it (`streamlit run app.py` on a fresh store, skipped with --no-app): bytes of
+   basemap data the map fetched for its first view at zoom 9 over Chernihiv, and the zoom 6 -> 10 repaint
+   of the app's map (events, ring, border and basemap) until its tiles and labels are painted.
+3. The offline HTML export (dashboard.export.to_html of the Desna strike at zoom 9, opened from disk):
+   its size, the basemap bytes in it and its labels.
+4. The repository size of the basemap data.
 Every request the browser makes is recorded; any that is not to 127.0.0.1 (or file:) fails the run.
---shots writes the three screenshots the issue asks for (and a dark one) into benchmarks/basemap/.
+--shots writes screenshots of the basemap alone into benchmarks/basemap/ (the README's pictures of the app
+come from docs/screenshots.py).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
-import json
 import statistics
 import sys
 import tempfile
@@ -29,10 +33,8 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed import standalone_html  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -74,10 +76,90 @@ def repo_size() -> tuple[int, int, int]:
     return len(files), raw, packed
 
 
+LABELS_JS = "document.querySelector('.leaflet-container').reachmapBasemap.labelsInView()"
+# Zoom the map in `frame` to z without animation; resolve with the ms until the basemap's tiles are in and
+# its labels painted, plus two frames (everything else on the map repaints in those frames too).
+ZOOM_JS = """z => new Promise(resolve => {
+  const base = document.querySelector('.leaflet-container').reachmapBasemap, map = base._map;
+  const t0 = performance.now();
+  base.once('load', () => {
+    (function wait() {
+      if (base._labelFrame || base.isLoading()) return requestAnimationFrame(wait);
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+    })();
+  });
+  map.setZoom(z, {animate: false});
+})"""
+
+
+def export_page(place: tuple[float, float], zoom: int) -> tuple[str, int]:
+    """The offline HTML export of one strike at `place` (lat, lon), and the bytes of tiles it embeds."""
+    from dashboard import export
+    from dashboard.gazetteer import Gazetteer
+    from dashboard.mapview.basemap import view_tiles
+    from dashboard.model import Place
+    from dashboard.scene import Scene, load_basemap
+    from dashboard.share import ViewState
+    from tests.conftest import make_event
+
+    lat, lon = place
+    event = make_event(place=Place.at("geonames:710071", "Desna", "village", lon, lat, country="UA"))
+    scene = Scene(ViewState(center=(lat, lon), zoom=zoom), (event,), (), ())
+    embedded = sum(len(t.encode()) for t in view_tiles(lon, lat, zoom).values())
+    return export.to_html(scene, load_basemap(Gazetteer.open())), embedded
+
+
+def app_runs(browser, runs: int, watch, failures: list[str]) -> None:
+    """The app's own map: first-view basemap bytes and the zoom 6 -> 10 repaint, on a fresh store."""
+    from tests.browser.conftest import serve_app
+
+    frame_sel = 'iframe[title="streamlit_folium.st_folium"]'
+    with tempfile.TemporaryDirectory() as tmp, serve_app(Path(tmp) / "store.gpkg") as url:
+        def open_app(query: str):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
+            page = ctx.new_page()
+            page.set_default_timeout(120_000)
+            watch(page)
+            sizes: list[tuple[str, int]] = []
+            page.on("requestfinished", lambda r: sizes.append((urlparse(r.url).path, r.sizes()["responseBodySize"])))
+            page.goto(url + "/" + query)
+            page.frame_locator(frame_sel).last.locator('.leaflet-container[data-basemap="ready"]').wait_for()
+            frame = [f for f in page.frames if f.url and "streamlit_folium" in f.url][-1]
+            return ctx, page, frame, sizes
+
+        print("the app (streamlit run app.py, fresh store; the map with the story's events and border):")
+        ctx, page, frame, sizes = open_app("?v=1&c=51.3,31.1&z=9")
+        page.wait_for_timeout(300)
+        data = sum(n for p, n in sizes if p.startswith("/app/static/basemap/"))
+        tiles = sum(1 for p, _ in sizes if p.startswith("/app/static/basemap/tiles/") and "index" not in p)
+        labels = frame.evaluate(LABELS_JS)
+        print(f"  first view, zoom 9 over Chernihiv: {data:>10,} bytes of basemap data on the wire "
+              f"({tiles} tiles, index and script; {len(labels)} labels drawn)")
+        if data > 3_000_000:
+            failures.append(f"app: first view {data:,} bytes > 3 MB")
+        ctx.close()
+        for style, base in (("light", ""), ("dark", "&base=vector-dark")):
+            cold, warm = [], []
+            for run in range(runs):
+                ctx, page, frame, _ = open_app(f"?v=1&c={CHERNIHIV[0]},{CHERNIHIV[1]}&z=6{base}")
+                cold.append(frame.evaluate(ZOOM_JS, 10))
+                if run == 0:
+                    for _ in range(runs):
+                        frame.evaluate(ZOOM_JS, 6)
+                        warm.append(frame.evaluate(ZOOM_JS, 10))
+                ctx.close()
+            print(f"  zoom 6 -> 10 over Chernihiv, {style:5s}: cold median {statistics.median(cold):4.0f} ms, "
+                  f"max {max(cold):4.0f} ms;  warm median {statistics.median(warm):4.0f} ms, "
+                  f"max {max(warm):4.0f} ms  ({runs} runs each)")
+            if statistics.median(cold) > 500 or statistics.median(warm) > 500:
+                failures.append(f"app, {style}: zoom 6->10 repaint over 0.5 s")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shots", action="store_true", help="write the screenshots into benchmarks/basemap/")
     ap.add_argument("--runs", type=int, default=5, help="warm repaint runs (median printed)")
+    ap.add_argument("--no-app", dest="app", action="store_false", help="skip the measurements in the app")
     args = ap.parse_args(argv)
     httpd, origin = serve()
     outside: list[str] = []
@@ -111,6 +193,7 @@ def main(argv=None) -> int:
             page.wait_for_function("document.querySelector('#map').getAttribute('data-basemap-labels') !== null")
             return ctx, page
 
+        print("the basemap alone (benchmarks/basemap/index.html: Leaflet and the basemap layer, nothing else)")
         print("first view (fresh browser, bytes of basemap data fetched):")
         for name, (lat, lon, z) in VIEWS.items():
             Counter.served.clear()
@@ -174,26 +257,27 @@ def main(argv=None) -> int:
                   f"{not any(city in f for f in failures)}")
         ctx.close()
 
-        print("offline export (one self-contained HTML opened from disk, every request outside file: blocked):")
+        print("offline HTML export (dashboard.export.to_html of the Desna strike at zoom 9, opened from disk):")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "export.html"
-            path.write_text(standalone_html(DESNA[1], DESNA[0], 9), encoding="utf-8")
+            page_html, embedded = export_page(DESNA, 9)
+            path.write_text(page_html, encoding="utf-8")
             ctx = browser.new_context(viewport=VIEWPORT)
             ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
                       else (outside.append(route.request.url), route.abort()))
             page = ctx.new_page()
             watch(page)
             page.goto(path.as_uri())
-            page.wait_for_function("window.bench && !bench.loading() && "
-                                   "document.querySelector('#map').getAttribute('data-basemap-labels') > 0")
-            texts = {l["text"] for l in page.evaluate("bench.labels()")}
-            print(f"  export.html {path.stat().st_size:,} bytes; labels at zoom 9 include Chernihiv: "
-                  f"{'Chernihiv' in texts}, Desna: {'Desna' in texts}")
+            page.wait_for_function("document.querySelector('.leaflet-container[data-basemap=\"ready\"]')")
+            texts = {lab["text"] for lab in page.evaluate(LABELS_JS)}
+            print(f"  export.html {path.stat().st_size:,} bytes ({embedded:,} of them basemap tiles); labels at "
+                  f"zoom 9 include Chernihiv: {'Chernihiv' in texts}, Desna: {'Desna' in texts}")
             if "Chernihiv" not in texts:
                 failures.append("export: no Chernihiv label")
-            page.evaluate("map.setZoom(12, {animate: false})")
-            page.wait_for_timeout(300)
             ctx.close()
+
+        if args.app:
+            app_runs(browser, args.runs, watch, failures)
         browser.close()
     httpd.shutdown()
 
