@@ -153,7 +153,7 @@ def test_kml_colours_are_alpha_blue_green_red(scene):
     styles = {s.get("id"): s for s in root.iter(f"{KML}Style")}
     types = sorted({"missile strike", "protest"})
     strike = styles[f"type-{types.index('missile strike')}"]
-    assert strike.findtext(f"{KML}IconStyle/{KML}color") == "ff2827d6"  # #d62728
+    assert strike.findtext(f"{KML}IconStyle/{KML}color") == "ff7733ee"  # #EE3377
     assert styles["ring-0"].findtext(f"{KML}LineStyle/{KML}color") == "ff5b18c2"  # #c2185b
     assert export.kml_colour("#102030", 0x80) == "80302010"
 

@@ -29,7 +29,10 @@ _EXPORT_CSS = """
 .rm-legend { bottom: 52px; }
 """
 # A picture has no buttons to press: the top controls (zoom, full screen, layers) go.
-_PNG_CSS = ".leaflet-top .leaflet-control { display: none; } .rm-export-title { left: 10px; }"
+# Tiles fade in over 200 ms after they are drawn (Leaflet sets their opacity frame by frame): a picture
+# taken then has every basemap colour a little off, differently each time. A picture shows them whole.
+_PNG_CSS = (".leaflet-top .leaflet-control { display: none; } .rm-export-title { left: 10px; } "
+            ".leaflet-tile-container .leaflet-tile { opacity: 1 !important; }")
 
 
 def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool) -> str:
