@@ -73,3 +73,11 @@ def test_a_png_of_the_desna_strike_at_zoom_9_shows_labels_the_river_and_oblast_l
 def test_the_png_follows_the_chosen_offline_style(chromium_path, gazetteer, base, sea):
     rgb = _png(ViewState(center=(55.0, 19.0), zoom=6, base=base), gazetteer)  # the Baltic Sea
     assert _near(rgb, sea, 4) > rgb.shape[0] * rgb.shape[1] * 0.1
+
+
+def test_an_export_from_the_app_embeds_its_tiles_though_the_app_serves_them(gazetteer):
+    from dataclasses import replace
+
+    scene = Scene(ViewState(center=(50.93, 30.9), zoom=9), (make_event(place=DESNA),), (), ())
+    page = export.to_html(scene, replace(load_basemap(gazetteer), served=True))  # as the Map page passes it
+    assert "window.REACHMAP_BASEMAP" in page and "/app/static/basemap/tiles/" not in page

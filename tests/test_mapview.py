@@ -134,9 +134,11 @@ def test_in_the_app_the_basemap_is_fetched_not_embedded():
 
     served = replace(BASEMAP, served=True)
     app_html = build_map([make_event()], [], served, MapView()).get_root().render()
-    export_html = build_map([make_event()], [], served, MapView(), draw=False, sync_url=False).get_root().render()
-    assert '"url":"/app/static/basemap/tiles/"' in app_html and "REACHMAP_BASEMAP" not in app_html
-    assert "REACHMAP_BASEMAP" in export_html and '"fetch":false' in export_html  # an export embeds what it draws
+    snapshot_html = build_map([make_event()], [], served, MapView(), draw=False, sync_url=False).get_root().render()
+    file_html = build_map([make_event()], [], BASEMAP, MapView(), draw=False, sync_url=False).get_root().render()
+    for html in (app_html, snapshot_html):  # the app's pages, with or without URL syncing, fetch the tiles
+        assert '"url":"/app/static/basemap/tiles/"' in html and "REACHMAP_BASEMAP" not in html
+    assert "REACHMAP_BASEMAP" in file_html and '"fetch":false' in file_html  # a file embeds what it draws
     assert external_urls(app_html) == []
 
 

@@ -43,7 +43,8 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
     network). The online bases stay in the layer menu of an HTML export, for a reader who chooses them.
     """
     offline = scene if scene.state.base in STYLES else replace(scene, state=scene.state.with_(base="vector"))
-    html = scene_map(offline, basemap, interactive=False).get_root().render()
+    # A file has no server to fetch tiles from: it embeds those of its view, whoever's basemap this is.
+    html = scene_map(offline, replace(basemap, served=False), interactive=False).get_root().render()
     heading = title or summary(scene)
     # Every value goes through safe.html: the title box holds the user's title and data-derived words.
     lines = [safe.html("<h1>{heading}</h1>", heading=heading)]

@@ -79,7 +79,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=9)
     m.get_root().header.add_child(safe.Literal(_CSS + MARKS_CSS))
     shown = set(view.layers)
-    add_basemap(m, view.base, BASE_NAMES, LAYER_NAMES, shown, served=basemap.served and sync_url,
+    add_basemap(m, view.base, BASE_NAMES, LAYER_NAMES, shown, served=basemap.served,
                 view=_embedded_view(view, events, rings, bulk))
     _add_online_bases(m, view.base)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
