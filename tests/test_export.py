@@ -362,3 +362,16 @@ def test_the_html_file_forbids_every_load_but_its_own_and_the_online_bases_tiles
     img = next(d for d in policy.split("; ") if d.startswith("img-src"))
     assert img == "img-src data: blob: https://server.arcgisonline.com https://tile.openstreetmap.org"
     assert "default-src 'none'" in policy and "connect-src 'none'" in policy and "file:" not in policy
+
+
+def test_a_thumbnail_is_the_map_alone_without_title_box_or_legend(chromium_path, scene, basemap):
+    import numpy as np
+    from PIL import Image
+
+    def white_share(png: bytes) -> float:  # the title box and the legend are near-white panels
+        rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+        return float((rgb.min(axis=-1) >= 248).mean())
+
+    full = export.to_png(scene, basemap, 480, 300)
+    thumbnail = export.to_png(scene, basemap, 480, 300, thumbnail=True)
+    assert white_share(full) > 0.25 and white_share(thumbnail) < 0.1  # (label halos are white too: ~4 %)

@@ -35,7 +35,12 @@ _PNG_CSS = (".leaflet-top .leaflet-control { display: none; } .rm-export-title {
             ".leaflet-tile-container .leaflet-tile { opacity: 1 !important; }")
 
 
-def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool) -> str:
+# A thumbnail is a small picture of the map itself: title box, legend, credits and scale would cover it.
+_THUMBNAIL_CSS = (".rm-export-title, .rm-export-credit, .rm-legend, .rm-ring-label-icon, "
+                  ".leaflet-control-container { display: none !important; }")
+
+
+def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool, thumbnail: bool = False) -> str:
     """The exported map page: the app's map, non-interactive extras off, with title box and credits.
 
     It opens on the offline map (light or dark, as the state chose) whatever the state's base: an online
@@ -55,7 +60,7 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
     overlay = safe.html('<div class="rm-export-title">{lines}</div><div class="rm-export-credit">{credit}</div>',
                         lines=safe.join(lines), credit=attribution(scene))
     head = safe.html("<title>{heading}</title><style>{css}</style>", heading=heading,
-                     css=safe.Markup(_EXPORT_CSS + (_PNG_CSS if picture else "")))
+                     css=safe.Markup(_EXPORT_CSS + (_PNG_CSS if picture else "") + (_THUMBNAIL_CSS if thumbnail else "")))
     try:
         end_head = html.index("</head>")
         body = html.index("<body>", end_head) + len("<body>")

@@ -146,8 +146,10 @@ def _render(page_html: str, executable: str, width: int, height: int, want_vecto
 
 
 def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000, title: str | None = None,
-           progress: Progress | None = None) -> bytes:
-    """The exported map as a PNG of width × height pixels, drawn by the system's headless Chromium offline."""
+           progress: Progress | None = None, *, thumbnail: bool = False) -> bytes:
+    """The exported map as a PNG of width × height pixels, drawn by the system's headless Chromium offline.
+
+    `thumbnail`: the map alone, without title box, legend, credits and controls (snapshot lists)."""
     say = progress or (lambda fraction, message: None)
     width, height = _size(width, "width"), _size(height, "height")
     executable = _chromium()
@@ -157,7 +159,7 @@ def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000
         raise DashboardError("PNG export needs the playwright package: pip install playwright "
                              "(it drives the system Chromium; no browser download is needed).") from None
     say(0.05, "Building the map")
-    page_html = map_page(scene, basemap, title, picture=True)
+    page_html = map_page(scene, basemap, title, picture=True, thumbnail=thumbnail)
     want_vectors = _draws_something(scene, basemap)
     png = render_page(page_html, executable, width, height, want_vectors, say)
     say(1.0, "Done")

@@ -70,7 +70,7 @@ def _draw(snapshot_id: str, scene: Scene, basemap, gazetteer, store_path) -> Non
     try:
         from dashboard.export import to_png
 
-        png = to_png(scene, basemap, width=THUMB_SIZE[0], height=THUMB_SIZE[1])
+        png = to_png(scene, basemap, width=THUMB_SIZE[0], height=THUMB_SIZE[1], thumbnail=True)
         with open_store(store_path, gazetteer=gazetteer) as store:
             attach_thumbnail(store, snapshot_id, png)
     except DashboardError as exc:  # no Chromium, or the store is busy: the snapshot stays without a picture
