@@ -192,6 +192,8 @@ def test_markers_that_overlap_on_screen_become_a_count_that_spreads_out_on_click
         titles = set()
         for m in near:
             page.page.evaluate(f"() => {{ {MAP}.closePopup(); }}")  # as its × would: it may cover the next marker
+            # Wait until it has faded out and gone: on a busy machine a click could land on it, or read it.
+            page.page.wait_for_function("() => document.querySelectorAll('.leaflet-popup').length === 0")
             page.page.mouse.click(m["x"], m["y"])
             popup = page.page.locator(".leaflet-popup-content .rm-popup").last
             popup.wait_for()
