@@ -38,8 +38,10 @@ def render() -> None:
     if snapshot_id is not None:
         snapshots_page.render_snapshot(snapshot_id)
         return
-    scene = sidebar.open_page("Reachmap", with_rings=True)
-    _rings_panel(scene.state)
+    with st.sidebar:  # above the filters: the rings are one click away and never push the map down
+        _rings_panel(S.current().state)
+    scene = sidebar.open_page(None, with_rings=True)
+    st.html(_MAP_FIRST_CSS)
     _map(scene)
     left, right = st.columns([5, 1])
     with left:
@@ -53,35 +55,42 @@ def render() -> None:
 
 # -- rings ----------------------------------------------------------------------------------------
 
+# The map is the product: at 1280×720 it must fill most of the first screen. Streamlit's main column keeps
+# 6rem above and 5rem beside its content (room for its toolbar); the Map page keeps only what it needs.
+_MAP_FIRST_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-left: 1.5rem; padding-right: 1.5rem;
+                                       padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.15rem; padding: 0.1rem 0 0.2rem; }
+</style>"""
+
+
 def _rings_panel(view: ViewState) -> None:
-    with st.expander(f"Range rings ({len(view.rings)})", expanded=not view.rings):
-        cols = st.columns(len(QUICK_RINGS))
-        for col, (label, spec) in zip(cols, QUICK_RINGS):
-            if col.button(label, disabled=spec in view.rings, width="stretch"):
-                _add_ring_in_view(spec)
-                st.rerun()
+    st.header("Range rings")
+    for label, spec in QUICK_RINGS:
+        if st.button(label, disabled=spec in view.rings, width="stretch"):
+            _add_ring_in_view(spec)
+            st.rerun()
+    with st.expander("Custom ring", icon=":material/add_circle:"):
         _ring_form()
-        for i, spec in enumerate(view.rings):
-            left, right = st.columns([6, 1])
-            left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
-            if right.button("Remove", key=f"remove_ring_{i}"):
-                S.remove_ring(i)
-                st.rerun()
+    for i, spec in enumerate(view.rings):
+        left, right = st.columns([4, 2], vertical_alignment="center")
+        left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
+        if right.button("Remove", key=f"remove_ring_{i}"):
+            S.remove_ring(i)
+            st.rerun()
 
 
 def _ring_form() -> None:
     systems = {s.id: s for s in S.catalogue().systems if s.munitions}
     with st.form("new_ring", border=False):
-        origin_kind = st.radio("Origin", ("Place", "Country territory", "Border", "Point clicked on the map"),
-                               horizontal=True)
-        c1, c2, c3 = st.columns([3, 3, 2])
-        origin_text = c1.text_input("Place, country code, border (e.g. BY-UA)", value="Minsk",
+        origin_kind = st.radio("Origin", ("Place", "Country territory", "Border", "Point clicked on the map"))
+        origin_text = st.text_input("Place, country code, border (e.g. BY-UA)", value="Minsk",
                                     help="A place name from the gazetteer, an ISO country code like BY, "
                                          "or two codes like BY-UA for their shared border")
-        choice = c2.selectbox("System and munition", ["(type a radius)"] + [
+        choice = st.selectbox("System and munition", ["(type a radius)"] + [
             f"{s.id}:{m.kind}" for s in systems.values() for m in s.munitions],
             format_func=lambda v: v if v.startswith("(") else _munition_label(systems, v))
-        km = c3.number_input("Radius km", min_value=0.0, max_value=19_000.0, value=0.0, step=10.0,
+        km = st.number_input("Radius km", min_value=0.0, max_value=19_000.0, value=0.0, step=10.0,
                              help="Used when no system is chosen; a system's ring uses its declared range")
         if st.form_submit_button("Add ring"):
             origin = origin_text.strip()
@@ -194,6 +203,8 @@ def _copy_link() -> None:
         const input = document.getElementById("l"), button = document.getElementById("b");
         function live() { try { return window.parent.location.href; } catch (e) { return ""; } }
         input.value = live();
+        // The map rewrites the address bar as the user pans, zooms or picks layers: follow it.
+        setInterval(() => { if (document.activeElement !== input && input.value !== live()) input.value = live(); }, 400);
         button.onclick = async () => {
           input.value = live(); input.select();
           try { await navigator.clipboard.writeText(input.value); }

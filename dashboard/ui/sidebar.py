@@ -12,13 +12,15 @@ from dashboard.scene import Scene
 from dashboard.share import EARLIEST, LATEST, MAX_KM, MIN_KM, ViewState, describe
 from dashboard.ui import state as S
 
-def open_page(title: str, with_rings: bool = False) -> Scene:
-    """The common top of a filtered page: the state from the URL, the sidebar, the title, warnings, summary."""
+def open_page(title: str | None, with_rings: bool = False) -> Scene:
+    """The common top of a filtered page: the state from the URL, the sidebar, the title (None: none, the
+    summary heads the page), warnings, summary."""
     decoded = S.current()
     view = decoded.state
     S.commit(view)
     render(view)
-    st.title(title)
+    if title:
+        st.title(title)
     S.show_problems(decoded)
     events, table, rows, problems = S.selected(view)
     rings, ring_problems = S.rings_of(view) if with_rings else ([], [])
