@@ -1,6 +1,8 @@
 """`python -m dashboard …`: rings, reach envelopes, stored events and exports from the command line.
 
 Bad input prints one sentence on stderr and exits 2; nothing here prints a traceback for user input.
+Coordinates are typed as they are written, southern and western ones too: `ring --at -17.8,178.0` (see
+`attach_values`). A place is printed with its region and country, "Desna, Chernihiv Oblast, UA".
 Text from data reaches the terminal with its control characters shown, not obeyed (`printable`), and JSON
 with them escaped (`dump_json`), so an imported title cannot recolour, move or reorder what the user sees.
 """
@@ -20,9 +22,10 @@ import shapely
 from shapely.geometry import Point, mapping
 
 from dashboard.errors import DashboardError, ValidationError
+from dashboard.geoparse.regions import load_regions
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
-from dashboard.model import BIDI_CONTROLS, Event, check_range_km, is_hidden_control
+from dashboard.model import BIDI_CONTROLS, Event, Place, check_range_km, is_hidden_control
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
 from dashboard.share import EARLIEST, LATEST, MAX_KM, from_query
@@ -65,6 +68,75 @@ EXPORT_FORMATS = ("png", "html", "geojson", "kml", "kmz", "csv")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# A value that starts like a negative number: "-17.8,178.0", "-17.8, 178", "-33.9,18.4:100", "-5", "-.5".
+_NEGATIVE_VALUE = re.compile(r"-\s*\.?\d")
+
+
+def attach_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """argv with each negative value that follows an option taking a value attached to it, "--at=-17.8,178".
+
+    argparse takes "-17.8,178.0" for an option (only plain numbers like "-17.8" pass as values), so
+    `--at -17.8,178.0` failed with "expected one argument". Only options that take a value are joined; a
+    flag (`--json`) and anything after "--" are left as typed.
+    """
+    takes_value = _value_options(parser)
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg in takes_value and i + 1 < len(args) and _NEGATIVE_VALUE.match(args[i + 1]):
+            out.append(f"{arg}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of the parser and its subcommands that takes one value (nargs None)."""
+    found: set[str] = set()
+    for action in parser._actions:  # argparse has no public walk over actions
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _value_options(sub)
+        elif action.option_strings and action.nargs is None:
+            found.update(o for o in action.option_strings if o.startswith("--"))
+    return found
+
+
+def place_label(place: Place) -> str:
+    """The place as a reader tells it from its namesakes: "Desna, Chernihiv Oblast, UA".
+
+    >>> place_label(Place.at("geonames:710071", "Desna", "city", 30.76678, 50.92744, country="UA", admin1="02"))
+    'Desna, Chernihiv Oblast, UA'
+    """
+    parts = [place.name]
+    region = region_name(place.country, place.admin1)
+    if region and region != place.name:
+        parts.append(region)
+    if place.country and place.kind not in ("country", "border"):
+        parts.append(place.country)
+    return ", ".join(parts)
+
+
+def region_name(country: str, admin1: str) -> str:
+    """The admin-1 region's name: a story's "Chernihiv Oblast" as written, GeoNames code "02" of UA looked up.
+
+    A code of a country outside the theatre has no name in the bundled region table and is left out.
+    """
+    if not admin1:
+        return ""
+    if len(admin1) > 3:  # a name (stories, ACLED); GeoNames admin1 codes are 1-3 characters
+        return admin1
+    region = load_regions().get(f"{country}.{admin1}")
+    return region.name if region else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +203,8 @@ def _date(text: str) -> date:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(attach_values(sys.argv[1:] if argv is None else argv, parser))
     try:
         if args.command == "events":
             return _events(args)
@@ -159,7 +232,8 @@ def _range(args: argparse.Namespace) -> int:
                         reach=args.command == "reach")
     cited = {"system": ring.system, "munition": ring.munition, "range_source": ring.source.url} if ring.source else {}
     features = [_feature(ring.geometry, {"kind": ring.kind, "label": ring.label, "origin": ring.origin.name,
-                                         "origin_kind": ring.origin.kind, "radius_km": ring.radius_km, **cited})]
+                                         "origin_label": place_label(ring.origin), "origin_kind": ring.origin.kind,
+                                         "radius_km": ring.radius_km, **cited})]
     if args.places != "none":
         events: list | tuple = []
         if args.places == "events":
@@ -169,8 +243,10 @@ def _range(args: argparse.Namespace) -> int:
             events = (table, np.arange(len(table)))
         kinds = {"capitals": ("capital",), "cities": ("city",), "events": ("event",)}[args.places]
         for row in in_range_rows(ring, gazetteer, events, args.min_population, kinds):
+            region = region_name(row.country, row.admin1) if row.kind != "event" else row.admin1
+            label = ", ".join(p for p in (row.name, region, row.country) if p) if row.kind != "event" else row.name
             features.append(_feature(Point(row.lon, row.lat), {
-                "name": row.name, "kind": row.kind, "country": row.country,
+                "name": row.name, "label": label, "kind": row.kind, "admin1": region, "country": row.country,
                 "distance_km": row.distance_km, "bearing_deg": row.bearing_deg}))
     dump_json({"type": "FeatureCollection", "features": features})
     return 0
@@ -204,7 +280,9 @@ def _events(args: argparse.Namespace) -> int:
         dump_json({"type": "FeatureCollection", "features": [_event_feature(e) for e in events]})
     else:
         for e in events:
-            print(printable(f"{e.time.label:<34}  {e.title}  —  {e.place.name}  [{e.source.publisher}]"))
+            print(printable(f"{e.time.label:<34}  {e.title}  —  {place_label(e.place)}  [{e.source.publisher}]"))
+            if e.source.quote:  # the sentence the event rests on, as the README promises
+                print(printable(f"{'':<34}  “{e.source.quote}”"))
         print(f"{len(events)} event(s)", file=sys.stderr)
     return 0
 
@@ -213,7 +291,8 @@ def _event_feature(e: Event) -> dict:
     return _feature(Point(e.place.lonlat), {
         "id": e.id, "title": e.title, "event_type": e.event_type, "start": e.time.start.isoformat(),
         "end": e.time.end.isoformat(), "precision": e.time.precision, "date_label": e.time.label,
-        "place": e.place.name, "place_kind": e.place.kind, "country": e.place.country,
+        "place": e.place.name, "place_label": place_label(e.place), "place_kind": e.place.kind,
+        "admin1": region_name(e.place.country, e.place.admin1) or e.place.admin1, "country": e.place.country,
         "geonameid": e.place.geonameid, "actors": list(e.actors), "description": e.description,
         "source_title": e.source.title, "source_publisher": e.source.publisher, "source_url": e.source.url,
         "source_published": e.source.published.isoformat() if e.source.published else None,

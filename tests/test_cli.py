@@ -99,6 +99,74 @@ def test_desna_means_the_story_village_in_chernihiv_region(store):
     assert centre == pytest.approx((30.76678, 50.92744), abs=0.01)  # GeoNames 710071, not Kyiv's Desna
 
 
+# ------------------------------------------------------------------- coordinates as typed, places as read
+
+@pytest.mark.parametrize("args, origin", [
+    (("ring", "--at", "-17.8,178.0", "--km", "800"), "-17.8000, 178.0000"),     # Fiji: south
+    (("ring", "--at", "-33.92, 18.42", "--km", "50"), "-33.9200, 18.4200"),     # Cape Town, with a space
+    (("ring", "--at", "40.71,-74.01", "--km", "50"), "40.7100, -74.0100"),      # New York: west
+    (("ring", "--at", "-22.9,-43.2", "--km", "50"), "-22.9000, -43.2000"),      # Rio: south and west
+    (("ring", "--km", "50", "--at", "-22.9,-43.2"), "-22.9000, -43.2000"),      # options in any order
+    (("ring", "--at=-17.8,178.0", "--km", "800"), "-17.8000, 178.0000"),        # the = form still works
+    (("reach", "--from", "-17.8,178.0", "--km", "100"), "-17.8000, 178.0000"),
+])
+def test_southern_and_western_coordinates_work_as_typed(store, args, origin):
+    feats = features(run(*args, store=store))
+    assert (feats[0]["properties"]["origin"], feats[0]["properties"]["origin_kind"]) == (origin, "point")
+    assert feats[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")  # Fiji's ring is cut at 180°
+
+
+def test_the_ring_around_fiji_lists_suva(store):
+    feats = features(run("ring", "--at", "-17.8,178.0", "--km", "800", store=store))
+    suva = next(f["properties"] for f in feats[1:] if f["properties"]["name"] == "Suva")
+    assert suva["kind"] == "capital" and suva["country"] == "FJ" and suva["distance_km"] < 100
+
+
+@pytest.mark.parametrize("argv, parsed", [
+    (["events", "--near", "-17.8,178.0:100"], ["events", "--near=-17.8,178.0:100"]),
+    (["events", "--json", "--near", "-1,2:5"], ["events", "--json", "--near=-1,2:5"]),
+    (["ring", "--at", "Minsk", "--km", "-5"], ["ring", "--at", "Minsk", "--km=-5"]),
+    (["export", "?v=1", "--format", "csv", "-o", "-"], ["export", "?v=1", "--format", "csv", "-o", "-"]),
+    (["ring", "--at", "Minsk", "--", "-1,2"], ["ring", "--at", "Minsk", "--", "-1,2"]),  # after --: as typed
+])
+def test_only_values_of_options_that_take_one_are_attached(argv, parsed):
+    from dashboard import cli
+
+    assert cli.attach_values(argv, cli.build_parser()) == parsed
+
+
+def test_events_near_southern_coordinates_and_a_negative_radius_say_what_is_wrong(store):
+    ok = run("events", "--near", "-17.8,178.0:100", store=store)
+    assert ok.returncode == 0, ok.stderr
+    bad = run("ring", "--at", "Minsk", "--km", "-5", store=store)
+    assert bad.returncode == 2 and "greater than 0" in bad.stderr and "expected one argument" not in bad.stderr
+
+
+def test_events_name_the_region_and_country_and_print_the_quote(store):
+    table = run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--country", "UA", store=store)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    strike = next(i for i, line in enumerate(lines) if "Desna" in line)
+    assert "—  Desna, Chernihiv Oblast, UA  [" in lines[strike]
+    assert "village of Desna" in lines[strike + 1] and lines[strike + 1].lstrip().startswith("“")
+    feats = features(run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--country", "UA", "--json",
+                         store=store))
+    desna = next(f["properties"] for f in feats if f["properties"]["place"] == "Desna")
+    assert desna["place_label"] == "Desna, Chernihiv Oblast, UA" and desna["admin1"] == "Chernihiv Oblast"
+    assert "village of Desna" in desna["quote"]
+
+
+def test_in_range_places_name_their_region():
+    from dashboard.cli import place_label, region_name
+    from dashboard.model import Place
+
+    assert region_name("UA", "02") == "Chernihiv Oblast" and region_name("UA", "Chernihiv Oblast") == "Chernihiv Oblast"
+    assert region_name("FJ", "01") == "" and region_name("UA", "") == ""
+    kyiv_desna = Place.at("geonames:13546519", "Desna", "city", 30.68228, 50.52207, country="UA", admin1="12")
+    assert place_label(kyiv_desna) == "Desna, Kyiv City, UA"
+    assert place_label(Place.at("country:BY", "Belarus", "country", 27.5, 53.9, country="BY")) == "Belarus"
+
+
 def test_import_then_reimport_is_idempotent(tmp_path, gazetteer):
     from dashboard.settings import PROJECT_DIR as root
 
@@ -138,7 +206,7 @@ def test_events_table_shows_control_characters_instead_of_obeying_them(hostile_s
     out = capsys.readouterr().out
     assert not any(ch in out for ch in "\a\x1b\x9b\u202e\u202c\u2028")
     assert r"\x07 \x1b[31mred\x1b[0m \x9b2J \u202eevil\u202c line\nbreak\u2028sep é—ok" in out
-    assert out.count("\n") == 2  # one line per event, whatever the title holds
+    assert out.count("\n") == 4  # per event its line and its quote's, whatever the title holds
 
 
 def test_events_json_stays_json_with_the_same_text_and_nothing_a_terminal_obeys(hostile_store, capsys):
