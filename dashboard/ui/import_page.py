@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import settings
 from dashboard.errors import DashboardError
 from dashboard.ingest import open_store
 from dashboard.ingest.importer import FORMATS, import_file, preview_file
@@ -20,7 +22,13 @@ def render() -> None:
     st.title("Import events")
     st.caption("ACLED exports (any vintage), CSV or Excel with coordinates or place names, GeoJSON and KML. "
                "Nothing is stored until you press Import; by default a file with any bad row stores nothing.")
-    upload = st.file_uploader("File", type=["csv", "txt", "xlsx", "geojson", "json", "kml", "kmz"])
+    try:
+        limit_mb = upload_limit_mb()
+    except DashboardError as exc:
+        st.error(S.md(str(exc)))
+        return
+    upload = st.file_uploader("File", type=["csv", "txt", "xlsx", "geojson", "json", "kml", "kmz"],
+                              max_upload_size=limit_mb)
     if upload is None:
         return
     fmt = st.selectbox("Format", ("auto", *FORMATS), help="auto recognises ACLED by its columns")
@@ -47,6 +55,13 @@ def render() -> None:
             if not report.stored and report.rejected:
                 st.caption("Nothing was stored. Fix the rows below, or tick the box to store the good ones.")
             _rejections(report.rejected)
+
+
+def upload_limit_mb() -> int:
+    """The uploader's stated limit: import_max_mb, never above the server's own (server.maxUploadSize)."""
+    # One number for the user: Streamlit drops a bigger upload before the app sees it, and `import` refuses a
+    # file over import_max_mb, so the uploader says whichever comes first (both are 512 by default).
+    return max(1, min(math.ceil(settings.import_max_mb()), int(st.get_option("server.maxUploadSize"))))
 
 
 def _review(path: Path, fmt: str, name: str) -> dict[str, str]:
