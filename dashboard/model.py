@@ -25,7 +25,8 @@ Precision = Literal["day", "week", "month", "year", "approximate", "span"]
 PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year", "approximate", "span")
 
 MunitionKind = Literal["ballistic", "cruise", "aircraft"]
-MUNITION_KINDS: tuple[str, ...] = ("ballistic", "cruise", "aircraft")
+MUNITION_KINDS: tuple[str, ...] = ("ballistic", "cruise", "aircraft", "aeroballistic", "rocket", "drone", "surface-to-air",
+                                   "glide-bomb")
 
 
 def check_lat(value: float, field_name: str = "lat") -> float:
