@@ -1,4 +1,9 @@
-"""Read the weapon systems catalogue (geodata/systems.json) into model objects."""
+"""Read the weapon systems catalogue (geodata/systems.json) into model objects.
+
+Each munition carries, besides the model's fields, the words of its quote that state the range
+(`range_text`) and notes on conversions, dates and titles (`range_note`, `date_note`, `title_note`);
+the loader checks that `range_text` is in the quote, and tests/test_catalogue.py that it says `range_km`.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,10 @@ def _system(raw: dict) -> WeaponSystem:
     munitions = []
     for m in raw.get("munitions", []):
         src = m["source"]
+        # Each range is cited: the words that state it ("500 km", "48 miles") are copied from the quote.
+        if "range_text" in m and m["range_text"] not in src.get("quote", ""):
+            raise ValidationError(f"systems[{raw['id']}] munition {m['name']!r} range_text", m["range_text"],
+                                  "must be copied verbatim from source.quote")
         munitions.append(Munition(
             name=m["name"], kind=m["kind"], range_km=m["range_km"], designation=m.get("designation", ""),
             source=Source(src["title"], src["publisher"], src.get("url", ""),
