@@ -28,6 +28,9 @@ class EventFilter:
     types: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
     text: str = ""
+    # Area and distance filters take events by their own location: one located only by a country or
+    # region (its place is that outline) matches them only when this is True (its outline crosses them).
+    coarse: bool = False
 
 
 def select_events(store: EventStore, flt: EventFilter) -> list[Event]:

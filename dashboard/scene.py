@@ -50,7 +50,7 @@ def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, l
             problems.append(f"The distance filter is off: {exc}")
     area = shapely.make_valid(Polygon(state.area)) if len(state.area) >= 3 else None
     flt = EventFilter(state.start, state.end, state.countries, near, state.near_km if near else None,
-                      state.admins, area, state.types, state.actors, state.text)
+                      state.admins, area, state.types, state.actors, state.text, state.coarse)
     return flt, problems
 
 

@@ -21,6 +21,8 @@ The parameters, in the order they are written (only those that differ from the d
     type    missile strike             repeated key
     actor   Vladimir Putin             repeated key
     q       iskander                   free text, at most 200 characters
+    coarse  1                          area, distance and map-view filters also take events located only by
+                                       a country or region (their outline crosses the area); default 0
     ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN (as near)
     reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
@@ -56,7 +58,7 @@ DEFAULT_LAYERS: tuple[str, ...] = LAYERS
 BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector*: the bundled offline map
 DEFAULT_BASE = "vector"
 
-KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q",
+KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q", "coarse",
                          "ring", "reach", "c", "z", "base", "layers")
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
@@ -142,6 +144,7 @@ class ViewState:
     types: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
     text: str = ""
+    coarse: bool = False  # spatial filters also take events located only by country/region
     rings: tuple[RingSpec, ...] = ()
     center: tuple[float, float] | None = None   # (lat, lon), as Leaflet gives it
     zoom: int | None = None
@@ -160,6 +163,8 @@ class ViewState:
              if self.near and self.near_km is not None else None)
         _set(self, "area", tuple(_pair(p, 5, "area") for p in _tuple_field(self.area, "area", object)))
         _set(self, "text", _clean(_text_field(self.text, "text")))
+        if not isinstance(self.coarse, bool):
+            raise ValidationError("coarse", self.coarse, "must be True or False")
         # ring=… are written before reach=…; sorting here keeps the round trip exact.
         rings = _tuple_field(self.rings, "rings", RingSpec)
         _set(self, "rings", tuple(sorted(rings, key=lambda r: r.reach)))
@@ -280,6 +285,8 @@ def to_params(state: ViewState) -> dict[str, str | list[str]]:
         params["actor"] = list(state.actors)
     if state.text:
         params["q"] = state.text
+    if state.coarse:
+        params["coarse"] = "1"
     for key, reach in (("ring", False), ("reach", True)):
         values = [_ring_value(r) for r in state.rings if r.reach is reach]
         if values:
@@ -348,6 +355,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collec
     fields["types"] = _read_names(r, "type", "event type")
     fields["actors"] = _read_names(r, "actor", "actor")
     fields["text"] = _read_q(r)
+    fields["coarse"] = _read_coarse(r)
     fields["rings"] = _read_rings(r)
     fields["center"] = _read_center(r)
     fields["zoom"] = _read_zoom(r)
@@ -656,6 +664,17 @@ def _read_base(r: _Reader) -> str:
     return DEFAULT_BASE
 
 
+def _read_coarse(r: _Reader) -> bool:
+    text = r.one("coarse")
+    if text is None or text.strip() in ("", "0"):
+        return False
+    if text.strip() == "1":
+        return True
+    r.note(f"Ignored coarse={_show(text)}: it is 1 (area filters also take events located only by country "
+           "or region) or 0; used 0.")
+    return False
+
+
 def _read_layers(r: _Reader) -> tuple[str, ...]:
     values = r.many("layers")
     text = r.one("layers")
@@ -712,6 +731,8 @@ def describe(state: ViewState, count: int, date_bounds: tuple[date, date] | None
         words.append(f"matching “{state.text}”")
     if state.area:
         words.append("inside the drawn area")
+    if state.coarse and (state.area or (state.near and state.near_km)):
+        words.append("(with events located only by country or region)")
     return " ".join(words)
 
 

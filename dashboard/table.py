@@ -54,7 +54,9 @@ FROM events e LEFT JOIN places p ON p.key = e.place_key
 """
 # No ORDER BY: sorting the narrow (t_start, event_id) key in arrow afterwards is ~3x faster than letting
 # SQLite sort the wide rows; both compare event_id as UTF-8 bytes, so the order is the store's.
-_PLACES_SQL = "SELECT key, geom, pin_lon FROM places"
+_PLACES_SQL = "SELECT key, geom, pin_lon, kind FROM places"
+# Places that locate an event only coarsely: area and distance filters leave their events out by default.
+COARSE_KINDS = frozenset({"country", "admin region"})
 
 
 # The query's columns, named; from_events builds the same columns from Event objects.
@@ -97,6 +99,7 @@ class EventTable:
     actor_sets: tuple[tuple[str, ...], ...]
     place_code: np.ndarray    # int32 codes into `place_shapes`
     place_shapes: tuple[BaseGeometry | None, ...]  # None: the place is the point (lon, lat) itself
+    place_coarse: np.ndarray  # bool per place code: located only by a country or region (COARSE_KINDS)
     text: pa.ChunkedArray     # casefolded "title\ndescription\nquote", what the text filter searches
     publisher_code: np.ndarray  # int32 codes into `publishers`: who published each event's source
     publishers: tuple[str, ...]
@@ -125,14 +128,16 @@ class EventTable:
             del data  # the columns alone hold the buffers now: _from_arrow lets each go when done
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             try:
-                shapes = _place_shapes(conn.execute(_PLACES_SQL).fetchall())
+                places = conn.execute(_PLACES_SQL).fetchall()
+                shapes = _place_shapes([row[:3] for row in places])
+                coarse = {row[0]: row[3] in COARSE_KINDS for row in places}
             finally:
                 conn.close()
         except (sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                 pyogrio.errors.GeometryError, pyogrio.errors.FieldError) as exc:
             reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
             raise StoreError(f"Cannot read the events of the store {path} ({reason}); is it a Reachmap store?") from exc
-        return _from_arrow(columns, shapes.get, sort=True)
+        return _from_arrow(columns, shapes.get, coarse.get, sort=True)
 
     def take(self, rows: np.ndarray) -> EventTable:
         """A table of these rows, in this order (categories are kept as they are)."""
@@ -147,10 +152,12 @@ class EventTable:
         """The same table from model objects, in their order (tests, small data, snapshots, `query.refine`)."""
         columns: dict[str, list] = {name: [] for name in _COLUMNS}
         shapes: dict[str, BaseGeometry | None] = {}
+        coarse: dict[str, bool] = {}
         for e in events:
             place = e.place
             lon, lat = place.lonlat
             shapes.setdefault(place.key, _shape_of(place))
+            coarse.setdefault(place.key, place.kind in COARSE_KINDS)
             for name, value in zip(_COLUMNS, (
                     e.id, e.title, e.event_type, day_number(e.time.start), day_number(e.time.end),
                     "," + ",".join(place.countries) + ",", lon, lat, json.dumps(list(e.actors)),
@@ -158,7 +165,7 @@ class EventTable:
                     e.source.publisher)):
                 columns[name].append(value)
         arrays = {name: pa.chunked_array([pa.array(values, _TYPES[name])]) for name, values in columns.items()}
-        return _from_arrow(arrays, shapes.get, sort=False)
+        return _from_arrow(arrays, shapes.get, coarse.get, sort=False)
 
 
 class StoredEvents(Sequence[Event]):
@@ -227,6 +234,9 @@ def select(table: EventTable, flt: EventFilter) -> np.ndarray:
             rows = rows[_matches(table.text, needle)[rows]]
         else:  # scan only the rows still in play
             rows = rows[_matches(table.text.take(pa.array(rows)), needle)]
+    spatial = flt.area is not None or (flt.near is not None and flt.near_km is not None)
+    if spatial and not flt.coarse and len(rows) and len(table.place_coarse):
+        rows = rows[~table.place_coarse[table.place_code[rows]]]  # by their own location only
     if flt.area is not None and len(rows):
         rows = rows[_in_area(table, rows, flt.area)]
     if flt.near is not None and flt.near_km is not None and len(rows):
@@ -307,7 +317,7 @@ def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month") -> list
 
 # ----------------------------------------------------------------------------------------- building
 
-def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, *, sort: bool) -> EventTable:
+def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, coarse_of, *, sort: bool) -> EventTable:
     """The table from the query's columns, all in C: categories by dictionary encoding, text casefolded,
     rows sorted by (start day, id) when `sort`.
 
@@ -352,6 +362,7 @@ def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, *, sort: bool) ->
         admin_code=admin_code, admins=admins,
         actor_code=actor_code, actor_sets=tuple(_actor_set(a) for a in actors),
         place_code=place_code, place_shapes=tuple(shape_of(k) for k in places),
+        place_coarse=np.fromiter((bool(coarse_of(k)) for k in places), bool, len(places)),
         text=_folded_column(columns.pop("text")), publisher_code=publisher_code, publishers=publishers,
     )
     for name in _ROW_COLUMNS:

@@ -35,7 +35,7 @@ def synthetic_table(n: int, seed: int = 42, locations: int = 4000) -> EventTable
         lon=loc_lon[loc], lat=loc_lat[loc], country_code=country.astype(np.int32),
         country_sets=(("UA",), ("RU",), ("BY",)), admin_code=np.zeros(n, np.int32), admins=("",),
         actor_code=np.zeros(n, np.int32), actor_sets=((),), place_code=loc.astype(np.int32),
-        place_shapes=(None,) * locations, text=pa.chunked_array([pa.array([t.lower() for t in titles], pa.large_string())]),
+        place_shapes=(None,) * locations, place_coarse=np.zeros(locations, bool), text=pa.chunked_array([pa.array([t.lower() for t in titles], pa.large_string())]),
         publisher_code=np.zeros(n, np.int32), publishers=("ACLED",))
     return EventTable(**columns)
 

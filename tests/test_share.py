@@ -98,7 +98,7 @@ def test_query_strings_are_written_literally(state, query):
 
 def test_params_keep_key_order_and_use_lists_for_repeatable_keys():
     state = ViewState(start=date(2022, 6, 1), countries=("UA",), admins=("A",), near="N", near_km=1, area=TRIANGLE,
-                      types=("t",), actors=("a",), text="q", rings=(RingSpec("BY", km=5, reach=True), ISKANDER_MINSK),
+                      types=("t",), actors=("a",), text="q", coarse=True, rings=(RingSpec("BY", km=5, reach=True), ISKANDER_MINSK),
                       center=(1, 2), zoom=3, base="osm", layers=("events",), end=date(2022, 6, 2))
     params = to_params(state)
     assert list(params) == list(share.KEYS)
@@ -206,7 +206,7 @@ BAD = [
     ("from=1899-12-31&to=2022-06-30", "from=1899-12-31", {"end": date(2022, 6, 30)}, "dates run from"),
     ("ring=300:cruise@Minsk", "ring=300:cruise@Minsk", {}, "takes no munition"),
     ("ring=nosuch@Minsk", "ring=nosuch@Minsk", {}, "unknown system nosuch; known systems: iskander-m and su-25"),
-    ("ring=iskander-m:laser@Minsk", "ring=iskander-m:laser@Minsk", {}, "ballistic, cruise or aircraft"),
+    ("ring=iskander-m:laser@Minsk", "ring=iskander-m:laser@Minsk", {}, "ballistic, cruise, aircraft"),
     ("ring=300@91,0", "ring=300@91,0", {}, "a point is lat,lon"),
     ("ring=i$kander@Minsk", "ring=i$kander@Minsk", {}, "a system id"),
     ("reach=500@" + LONG, "reach=500@xxxx", {}, "more than 100 characters"),
@@ -456,3 +456,14 @@ def test_what_from_query_accepts_the_widgets_can_show():
     for day in (share.EARLIEST, share.LATEST):
         assert from_query(f"?from={day}&to={day}").state.start == day
     assert share.LATEST.year - share.EARLIEST.year < 285  # the date slider's JS numbers reach ±285 years
+
+
+def test_coarse_is_off_by_default_round_trips_and_a_bad_value_is_one_sentence():
+    assert ViewState().coarse is False and "coarse" not in to_query(ViewState())
+    state = ViewState(near="Chernihiv", near_km=100, coarse=True)
+    assert to_query(state) == "?v=1&near=Chernihiv:100&coarse=1" and from_query(to_query(state)).state == state
+    decoded = from_query("?v=1&coarse=yes&near=Chernihiv:100")
+    assert decoded.state == ViewState(near="Chernihiv", near_km=100)
+    assert decoded.problems == ("Ignored coarse=yes: it is 1 (area filters also take events located only by "
+                                "country or region) or 0; used 0.",)
+    assert "located only by country or region" in share.describe(state, 3, (None, None))

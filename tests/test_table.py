@@ -43,6 +43,9 @@ def spec_refine(events: list[Event], flt: EventFilter) -> list[Event]:
                 and (not flt.types or e.event_type in flt.types)
                 and (not flt.actors or bool(set(flt.actors).intersection(e.actors)))
                 and (not needle or needle in f"{e.title}\n{e.description}\n{e.source.quote}".casefold())
+                # Area and distance filters: an event located only by country or region only when asked for.
+                and (flt.coarse or (flt.area is None and (flt.near is None or flt.near_km is None))
+                     or e.place.kind not in ("country", "admin region"))
                 and (flt.area is None or flt.area.contains(Point(lon, lat)) or flt.area.intersects(e.place.geometry))
                 and (flt.near is None or flt.near_km is None
                      or bool(in_range(flt.near.geometry, flt.near_km, np.array([lon]), np.array([lat])).inside[0])))
@@ -103,7 +106,11 @@ STORY_FILTERS = [
     EventFilter(text="  ISKANDER-M  "),
     EventFilter(text="nothing like this"),
     EventFilter(area=CHERNIHIV_AREA),                    # Desna inside, and the border line crosses it
-    EventFilter(area=box(20.0, 40.0, 45.0, 60.0)),       # country polygons touch it
+    EventFilter(area=box(20.0, 40.0, 45.0, 60.0)),       # country polygons touch it: left out, by default
+    EventFilter(area=box(20.0, 40.0, 45.0, 60.0), coarse=True),  # ... and taken when asked for
+    EventFilter(area=box(27.9, 49.6, 33.2, 52.6)),       # around Kyiv: the issue's box
+    EventFilter(area=box(27.9, 49.6, 33.2, 52.6), coarse=True),
+    EventFilter(near=MINSK, near_km=100.0, coarse=True),
     EventFilter(area=box(-10.0, -10.0, 0.0, 0.0)),
     EventFilter(near=MINSK, near_km=100.0),
     EventFilter(near=DESNA, near_km=500.0, countries=("UA", "BY"), start=date(2022, 1, 1)),
@@ -223,6 +230,7 @@ def _random_filter(rng: random.Random) -> EventFilter:
         admins=tuple(a.lower() if rng.random() < 0.5 else a for a in some(ADMINS)),
         area=area, types=some(TYPES), actors=some(ACTORS + ("Nobody",)),
         text=rng.choice(("", "", "", "strike", "STRASSE", "ss", "σ", "kyiv", "river", " drone ", "zz")),
+        coarse=rng.random() < 0.5,
     )
 
 
@@ -375,3 +383,15 @@ def test_an_export_of_the_apps_scene_takes_days_and_publishers_from_the_table(st
     many = np.resize(rows, BULK_THRESHOLD + 1)  # a clustered map: the page is drawn without reading an event
     big = Scene(ViewState(), StoredEvents(table.id[many], lambda ids: pytest.fail("read")), (), (), table, many)
     assert "ReachmapBulk" in export.to_html(big, load_basemap(gazetteer))
+
+
+def test_a_box_around_kyiv_takes_events_by_their_own_location_unless_asked_for_country_level_ones(story_events):
+    """The issue's case: 9 events, 5 of them drawn at Minsk and 2 at Moscow, because Belarus's and Russia's
+    outlines cross the box. By default only the events located inside it are taken."""
+    table = EventTable.from_events(story_events)
+    kyiv = box(27.9, 49.6, 33.2, 52.6)
+    own = [story_events[i] for i in select(table, EventFilter(area=kyiv))]
+    wide = [story_events[i] for i in select(table, EventFilter(area=kyiv, coarse=True))]
+    assert own and all(e.place.kind not in ("country", "admin region") for e in own)
+    assert all(kyiv.contains(Point(*e.place.lonlat)) or e.place.kind == "border" for e in own)
+    assert {e.place.kind for e in wide} >= {"country"} and len(wide) > len(own)

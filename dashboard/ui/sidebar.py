@@ -161,6 +161,12 @@ def _places(view: ViewState, found) -> None:
         else:
             S.update(area=((w, s), (e, s), (e, n), (w, n)))
             st.rerun()
+    _bind("coarse", view.coarse)
+    st.checkbox("Include events located only by country or region", key="coarse",
+                on_change=lambda: S.update(coarse=bool(st.session_state["coarse"])),
+                help="An event placed only in a country or region (say, “Belarus”) has no point of its own: by "
+                     "default the area, distance and map-view filters leave it out. Ticked, it is taken when its "
+                     "country's or region's outline crosses the drawn area, or its pin lies within the distance.")
 
 
 def _set_near() -> None:
