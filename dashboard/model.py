@@ -24,7 +24,8 @@ PLACE_KINDS: tuple[str, ...] = ("city", "village", "admin region", "country", "b
 Precision = Literal["day", "week", "month", "year", "approximate", "span"]
 PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year", "approximate", "span")
 
-MunitionKind = Literal["ballistic", "cruise", "aircraft"]
+MunitionKind = Literal["ballistic", "cruise", "aircraft", "aeroballistic", "rocket", "drone", "surface-to-air",
+                       "glide-bomb"]
 MUNITION_KINDS: tuple[str, ...] = ("ballistic", "cruise", "aircraft", "aeroballistic", "rocket", "drone", "surface-to-air",
                                    "glide-bomb")
 

@@ -207,10 +207,16 @@ def test_system_and_its_range(parser):
 
 def test_range_in_the_next_sentence_and_systems_without_a_catalogue_entry(parser):
     text = ("Russia will supply Belarus with Iskander-M systems. The systems have a range of up to 500 km. "
-            "Kinzhal missiles have a range of 2,000 km; Kalibr and Su-25 were also named, 30 km from the border.")
+            "Kh-22 missiles have a range of 600 km; Tornado-S and Su-25 were also named, 30 km from the border.")
     found = [(s.text, s.system_id, s.range_km) for s in parser.parse(text, PUBLISHED).systems]
-    assert found == [("Iskander-M", "iskander-m", 500.0), ("Kinzhal", "", 2000.0), ("Kalibr", "", None),
-                     ("Su-25", "su-25", None)]
+    assert found == [("Iskander-M", "iskander-m", 500.0), ("Kh-22", "", 600.0), ("Tornado-S", "", None),
+                     ("Su-25", "su-25", None)]  # Kh-22 and Tornado-S have no cited entry in the catalogue (yet)
+
+
+def test_systems_the_catalogue_now_holds_are_linked_to_their_entries(parser):
+    text = "Kinzhal missiles have a range of 2,000 km; Kalibr was also named."
+    found = [(s.text, s.system_id, s.range_km) for s in parser.parse(text, PUBLISHED).systems]
+    assert found == [("Kinzhal", "kinzhal", 2000.0), ("Kalibr", "kalibr", None)]
 
 
 # --------------------------------------------------------------------------------------------- events
