@@ -113,7 +113,7 @@ class InRangeRow:
     bearing_deg: float | None
     lon: float
     lat: float
-    admin1: str = ""  # the GeoNames admin1 code (cities, capitals) or the region's name (events), if known
+    admin1: str = ""  # the GeoNames admin1 code of a city or capital (events: empty, as from table columns)
 
 
 def _origin(ring: Ring) -> BaseGeometry:
@@ -183,7 +183,7 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
     from_table = isinstance(events, tuple) and len(events) in (2, 3) and isinstance(events[0], EventTable)
     if "event" in kinds and not from_table:
         for e in events:
-            add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat, e.place.admin1)
+            add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
     found: list[InRangeRow] = []
     if names:
         hits = geodesy.in_range(_origin(ring), ring.radius_km, np.array(lons), np.array(lats))
