@@ -116,7 +116,8 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
     state = scene.state
     centre = (state.center[1], state.center[0]) if state.center else None
     borders = tuple((r.origin.name, r.origin.geometry) for r in scene.rings if r.origin.kind == "border")
-    view = MapView(centre=centre, zoom=state.zoom, base=state.base, layers=state.layers, extra_borders=borders)
+    view = MapView(centre=centre, zoom=state.zoom, base=state.base, layers=state.layers, extra_borders=borders,
+                   area=state.area)
     bulk = None
     if len(scene.events) > BULK_THRESHOLD:
         if scene.table is not None and scene.rows is not None:

@@ -164,3 +164,11 @@ def test_many_events_as_a_separate_layer_leave_the_map_itself_unchanged():
     table = EventTable.from_events(more)
     layer = bulk_layer(table, np.arange(len(more)))
     assert layer.layer_name == "Events" and any(c.__class__.__name__ == "BulkEvents" for c in layer._children.values())
+
+
+def test_the_area_filter_is_drawn_while_it_filters():
+    corners = ((30.0, 50.5), (32.0, 50.5), (32.0, 52.0), (30.0, 52.0))
+    areas = [f for f in geojson_added(html_of(view=MapView(area=corners)))
+             if f.get("properties", {}).get("kind") == "area filter"]
+    assert len(areas) == 1 and areas[0]["geometry"]["coordinates"][0] == [list(c) for c in corners + corners[:1]]
+    assert not [f for f in geojson_added(html_of()) if f.get("properties", {}).get("kind") == "area filter"]

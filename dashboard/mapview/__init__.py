@@ -57,6 +57,7 @@ class MapView:
     base: str = "vector"
     layers: tuple[str, ...] = tuple(LAYER_NAMES)
     extra_borders: tuple[tuple[str, BaseGeometry], ...] = field(default=())
+    area: tuple[LonLat, ...] = ()  # the area filter's corners (lon, lat): drawn while it filters
 
 
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
@@ -83,6 +84,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                 view=_embedded_view(view, events, rings, bulk))
     _add_online_bases(m, view.base)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
+    _add_area(m, view.area)
     colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
     add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
@@ -126,6 +128,20 @@ def _default_centre(events: Sequence[Event]) -> LonLat:
     pts = shapely.MultiPoint([e.place.lonlat for e in events])
     c = pts.envelope.centroid
     return (c.x, c.y)
+
+
+def _add_area(m: folium.Map, area: Sequence[LonLat]) -> None:
+    """The area filter stays on the map while it filters: a dashed outline, under the events."""
+    if len(area) < 3:
+        return
+    ring = [[lon, lat] for lon, lat in area] + [[area[0][0], area[0][1]]]
+    group = folium.FeatureGroup("Area filter", show=True)
+    folium.GeoJson({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"kind": "area filter"}},
+                   style_function=lambda _: {"color": "#37474f", "weight": 2, "dashArray": "6 4",
+                                             "fillColor": "#37474f", "fillOpacity": 0.04},
+                   tooltip=safe.Tooltip("Area filter: remove it in the sidebar"), class_name="rm-area").add_to(group)
+    group.add_to(m)
 
 
 def _embedded_view(view: MapView, events: Sequence[Event], rings: Sequence[Ring],
