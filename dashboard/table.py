@@ -294,14 +294,19 @@ def facets(table: EventTable, rows: np.ndarray | None = None) -> Facets:
     )
 
 
-def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month") -> list[tuple[date, str, int]]:
+def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month",
+             first: date | None = None) -> list[tuple[date, str, int]]:
     """Events per day, week (from Monday) or month, counted at each event's start day: sorted
-    (bucket start, type, count)."""
+    (bucket start, type, count). `first`: an event that started before it (a long span overlapping a date
+    filter) is counted at `first`, so the chart stays within the filter's window."""
     if bucket not in ("day", "week", "month"):
         raise ValueError(f"bucket must be day, week or month, not {bucket!r}")
     if not len(rows):
         return []
-    days = table.t_start[rows].astype("datetime64[D]")
+    start_days = table.t_start[rows]
+    if first is not None:
+        start_days = np.maximum(start_days, day_number(first))
+    days = start_days.astype("datetime64[D]")
     if bucket == "week":  # 1970-01-01 was a Thursday: Monday is 3 days before
         starts = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
     elif bucket == "month":
@@ -315,7 +320,20 @@ def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month") -> list
     return sorted(out)
 
 
-# ----------------------------------------------------------------------------------------- building
+def timeline_window(table: EventTable, rows: np.ndarray, start: date | None, end: date | None) -> tuple[date, date] | None:
+    """The days the timeline shows: the date filter's window, its open sides closed by the selected events'
+    first start and last end; None when nothing is selected."""
+    bounds = date_bounds(table, rows)
+    if bounds is None:
+        return None
+    lo, hi = start or bounds[0], end or bounds[1]
+    return (lo, hi) if lo <= hi else (hi, lo)
+
+
+def timeline_bucket(lo: date, hi: date) -> str:
+    """A bin that gives a readable number of bars over the window: day up to 2 months, week up to 1½ years."""
+    days = (hi - lo).days + 1
+    return "day" if days <= 62 else "week" if days <= 550 else "month"
 
 def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, coarse_of, *, sort: bool) -> EventTable:
     """The table from the query's columns, all in C: categories by dictionary encoding, text casefolded,

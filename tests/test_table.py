@@ -395,3 +395,21 @@ def test_a_box_around_kyiv_takes_events_by_their_own_location_unless_asked_for_c
     assert own and all(e.place.kind not in ("country", "admin region") for e in own)
     assert all(kyiv.contains(Point(*e.place.lonlat)) or e.place.kind == "border" for e in own)
     assert {e.place.kind for e in wide} >= {"country"} and len(wide) > len(own)
+
+
+def test_the_timeline_keeps_to_the_filter_window_and_picks_a_readable_bin(story_events):
+    from dashboard.table import timeline, timeline_bucket, timeline_window
+
+    table = EventTable.from_events(story_events)
+    june = select(table, EventFilter(start=date(2022, 6, 1), end=date(2022, 6, 30)))
+    lo, hi = timeline_window(table, june, date(2022, 6, 1), date(2022, 6, 30))
+    assert (lo, hi) == (date(2022, 6, 1), date(2022, 6, 30)) and timeline_bucket(lo, hi) == "day"
+    bars = timeline(table, june, "day", first=lo)
+    assert min(day for day, _, _ in bars) >= lo  # a span that began in 2020 is counted on 1 June
+    assert sum(n for _, _, n in bars) == len(june)
+    assert timeline(table, june, "day")[0][0] < lo  # (without `first`, where the old axis began)
+    assert timeline_bucket(date(2022, 1, 1), date(2022, 12, 31)) == "week"
+    assert timeline_bucket(date(2020, 1, 1), date(2022, 12, 31)) == "month"
+    one = select(table, EventFilter(text="desna"))[:1]
+    first, last = timeline_window(table, one, None, None)
+    assert first <= last and timeline_window(table, one[:0], None, None) is None

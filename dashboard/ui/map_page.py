@@ -19,6 +19,7 @@ from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
 from dashboard.table import EventTable
 from dashboard.table import timeline as table_timeline
+from dashboard.table import timeline_bucket, timeline_window as table_window
 from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows
 from dashboard.share import RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
@@ -289,32 +290,70 @@ def _csv(table: pd.DataFrame) -> bytes:
 
 # -- timeline -------------------------------------------------------------------------------------
 
+TIMELINE_SPANS = 300  # events longer than one bar drawn as spans above the bars: the longest this many
+
+
 def _timeline(scene: Scene) -> None:
     st.subheader("Timeline")
     if not scene.events:
         st.caption("No events match the filters.")
         return
-    bucket = st.segmented_control("Per", ("day", "week", "month"), default="month", key="timeline_bucket") or "month"
-    data = pd.DataFrame(table_timeline(scene.table, scene.rows, bucket), columns=["start", "type", "events"])
+    view, table, rows = scene.state, scene.table, scene.rows
+    lo, hi = table_window(table, rows, view.start, view.end)
+    auto = timeline_bucket(lo, hi)
+    picked_bin = st.segmented_control("Per", ("auto", "day", "week", "month"), default="auto",
+                                      key="timeline_bucket", format_func=lambda b: f"auto ({auto})" if b == "auto" else b)
+    bucket = auto if picked_bin in (None, "auto") else picked_bin
+    data = pd.DataFrame(table_timeline(table, rows, bucket, first=lo), columns=["start", "type", "events"])
     data["start"] = pd.to_datetime(data["start"])
-    brush = alt.selection_interval(encodings=["x"], name="span")
     types = sorted(data["type"].unique())
-    chart = (
-        alt.Chart(data).mark_bar().encode(
-            x=alt.X("start:T", title=None, timeUnit="yearmonthdate"),
-            y=alt.Y("sum(events):Q", title="events"),
-            color=alt.Color("type:N", scale=alt.Scale(domain=types, range=[type_colour(t) for t in types]),
-                            legend=alt.Legend(orient="bottom", title=None)),
-            tooltip=["start:T", "type:N", "events:Q"],
-        ).add_params(brush).properties(height=180)
-    )
+    # The axis is the filter's window (a long event that began before it is counted at its first day).
+    domain = [pd.Timestamp(lo).isoformat(), (pd.Timestamp(hi) + pd.Timedelta(days=1)).isoformat()]
+    fmt = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}[bucket]
+    x = alt.X("start:T", title=None, scale=alt.Scale(domain=domain),
+              axis=alt.Axis(format=fmt if (hi - lo).days < 1500 else "%Y", labelOverlap="greedy", tickCount=8))
+    colour = alt.Color("type:N", scale=alt.Scale(domain=types, range=[type_colour(t) for t in types]),
+                       legend=alt.Legend(orient="bottom", title=None, columns=4, labelLimit=0, symbolLimit=0))
+    brush = alt.selection_interval(encodings=["x"], name="span")
+    bars = alt.Chart(data).mark_bar().encode(
+        x=x, y=alt.Y("sum(events):Q", title="events"), color=colour,
+        tooltip=[alt.Tooltip("start:T", title=bucket), "type:N", "events:Q"],
+    ).add_params(brush).properties(height=180)
+    chart = bars
+    spans = _long_spans(table, rows, bucket, lo, hi)
+    if len(spans):
+        chart = alt.vconcat(
+            alt.Chart(spans).mark_rule(strokeWidth=3).encode(
+                x=alt.X("from:T", title=None, scale=alt.Scale(domain=domain), axis=None), x2="to:T",
+                y=alt.Y("row:O", axis=None), color=colour,
+                tooltip=["title:N", "type:N", alt.Tooltip("start:T", title="from"), alt.Tooltip("end:T", title="to")],
+            ).properties(height=min(6 * len(spans), 90), title="Events longer than one bar (clipped to the window)"),
+            bars, spacing=4)
     picked = st.altair_chart(chart, width="stretch", on_select="rerun", key="timeline")
     span = _selected_span(picked)
     if span and st.session_state.get(S.TIMELINE_SEEN) != span:
         st.session_state[S.TIMELINE_SEEN] = span
         S.update(start=span[0], end=span[1])
         st.rerun()
-    st.caption("Drag across the chart to set the date filter.")
+    st.caption("Drag across the bars to set the date filter.")
+
+
+def _long_spans(table: EventTable, rows: np.ndarray, bucket: str, lo: date, hi: date) -> pd.DataFrame:
+    """Events that last longer than one bar, clipped to the window: the longest TIMELINE_SPANS of them."""
+    length = {"day": 1, "week": 7, "month": 31}[bucket]
+    dur = table.t_end[rows] - table.t_start[rows] + 1
+    long_rows = rows[dur > length]
+    if not len(long_rows):
+        return pd.DataFrame()
+    long_rows = long_rows[np.argsort(-(table.t_end[long_rows] - table.t_start[long_rows]), kind="stable")][:TIMELINE_SPANS]
+    start = table.t_start[long_rows].astype("datetime64[D]")
+    end = table.t_end[long_rows].astype("datetime64[D]")
+    clip_lo, clip_hi = np.datetime64(lo, "D"), np.datetime64(hi, "D") + np.timedelta64(1, "D")
+    return pd.DataFrame({
+        "row": np.arange(len(long_rows)), "title": table.title[long_rows],
+        "type": [table.types[c] for c in table.type_code[long_rows]],
+        "start": start, "end": end,
+        "from": np.maximum(start, clip_lo), "to": np.minimum(end + np.timedelta64(1, "D"), clip_hi)})
 
 
 def _selected_span(picked) -> tuple[date, date] | None:
