@@ -261,3 +261,25 @@ def test_the_date_slider_gets_two_ends_when_all_data_is_one_day(start, end):
     day = date(2022, 6, 25)
     s, e, lo, hi = date_span(ViewState(start=start, end=end), day, day)
     assert EARLIEST <= lo < hi <= LATEST and lo <= s <= e <= hi
+
+
+def test_a_name_several_places_share_offers_each_with_region_and_country(app):
+    app.query_params.update({"v": "1", "near": "Desna:100"})
+    at = app.run()
+    assert not at.exception
+    box = at.selectbox(key="near_namesake")
+    labels = list(box.options)  # as the user reads them
+    assert "Desna, Chernihiv Oblast, UA" in labels and len(set(labels)) == len(labels) >= 2
+    other = next(i for i, label in enumerate(labels) if label != "Desna, Chernihiv Oblast, UA")
+    at = box.select(labels[other]).run()
+    assert not at.exception
+    lat, lon = (float(v) for v in params(at)["near"].removesuffix(":100").split(","))
+    assert params(at)["near"].endswith(":100") and abs(lat - 50.93) + abs(lon - 30.77) > 0.5  # not the village
+
+
+def test_the_include_country_level_events_box_writes_coarse_to_the_url(app):
+    app.query_params.update({"v": "1", "near": "Minsk:100"})
+    at = app.run()
+    alone = summary(at)
+    at = at.checkbox(key="coarse").check().run()
+    assert params(at)["coarse"] == "1" and summary(at) != alone and "located only by country" in summary(at)

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from dashboard.cli import place_label
 from dashboard.errors import DashboardError
+from dashboard.gazetteer import normalize
 from dashboard.rings import resolve_origin
 from dashboard.scene import Scene
 from dashboard.share import EARLIEST, LATEST, MAX_KM, MIN_KM, ViewState, describe
@@ -141,10 +143,11 @@ def _places(view: ViewState, found) -> None:
     right.number_input("km", key="near_km", min_value=MIN_KM, max_value=MAX_KM, step=10.0, format="%.2f",
                        on_change=_set_near)
     if view.near:
+        _namesakes(view.near, gaz)
         try:
             place = resolve_origin(view.near, gaz)
             lon, lat = place.lonlat
-            st.caption(S.md(f"→ {place.name} ({place.country or place.kind}, {lat:.3f}, {lon:.3f})"))
+            st.caption(S.md(f"→ {place_label(place)} ({lat:.3f}, {lon:.3f})"))
         except DashboardError as exc:
             st.caption("⚠ " + S.md(str(exc)))
     if view.area:
@@ -167,6 +170,28 @@ def _places(view: ViewState, found) -> None:
                 help="An event placed only in a country or region (say, “Belarus”) has no point of its own: by "
                      "default the area, distance and map-view filters leave it out. Ticked, it is taken when its "
                      "country's or region's outline crosses the drawn area, or its pin lies within the distance.")
+
+
+def _namesakes(text: str, gaz) -> None:
+    """Several places answer to the typed name (there are many Desnas): offer them with region and country."""
+    found = [c for c in gaz.search(text, limit=12) if normalize(c.name) == normalize(text)
+             or normalize(c.matched) == normalize(text)]
+    if len(found) < 2:
+        return
+    where: dict[str, str] = {}  # what the user reads -> the coordinates the near field takes
+    for c in found:
+        label = place_label(c.to_place(gaz))
+        where[label if label not in where else f"{label} ({c.lat:.3f}, {c.lon:.3f})"] = f"{c.lat:.4f},{c.lon:.4f}"
+    st.session_state["_near_namesakes"] = where
+    st.selectbox(f"{len(where)} places are called {text}: which one?", list(where), index=None,
+                 key="near_namesake", on_change=_pick_namesake, placeholder=f"Now: the best known, {next(iter(where))}")
+
+
+def _pick_namesake() -> None:
+    choice = st.session_state.get("near_namesake")
+    if choice:  # its coordinates are the near field's value from now on
+        st.session_state["near_namesake"] = None
+        S.update(near=st.session_state["_near_namesakes"][choice], near_km=float(st.session_state["near_km"]))
 
 
 def _set_near() -> None:
