@@ -88,11 +88,12 @@ def _request(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, km: float 
     system_name = munition_name = ""
     if system:
         found = catalogue.get(system)
-        choices = [m for m in found.munitions if not munition or m.kind == munition]
-        if not choices:
+        kind, _, nth = munition.partition("~")  # "cruise~2": the 2nd cruise entry (sources that disagree)
+        choices = [m for m in found.munitions if not kind or m.kind == kind]
+        if not choices or (nth and not (nth.isdigit() and 1 <= int(nth) <= len(choices))):
             raise ValidationError("munition", f"{system}:{munition}" if munition else system,
                                   "has no munition of that kind with a declared range in the catalogue")
-        chosen = max(choices, key=lambda m: m.range_km)
+        chosen = choices[int(nth) - 1] if nth else max(choices, key=lambda m: m.range_km)
         system_name, munition_name, source = found.name, chosen.name, chosen.source
         km = km or chosen.range_km
     if km is None:

@@ -97,7 +97,8 @@ class RingSpec:
     """One ring (around a point or place) or reach (everything within range of a territory or border).
 
     `origin` is kept as typed: "Minsk", "BY", "BY-UA" or a point "53.9,27.57" (lat,lon). Give either a
-    catalogue `system` (optionally one `munition` kind; its longest-range munition otherwise) or `km`;
+    catalogue `system` (optionally one `munition` kind, its longest-range munition of that kind, or
+    "KIND~N", the catalogue's N-th entry of that kind where sources disagree; the longest otherwise) or `km`;
     when both are given the typed `km` wins and `system` and `munition` are cleared.
     """
 
@@ -624,11 +625,17 @@ def _read_ring(r: _Reader, key: str, value: str) -> RingSpec | None:
         r.note(f"{bad} a system id is letters, digits and '-', like iskander-m.")
     elif r.known and system not in r.known:
         r.note(f"{bad} unknown system {_show(system, 40)}; known systems: {_list(sorted(r.known), 'and')}.")
-    elif colon and munition not in MUNITION_KINDS:
-        r.note(f"{bad} the munition must be {_list(MUNITION_KINDS)}.")
+    elif colon and not _munition_ok(munition):
+        r.note(f"{bad} the munition must be {_list(MUNITION_KINDS)}, optionally with ~N for the catalogue's "
+               "N-th entry of that kind (sources that disagree), like cruise~2.")
     else:
         return RingSpec(origin, system=system, munition=munition, reach=key == "reach")
     return None
+
+
+def _munition_ok(munition: str) -> bool:
+    kind, tilde, nth = munition.partition("~")
+    return kind in MUNITION_KINDS and (not tilde or (nth.isdigit() and len(nth) <= 2 and int(nth) >= 1))
 
 
 def _read_center(r: _Reader) -> tuple[float, float] | None:

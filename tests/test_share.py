@@ -467,3 +467,13 @@ def test_coarse_is_off_by_default_round_trips_and_a_bad_value_is_one_sentence():
     assert decoded.problems == ("Ignored coarse=yes: it is 1 (area filters also take events located only by "
                                 "country or region) or 0; used 0.",)
     assert "located only by country or region" in share.describe(state, 3, (None, None))
+
+
+def test_a_munition_may_name_the_nth_entry_of_its_kind():
+    assert from_query("?v=1&ring=kalibr:cruise~2@Minsk").state.rings == (RingSpec("Minsk", system="kalibr",
+                                                                                 munition="cruise~2"),)
+    assert to_query(ViewState(rings=(RingSpec("Minsk", system="kalibr", munition="cruise~2"),))) == \
+        "?v=1&ring=kalibr:cruise~2@Minsk"
+    for bad in ("cruise~0", "cruise~x", "cruise~", "laser~2", "cruise~123"):
+        decoded = from_query(f"?v=1&ring=kalibr:{bad}@Minsk")
+        assert decoded.state.rings == () and "optionally with ~N" in decoded.problems[0]

@@ -88,9 +88,8 @@ def _ring_form() -> None:
         origin_text = st.text_input("Place, country code, border (e.g. BY-UA)", value="Minsk",
                                     help="A place name from the gazetteer, an ISO country code like BY, "
                                          "or two codes like BY-UA for their shared border")
-        choice = st.selectbox("System and munition", ["(type a radius)"] + [
-            f"{s.id}:{m.kind}" for s in systems.values() for m in s.munitions],
-            format_func=lambda v: v if v.startswith("(") else _munition_label(systems, v))
+        choice = st.selectbox("System and munition", ["(type a radius)"] + munition_choices(systems.values()),
+                              format_func=lambda v: v if v.startswith("(") else _munition_label(systems, v))
         km = st.number_input("Radius km", min_value=0.0, max_value=19_000.0, value=0.0, step=10.0,
                              help="Used when no system is chosen; a system's ring uses its declared range")
         if st.form_submit_button("Add ring"):
@@ -126,10 +125,22 @@ def _add_ring_in_view(spec: RingSpec) -> None:
     S.update(center=centre, zoom=zoom)
 
 
+def munition_choices(systems) -> list[str]:
+    """Every catalogue entry as SYSTEM:KIND, or SYSTEM:KIND~N where a system has several of one kind."""
+    out = []
+    for s in systems:
+        kinds = [m.kind for m in s.munitions]
+        for i, m in enumerate(s.munitions):
+            same = kinds.count(m.kind)
+            out.append(f"{s.id}:{m.kind}" + (f"~{kinds[:i + 1].count(m.kind)}" if same > 1 else ""))
+    return out
+
+
 def _munition_label(systems: dict, value: str) -> str:
-    system_id, _, kind = value.partition(":")
+    system_id, _, munition = value.partition(":")
+    kind, _, nth = munition.partition("~")
     system = systems[system_id]
-    m = next(m for m in system.munitions if m.kind == kind)
+    m = [m for m in system.munitions if m.kind == kind][int(nth) - 1 if nth else 0]
     return f"{system.name} — {m.name}, {m.range_km:,.0f} km"
 
 
