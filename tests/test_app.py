@@ -10,8 +10,9 @@ from dashboard.settings import PROJECT_DIR
 def test_app_opens_on_the_map_page_with_the_story(store_path, gazetteer):
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120).run()
     assert not at.exception
-    assert at.title[0].value == "Reachmap"
+    assert not at.title  # the Map page opens on its summary and the map: no title pushes the map down
     assert at.subheader[0].value.startswith("13 events")
+    assert at.sidebar.header[0].value == "Range rings"
 
 
 def test_app_explains_a_broken_store_in_one_sentence(store_path, gazetteer):
