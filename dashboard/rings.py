@@ -14,7 +14,7 @@ from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Place, Source, check_lat, check_lon, check_range_km
-from dashboard.table import EventTable
+from dashboard.table import COARSE_KINDS, EventTable
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
 # What share reads as a number: plain ASCII decimals (float() would also take "1_0", "٣" and "infinity").
@@ -145,7 +145,8 @@ EventRows = tuple[EventTable, np.ndarray] | tuple[EventTable, np.ndarray, geodes
 
 def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | EventRows,
                   min_population: int, kinds: tuple[str, ...] = ("capital", "city", "event"),
-                  max_events: int | None = None, include_districts: bool = False) -> list[InRangeRow]:
+                  max_events: int | None = None, include_districts: bool = False,
+                  include_coarse: bool = False) -> list[InRangeRow]:
     """Capitals, cities of at least min_population and the given events inside the ring, nearest first.
 
     City districts (Kyiv's Obolon, Warsaw's Mokotów) are not cities and are left out unless
@@ -182,9 +183,12 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
             if gid not in skip:
                 add("city", name, country, lon, lat, admin1)
     from_table = isinstance(events, tuple) and len(events) in (2, 3) and isinstance(events[0], EventTable)
+    # An event located only by a country or region has no point of its own: listing it "0 km" from
+    # a reach out of that country would read as a measurement. Left out unless asked for.
     if "event" in kinds and not from_table:
         for e in events:
-            add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
+            if include_coarse or e.place.kind not in COARSE_KINDS:
+                add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
     found: list[InRangeRow] = []
     if names:
         hits = geodesy.in_range(_origin(ring), ring.radius_km, np.array(lons), np.array(lats))
@@ -198,6 +202,8 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
             reach = geodesy.in_range(_origin(ring), ring.radius_km, table.lon[rows], table.lat[rows])
             index = np.arange(len(rows))
         keep = reach.inside[index]
+        if not include_coarse and len(table.place_coarse):
+            keep &= ~table.place_coarse[table.place_code[rows]]
         inside, at = rows[keep], index[keep]
         if max_events is not None and len(at) > max_events:
             nearest = np.argpartition(reach.distance_km[at], max_events)[:max_events]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dashboard.errors import NotFoundError, ValidationError
@@ -115,3 +116,19 @@ def test_a_ring_past_the_envelope_budget_is_one_sentence_in_the_view(gazetteer, 
     assert rings == [] and len(problems) == 1
     assert problems[0].startswith("Ring “reach of 1 km from RU” left out: reach: would need ")
     assert problems[0].endswith(".") and "\n" not in problems[0]
+
+
+def test_events_located_only_by_country_are_not_listed_in_range_at_0_km(gazetteer, catalogue):
+    from dashboard.table import EventTable
+    from tests.conftest import make_event
+
+    belarus = gazetteer.country("BY")
+    events = [make_event("by", title="Statement in Belarus", place=belarus),
+              make_event("pt", title="Strike at Desna", place=gazetteer.resolve("Desna"))]
+    ring = resolve_ring("BY", gazetteer, catalogue, system="iskander-m", reach=True)
+    table = EventTable.from_events(events)
+    for given in (events, (table, np.arange(2))):
+        listed = [r.name for r in in_range_rows(ring, gazetteer, given, 10**9, kinds=("event",))]
+        assert listed == ["Strike at Desna"]
+        wide = [r.name for r in in_range_rows(ring, gazetteer, given, 10**9, kinds=("event",), include_coarse=True)]
+        assert sorted(wide) == ["Statement in Belarus", "Strike at Desna"]
