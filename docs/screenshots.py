@@ -1,4 +1,5 @@
-"""Regenerate the README's screenshots of the app's map on the offline basemap (docs/basemap-*.png).
+"""Regenerate the README's screenshots: the app at 1280×720 (docs/app-1280x720.png) and its map on the
+offline basemap (docs/basemap-*.png).
 
     python docs/screenshots.py
 
@@ -32,6 +33,8 @@ VIEWS = {
                                                                                  "Black Sea"}),
     "basemap-chernihiv-z9-dark.png": ("?v=1&c=51.25,31.0&z=9&base=vector-dark", {"Chernihiv", "Desna"}),
 }
+# The whole app as a user first sees it, at 1280×720: sidebar with rings and filters, summary, map.
+APP_VIEWS = {"app-1280x720.png": ("?v=1&ring=iskander-m@Minsk&c=52.3,29.5&z=5", {"Minsk", "Kyiv"})}
 LABELS = "e => e.reachmapBasemap.labelsInView().map(l => l.text)"
 
 
@@ -41,8 +44,9 @@ def main() -> int:
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, serve_app(Path(tmp) / "store.gpkg") as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=settings.get("chromium_path"), args=CHROMIUM_ARGS)
-        for name, (query, wanted) in VIEWS.items():
-            context = browser.new_context(viewport=VIEWPORT)
+        for name, (query, wanted) in {**VIEWS, **APP_VIEWS}.items():
+            whole = name in APP_VIEWS
+            context = browser.new_context(viewport={"width": 1280, "height": 720} if whole else VIEWPORT)
             context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL_PREFIXES)
                           else (blocked.append(r.request.url), r.abort()))
             page = context.new_page()
@@ -55,8 +59,11 @@ def main() -> int:
             drawn = set(frame.locator(".leaflet-container").evaluate(LABELS))
             if wanted - drawn:
                 problems.append(f"{name}: no label {sorted(wanted - drawn)} (drew {len(drawn)} labels)")
-            iframe.scroll_into_view_if_needed()
-            shots[name] = iframe.screenshot()
+            if whole:
+                shots[name] = page.screenshot()
+            else:
+                iframe.scroll_into_view_if_needed()
+                shots[name] = iframe.screenshot()
             print(f"{name}: {len(drawn)} labels, {len(shots[name]):,} bytes")
             context.close()
         browser.close()

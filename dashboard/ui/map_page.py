@@ -74,9 +74,9 @@ def _rings_panel(view: ViewState) -> None:
     with st.expander("Custom ring", icon=":material/add_circle:"):
         _ring_form()
     for i, spec in enumerate(view.rings):
-        left, right = st.columns([4, 2], vertical_alignment="center")
+        left, right = st.columns([3, 2], vertical_alignment="center")
         left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
-        if right.button("Remove", key=f"remove_ring_{i}"):
+        if right.button("Remove", key=f"remove_ring_{i}", type="tertiary", icon=":material/close:"):
             S.remove_ring(i)
             st.rerun()
 
