@@ -46,9 +46,14 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def get(name: str) -> str:
-    """The value of a setting: its environment variable if set, else its default."""
+    """The value of a setting: its environment variable if set to something, else its default.
+
+    A variable set but blank (REACHMAP_DATA_DIR= in a shell line) counts as unset: taken as a path it
+    meant the current folder, and the store was created in the checkout.
+    """
     setting = _BY_NAME[name]
-    return os.environ.get(setting.env, setting.default)
+    value = os.environ.get(setting.env, "")
+    return value if value.strip() else setting.default
 
 
 def data_dir() -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dashboard import settings
@@ -20,3 +22,11 @@ def test_environment_overrides_the_default(monkeypatch, tmp_path):
     assert settings.store_path() == tmp_path / "reachmap.gpkg"
     monkeypatch.setenv("REACHMAP_STORE_PATH", str(tmp_path / "x.gpkg"))
     assert settings.store_path() == tmp_path / "x.gpkg"
+
+
+def test_a_blank_environment_variable_counts_as_unset(monkeypatch):
+    from dashboard import settings
+
+    monkeypatch.setenv("REACHMAP_DATA_DIR", "  ")
+    assert settings.data_dir() == Path(settings._BY_NAME["data_dir"].default)
+    assert settings.store_path() != Path("reachmap.gpkg")
