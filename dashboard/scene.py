@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -83,6 +83,8 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
                                     "one view may compute; remove a ring or choose smaller ones.")
                     continue
                 built[spec] = (build or direct)(spec)
+                if spec.name:  # the user's own name labels it on the map, in the legend and every export
+                    built[spec] = replace(built[spec], label=spec.name)
                 spent += vertices
             rings.append(built[spec])
         except DashboardError as exc:

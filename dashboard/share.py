@@ -23,7 +23,8 @@ The parameters, in the order they are written (only those that differ from the d
     q       iskander                   free text, at most 200 characters
     coarse  1                          area, distance and map-view filters also take events located only by
                                        a country or region (their outline crosses the area); default 0
-    ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN (as near)
+    ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN (as near),
+                                       optionally |NAME, the user's name for it: 150@Belgorod|S-300 from Belgorod
     reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
@@ -62,6 +63,7 @@ KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", 
                          "ring", "reach", "c", "z", "base", "layers")
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
+MAX_RING_NAME = 80  # characters of a ring's own name
 
 # Distances (near=…, ring=…, reach=…) run from 10 m, kept to two decimals as the sidebar's km field shows
 # them, to 19,950 km, past which a ring is no longer a circle on the ellipsoid (geodesy.MAX_RADIUS_KM).
@@ -107,9 +109,13 @@ class RingSpec:
     system: str = ""
     munition: str = ""
     reach: bool = False
+    name: str = ""  # the user's own name for it ("S-300 from Belgorod, 150 km"): the map, legend and exports
 
     def __post_init__(self) -> None:
         _set(self, "origin", _clean(_text_field(self.origin, "ring.origin")))
+        _set(self, "name", _clean(_text_field(self.name, "ring.name")))
+        if "|" in self.origin:
+            raise ValidationError("ring.origin", self.origin, "cannot hold '|' (it starts the ring's name in a link)")
         _set(self, "system", _clean(_text_field(self.system, "ring.system")).lower())
         _set(self, "munition", _clean(_text_field(self.munition, "ring.munition")).lower())
         if self.km is not None:
@@ -128,7 +134,8 @@ class RingSpec:
         what = f"{_num(self.km)} km" if self.km is not None else self.system
         if self.munition:
             what += f" ({self.munition})"
-        return f"reach of {what} from {self.origin}" if self.reach else f"{what} from {self.origin}"
+        words = f"reach of {what} from {self.origin}" if self.reach else f"{what} from {self.origin}"
+        return f"{self.name} ({words})" if self.name else words
 
 
 @dataclass(frozen=True)
@@ -314,7 +321,7 @@ def to_query(state: ViewState) -> str:
 
 def _ring_value(ring: RingSpec) -> str:
     head = _num(ring.km) if ring.km is not None else ring.system + (f":{ring.munition}" if ring.munition else "")
-    return f"{head}@{ring.origin}"
+    return f"{head}@{ring.origin}" + (f"|{ring.name}" if ring.name else "")
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -597,6 +604,19 @@ def _read_rings(r: _Reader) -> tuple[RingSpec, ...]:
 
 
 def _read_ring(r: _Reader, key: str, value: str) -> RingSpec | None:
+    spec = _read_ring_only(r, key, value.partition("|")[0])
+    named, bar, name_text = value.partition("|")
+    if spec is None or not bar:
+        return spec
+    name = r.text(key, name_text, value)
+    if len(name) > MAX_RING_NAME:
+        r.note(f"Ignored the name of {key}={_show(named)}: more than {MAX_RING_NAME} characters; the ring keeps "
+               "its own label.")
+        return spec
+    return replace(spec, name=name)
+
+
+def _read_ring_only(r: _Reader, key: str, value: str) -> RingSpec | None:
     head, at, origin_text = value.partition("@")
     head, origin = head.strip(), r.text(key, origin_text, value)
     bad = f"Ignored {key}={_show(value)}:"

@@ -375,3 +375,15 @@ def test_a_thumbnail_is_the_map_alone_without_title_box_or_legend(chromium_path,
     full = export.to_png(scene, basemap, 480, 300)
     thumbnail = export.to_png(scene, basemap, 480, 300, thumbnail=True)
     assert white_share(full) > 0.25 and white_share(thumbnail) < 0.1  # (label halos are white too: ~4 %)
+
+
+def test_a_named_ring_keeps_its_name_in_every_export(gazetteer, catalogue, basemap):
+    state = ViewState(rings=(RingSpec("Belgorod", km=150, name="S-300 from Belgorod, 150 km"),),
+                      center=(50.6, 36.6), zoom=6)
+    scene = build_scene(state, [], gazetteer, catalogue)
+    assert [r.label for r in scene.rings] == ["S-300 from Belgorod, 150 km"]
+    ring_features = [f for f in json.loads(export.to_geojson(scene))["features"]
+                     if f["properties"].get("kind") == "ring"]
+    assert ring_features and ring_features[0]["properties"]["label"] == "S-300 from Belgorod, 150 km"
+    assert "<name>S-300 from Belgorod, 150 km</name>" in export.to_kml(scene)  # (CSV holds events only)
+    assert "S-300 from Belgorod, 150 km" in export.to_html(scene, basemap)

@@ -477,3 +477,17 @@ def test_a_munition_may_name_the_nth_entry_of_its_kind():
     for bad in ("cruise~0", "cruise~x", "cruise~", "laser~2", "cruise~123"):
         decoded = from_query(f"?v=1&ring=kalibr:{bad}@Minsk")
         assert decoded.state.rings == () and "optionally with ~N" in decoded.problems[0]
+
+
+def test_a_ring_can_carry_the_users_own_name_in_the_link():
+    named = RingSpec("Belgorod", km=150, name="S-300 from Belgorod, 150 km")
+    query = to_query(ViewState(rings=(named,)))
+    assert query == "?v=1&ring=150@Belgorod%7CS-300%20from%20Belgorod,%20150%20km"
+    assert from_query(query).state.rings == (named,) and from_query(query).problems == ()
+    assert named.label == "S-300 from Belgorod, 150 km (150 km from Belgorod)"
+    too_long = from_query("?v=1&ring=150@Belgorod|" + "x" * 81)
+    assert too_long.state.rings == (RingSpec("Belgorod", km=150),) and "more than 80" in too_long.problems[0]
+    hostile = from_query("?v=1&ring=150@Belgorod|a\u202eb<script>")
+    assert hostile.state.rings[0].name == "ab<script>"  # controls removed (and said); markup is escaped later
+    with pytest.raises(ValidationError):
+        RingSpec("Bel|gorod", km=150)

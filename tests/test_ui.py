@@ -283,3 +283,14 @@ def test_the_include_country_level_events_box_writes_coarse_to_the_url(app):
     alone = summary(at)
     at = at.checkbox(key="coarse").check().run()
     assert params(at)["coarse"] == "1" and summary(at) != alone and "located only by country" in summary(at)
+
+
+def test_a_custom_ring_can_be_named_and_the_name_labels_it(app):
+    at = app.run()
+    next(t for t in at.text_input if t.label.startswith("Place, country code")).input("Belgorod")
+    next(t for t in at.text_input if t.label == "Name (optional)").input("S-300 from Belgorod, 150 km")
+    next(n for n in at.number_input if n.label == "Radius km").set_value(150.0)
+    next(b for b in at.button if b.label == "Add ring").click().run()
+    assert not at.exception
+    assert at.query_params["ring"] == "150@Belgorod|S-300 from Belgorod, 150 km"
+    assert any("S-300 from Belgorod, 150 km" in m.value.replace("\\", "") for m in at.sidebar.markdown)

@@ -90,6 +90,9 @@ def _ring_form() -> None:
                                          "or two codes like BY-UA for their shared border")
         choice = st.selectbox("System and munition", ["(type a radius)"] + munition_choices(systems.values()),
                               format_func=lambda v: v if v.startswith("(") else _munition_label(systems, v))
+        name = st.text_input("Name (optional)", max_chars=80, placeholder="e.g. S-300 from Belgorod, 150 km",
+                             help="Your name for the ring: it labels the ring on the map, in the legend, the link "
+                                  "and every export")
         km = st.number_input("Radius km", min_value=0.0, max_value=19_000.0, value=0.0, step=10.0,
                              help="Used when no system is chosen; a system's ring uses its declared range")
         if st.form_submit_button("Add ring"):
@@ -105,7 +108,7 @@ def _ring_form() -> None:
                 st.warning("Choose a system or type a radius greater than 0 km.")
                 return
             spec = RingSpec(origin, km=None if system else km, system=system, munition=munition,
-                            reach=origin_kind in ("Country territory", "Border"))
+                            reach=origin_kind in ("Country territory", "Border"), name=name)
             try:
                 _add_ring_in_view(spec)
             except DashboardError as exc:
