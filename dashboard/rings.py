@@ -246,7 +246,7 @@ def fit_view(bounds: tuple[float, float, float, float], width_px: float = 1200, 
         raise ValidationError("bounds", bounds, "expected (min lon, min lat, max lon, max lat) with min ≤ max")
     if width_px <= 2 * padding_px or height_px <= 2 * padding_px:
         raise ValidationError("size", (width_px, height_px), f"the map must be wider and higher than 2 × {padding_px} px")
-    top, bottom = _mercator_y(maxy), _mercator_y(miny)  # 0 at the top of the world, 1 at its bottom
+    top, bottom = mercator_y(maxy), mercator_y(miny)  # 0 at the top of the world, 1 at its bottom
     dx, dy = (maxx - minx) / 360.0, bottom - top  # share of the world's width and height
     scales = [(width_px - 2 * padding_px) / (dx * TILE_PX) if dx > 0 else np.inf,
               (height_px - 2 * padding_px) / (dy * TILE_PX) if dy > 0 else np.inf]
@@ -256,7 +256,8 @@ def fit_view(bounds: tuple[float, float, float, float], width_px: float = 1200, 
     return (_mercator_lat((top + bottom) / 2), (minx + maxx) / 2), zoom
 
 
-def _mercator_y(lat: float) -> float:
+def mercator_y(lat: float) -> float:
+    """Web Mercator y of a latitude as a share of the world's height: 0 at its top, 1 at its bottom."""
     phi = np.radians(np.clip(lat, -MAX_MERCATOR_LAT, MAX_MERCATOR_LAT))
     return float(0.5 - np.log(np.tan(np.pi / 4 + phi / 2)) / (2 * np.pi))
 

@@ -335,6 +335,9 @@ def timeline_bucket(lo: date, hi: date) -> str:
     days = (hi - lo).days + 1
     return "day" if days <= 62 else "week" if days <= 550 else "month"
 
+
+# ----------------------------------------------------------------------------------------- building
+
 def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, coarse_of, *, sort: bool) -> EventTable:
     """The table from the query's columns, all in C: categories by dictionary encoding, text casefolded,
     rows sorted by (start day, id) when `sort`.

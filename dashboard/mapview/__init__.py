@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 import folium
+import numpy as np
 import shapely
 from branca.element import MacroElement, Template
 from folium.plugins import Draw, Fullscreen
@@ -21,8 +22,7 @@ from dashboard.mapview import safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
-from dashboard.mapview.marks import (CSS as MARKS_CSS, RING_COLOURS, SHOWN_ATTRIBUTES, TYPE_COLOURS, Legend,  # noqa: F401
-                                      add_events, add_rings, type_colour)  # (re-exported for callers)
+from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring, fit_view
 from dashboard.table import type_counts
@@ -81,7 +81,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     m.get_root().header.add_child(safe.Literal(_CSS + MARKS_CSS))
     shown = set(view.layers)
     add_basemap(m, view.base, BASE_NAMES, LAYER_NAMES, shown, served=basemap.served,
-                view=_embedded_view(view, events, rings, bulk))
+                view=None if basemap.served else _embedded_view(view, events, bulk))
     _add_online_bases(m, view.base)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
     _add_area(m, view.area)
@@ -144,8 +144,7 @@ def _add_area(m: folium.Map, area: Sequence[LonLat]) -> None:
     group.add_to(m)
 
 
-def _embedded_view(view: MapView, events: Sequence[Event], rings: Sequence[Ring],
-                   bulk: tuple | None) -> tuple[float, float, int]:
+def _embedded_view(view: MapView, events: Sequence[Event], bulk: tuple | None) -> tuple[float, float, int]:
     """The (lon, lat, zoom) an exported page opens on, for the tiles it embeds (see mapview.basemap)."""
     if view.centre is not None:
         return view.centre[0], view.centre[1], view.zoom or 5
@@ -153,10 +152,10 @@ def _embedded_view(view: MapView, events: Sequence[Event], rings: Sequence[Ring]
         table, rows = bulk
         lons, lats = table.lon[rows], table.lat[rows]
     else:
-        lons = [e.place.lonlat[0] for e in events]
-        lats = [e.place.lonlat[1] for e in events]
+        lons = np.array([e.place.lonlat[0] for e in events])
+        lats = np.array([e.place.lonlat[1] for e in events])
     if len(lons) > 1:
-        (lat, lon), zoom = fit_view((min(lons), min(lats), max(lons), max(lats)), 1600, 1000, max_zoom=9)
+        (lat, lon), zoom = fit_view((lons.min(), lats.min(), lons.max(), lats.max()), 1600, 1000, max_zoom=9)
         return lon, lat, zoom
     centre = _default_centre(events)
     return centre[0], centre[1], view.zoom or 5

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from pathlib import Path
 
 import folium
@@ -27,6 +26,7 @@ from folium.elements import JSCSSMixin
 
 from dashboard.mapview import safe
 from dashboard.mapview.assets import OWN_DIR, OWN_PREFIX
+from dashboard.rings import TILE_PX, mercator_y
 
 BASEMAP_DIR = OWN_DIR                      # static/basemap
 TILES_DIR = BASEMAP_DIR / "tiles"
@@ -36,7 +36,6 @@ SCRIPT_URL = SERVED_PREFIX + "/reachmap-basemap.js"
 STYLES = {"vector": "light", "vector-dark": "dark"}  # ViewState base -> basemap style
 PARTS = {"countries": "borders", "capitals": "labels"}  # ViewState layer -> the basemap part it shows
 EMBED_MAX_BYTES = 3_000_000
-TILE_ZOOMS = (2, 4, 6, 8)
 
 
 def data_zoom(z: int) -> int:
@@ -46,9 +45,8 @@ def data_zoom(z: int) -> int:
 
 def world_px(lon: float, lat: float, z: float) -> tuple[float, float]:
     """Web Mercator pixel coordinates of a point at zoom z (256-pixel tiles)."""
-    lat = max(-85.05112878, min(85.05112878, lat))
-    s = 256 * 2 ** z
-    return (lon + 180) / 360 * s, (0.5 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)) * s
+    s = TILE_PX * 2 ** z
+    return (lon + 180) / 360 * s, mercator_y(lat) * s
 
 
 @functools.lru_cache(maxsize=2)
