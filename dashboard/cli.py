@@ -22,10 +22,10 @@ import shapely
 from shapely.geometry import Point, mapping
 
 from dashboard.errors import DashboardError, ValidationError
-from dashboard.geoparse.regions import load_regions
+from dashboard.geoparse.regions import place_label, region_name
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
-from dashboard.model import BIDI_CONTROLS, Event, Place, check_range_km, is_hidden_control
+from dashboard.model import BIDI_CONTROLS, Event, check_range_km, is_hidden_control
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
 from dashboard.share import EARLIEST, LATEST, MAX_KM, from_query
@@ -109,34 +109,6 @@ def _value_options(parser: argparse.ArgumentParser) -> set[str]:
         elif action.option_strings and action.nargs is None:
             found.update(o for o in action.option_strings if o.startswith("--"))
     return found
-
-
-def place_label(place: Place) -> str:
-    """The place as a reader tells it from its namesakes: "Desna, Chernihiv Oblast, UA".
-
-    >>> place_label(Place.at("geonames:710071", "Desna", "city", 30.76678, 50.92744, country="UA", admin1="02"))
-    'Desna, Chernihiv Oblast, UA'
-    """
-    parts = [place.name]
-    region = region_name(place.country, place.admin1)
-    if region and region != place.name:
-        parts.append(region)
-    if place.country and place.kind not in ("country", "border"):
-        parts.append(place.country)
-    return ", ".join(parts)
-
-
-def region_name(country: str, admin1: str) -> str:
-    """The admin-1 region's name: a story's "Chernihiv Oblast" as written, GeoNames code "02" of UA looked up.
-
-    A code of a country outside the theatre has no name in the bundled region table and is left out.
-    """
-    if not admin1:
-        return ""
-    if len(admin1) > 3:  # a name (stories, ACLED); GeoNames admin1 codes are 1-3 characters
-        return admin1
-    region = load_regions().get(f"{country}.{admin1}")
-    return region.name if region else ""
 
 
 def build_parser() -> argparse.ArgumentParser:

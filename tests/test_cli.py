@@ -157,7 +157,7 @@ def test_events_name_the_region_and_country_and_print_the_quote(store):
 
 
 def test_in_range_places_name_their_region():
-    from dashboard.cli import place_label, region_name
+    from dashboard.geoparse.regions import place_label, region_name
     from dashboard.model import Place
 
     assert region_name("UA", "02") == "Chernihiv Oblast" and region_name("UA", "Chernihiv Oblast") == "Chernihiv Oblast"

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from dashboard.gazetteer import normalize
+from dashboard.model import Place
 
 DATA_PATH = Path(__file__).with_name("admin1.json")
 
@@ -111,6 +112,34 @@ def load_regions(path: Path = DATA_PATH) -> dict[str, Region]:
         name = REGION_NAMES.get(code) or f"{row['seat_name']} region"
         regions[code] = Region(code, name, row["lon"], row["lat"], seat)
     return regions
+
+
+def place_label(place: Place) -> str:
+    """The place as a reader tells it from its namesakes: "Desna, Chernihiv Oblast, UA".
+
+    >>> place_label(Place.at("geonames:710071", "Desna", "city", 30.76678, 50.92744, country="UA", admin1="02"))
+    'Desna, Chernihiv Oblast, UA'
+    """
+    parts = [place.name]
+    region = region_name(place.country, place.admin1)
+    if region and region != place.name:
+        parts.append(region)
+    if place.country and place.kind not in ("country", "border"):
+        parts.append(place.country)
+    return ", ".join(parts)
+
+
+def region_name(country: str, admin1: str) -> str:
+    """The admin-1 region's name: a story's "Chernihiv Oblast" as written, GeoNames code "02" of UA looked up.
+
+    A code of a country outside the theatre has no name in the bundled region table and is left out.
+    """
+    if not admin1:
+        return ""
+    if len(admin1) > 3:  # a name (stories, ACLED); GeoNames admin1 codes are 1-3 characters
+        return admin1
+    region = load_regions().get(f"{country}.{admin1}")
+    return region.name if region else ""
 
 
 def regions_by_seat(regions: dict[str, Region]) -> dict[int, Region]:

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard.cli import place_label
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import normalize
+from dashboard.geoparse.regions import place_label
 from dashboard.rings import resolve_origin
 from dashboard.scene import Scene
 from dashboard.share import EARLIEST, LATEST, MAX_KM, MIN_KM, ViewState, describe
