@@ -13,7 +13,8 @@ from shapely.geometry.base import BaseGeometry
 from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.model import Catalogue, Event, Place, Source, check_lat, check_lon, check_range_km
+from dashboard.model import (Catalogue, Event, Munition, Place, Source, WeaponSystem, check_lat, check_lon,
+                             check_range_km)
 from dashboard.table import COARSE_KINDS, EventTable
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
@@ -88,12 +89,7 @@ def _request(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, km: float 
     system_name = munition_name = ""
     if system:
         found = catalogue.get(system)
-        kind, _, nth = munition.partition("~")  # "cruise~2": the 2nd cruise entry (sources that disagree)
-        choices = [m for m in found.munitions if not kind or m.kind == kind]
-        if not choices or (nth and not (nth.isdigit() and 1 <= int(nth) <= len(choices))):
-            raise ValidationError("munition", f"{system}:{munition}" if munition else system,
-                                  "has no munition of that kind with a declared range in the catalogue")
-        chosen = choices[int(nth) - 1] if nth else max(choices, key=lambda m: m.range_km)
+        chosen = munition_of(found, munition)
         system_name, munition_name, source = found.name, chosen.name, chosen.source
         km = km or chosen.range_km
     if km is None:
@@ -102,6 +98,17 @@ def _request(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, km: float 
     if not reach and place.kind in ("country", "border"):
         reach = True  # a ring "from Belarus" can only mean the reach from its territory
     return place, km, reach, system_name, munition_name, source
+
+
+def munition_of(system: WeaponSystem, munition: str = "") -> Munition:
+    """The catalogue entry a ring names: "" the system's longest-range munition, "cruise" its longest cruise
+    one, "cruise~2" its 2nd cruise entry (where sources disagree, each is an entry of its own)."""
+    kind, _, nth = munition.partition("~")
+    choices = [m for m in system.munitions if not kind or m.kind == kind]
+    if not choices or (nth and not (nth.isdigit() and 1 <= int(nth) <= len(choices))):
+        raise ValidationError("munition", f"{system.id}:{munition}" if munition else system.id,
+                              "has no munition of that kind with a declared range in the catalogue")
+    return choices[int(nth) - 1] if nth else max(choices, key=lambda m: m.range_km)
 
 
 @dataclass(frozen=True)

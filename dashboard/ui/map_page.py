@@ -20,8 +20,8 @@ from dashboard.scene import Scene, scene_map
 from dashboard.table import EventTable
 from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
-from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows
-from dashboard.share import RingSpec, ViewState, to_query
+from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of
+from dashboard.share import MAX_KM, RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui import state as S
 
@@ -93,7 +93,7 @@ def _ring_form() -> None:
         name = st.text_input("Name (optional)", max_chars=80, placeholder="e.g. S-300 from Belgorod, 150 km",
                              help="Your name for the ring: it labels the ring on the map, in the legend, the link "
                                   "and every export")
-        km = st.number_input("Radius km", min_value=0.0, max_value=19_000.0, value=0.0, step=10.0,
+        km = st.number_input("Radius km", min_value=0.0, max_value=MAX_KM, value=0.0, step=10.0,
                              help="Used when no system is chosen; a system's ring uses its declared range")
         if st.form_submit_button("Add ring"):
             origin = origin_text.strip()
@@ -141,10 +141,8 @@ def munition_choices(systems) -> list[str]:
 
 def _munition_label(systems: dict, value: str) -> str:
     system_id, _, munition = value.partition(":")
-    kind, _, nth = munition.partition("~")
-    system = systems[system_id]
-    m = [m for m in system.munitions if m.kind == kind][int(nth) - 1 if nth else 0]
-    return f"{system.name} — {m.name}, {m.range_km:,.0f} km"
+    m = munition_of(systems[system_id], munition)
+    return f"{systems[system_id].name} — {m.name}, {m.range_km:,.0f} km"
 
 
 # -- the map --------------------------------------------------------------------------------------
