@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,6 +29,16 @@ MunitionKind = Literal["ballistic", "cruise", "aircraft", "aeroballistic", "rock
                        "glide-bomb"]
 MUNITION_KINDS: tuple[str, ...] = ("ballistic", "cruise", "aircraft", "aeroballistic", "rocket", "drone", "surface-to-air",
                                    "glide-bomb")
+_MUNITION = re.compile(r"([a-z-]+)(?:~([1-9][0-9]?))?")  # KIND or KIND~N, N = 1..99 in ASCII digits
+
+
+def split_munition(munition: str) -> tuple[str, int | None] | None:
+    """A ring's munition as links write it: 'cruise' → ('cruise', None), 'cruise~2' → ('cruise', 2), the
+    catalogue's 2nd cruise entry of the system (where sources disagree); None for anything else."""
+    found = _MUNITION.fullmatch(munition)
+    if not found or found.group(1) not in MUNITION_KINDS:
+        return None
+    return found.group(1), int(found.group(2)) if found.group(2) else None
 
 
 def check_lat(value: float, field_name: str = "lat") -> float:

@@ -14,7 +14,7 @@ from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import (Catalogue, Event, Munition, Place, Source, WeaponSystem, check_lat, check_lon,
-                             check_range_km)
+                             check_range_km, split_munition)
 from dashboard.table import COARSE_KINDS, EventTable
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
@@ -103,12 +103,12 @@ def _request(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, km: float 
 def munition_of(system: WeaponSystem, munition: str = "") -> Munition:
     """The catalogue entry a ring names: "" the system's longest-range munition, "cruise" its longest cruise
     one, "cruise~2" its 2nd cruise entry (where sources disagree, each is an entry of its own)."""
-    kind, _, nth = munition.partition("~")
-    choices = [m for m in system.munitions if not kind or m.kind == kind]
-    if not choices or (nth and not (nth.isdigit() and 1 <= int(nth) <= len(choices))):
+    kind, nth = ("", None) if not munition else split_munition(munition) or (None, None)
+    choices = [] if kind is None else [m for m in system.munitions if not kind or m.kind == kind]
+    if not choices or (nth is not None and nth > len(choices)):
         raise ValidationError("munition", f"{system.id}:{munition}" if munition else system.id,
                               "has no munition of that kind with a declared range in the catalogue")
-    return choices[int(nth) - 1] if nth else max(choices, key=lambda m: m.range_km)
+    return choices[nth - 1] if nth else max(choices, key=lambda m: m.range_km)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ from urllib.parse import parse_qsl, quote
 
 from dashboard.errors import ValidationError
 from dashboard.geodesy import MAX_RADIUS_KM
-from dashboard.model import MUNITION_KINDS, LonLat, is_hidden_control
+from dashboard.model import MUNITION_KINDS, LonLat, is_hidden_control, split_munition
 
 VERSION = 1
 LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals")
@@ -604,8 +604,8 @@ def _read_rings(r: _Reader) -> tuple[RingSpec, ...]:
 
 
 def _read_ring(r: _Reader, key: str, value: str) -> RingSpec | None:
-    spec = _read_ring_only(r, key, value.partition("|")[0])
     named, bar, name_text = value.partition("|")
+    spec = _read_ring_only(r, key, named)
     if spec is None or not bar:
         return spec
     name = r.text(key, name_text, value)
@@ -654,8 +654,7 @@ def _read_ring_only(r: _Reader, key: str, value: str) -> RingSpec | None:
 
 
 def _munition_ok(munition: str) -> bool:
-    kind, tilde, nth = munition.partition("~")
-    return kind in MUNITION_KINDS and (not tilde or (nth.isdigit() and len(nth) <= 2 and int(nth) >= 1))
+    return split_munition(munition) is not None
 
 
 def _read_center(r: _Reader) -> tuple[float, float] | None:

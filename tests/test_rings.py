@@ -132,3 +132,9 @@ def test_events_located_only_by_country_are_not_listed_in_range_at_0_km(gazettee
         assert listed == ["Strike at Desna"]
         wide = [r.name for r in in_range_rows(ring, gazetteer, given, 10**9, kinds=("event",), include_coarse=True)]
         assert sorted(wide) == ["Statement in Belarus", "Strike at Desna"]
+
+
+@pytest.mark.parametrize("munition", ["cruise~9", "cruise~²", "laser", "cruise~0"])
+def test_a_munition_the_catalogue_does_not_hold_is_a_validation_error(gazetteer, catalogue, munition):
+    with pytest.raises(ValidationError):
+        resolve_ring("Minsk", gazetteer, catalogue, system="kalibr", munition=munition)

@@ -491,3 +491,9 @@ def test_a_ring_can_carry_the_users_own_name_in_the_link():
     assert hostile.state.rings[0].name == "ab<script>"  # controls removed (and said); markup is escaped later
     with pytest.raises(ValidationError):
         RingSpec("Bel|gorod", km=150)
+
+
+@pytest.mark.parametrize("munition", ["cruise~²", "cruise~٣", "cruise~01", "cruise~ 2", "CRUISE~2x"])
+def test_a_munition_position_that_is_not_plain_digits_is_one_sentence_never_a_crash(munition):
+    decoded = from_query(f"?v=1&ring=kalibr:{munition}@Minsk")
+    assert decoded.state.rings == () and "optionally with ~N" in decoded.problems[0]
