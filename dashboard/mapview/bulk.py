@@ -98,7 +98,7 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str])
     ids_json = joined.count("\n") != max(n - 1, 0)
     if ids_json:  # an id holds a newline: ship them as JSON instead
         joined = json.dumps(ids, ensure_ascii=False)
-    area = _area_located(table)[table.place_code[rows]].astype("<u1") if n else np.zeros(0, "<u1")
+    area = table.place_coarse[table.place_code[rows]].astype("<u1") if n else np.zeros(0, "<u1")
     has_area = bool(area.any())
     raw = b"".join((lon.tobytes(), lat.tobytes(), day.tobytes(), kind.tobytes(),
                     area.tobytes() if has_area else b"", joined.encode("utf-8")))
@@ -112,12 +112,6 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str])
     }
     # Level 1: about 10% bigger than level 6 and five times faster; the payload is mostly repetition.
     return Payload(meta, base64.b64encode(zlib.compress(raw, 1)).decode("ascii"))
-
-
-def _area_located(table: EventTable) -> np.ndarray:
-    """Per place code: True when the place is an area (polygons: a country or a region), not a point."""
-    return np.array([shape is not None and shape.geom_type in ("Polygon", "MultiPolygon")
-                     for shape in table.place_shapes] or [False], dtype=bool)
 
 
 def decode(payload: Payload) -> dict[str, np.ndarray | list]:
