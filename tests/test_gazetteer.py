@@ -364,7 +364,8 @@ TINY_COUNTRIES = {
 @pytest.fixture()
 def tiny_source(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build indexes from three cities instead of GeoNames' 234,908, so rebuild tests take milliseconds."""
-    monkeypatch.setattr(gz, "_read_geonames", lambda: (TINY_CITIES, TINY_COUNTRIES))
+    rows = [gz._City(**{k: v for k, v in c.items() if k != "timezone"}) for c in TINY_CITIES.values()]
+    monkeypatch.setattr(gz, "_read_geonames", lambda: (rows, TINY_COUNTRIES))
 
 
 def test_missing_index_is_built(tmp_path: Path, tiny_source: None) -> None:
@@ -422,3 +423,79 @@ def test_candidate_is_hashable_and_frozen(gaz: Gazetteer) -> None:
     assert isinstance(best, Candidate) and {best: 1}[best] == 1
     with pytest.raises(AttributeError):
         best.score = 0.0  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------- the build: fast and the same
+
+def _reference_normalize(text: str) -> str:
+    """normalize() as it was written first, one step after another over the whole string."""
+    import re
+    import unicodedata
+
+    text = text.translate(gz._DROPPED)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c) and not "\ud800" <= c <= "\udfff")
+    text = re.sub(r"[\W_]+", " ", text.casefold().translate(gz._SPECIAL)).strip()
+    return "saint " + text[3:] if text.startswith("st ") else text
+
+
+@pytest.mark.parametrize("text", [
+    "St. Petersburg", "Mińsk Mazowiecki", "Łódź", "Kyïv", "Straße", "STRASSE", "ẞ", "Ǆemal", "ﬁnland",
+    "Ｔｏｋｙｏ", "서울특별시", "Ελλάς Ὀδυσσεύς", "Ça‘ʼ’ll", "a\u0301\u0327b", "x\ud800y", "  _a__b_  ", "Ĳssel",
+    "São Tomé", "Hà Nội", "Øresund æ œ ð þ ħ ŧ ŀ", "\u00a0St\u2003Louis", "٣٤ عربي", "st", "St-Étienne",
+])
+def test_normalize_is_the_step_by_step_rule(text: str) -> None:
+    assert normalize(text) == _reference_normalize(text)
+
+
+def test_normalize_agrees_with_the_step_by_step_rule_on_every_geonames_name() -> None:
+    cities, _ = gz._read_geonames()
+    names = [c.name for c in cities[::7]] + [a for c in cities[::7] for a in gz._alternates(c)]
+    assert len(names) > 150_000
+    assert [normalize(n) for n in names] == [_reference_normalize(n) for n in names]
+
+
+def test_capitals_are_those_of_the_rule_over_every_name() -> None:
+    """_capitals reads alternate names only where they could change the answer; the answer must be the one
+    of reading them all: the most populous city called by the capital's name, the first of equals."""
+    cities, countries = gz._read_geonames()
+    wanted = {iso2: normalize(c.get("capital") or "") for iso2, c in countries.items()}
+    brute: dict[str, tuple[int, int]] = {}
+    for city in cities:
+        target = wanted.get(city.countrycode)
+        if not target or not gz._valid_country(city.countrycode):
+            continue
+        if any(normalize(n) == target for n in [city.name, *gz._alternates(city)]):
+            if city.population > brute.get(city.countrycode, (-1, 0))[0]:
+                brute[city.countrycode] = (city.population, city.geonameid)
+    assert gz._capitals(cities, countries) == brute
+    assert brute["UA"][1] == KYIV and brute["BY"][1] == MINSK
+
+
+def test_background_open_answers_places_first_then_names(tmp_path: Path) -> None:
+    """The app's first start: places in seconds from a build in another process, names when they are in;
+    a second opener joins the same build instead of starting its own."""
+    path = tmp_path / "gaz.sqlite"
+    first = Gazetteer.open(path, background=True)
+    second = Gazetteer.open(path, background=True)
+    try:
+        if first.progress() is not None:  # not complete yet (it would be on a very fast machine)
+            assert gz.places_path(path).exists() and first._pending == path
+            assert first.progress().words.endswith(("%", "…"))
+        assert first.get(DESNA_CHERNIHIV).name == "Desna"
+        assert first.country("BY").pin == pytest.approx((27.56667, 53.9), abs=0.01)
+        assert [c.name for c in first.capitals() if c.country in ("BY", "UA")] == ["Minsk", "Kyiv"]
+        assert len(first.cities(100_000)) > 3000
+        heard = []
+        first.on_wait = heard.append
+        assert first.resolve("Chernigov").geonameid == CHERNIHIV  # waits for the names
+        assert first.progress() is None and second.resolve("Kiev").geonameid == KYIV
+        assert all(isinstance(p, gz.BuildProgress) and p.words for p in heard)
+        assert not gz.places_path(path).exists()
+        with sqlite3.connect(path) as con:
+            assert con.execute("SELECT count(*) FROM names").fetchone()[0] > 1_000_000
+        con.close()
+        assert Gazetteer.open(path, background=True)._pending is None  # complete: opened directly
+    finally:
+        first.close()
+        second.close()
