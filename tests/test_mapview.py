@@ -172,3 +172,14 @@ def test_the_area_filter_is_drawn_while_it_filters():
              if f.get("properties", {}).get("kind") == "area filter"]
     assert len(areas) == 1 and areas[0]["geometry"]["coordinates"][0] == [list(c) for c in corners + corners[:1]]
     assert not [f for f in geojson_added(html_of()) if f.get("properties", {}).get("kind") == "area filter"]
+
+
+def test_the_map_loads_leaflet_and_its_plugins_only():
+    """jQuery, Bootstrap, Font Awesome and awesome-markers are folium's, for icons these maps never use:
+    the component loads its scripts one after another, so each one delayed the first map."""
+    from dashboard.mapview import build_map
+
+    html = build_map([], [], BASEMAP).get_root().render()
+    for unused in ("jquery", "bootstrap", "fontawesome", "awesome-markers", "glyphicons"):
+        assert unused not in html.lower(), unused
+    assert "/leaflet/leaflet.js" in html and "/leaflet/leaflet.css" in html
