@@ -244,7 +244,7 @@ class _ViewToUrl(MacroElement):
 
 _CSS = """
 <style>
-/* What the page took from Bootstrap's stylesheet before the map stopped loading it (build_map). */
+/* The two base rules the page used to get from folium's default stylesheet (see build_map). */
 *, ::before, ::after { box-sizing: border-box; }
 body { margin: 0; font: 400 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 .leaflet-container { background: #cfe0ea; font: 13px/1.4 system-ui, sans-serif; }
