@@ -4,7 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.ui.pages import pages
+from dashboard import gazetteer
+
+gazetteer.prepare()  # a first start builds the place index in another process while the pages import
+
+from dashboard.ui.pages import pages  # noqa: E402
 
 st.set_page_config(page_title="Reachmap", page_icon=str(Path(__file__).parent / "static" / "reachmap-icon.png"), layout="wide")
 st.navigation(list(pages().values())).run()

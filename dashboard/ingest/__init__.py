@@ -10,9 +10,12 @@ from dashboard.ingest.story import load_stories
 from dashboard.store import GeoPackageStore
 
 
-def open_gazetteer() -> Gazetteer:
-    """The gazetteer with the stories' places added, so 'Desna' means the story's Desna (710071)."""
-    gazetteer = Gazetteer.open()
+def open_gazetteer(*, background: bool = False) -> Gazetteer:
+    """The gazetteer with the stories' places added, so 'Desna' means the story's Desna (710071).
+
+    `background`: see Gazetteer.open (the app's first start does not wait for the names).
+    """
+    gazetteer = Gazetteer.open(background=background)
     for story in load_stories(settings.story_dir(), gazetteer):
         gazetteer.add_places(story.places)
     return gazetteer

@@ -44,6 +44,8 @@ def render() -> None:
     scene = sidebar.open_page(None, with_rings=True)
     st.html(_MAP_FIRST_CSS)
     _map(scene)
+    if S.index_progress() is not None:
+        _index_progress()
     left, right = st.columns([5, 1])
     with left:
         _copy_link()
@@ -52,6 +54,19 @@ def render() -> None:
     _downloads(scene)
     _in_range(list(scene.rings), (scene.table, scene.rows))
     _timeline(scene)
+
+
+@st.fragment(run_every=1.0)
+def _index_progress() -> None:
+    """The first start's place-name index, as it builds; gone (one full rerun) once it is complete."""
+    progress = S.index_progress()
+    if progress is None:
+        st.rerun()  # a full run no longer calls this fragment, which stops its polling
+    if progress.step == "failed":
+        st.error(S.md(progress.words))
+        return
+    st.caption(S.md(f"{progress.words}. Place search, reading articles and import by place name wait for "
+                    "it; the map works now."))
 
 
 # -- rings ----------------------------------------------------------------------------------------

@@ -19,11 +19,12 @@ from typing import TypeVar
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import settings
 from dashboard.errors import NotFoundError
 from dashboard.geodesy import InRange
-from dashboard.gazetteer import Gazetteer
+from dashboard.gazetteer import BuildProgress, Gazetteer
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.ingest.story import Story, load_stories
@@ -50,9 +51,32 @@ VIEW_BOUNDS = "vb"                  # URL key the map writes (with c and z) as t
 
 # -- shared read-only things ----------------------------------------------------------------------
 
-@st.cache_resource
+@st.cache_resource(show_spinner="Reading the 235,000 GeoNames places (first start only, a few seconds)…")
 def gazetteer() -> Gazetteer:
-    return open_gazetteer()
+    # On a fresh data folder the place-name index is built in another process; the map needs only its
+    # places (seconds), a name lookup waits for the names and says so (_tell_waiting).
+    gaz = open_gazetteer(background=True)
+    gaz.on_wait = _tell_waiting
+    return gaz
+
+
+_run = threading.local()  # Streamlit runs each script run in a thread of its own: one toast per run
+
+
+def _tell_waiting(progress: BuildProgress) -> None:
+    """While a name lookup of this page run waits for the index: one toast, updated as it goes."""
+    if get_script_run_ctx() is None:
+        return
+    toast = getattr(_run, "toast", None)
+    if toast is None:
+        _run.toast = st.toast(progress.words, icon=":material/hourglass_top:")
+    else:
+        toast.toast(progress.words, icon=":material/hourglass_top:")
+
+
+def index_progress() -> BuildProgress | None:
+    """How far the first start's place-name index is; None when it is complete."""
+    return gazetteer().progress()
 
 
 @st.cache_resource

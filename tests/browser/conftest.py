@@ -35,10 +35,12 @@ def browser_store(tmp_path_factory):
 
 
 @contextmanager
-def serve_app(store):
-    """`streamlit run app.py` on a free localhost port with this store; stopped when the block ends."""
+def serve_app(store, env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free localhost port with this store (None: the data folder's);
+    stopped when the block ends. `env` adds or (with None values) removes environment variables."""
     port = _free_port()
-    env = {**os.environ, "REACHMAP_STORE_PATH": str(store)}
+    env = {**os.environ, **({"REACHMAP_STORE_PATH": str(store)} if store is not None else {}), **(env or {})}
+    env = {k: v for k, v in env.items() if v is not None}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(settings.PROJECT_DIR / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
