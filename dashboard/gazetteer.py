@@ -540,7 +540,16 @@ def _build_locked(path: Path) -> int:
         try:
             if _usable(path) is not None:
                 return 0  # built meanwhile
-            build_index(path, places_first=True, progress=lambda step, f: _write_progress(path, step, f))
+            niced = False
+
+            def progress(step: str, fraction: float) -> None:
+                nonlocal niced
+                if step != "places" and not niced:  # the map is waiting no more: yield the CPU to it
+                    os.nice(10)
+                    niced = True
+                _write_progress(path, step, fraction)
+
+            build_index(path, places_first=True, progress=progress)
             _progress_file(path).unlink(missing_ok=True)
             return 0
         except Exception as exc:  # reported to the waiting app through the progress file
@@ -549,6 +558,26 @@ def _build_locked(path: Path) -> int:
             return 1
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_READY: set[Path] = set()  # indexes this process has seen complete: prepare() checks no more
+
+
+def prepare(index_path: Path | None = None) -> None:
+    """Start building the index in the background if it is missing or outdated; return at once.
+
+    The app calls this first thing on each run, before its page modules are imported, so the build's
+    first step overlaps the seconds those imports take on a first start.
+    """
+    path = Path(index_path) if index_path is not None else default_index_path()
+    if path in _READY:
+        return
+    con = _usable(path)
+    if con is not None:
+        con.close()
+        _READY.add(path)
+    elif not _build_running(path) and _usable(places_path(path)) is None:
+        _start_build(path)
 
 
 def _build_running(path: Path) -> bool:
