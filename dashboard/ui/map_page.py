@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timezone
+from datetime import date, timedelta
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -17,12 +16,13 @@ from dashboard.errors import DashboardError
 from dashboard.mapview import bulk_layer, type_colour
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
-from dashboard.table import EventTable
+from dashboard.table import EventTable, day_of
 from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
 from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of
 from dashboard.share import MAX_KM, RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
+from dashboard.ui.timeline import timeline_chart
 from dashboard.ui import state as S
 
 MAX_IN_RANGE = 20_000  # events listed per ring in the in-range table (the nearest); the count says how many
@@ -331,70 +331,29 @@ def _timeline(scene: Scene) -> None:
     picked_bin = st.segmented_control("Per", ("auto", "day", "week", "month"), default="auto",
                                       key="timeline_bucket", format_func=lambda b: f"auto ({auto})" if b == "auto" else b)
     bucket = auto if picked_bin in (None, "auto") else picked_bin
-    data = pd.DataFrame(table_timeline(table, rows, bucket, first=lo), columns=["start", "type", "events"])
-    data["start"] = pd.to_datetime(data["start"])
-    types = sorted(data["type"].unique())
-    # The axis is the filter's window (a long event that began before it is counted at its first day).
-    domain = [pd.Timestamp(lo).isoformat(), (pd.Timestamp(hi) + pd.Timedelta(days=1)).isoformat()]
-    fmt = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}[bucket]
-    x = alt.X("start:T", title=None, scale=alt.Scale(domain=domain),
-              axis=alt.Axis(format=fmt if (hi - lo).days < 1500 else "%Y", labelOverlap="greedy", tickCount=8))
-    colour = alt.Color("type:N", scale=alt.Scale(domain=types, range=[type_colour(t) for t in types]),
-                       legend=alt.Legend(orient="bottom", title=None, columns=4, labelLimit=0, symbolLimit=0))
-    brush = alt.selection_interval(encodings=["x"], name="span")
-    bars = alt.Chart(data).mark_bar().encode(
-        x=x, y=alt.Y("sum(events):Q", title="events"), color=colour,
-        tooltip=[alt.Tooltip("start:T", title=bucket), "type:N", "events:Q"],
-    ).add_params(brush).properties(height=180)
-    chart = bars
+    bars = table_timeline(table, rows, bucket, first=lo)
+    types = sorted({t for _, t, _ in bars})
     spans = _long_spans(table, rows, bucket, lo, hi)
-    if len(spans):
-        chart = alt.vconcat(
-            alt.Chart(spans).mark_rule(strokeWidth=3).encode(
-                x=alt.X("from:T", title=None, scale=alt.Scale(domain=domain), axis=None), x2="to:T",
-                y=alt.Y("row:O", axis=None), color=colour,
-                tooltip=["title:N", "type:N", alt.Tooltip("start:T", title="from"), alt.Tooltip("end:T", title="to")],
-            ).properties(height=min(6 * len(spans), 90), title="Events longer than one bar (clipped to the window)"),
-            bars, spacing=4)
-    picked = st.altair_chart(chart, width="stretch", on_select="rerun", key="timeline")
-    span = _selected_span(picked)
-    if span and st.session_state.get(S.TIMELINE_SEEN) != span:
-        st.session_state[S.TIMELINE_SEEN] = span
+    span = timeline_chart(bars, spans, types, [type_colour(t) for t in types], (lo, hi), bucket)
+    if span:
         S.update(start=span[0], end=span[1])
         st.rerun()
     st.caption("Drag across the bars to set the date filter.")
 
 
-def _long_spans(table: EventTable, rows: np.ndarray, bucket: str, lo: date, hi: date) -> pd.DataFrame:
-    """Events that last longer than one bar, clipped to the window: the longest TIMELINE_SPANS of them."""
+def _long_spans(table: EventTable, rows: np.ndarray, bucket: str, lo: date,
+                hi: date) -> list[tuple[date, date, str, str, date, date]]:
+    """Events that last longer than one bar, clipped to the window: the longest TIMELINE_SPANS of them, as
+    (from, to (exclusive), type, title, start, end)."""
     length = {"day": 1, "week": 7, "month": 31}[bucket]
     dur = table.t_end[rows] - table.t_start[rows] + 1
     long_rows = rows[dur > length]
     if not len(long_rows):
-        return pd.DataFrame()
+        return []
     long_rows = long_rows[np.argsort(-(table.t_end[long_rows] - table.t_start[long_rows]), kind="stable")][:TIMELINE_SPANS]
-    start = table.t_start[long_rows].astype("datetime64[D]")
-    end = table.t_end[long_rows].astype("datetime64[D]")
-    clip_lo, clip_hi = np.datetime64(lo, "D"), np.datetime64(hi, "D") + np.timedelta64(1, "D")
-    return pd.DataFrame({
-        "row": np.arange(len(long_rows)), "title": table.title[long_rows],
-        "type": [table.types[c] for c in table.type_code[long_rows]],
-        "start": start, "end": end,
-        "from": np.maximum(start, clip_lo), "to": np.minimum(end + np.timedelta64(1, "D"), clip_hi)})
-
-
-def _selected_span(picked) -> tuple[date, date] | None:
-    try:
-        values = picked["selection"]["span"]
-    except (KeyError, TypeError):
-        return None
-    bounds = next((v for k, v in values.items() if "start" in k), None) if values else None
-    if not bounds or len(bounds) != 2:
-        return None
-    return tuple(_to_date(v) for v in bounds)  # type: ignore[return-value]
-
-
-def _to_date(value) -> date:
-    if isinstance(value, (int, float)):  # Vega-Lite sends epoch milliseconds for temporal fields
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc).date()
-    return date.fromisoformat(str(value)[:10])
+    out = []
+    for r in long_rows.tolist():
+        start, end = day_of(int(table.t_start[r])), day_of(int(table.t_end[r]))
+        out.append((max(start, lo), min(end, hi) + timedelta(days=1), table.types[table.type_code[r]],
+                    str(table.title[r]), start, end))
+    return out

@@ -45,7 +45,6 @@ T = TypeVar("T")
 LAST_STATE = "_last_state"          # the state last written, restored when a page switch drops the URL
 DRAWING_SEEN = "_drawing_seen"      # the drawn shape already turned into an area filter
 CLICKED = "_clicked_point"          # the last point clicked on the map, offered as a ring origin
-TIMELINE_SEEN = "_timeline_seen"    # the timeline selection already applied
 VIEW_BOUNDS = "vb"                  # URL key the map writes (with c and z) as the user pans; not a filter
 
 
