@@ -147,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-bad", action="store_true",
                      help="store the good rows and report the rest (default: all or nothing)")
 
+    gaz = sub.add_parser("gazetteer", help="add places from a GeoNames dump (UA.zip, allCountries.txt), list, remove")
+    gaz_sub = gaz.add_subparsers(dest="gazetteer_command", required=True, parser_class=_Parser)
+    gaz_add = gaz_sub.add_parser("add", help="add the populated places of a GeoNames dump and rebuild the index")
+    gaz_add.add_argument("file", metavar="FILE", help="GeoNames' XX.zip or XX.txt (or allCountries), as downloaded")
+    gaz_sub.add_parser("list", help="the dumps added so far")
+    gaz_rm = gaz_sub.add_parser("remove", help="take an added dump out again")
+    gaz_rm.add_argument("name", metavar="NAME", help="as `gazetteer list` shows it, e.g. UA")
+
     geo = sub.add_parser("geoparse", help="places, dates, systems and candidate events in an article's text")
     geo.add_argument("file", metavar="FILE|-", help="a text file, or - for standard input")
     geo.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="publication date (relative dates)")
@@ -186,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "geoparse":
             return _geoparse(args)
+        if args.command == "gazetteer":
+            return _gazetteer(args)
         return _range(args)
     except DashboardError as exc:
         say("error: ", exc)
@@ -221,6 +231,23 @@ def _range(args: argparse.Namespace) -> int:
                 "name": row.name, "label": label, "kind": row.kind, "admin1": region, "country": row.country,
                 "distance_km": row.distance_km, "bearing_deg": row.bearing_deg}))
     dump_json({"type": "FeatureCollection", "features": features})
+    return 0
+
+
+def _gazetteer(args: argparse.Namespace) -> int:
+    from dashboard import gazetteer
+
+    if args.gazetteer_command == "add":
+        print(printable(gazetteer.add_geonames(Path(args.file)).words))
+    elif args.gazetteer_command == "remove":
+        gazetteer.remove_addition(args.name)
+        print(printable(f"Removed {args.name} from the gazetteer; the place index was rebuilt."))
+    else:
+        added = gazetteer.list_additions()
+        for name, count in added:
+            print(f"{name}\t{count:,} populated places")
+        if not added:
+            print("No GeoNames dumps added; add one with: python -m dashboard gazetteer add UA.zip")
     return 0
 
 

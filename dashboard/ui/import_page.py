@@ -27,6 +27,7 @@ def render() -> None:
     except DashboardError as exc:
         st.error(S.md(str(exc)))
         return
+    _gazetteer_section(limit_mb)
     upload = st.file_uploader("File", type=["csv", "txt", "xlsx", "geojson", "json", "kml", "kmz"],
                               max_upload_size=limit_mb)
     if upload is None:
@@ -55,6 +56,34 @@ def render() -> None:
             if not report.stored and report.rejected:
                 st.caption("Nothing was stored. Fix the rows below, or tick the box to store the good ones.")
             _rejections(report.rejected)
+
+
+def _gazetteer_section(limit_mb: float) -> None:
+    """Villages cities500 lacks: add a GeoNames dump (geonames.org's XX.zip), as `gazetteer add` does."""
+    from dashboard import gazetteer
+
+    added = gazetteer.list_additions()
+    with st.expander("Add places to the gazetteer from a GeoNames dump"
+                     + (f" ({len(added)} added)" if added else "")):
+        st.caption("The gazetteer holds GeoNames' places of 500 people or more. A country's full dump from "
+                   "geonames.org (e.g. UA.zip, downloaded where you have the network) adds every village and "
+                   "hamlet: they then resolve in articles, in imports by place name and in the place boxes. "
+                   "The place index is rebuilt (about 15 s).")
+        for name, count in added:
+            st.caption(S.md(f"{name}: {count:,} populated places"))
+        dump = st.file_uploader("GeoNames dump", type=["zip", "txt"], key="geonames_dump", max_upload_size=limit_mb)
+        if dump is not None and st.button("Add these places", key="add_geonames"):
+            with tempfile.TemporaryDirectory(prefix="reachmap-geonames-") as tmp:
+                path = Path(tmp) / Path(dump.name).name
+                path.write_bytes(dump.getbuffer())
+                try:
+                    with st.spinner("Adding the places and rebuilding the place index…"):
+                        report = gazetteer.add_geonames(path)
+                except DashboardError as exc:
+                    st.error(S.md(str(exc)))
+                    return
+            S.gazetteer.clear()  # the cached handle still reads the index as it was
+            st.success(S.md(report.words))
 
 
 def upload_limit_mb() -> int:
