@@ -38,7 +38,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 import shapely
-from shapely.geometry import MultiLineString, shape
+from shapely.geometry import MultiLineString, Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from dashboard import settings
@@ -85,6 +85,7 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
 # the same set geodata/build_basemap.py leaves out of the basemap's labels.
 DISTRICT_CODES = frozenset({"PPLX", "PPLH", "PPLQ", "PPLW", "PPLCH"})
 PLACES_TSV = settings.GEODATA_DIR / "basemap" / "places.tsv"
+FEATURES_PATH = settings.GEODATA_DIR / "features.geojson"  # built by geodata/build_features.py
 _BORDER_WORDS = frozenset({"border", "frontier"})
 _LEADING_WORDS = frozenset({"between", "of"})
 
@@ -869,6 +870,7 @@ class Gazetteer:
         self._outlines: dict[str, BaseGeometry] | None = None
         self._borders: dict[tuple[str, str], Place | NotFoundError] = {}
         self._city_tables: dict[tuple[int, bool], CityTable] = {}
+        self._features: dict[str, list[dict]] | None = None
         # Called with a BuildProgress about every 0.2 s while a name lookup waits for a background build.
         self.on_wait: Callable[[BuildProgress], None] | None = None
 
@@ -1039,6 +1041,8 @@ class Gazetteer:
         border = self._border_candidate(norm)
         if isinstance(border, Candidate):
             keep(border)
+        for feature in self.features_named(norm):
+            keep(feature)
         for key in self._extras_by_norm.get(norm, ()):
             keep(self._extra_candidate(key, self._extras[key].name, exact=True))
         for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=True,
@@ -1244,6 +1248,44 @@ class Gazetteer:
                                  place.name, _score(True, False, 0, None) + 1.0)
         return None
 
+    # -- seas, peninsulas, macro-regions, continents (geodata/features.geojson)
+
+    def _load_features(self) -> dict[str, list[dict]]:
+        """normalised name → the features so named (their GeoJSON properties, with the geometry)."""
+        with self._geo_lock:
+            if self._features is None:
+                try:
+                    with open(FEATURES_PATH, encoding="utf-8") as f:
+                        features = json.load(f)["features"]
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("No seas, regions or continents: %s is unreadable (%s)", FEATURES_PATH, exc)
+                    features = []
+                by_name: dict[str, list[dict]] = {}
+                for feature in features:
+                    props = dict(feature["properties"], geometry=feature.get("geometry"))
+                    for name in (props["name"], *props.get("names", ())):
+                        norm = normalize(name).removeprefix("the ")
+                        if norm and props not in by_name.setdefault(norm, []):
+                            by_name[norm].append(props)
+                self._features = by_name
+            return self._features
+
+    def features_named(self, query: str) -> list[Candidate]:
+        """The seas, straits, peninsulas, macro-regions and continents called `query` ('the Black Sea')."""
+        norm = normalize(query).removeprefix("the ") if isinstance(query, str) else ""
+        return [Candidate(p["key"], p["name"], p["kind"], "", "", None, p["lon"], p["lat"], None, p["name"],
+                          _score(True, False, 0, None))
+                for p in self._load_features().get(norm, ())]
+
+    def feature(self, key: str) -> Place:
+        """A feature as a Place: its polygon where geodata has one, else its point; pinned at its point."""
+        for found in self._load_features().values():
+            for p in found:
+                if p["key"] == key:
+                    geometry = shape(p["geometry"]) if p.get("geometry") else Point(p["lon"], p["lat"])
+                    return Place(key, p["name"], p["kind"], geometry, pin=(p["lon"], p["lat"]))
+        raise NotFoundError(f"No sea, region or continent {key!r} in {FEATURES_PATH}")
+
     # -- places, capitals, city tables
 
     def place_for(self, candidate: Candidate) -> Place:
@@ -1254,6 +1296,8 @@ class Gazetteer:
             return self.country(candidate.country)
         if candidate.kind == "border":
             return self.border(*candidate.key.removeprefix("border:").split("-"))
+        if candidate.key.startswith("feature:"):
+            return self.feature(candidate.key)
         return Place.at(candidate.key, candidate.name, "city", candidate.lon, candidate.lat,
                         country=candidate.country, admin1=candidate.admin1, geonameid=candidate.geonameid,
                         population=candidate.population)

@@ -19,8 +19,12 @@ from dashboard.errors import ValidationError
 
 LonLat = tuple[float, float]
 
-PlaceKind = Literal["city", "village", "admin region", "country", "border", "point"]
-PLACE_KINDS: tuple[str, ...] = ("city", "village", "admin region", "country", "border", "point")
+PlaceKind = Literal["city", "village", "admin region", "country", "border", "point", "physical", "region",
+                    "continent"]
+PLACE_KINDS: tuple[str, ...] = ("city", "village", "admin region", "country", "border", "point", "physical",
+                                "region", "continent")
+# Seas, straits, peninsulas; macro-regions ("the Baltic states"); continents (geodata/features.geojson).
+FEATURE_KINDS: tuple[str, ...] = ("physical", "region", "continent")
 
 Precision = Literal["day", "week", "month", "year", "approximate", "span"]
 PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year", "approximate", "span")

@@ -56,7 +56,7 @@ FROM events e LEFT JOIN places p ON p.key = e.place_key
 # SQLite sort the wide rows; both compare event_id as UTF-8 bytes, so the order is the store's.
 _PLACES_SQL = "SELECT key, geom, pin_lon, kind FROM places"
 # Places that locate an event only coarsely: area and distance filters leave their events out by default.
-COARSE_KINDS = frozenset({"country", "admin region"})
+COARSE_KINDS = frozenset({"country", "admin region", "physical", "region", "continent"})
 
 
 # The query's columns, named; from_events builds the same columns from Event objects.

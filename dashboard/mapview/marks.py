@@ -222,7 +222,7 @@ def location_level(event: Event) -> str:
     kind = event.place.kind
     if kind == "country":
         return "country"
-    if kind == "admin region" or event.attribute("geo_precision").strip() == "3":
+    if kind in ("admin region", "physical", "region", "continent") or event.attribute("geo_precision").strip() == "3":
         return "region"
     return "point"
 
