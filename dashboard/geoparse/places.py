@@ -256,6 +256,10 @@ class Resolver:
                 m = self._country_mention(text, s, s.candidates[0])
             elif s.kind == "region" and s.region is not None:
                 m = self._region_mention(text, s, s.region)
+            elif s.kind == "feature" and s.candidates:
+                c = s.candidates[0]  # a sea, peninsula, macro-region or continent: named, not guessed
+                m = PlaceMention(text[s.start:s.end], s.start, s.end, c.name, c.kind, None, None, c.lat, c.lon,
+                                 0.9, (), c.key)
             else:
                 continue
             mentions.append(m)

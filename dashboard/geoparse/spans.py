@@ -17,6 +17,7 @@ from dashboard.geoparse.regions import Region, load_regions, names_index, region
 from dashboard.geoparse.text import Token
 
 MAX_NAME_TOKENS = 5
+_DIRECTIONS = frozenset({"eastern", "western", "northern", "southern", "central"})
 LOOKUP_LIMIT = 60
 _CACHE_LIMIT = 50_000
 
@@ -30,7 +31,7 @@ class NameSpan:
     tok_start: int
     tok_end: int
     sentence: int
-    kind: str                                   # name | region | district | border | country
+    kind: str                                   # name | region | district | border | country | feature
     norm: str = ""                              # the name part, normalised (no keyword)
     candidates: tuple[Candidate, ...] = ()      # gazetteer answers for norm (names, districts)
     region: Region | None = None                # kind region
@@ -96,7 +97,8 @@ class SpanFinder:
             if code and t.cap:
                 evidence.countries.append((t.sentence, code, 0.5))
         claimed = [False] * len(tokens)
-        spans = self._borders(text, tokens, claimed)
+        spans = self._features(text, tokens, claimed)
+        spans += self._borders(text, tokens, claimed)
         spans += self._regions(text, tokens, claimed, blocked)
         spans += self._names(text, tokens, claimed, blocked)
         spans.sort(key=lambda s: s.start)
@@ -156,6 +158,40 @@ class SpanFinder:
         nxt = tokens[b].norm
         pair = (nxt, tokens[b + 1].norm) if b + 1 < len(tokens) else (nxt, "")
         return nxt in lx.FEATURE_AFTER or pair in lx.FEATURE_AFTER_PAIRS
+
+    # -- seas, peninsulas, macro-regions, continents
+
+    def _features(self, text: str, tokens: list[Token], claimed: list[bool]) -> list[NameSpan]:
+        """'the Black Sea', 'the Sea of Azov', 'the Baltic states', 'Eastern Europe': the longest run of
+        words, starting with a capital, that the gazetteer's feature table names; its words are claimed."""
+        spans, i, n = [], 0, len(tokens)
+        while i < n:
+            found = None
+            # "The Baltic states" from Baltic; "eastern Europe" with its direction word, as news writes it.
+            starts = tokens[i].cap or (tokens[i].norm in _DIRECTIONS and i + 1 < n and tokens[i + 1].cap)
+            if starts and not claimed[i] and tokens[i].norm != "the":
+                for j in range(min(n, i + MAX_NAME_TOKENS), i, -1):
+                    if any(claimed[k] or not _adjacent(text, tokens[k], tokens[k + 1]) for k in range(i, j - 1)):
+                        continue
+                    norm = " ".join(tokens[k].norm for k in range(i, j))
+                    candidates = self.gazetteer.features_named(norm)
+                    if candidates and j - i == 1 and candidates[0].kind == "physical" and any(
+                            not c.key.startswith("feature:") for c in self.lookup(norm)):
+                        continue  # one word that is also a town ("Kaliningrad", a lagoon's label): the town
+                    if candidates:
+                        found = (j, candidates)
+                        break
+            if found is None:
+                i += 1
+                continue
+            j, candidates = found
+            surface = text[tokens[i].start:tokens[j - 1].end]
+            spans.append(NameSpan(tokens[i].start, tokens[j - 1].end, i, j, tokens[i].sentence, "feature",
+                                  norm=normalize(surface), candidates=tuple(candidates[:1]), surface=surface))
+            for k in range(i, j):
+                claimed[k] = True
+            i = j
+        return spans
 
     # -- borders
 
