@@ -27,9 +27,9 @@ def render() -> None:
     except DashboardError as exc:
         st.error(S.md(str(exc)))
         return
-    _gazetteer_section(limit_mb)
     upload = st.file_uploader("File", type=["csv", "txt", "xlsx", "geojson", "json", "kml", "kmz"],
                               max_upload_size=limit_mb)
+    _gazetteer_section(limit_mb)
     if upload is None:
         return
     fmt = st.selectbox("Format", ("auto", *FORMATS), help="auto recognises ACLED by its columns")

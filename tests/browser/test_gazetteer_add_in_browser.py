@@ -19,7 +19,7 @@ def test_a_dump_uploaded_on_the_import_page_is_added(tmp_path, browser, gazettee
         page = Page(browser, 1280, 900).open(url + "/import")
         try:
             page.page.get_by_text("Add places to the gazetteer from a GeoNames dump").click()
-            page.page.locator("input[type=file]").first.set_input_files(str(SAMPLE))
+            page.page.locator("[data-testid=stExpander] input[type=file]").first.set_input_files(str(SAMPLE))
             page.page.get_by_role("button", name="Add these places").click()
             done = page.page.get_by_text("populated places in UA-sample")
             done.wait_for(timeout=180_000)
