@@ -38,6 +38,12 @@ def distance_bearing(a: LonLat, b: LonLat) -> tuple[float, float]:
     return metres / 1000.0, az % 360.0
 
 
+def destination(origin: LonLat, bearing_deg: float, km: float) -> LonLat:
+    """The point `km` from `origin` along the initial bearing (the direct geodesic problem, WGS84)."""
+    lon, lat, _ = GEOD.fwd(origin[0], origin[1], bearing_deg, km * 1000.0)
+    return ((lon + 180.0) % 360.0) - 180.0, lat
+
+
 def distances_bearings(origin: LonLat, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised `distance_bearing` from one origin to many points (km, degrees)."""
     lons = np.asarray(lons, dtype=float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -305,3 +306,27 @@ def test_geoparse_is_plain_data(parser):
     result = parser.parse("Kyiv.", PUBLISHED)
     assert isinstance(result, Geoparse)
     hash(result.places)  # frozen, tuple fields: safe as a cache value
+
+
+# ------------------------------------------------------------------------------- relative locations
+
+def test_n_km_direction_of_a_place_is_a_point_by_the_direct_geodesic_problem(parser):
+    """Issue 14: '30 km north of Chernihiv' is where analysts meet places; offline, on the ellipsoid."""
+    from pyproj import Geod
+
+    result = parser.parse("Shelling hit a village 30 km north of Chernihiv. Another strike landed about 20 "
+                          "miles south-east of Kharkiv. Troops massed 40 km west of Ukraine.", PUBLISHED)
+    points = {m.mention: m for m in result.places if m.kind == "point"}
+    assert set(points) == {"30 km north of Chernihiv", "about 20 miles south-east of Kharkiv"}  # not from a country
+    chernihiv = next(m for m in result.places if m.key == "geonames:710735")
+    north = points["30 km north of Chernihiv"]
+    az, _, metres = Geod(ellps="WGS84").inv(chernihiv.lon, chernihiv.lat, north.lon, north.lat)
+    assert metres == pytest.approx(30_000, abs=1) and az == pytest.approx(0, abs=1e-6)
+    assert north.uncertainty_km == pytest.approx(30 * math.radians(22.5) + 3, abs=0.01)  # the sector, rounding
+    assert north.to_json()["uncertainty_km"] == pytest.approx(14.8, abs=0.05)
+    kharkiv = points["about 20 miles south-east of Kharkiv"]
+    base = next(m for m in result.places if m.mention == "Kharkiv")
+    az, _, metres = Geod(ellps="WGS84").inv(base.lon, base.lat, kharkiv.lon, kharkiv.lat)
+    assert metres == pytest.approx(20 * 1609.344, abs=1) and az == pytest.approx(135, abs=1e-6)
+    place = parser.place_for(north)
+    assert place.kind == "point" and place.lonlat == pytest.approx((north.lon, north.lat))

@@ -29,6 +29,7 @@ class PlaceMention:
     confidence: float
     alternatives: tuple[Candidate, ...]
     key: str
+    uncertainty_km: float | None = None  # a point placed by "30 km north of X": how far off it may be
 
     def to_json(self) -> dict:
         out: dict = {"mention": self.mention, "start": self.start, "end": self.end, "name": self.name,
@@ -39,6 +40,8 @@ class PlaceMention:
             out["iso2"] = self.iso2
         out.update(lat=round(self.lat, 5), lon=round(self.lon, 5), confidence=round(self.confidence, 2),
                    key=self.key)
+        if self.uncertainty_km is not None:
+            out["uncertainty_km"] = round(self.uncertainty_km, 1)
         return out
 
 

@@ -11,6 +11,7 @@ from dashboard.geoparse.dates import find_dates
 from dashboard.geoparse.events import candidate_events
 from dashboard.geoparse.mentions import Geoparse, PlaceMention
 from dashboard.geoparse.places import Resolver
+from dashboard.geoparse.relative import relative_points
 from dashboard.geoparse.spans import SpanFinder
 from dashboard.geoparse.systems import SystemFinder
 from dashboard.geoparse.text import check_text, split_sentences, tokenize
@@ -47,7 +48,8 @@ class Geoparser:
         sentences = split_sentences(text)
         tokens = tokenize(text, sentences)
         spans, evidence = self._spans.find(text, tokens)
-        places = tuple(self._resolver.resolve(text, tokens, spans, evidence))
+        found = list(self._resolver.resolve(text, tokens, spans, evidence))
+        places = tuple(sorted(found + relative_points(text, found), key=lambda m: (m.start, -m.end)))
         dates = tuple(find_dates(text, published))
         systems = tuple(self._systems.find(text, sentences))
         events = tuple(candidate_events(text, sentences, places, dates, systems, published))
@@ -56,6 +58,8 @@ class Geoparser:
     def place_for(self, mention: PlaceMention) -> Place:
         """The mention's place as a model Place, ready for an Event: a country's outline, a border's line,
         a story's own place, a town's point, or a region's pin (the mean point of its places)."""
+        if mention.key.startswith("offset:"):  # "30 km north of Chernihiv": the point, named so
+            return Place.at(mention.key, mention.name, "point", mention.lon, mention.lat, country=mention.iso2 or "")
         if mention.key.startswith("admin1:"):
             return Place.at(mention.key, mention.name, "admin region", mention.lon, mention.lat,
                             country=mention.iso2 or "", admin1=mention.name)
