@@ -330,3 +330,16 @@ def test_n_km_direction_of_a_place_is_a_point_by_the_direct_geodesic_problem(par
     assert metres == pytest.approx(20 * 1609.344, abs=1) and az == pytest.approx(135, abs=1e-6)
     place = parser.place_for(north)
     assert place.kind == "point" and place.lonlat == pytest.approx((north.lon, north.lat))
+
+
+def test_a_border_with_a_country_names_the_country_and_regions_of_a_country_are_the_country(parser):
+    """Issue 14: 'the border with Belarus' yields Belarus (the border beside it when its other side is
+    known, never instead); 'regions of Russia' is Russia, not the village Russia in Ohio."""
+    found = {(m.mention, m.key) for m in parser.parse(
+        "Troops gathered near the border with Belarus. Drones struck several regions of Russia overnight.",
+        PUBLISHED).places}
+    assert ("Belarus", "country:BY") in found and ("Russia", "country:RU") in found
+    assert not any(key.startswith("geonames:") for _, key in found)
+    found = {(m.mention, m.key) for m in parser.parse(
+        "Russian troops massed near the border with Ukraine in the Bryansk region.", PUBLISHED).places}
+    assert {("border with Ukraine", "border:RU-UA"), ("Ukraine", "country:UA")} <= found

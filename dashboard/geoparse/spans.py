@@ -229,6 +229,11 @@ class SpanFinder:
                     code, end = self.country_code(tokens[j].norm), j + 1
                 if code:
                     spans.append(self._border_span(tokens, i, end - 1, (code,)))
+                    # "the border with Belarus" names Belarus too: its mention stands whether or not the
+                    # border's other side is known (issue 14: a border beside the country, never instead).
+                    country = self._country_span(text, tokens, j, end, code)
+                    if country is not None:
+                        spans.append(country)
                     for k in range(i, end):
                         claimed[k] = True
                     continue
@@ -240,6 +245,14 @@ class SpanFinder:
                     for k in range(i, b + 1):
                         claimed[k] = True
         return spans
+
+    def _country_span(self, text: str, tokens: list[Token], a: int, b: int, code: str) -> NameSpan | None:
+        surface = text[tokens[a].start:tokens[b - 1].end]
+        countries = [c for c in self.lookup(normalize(surface)) if c.kind == "country" and c.country == code]
+        if not countries:
+            return None
+        return NameSpan(tokens[a].start, tokens[b - 1].end, a, b, tokens[a].sentence, "country",
+                        norm=normalize(surface), candidates=(countries[0],))
 
     @staticmethod
     def _border_span(tokens: list[Token], a: int, b: int, codes: tuple[str, ...]) -> NameSpan:
@@ -267,6 +280,14 @@ class SpanFinder:
                     continue  # "the Kharkiv Oblast Military Administration": an organisation
                 surface = text[tokens[a].start:tokens[b - 1].end]
                 norm = normalize(surface)
+                code = self.country_code(norm)
+                if code and span_a < a:  # "regions of Russia": the country, not Russia, Ohio
+                    country = self._country_span(text, tokens, a, b, code)
+                    if country is not None:
+                        spans.append(country)
+                        for k in range(a, b):
+                            claimed[k] = True
+                    continue
                 region = self._region_for(norm) if is_region else None
                 if region is not None:
                     span = NameSpan(tokens[span_a].start, tokens[span_b - 1].end, span_a, span_b, t.sentence,
