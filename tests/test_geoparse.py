@@ -343,3 +343,18 @@ def test_a_border_with_a_country_names_the_country_and_regions_of_a_country_are_
     found = {(m.mention, m.key) for m in parser.parse(
         "Russian troops massed near the border with Ukraine in the Bryansk region.", PUBLISHED).places}
     assert {("border with Ukraine", "border:RU-UA"), ("Ukraine", "country:UA")} <= found
+
+
+def test_a_suggested_ring_starts_where_the_text_puts_the_launcher_or_nowhere(parser):
+    """Issue 14: all three suggested rings started 'from Ukraine' although the text put the S-300s near
+    Belgorod and the Iskander-M in Belarus; when the text does not say, there is no origin."""
+    from dashboard.geoparse.origins import launch_origin
+
+    text = ("Russian forces shelled Kharkiv overnight with S-300 missiles launched from near Belgorod, "
+            "officials in Ukraine said. Iskander-M systems in Belarus can reach Kyiv. "
+            "The Kinzhal, with a range of 2,000 km, was also used against Ukraine.")
+    result = parser.parse(text, PUBLISHED)
+    by_text = {s.text: s for s in result.systems}
+    assert launch_origin(text, by_text["S-300"], result.places).name == "Belgorod"
+    assert launch_origin(text, by_text["Iskander-M"], result.places).key == "country:BY"
+    assert launch_origin(text, by_text["Kinzhal"], result.places) is None  # "against Ukraine" is the target

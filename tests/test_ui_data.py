@@ -72,3 +72,24 @@ def test_import_page_refuses_garbage_in_one_sentence(store_path, gazetteer):
     at = AppTest.from_function(_import_page, default_timeout=120).run()
     at.get("file_uploader")[0].upload("x.csv", bytes(range(256)) * 40, "text/csv").run()
     assert not at.exception and at.error
+
+
+def test_article_rings_start_where_the_text_puts_the_launchers_and_doubtful_places_are_flagged(store_path,
+                                                                                               gazetteer):
+    at = AppTest.from_function(_article_page, default_timeout=120).run()
+    at.text_area(key="article_text").input(
+        "Russian forces shelled Kharkiv with S-300 missiles, which have a range of 150 km, launched from "
+        "near Belgorod. The Kinzhal, with a range of 2,000 km, was also used against Ukraine.")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    rings = [b.label.replace("\\", "") for b in at.button if b.label.startswith("Add ring")]  # Markdown escapes
+    assert len(rings) == 1 and "from Belgorod, where the text puts it" in rings[0]
+    assert any("does not say where the Kinzhal launchers are" in c.value.replace("\\", "") for c in at.caption)
+    assert not any("from Ukraine" in r for r in rings)
+    assert not at.warning and not at.expander[0].proto.expanded  # nothing doubtful: the checks stay closed
+    # Dubovoye has namesakes in Ukraine and Russia: a doubtful choice is flagged, its alternatives open.
+    at.text_area(key="article_text").input("Shelling from Belgorod region hit Dubovoye and Kozacha Lopan. "
+                                           "Russian forces shelled Dubovoye.")
+    at.button[0].click().run()
+    assert any("low confidence" in w.value and "Dubovoye" in w.value for w in at.warning)
+    assert at.expander[0].proto.expanded

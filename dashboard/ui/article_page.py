@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.errors import DashboardError
 from dashboard.geoparse import Geoparser, PlaceMention
+from dashboard.geoparse.origins import launch_origin
 from dashboard.ingest import open_store
 from dashboard.mapview import safe
 from dashboard.model import Event, Place, Source, TimeSpan
@@ -49,6 +50,9 @@ def render() -> None:
     _events(result, choices, published, title, url, publisher)
 
 
+LOW_CONFIDENCE = 0.7  # a resolution below this is shown as doubtful, with its alternatives open
+
+
 def _highlighted(text: str, places: tuple[PlaceMention, ...]) -> str:
     """The text, escaped, with each place mention marked and titled with what it resolved to."""
     out, at = [], 0
@@ -56,7 +60,9 @@ def _highlighted(text: str, places: tuple[PlaceMention, ...]) -> str:
         if m.start < at:
             continue
         out.append(safe.text(text[at:m.start]))
-        out.append(safe.html('<mark title="{tip}">{mention}</mark>', mention=text[m.start:m.end],
+        style = ' style="background:#ffd7a8;outline:1px dashed #c05a00"' if m.confidence < LOW_CONFIDENCE else ""
+        out.append(safe.html('<mark title="{tip}"{style}>{mention}</mark>', mention=text[m.start:m.end],
+                             style=safe.Markup(style),
                              tip=f"{m.name} ({m.kind}, {m.iso2 or '–'}) {m.confidence:.2f}"))
         at = m.end
     out.append(safe.text(text[at:]))
@@ -66,7 +72,13 @@ def _highlighted(text: str, places: tuple[PlaceMention, ...]) -> str:
 def _corrections(places: tuple[PlaceMention, ...]) -> dict[int, str]:
     """A dropdown per mention (the choice first, then the runners-up); returns start offset → chosen key."""
     choices: dict[int, str] = {}
-    with st.expander(f"Check the {len(places)} place mentions", expanded=False):
+    low = [m for m in places if m.confidence < LOW_CONFIDENCE and m.alternatives]
+    if low:
+        st.warning(S.md(f"{len(low)} place{'s' if len(low) > 1 else ''} resolved with low confidence; check "
+                        f"{'them' if len(low) > 1 else 'it'} below: " + "; ".join(
+                            f"“{m.mention}” → {m.name} ({m.iso2 or '–'}, {m.confidence:.2f})" for m in low)),
+                   icon=":material/help:")
+    with st.expander(f"Check the {len(places)} place mentions", expanded=bool(low)):
         for m in places:
             options = [m.key] + [c.key for c in m.alternatives if c.key != m.key]
             labels = {m.key: f"{m.name} ({m.kind}, {m.iso2 or '–'}, {m.lat:.3f}, {m.lon:.3f})"}
@@ -84,17 +96,41 @@ def _place(mention: PlaceMention, key: str) -> Place:
 
 
 def _rings(result) -> None:
+    """A ring per system with a range, from where the text puts it; when the text does not say, it says so."""
     suggested = [s for s in result.systems if s.range_km]
     if not suggested:
         return
     st.subheader("Suggested rings")
-    origin = next((p.name for p in result.places if p.kind == "country"), result.places[0].name if result.places else "")
+    text = st.session_state[PARSED][0]
     for s in suggested:
-        spec = RingSpec(origin, system=s.system_id) if s.system_id else RingSpec(origin, km=s.range_km)
-        label = f"{s.text}: {s.range_km:,.0f} km (“{s.range_text}”) from {origin}"
+        origin = launch_origin(text, s, result.places)
+        what = f"{s.text}: {s.range_km:,.0f} km (“{s.range_text}”)"
+        if origin is None:
+            st.caption(S.md(f"{what}. The text does not say where the {s.text} launchers are: add the ring "
+                            "from the Range rings panel with the origin you know."))
+            continue
+        spec_origin, reach = _origin_text(origin), origin.kind not in ("city", "village", "point")
+        spec = (RingSpec(spec_origin, system=s.system_id, reach=reach) if s.system_id
+                else RingSpec(spec_origin, km=s.range_km, reach=reach))
+        label = f"{what} {'reach from' if reach else 'from'} {origin.name}, where the text puts it"
         if st.button(S.md(f"Add ring — {label}"), key=f"ring_{s.start}"):
             S.add_ring(spec)
             st.success("Added to the map's rings.")
+
+
+def _origin_text(mention: PlaceMention) -> str:
+    """How a ring's origin names this mention: a country's code, a border's pair, a place's name when the
+    gazetteer gives back the same place for it, else its point (a namesake must not move the ring)."""
+    if mention.key.startswith("country:"):
+        return mention.key.removeprefix("country:")
+    if mention.key.startswith("border:"):
+        return mention.key.removeprefix("border:")
+    try:
+        if S.gazetteer().resolve(mention.name).key == mention.key:
+            return mention.name
+    except DashboardError:
+        pass
+    return f"{mention.lat:.5f},{mention.lon:.5f}"
 
 
 def _events(result, choices: dict[int, str], published: date, title: str, url: str, publisher: str) -> None:
