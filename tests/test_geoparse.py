@@ -358,3 +358,13 @@ def test_a_suggested_ring_starts_where_the_text_puts_the_launcher_or_nowhere(par
     assert launch_origin(text, by_text["S-300"], result.places).name == "Belgorod"
     assert launch_origin(text, by_text["Iskander-M"], result.places).key == "country:BY"
     assert launch_origin(text, by_text["Kinzhal"], result.places) is None  # "against Ukraine" is the target
+
+
+def test_events_come_from_what_happened_and_shelling_is_not_a_missile_strike(parser):
+    """Issue 14: 'has a range of 150 km and can hit Kharkiv' became a missile strike on Kharkiv Oblast, and
+    shelling was typed missile strike."""
+    events = parser.parse("The S-300 has a range of 150 km and can hit Kharkiv from Belgorod. Russian artillery "
+                          "shelled Lysychansk on Monday. Russian forces shelled Kharkiv with S-300 missiles.",
+                          PUBLISHED).events
+    assert [(e.event_type, e.title) for e in events] == [
+        ("shelling", "Shelling of Lysychansk"), ("missile strike", "Missile strike on Kharkiv (S-300)")]

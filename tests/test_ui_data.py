@@ -28,6 +28,8 @@ def test_article_to_stored_events_with_the_article_as_source(store_path, gazette
     html = " ".join(h.proto.body for h in at.get("html"))
     assert "<mark" in html and ">Desna</mark>" in html
     assert any(b.label.startswith("Add ring") for b in at.button)  # 500 km → a suggested ring
+    shown = " ".join(m.value.replace("\\", "") for m in at.markdown)
+    assert "**Where** Desna, Chernihiv Oblast, UA" in shown and "**Type** missile strike" in shown  # before saving
     next(b for b in at.button if b.label.startswith("Save")).click().run()
     assert not at.exception and at.success
     with open_store(gazetteer=gazetteer) as store:

@@ -22,7 +22,11 @@ _TRANSFER = r"hand(?:ed|s|ing)?(?:\s+over)?|transfer(?:red|s)?|suppl(?:y|ied|ies
 _ARMS = r"weapons?|arms|missiles?|systems?|launchers?|tanks?|ammunition|shells|rockets|jets|aircraft|drones|" \
         r"air\s+defen[cs]es?|howitzers?|artillery"
 # (type, words that signal it, words that must also be in the sentence) — first match wins.
+_SHELLING = r"shell(?:ed|ing|s)|artillery\s+(?:fire|strikes?|attacks?)|mortar\s+(?:fire|attacks?)|mortars?"
+_MISSILES = r"missiles?|rockets?|drones?|Shahed\w*|Iskander\w*|Kalibr\w*|Kinzhal\w*|S-[34]00\w*|ballistic|cruise"
 EVENT_TYPES: tuple[tuple[str, str, str], ...] = (
+    # Shelling is not a missile strike (issue 14): artillery and mortars, unless missiles or drones are said.
+    ("shelling", _SHELLING, ""),
     ("missile strike", _STRIKE, ""),
     ("arms transfer", _TRANSFER, _ARMS),
     ("sanctions", r"sanction(?:s|ed)?|embargo|ban(?:s|ned)?|restrictions?|blacklist\w*|froze|freez\w+", ""),
@@ -39,7 +43,11 @@ EVENT_TYPES: tuple[tuple[str, str, str], ...] = (
 )
 _TYPE_WORDS = [(name, re.compile(rf"\b(?:{rx})\b", re.I), re.compile(rf"\b(?:{need})\b", re.I) if need else None)
                for name, rx, need in EVENT_TYPES]
-_TITLES = {"missile strike": "Missile strike on {}", "arms transfer": "Arms transfer to {}",
+_MISSILE_WORDS = re.compile(rf"\b(?:{_MISSILES})\b", re.I)
+# "can hit Kharkiv", "could strike", "capable of reaching", "within range of": what might happen, not what did.
+_HYPOTHETICAL = re.compile(r"\b(?:can|could|would|may|might|able\s+to|capable\s+of|threaten(?:s|ed)?\s+to|"
+                           r"designed\s+to|intended\s+to|meant\s+to|(?:is|are)\s+to)\s+(?:\w+\s+){0,2}$", re.I)
+_TITLES = {"shelling": "Shelling of {}", "missile strike": "Missile strike on {}", "arms transfer": "Arms transfer to {}",
            "sanctions": "Sanctions: {}", "election": "Election in {}", "protest": "Protest in {}",
            "diplomacy": "Talks in {}", "military activity": "Military activity near {}",
            "statement": "Statement on {}"}
@@ -77,11 +85,16 @@ def candidate_events(text: str, sentences: list[Sentence], places: tuple[PlaceMe
 
 
 def _event_type(sentence: str) -> tuple[str, int] | None:
-    """The sentence's event type and where its first word for that type is, if it has one."""
+    """The sentence's event type and where its first word for that type is, if it reports something that
+    happened: a word after 'can', 'could', 'able to'… ("can hit Kharkiv") is a possibility, not an event."""
     for name, rx, need in _TYPE_WORDS:
-        m = rx.search(sentence)
-        if m and (need is None or need.search(sentence)):
-            return name, m.start()
+        if need is not None and not need.search(sentence):
+            continue
+        if name == "shelling" and _MISSILE_WORDS.search(sentence):
+            continue  # "shelled with S-300 missiles": a missile strike
+        for m in rx.finditer(sentence):
+            if not _HYPOTHETICAL.search(sentence[:m.start()]):
+                return name, m.start()
     return None
 
 

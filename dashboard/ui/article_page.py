@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard.errors import DashboardError
 from dashboard.geoparse import Geoparser, PlaceMention
 from dashboard.geoparse.origins import launch_origin
+from dashboard.geoparse.regions import place_label
 from dashboard.ingest import open_store
 from dashboard.mapview import safe
 from dashboard.model import Event, Place, Source, TimeSpan
@@ -148,14 +149,20 @@ def _events(result, choices: dict[int, str], published: date, title: str, url: s
             keep = st.checkbox(S.md(f"{ev.title}"), value=True, key=f"keep_{i}")
             st.caption(S.md(f"“{ev.sentence}”"))
             new_title = st.text_input("Title", value=ev.title, key=f"title_{i}")
-            if keep and ev.places:
-                first = ev.places[0]
-                try:
-                    place = _place(first, choices.get(first.start, first.key))
-                except DashboardError as exc:
-                    st.warning(S.md(f"Left out: {exc}"))
-                    continue
-                when = ev.time or TimeSpan.day(published, "publication date")
+            if not ev.places:
+                continue
+            first = ev.places[0]
+            try:
+                place = _place(first, choices.get(first.start, first.key))
+            except DashboardError as exc:
+                st.warning(S.md(f"Left out: {exc}"))
+                continue
+            when = ev.time or TimeSpan.day(published, "publication date")
+            # What will be stored, before it is: the date, the place (where, in words) and the type.
+            dated = f"{when.label}" + (" (the publication date: the sentence gives none)" if ev.time is None
+                                       or when.note.startswith("No date") else "")
+            st.markdown(S.md(f"**When** {dated} · **Where** {place_label(place)} · **Type** {ev.event_type}"))
+            if keep:
                 accepted.append(Event(
                     id="article:" + hashlib.sha256(f"{url}|{title}|{ev.sentence}".encode()).hexdigest()[:16],
                     title=new_title.strip() or ev.title, event_type=ev.event_type, time=when, place=place,
