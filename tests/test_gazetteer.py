@@ -552,3 +552,21 @@ def test_a_file_that_is_not_a_dump_is_refused_and_nothing_is_written(tmp_path: P
     bad.write_bytes(b"\xff\xfe" + SAMPLE.read_bytes())
     with pytest.raises(ValidationError, match="not UTF-8"):
         gz.add_geonames(bad, path)
+
+
+@pytest.mark.parametrize("written, country, admin1, least", [
+    ("Sieverodonetsk", "UA", "14", 50_000),    # Ukrainian national romanisation; GeoNames has Siverskodonetsk
+    ("Zaporizhia", "UA", "26", 500_000),       # one zh
+    ("Gulyaipole", "UA", "26", 10_000),        # Russian g for Ukrainian h
+    ("Starokostiantyniv", "UA", "09", 20_000),  # ia for ya
+])
+def test_other_romanisations_of_a_name_are_found_when_it_is_not_found_as_written(gaz: Gazetteer, written: str,
+                                                                                   country: str, admin1: str,
+                                                                                   least: int) -> None:
+    found = gaz.lookup(written, limit=1)
+    assert found and (found[0].country, found[0].admin1) == (country, admin1) and found[0].population >= least
+    assert not gaz.lookup(written, spelling=False) or written == "Starokostiantyniv"
+
+
+def test_a_typo_is_not_a_spelling(gaz: Gazetteer) -> None:
+    assert gz.translit_key("chernihivv") != gz.translit_key("chernihiv")  # doubled letters stay: suggest instead
