@@ -508,8 +508,24 @@ def _build(path: Path, places_first: bool, progress: Callable[[str, float], None
     _write_index(path, places, capitals, names, lambda fraction: progress("writing", fraction))
     if places_first:
         places_path(path).unlink(missing_ok=True)
+    _remove_older_versions(path)
     log.info("Built gazetteer index %s (%d places, %d names) in %.1f s",
              path, len(places), len(names), time.perf_counter() - started)
+
+
+def _remove_older_versions(path: Path) -> None:
+    """Delete the indexes of older versions next to a default-named one (57 MB each; nothing reads them)."""
+    found = re.fullmatch(r"gazetteer-v(\d+)\.sqlite", path.name)
+    if not found or int(found[1]) != INDEX_VERSION:
+        return  # a path chosen by the user (REACHMAP_GAZETTEER_INDEX): its neighbours are not ours to judge
+    for old in path.parent.glob("gazetteer-v*.sqlite"):
+        version = re.fullmatch(r"gazetteer-v(\d+)\.sqlite", old.name)
+        if version and int(version[1]) < INDEX_VERSION:
+            try:
+                old.unlink()
+                log.info("Removed the outdated gazetteer index %s", old)
+            except OSError:
+                pass  # in use or read-only: it stays, harmless
 
 
 # -- places users add from GeoNames dumps (`python -m dashboard gazetteer add UA.zip`)

@@ -570,3 +570,13 @@ def test_other_romanisations_of_a_name_are_found_when_it_is_not_found_as_written
 
 def test_a_typo_is_not_a_spelling(gaz: Gazetteer) -> None:
     assert gz.translit_key("chernihivv") != gz.translit_key("chernihiv")  # doubled letters stay: suggest instead
+
+
+def test_building_a_default_index_removes_older_versions_and_nothing_else(tmp_path: Path, tiny_source: None) -> None:
+    for name in ("gazetteer-v1.sqlite", "gazetteer-v2.sqlite", "gazetteer-v9.sqlite", "mine.sqlite", "reachmap.gpkg"):
+        (tmp_path / name).write_bytes(b"x")
+    gz.build_index(tmp_path / f"gazetteer-v{gz.INDEX_VERSION}.sqlite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"gazetteer-v{gz.INDEX_VERSION}.sqlite", "gazetteer-v9.sqlite", "mine.sqlite", "reachmap.gpkg"])
+    gz.build_index(tmp_path / "mine.sqlite")  # a path of the user's choosing: its neighbours stay
+    assert (tmp_path / "gazetteer-v9.sqlite").exists()
