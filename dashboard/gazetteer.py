@@ -1330,11 +1330,10 @@ class Gazetteer:
 
     def feature(self, key: str) -> Place:
         """A feature as a Place: its polygon where geodata has one, else its point; pinned at its point."""
-        for found in self._load_features().values():
-            for p in found:
-                if p["key"] == key:
-                    geometry = shape(p["geometry"]) if p.get("geometry") else Point(p["lon"], p["lat"])
-                    return Place(key, p["name"], p["kind"], geometry, pin=(p["lon"], p["lat"]))
+        p = next((p for found in self._load_features().values() for p in found if p["key"] == key), None)
+        if p is not None:  # 318 features: a scan, once per place made, costs nothing to speak of
+            geometry = shape(p["geometry"]) if p.get("geometry") else Point(p["lon"], p["lat"])
+            return Place(key, p["name"], p["kind"], geometry, pin=(p["lon"], p["lat"]))
         raise NotFoundError(f"No sea, region or continent {key!r} in {FEATURES_PATH}")
 
     # -- places, capitals, city tables

@@ -34,7 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from dashboard.errors import StoreError
 from dashboard.geodesy import in_range
-from dashboard.model import Event, Place
+from dashboard.model import FEATURE_KINDS, Event, Place
 from dashboard.store.geopackage import check_is_ours
 
 if TYPE_CHECKING:  # query may import this module (select_events on a table) without a cycle
@@ -56,7 +56,7 @@ FROM events e LEFT JOIN places p ON p.key = e.place_key
 # SQLite sort the wide rows; both compare event_id as UTF-8 bytes, so the order is the store's.
 _PLACES_SQL = "SELECT key, geom, pin_lon, kind FROM places"
 # Places that locate an event only coarsely: area and distance filters leave their events out by default.
-COARSE_KINDS = frozenset({"country", "admin region", "physical", "region", "continent"})
+COARSE_KINDS = frozenset({"country", "admin region", *FEATURE_KINDS})
 
 
 # The query's columns, named; from_events builds the same columns from Event objects.

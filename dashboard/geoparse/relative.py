@@ -46,7 +46,7 @@ def relative_points(text: str, places: list[PlaceMention]) -> list[PlaceMention]
             continue
         direction = found["dir"].lower()
         bearing = BEARINGS[direction]
-        half_sector = 11.25 if "-" in direction or direction in ("northeast", "southeast", "southwest", "northwest") else 22.5
+        half_sector = 22.5 if bearing % 90 == 0 else 11.25  # "north" covers 45°, "north-east" 22.5°
         lon, lat = destination((place.lon, place.lat), bearing, km)
         rounding = 0.2 if found["hedge"] else 0.1
         uncertainty = km * math.radians(half_sector) + km * rounding

@@ -231,9 +231,7 @@ class SpanFinder:
                     spans.append(self._border_span(tokens, i, end - 1, (code,)))
                     # "the border with Belarus" names Belarus too: its mention stands whether or not the
                     # border's other side is known (issue 14: a border beside the country, never instead).
-                    country = self._country_span(text, tokens, j, end, code)
-                    if country is not None:
-                        spans.append(country)
+                    spans.extend(self._country_spans(text, tokens, j, end, code))
                     for k in range(i, end):
                         claimed[k] = True
                     continue
@@ -246,13 +244,12 @@ class SpanFinder:
                         claimed[k] = True
         return spans
 
-    def _country_span(self, text: str, tokens: list[Token], a: int, b: int, code: str) -> NameSpan | None:
-        surface = text[tokens[a].start:tokens[b - 1].end]
-        countries = [c for c in self.lookup(normalize(surface)) if c.kind == "country" and c.country == code]
-        if not countries:
-            return None
-        return NameSpan(tokens[a].start, tokens[b - 1].end, a, b, tokens[a].sentence, "country",
-                        norm=normalize(surface), candidates=(countries[0],))
+    def _country_spans(self, text: str, tokens: list[Token], a: int, b: int, code: str) -> list[NameSpan]:
+        """tokens[a:b] as the mention of the country `code`, or nothing if the gazetteer says otherwise."""
+        norm = normalize(text[tokens[a].start:tokens[b - 1].end])
+        country = next((c for c in self.lookup(norm) if c.kind == "country" and c.country == code), None)
+        return [NameSpan(tokens[a].start, tokens[b - 1].end, a, b, tokens[a].sentence, "country", norm=norm,
+                         candidates=(country,))] if country else []
 
     @staticmethod
     def _border_span(tokens: list[Token], a: int, b: int, codes: tuple[str, ...]) -> NameSpan:
@@ -282,11 +279,10 @@ class SpanFinder:
                 norm = normalize(surface)
                 code = self.country_code(norm)
                 if code and span_a < a:  # "regions of Russia": the country, not Russia, Ohio
-                    country = self._country_span(text, tokens, a, b, code)
-                    if country is not None:
-                        spans.append(country)
-                        for k in range(a, b):
-                            claimed[k] = True
+                    found = self._country_spans(text, tokens, a, b, code)
+                    if found:
+                        spans.extend(found)
+                        claimed[a:b] = [True] * (b - a)
                     continue
                 region = self._region_for(norm) if is_region else None
                 if region is not None:

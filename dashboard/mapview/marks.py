@@ -15,7 +15,7 @@ from folium.template import Template as FoliumTemplate
 from shapely.geometry import mapping
 
 from dashboard.mapview import safe
-from dashboard.model import Event
+from dashboard.model import FEATURE_KINDS, Event
 from dashboard.rings import Ring
 
 # A categorical palette of 12 colours that stay apart for the colour-blind: each pair differs by at least
@@ -222,7 +222,7 @@ def location_level(event: Event) -> str:
     kind = event.place.kind
     if kind == "country":
         return "country"
-    if kind in ("admin region", "physical", "region", "continent") or event.attribute("geo_precision").strip() == "3":
+    if kind == "admin region" or kind in FEATURE_KINDS or event.attribute("geo_precision").strip() == "3":
         return "region"
     return "point"
 
