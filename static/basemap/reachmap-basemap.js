@@ -86,8 +86,11 @@
       this._drawn = [];
       var emb = this.options.embedded || window.REACHMAP_BASEMAP || null;
       this._embedded = emb && emb.tiles ? emb.tiles : {};
+      // One request per tile folder, shared by the light and dark layers (each made at once, one shown).
+      var indexes = L.ReachmapBasemap._indexes = L.ReachmapBasemap._indexes || {};
       this._indexPromise = emb && emb.index ? Promise.resolve(emb.index)
-        : fetch(this.options.url + "index.json").then(function (r) { return r.json(); });
+        : (indexes[this.options.url] = indexes[this.options.url] ||
+           fetch(this.options.url + "index.json").then(function (r) { return r.json(); }));
       var self = this;
       this._indexPromise.then(function (index) {
         self._index = index;
