@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import folium
+import numpy as np
 import pytest
 from folium.plugins import Draw, Fullscreen, MarkerCluster, MeasureControl, MousePosition
 
@@ -125,6 +126,48 @@ def test_streamlit_folium_receives_only_local_links():
     links = [url for el in assets._walk(m) if isinstance(el, JSCSSMixin)
              for _, url in el.default_js + el.default_css]
     assert links and all(url.startswith(LOCAL_PREFIX + "/") for url in links)
+
+
+def _script_list(m: folium.Map) -> list[str]:
+    """The scripts streamlit-folium loads, in its order (streamlit_folium/__init__.py, ``walk``)."""
+    from folium.elements import JSCSSMixin
+
+    return list(dict.fromkeys(url for el in assets._walk(m) if isinstance(el, JSCSSMixin) for _, url in el.default_js))
+
+
+def test_the_bundle_file_is_current():
+    """static/bundle/reachmap-map.js is the concatenation of its parts as they are now: rebuild it with
+    static/bundle/build_bundle.py after changing static/vendor or the basemap script."""
+    assert assets.BUNDLE_FILE.read_text("utf-8") == assets.bundle_text()
+
+
+def test_the_app_map_loads_its_scripts_as_one_file_in_streamlit_folium_order(store_path, gazetteer):
+    from dashboard import ingest
+    from dashboard.scene import Scene, load_basemap, scene_map
+    from dashboard.share import ViewState
+    from dashboard.table import EventTable
+
+    with ingest.open_store(store_path, gazetteer=gazetteer) as store:  # the story, as the app stores it
+        events = tuple(store.events())
+    table = EventTable.from_store_path(store_path)
+    m = scene_map(Scene(ViewState(), events, (), (), table, np.arange(len(table))), load_basemap(gazetteer))
+    MousePosition().add_to(m)  # not a part: loaded after the bundle
+    before = _script_list(m)
+    parts = list(assets.BUNDLE_PARTS)
+    assert {parts[0], parts[1]} <= set(before)  # Leaflet and the basemap at least
+    assert [u for u in before if u in parts] == [u for u in parts if u in before]  # the bundle keeps their order
+    after = _script_list(assets.use_bundle(m))
+    assert after[0] == assets.BUNDLE_URL
+    assert not set(after) & set(parts)
+    assert after[1:] == [u for u in before if u not in parts]
+    assert _script_list(assets.use_bundle(m)) == after  # twice is harmless
+    text = assets.BUNDLE_FILE.read_text("utf-8")
+    for path_, _ in assets.BUNDLE_PARTS.values():
+        assert path_.read_text("utf-8") in text
+
+
+def test_the_bundle_is_served_from_static():
+    assert assets.BUNDLE_URL == "/app/" + assets.BUNDLE_FILE.relative_to(assets.PROJECT_DIR).as_posix()
 
 
 def test_leaflet_default_icon_path_is_set_before_any_marker(localized_html):

@@ -390,3 +390,71 @@ def vendored_path(url: str, prefix: str = LOCAL_PREFIX) -> PurePosixPath | None:
     if not url.startswith(prefix + "/"):
         return None
     return PurePosixPath(url[len(prefix) + 1:].split("?", 1)[0].split("#", 1)[0])
+
+
+# --------------------------------------------------------------------------- one script for the app's map
+
+# streamlit-folium loads a map's scripts one after another (each awaited before the next is requested), in a
+# new iframe at every change of the map: six round trips to the server before the map can start, about
+# 0.25 s on a first visit of this 2-core machine. In the app they come as one file, the concatenation of the
+# same files in the order streamlit-folium would load them (written by static/bundle/build_bundle.py, kept
+# current by tests/test_assets.py). Exported pages inline the separate files as before.
+BUNDLE_URL = "/app/static/bundle/reachmap-map.js"
+BUNDLE_FILE = PROJECT_DIR / "static" / "bundle" / "reachmap-map.js"
+# URL as a localized map declares it -> (file, package folder whose licence applies)
+BUNDLE_PARTS: dict[str, tuple[Path, str]] = {
+    f"{LOCAL_PREFIX}/leaflet/leaflet.js": (VENDOR_DIR / "leaflet" / "leaflet.js", "leaflet"),
+    f"{OWN_PREFIX}/reachmap-basemap.js": (OWN_DIR / "reachmap-basemap.js", ""),
+    f"{LOCAL_PREFIX}/leaflet.markercluster/leaflet.markercluster.js":
+        (VENDOR_DIR / "leaflet.markercluster" / "leaflet.markercluster.js", "leaflet.markercluster"),
+    f"{LOCAL_PREFIX}/leaflet-draw/leaflet.draw.js": (VENDOR_DIR / "leaflet-draw" / "leaflet.draw.js", "leaflet-draw"),
+    f"{LOCAL_PREFIX}/leaflet.fullscreen/Control.FullScreen.js":
+        (VENDOR_DIR / "leaflet.fullscreen" / "Control.FullScreen.js", "leaflet.fullscreen"),
+    f"{LOCAL_PREFIX}/supercluster/supercluster.min.js":
+        (VENDOR_DIR / "supercluster" / "supercluster.min.js", "supercluster"),
+}
+
+
+def bundle_text() -> str:
+    """The bundle's text: a header naming every part, its package, version and licence, then the parts."""
+    import json
+
+    packages = json.loads((VENDOR_DIR / "MANIFEST.json").read_text("utf-8"))["packages"]
+    head = ["/*! Reachmap map scripts: one file for the app's map (dashboard/mapview/assets.py, BUNDLE_PARTS).",
+            " * Written by static/bundle/build_bundle.py from these files, unchanged, in this order:"]
+    body = []
+    for url, (path, folder) in BUNDLE_PARTS.items():
+        rel = path.relative_to(PROJECT_DIR).as_posix()
+        if folder:
+            pkgs = [p for p in packages if p["folder"] == folder]
+            licences = sorted(f.relative_to(PROJECT_DIR).as_posix() for f in (VENDOR_DIR / folder).iterdir()
+                              if "LICEN" in f.name.upper())
+            about = "; ".join(f"{p['package']} {p['version']}, {p['license']}" for p in pkgs)
+            head.append(f" *   {rel}: {about} (licence text: {', '.join(licences)})")
+        else:
+            head.append(f" *   {rel}: this project's own")
+        body.append(f"\n/* ---- {rel} ---- */\n{path.read_text('utf-8')}\n;")
+    head.append(" */")
+    return "\n".join(head) + "".join(body) + "\n"
+
+
+def write_bundle(path: Path = BUNDLE_FILE) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(bundle_text(), encoding="utf-8")
+    return path
+
+
+def use_bundle(m: folium.Map) -> folium.Map:
+    """Load the bundled scripts of a localized map as one file (``BUNDLE_URL``), first; return ``m``.
+
+    Every part of the bundle is taken off the elements' ``default_js`` (on the instances: folium's class
+    lists are shared); a script that is not in the bundle keeps its place after it.
+    """
+    for el in list(_walk(m)):
+        links = getattr(el, "default_js", None)
+        if links:
+            kept = [(name, url) for name, url in links if url not in BUNDLE_PARTS]
+            if len(kept) != len(links):
+                el.default_js = kept
+    m.default_js = [("reachmap_map", BUNDLE_URL)] + [link for link in m.default_js if link[1] != BUNDLE_URL]
+    return m
