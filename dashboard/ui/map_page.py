@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 
 from dashboard.errors import DashboardError
 from dashboard.mapview import bulk_layer, type_colour
+from dashboard.mapview.assets import use_bundle
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
 from dashboard.table import EventTable, day_of
@@ -46,12 +47,16 @@ def render() -> None:
     _map(scene)
     if S.index_progress() is not None:
         _index_progress()
-    left, right = st.columns([5, 1])
-    with left:
+    # The link, then two menus: their widgets are drawn only when opened, so a browser's first visit does
+    # not load their code before the map can appear (benchmarks/map_page.py).
+    link, download, share = st.columns([7, 2, 2])
+    with link:
         _copy_link()
-    with right:
+    with download:
+        with st.popover("Download", icon=":material/download:", width="stretch"):
+            _downloads(scene)
+    with share:
         snapshots_page.share_control(scene)
-    _downloads(scene)
     _in_range(list(scene.rings), (scene.table, scene.rows))
     _timeline(scene)
 
@@ -86,7 +91,7 @@ def _rings_panel(view: ViewState) -> None:
         if st.button(label, disabled=spec in view.rings, width="stretch"):
             _add_ring_in_view(spec)
             st.rerun()
-    with st.expander("Custom ring", icon=":material/add_circle:"):
+    with st.popover("Custom ring", icon=":material/add_circle:", width="stretch"):
         _ring_form()
     for i, spec in enumerate(view.rings):
         left, right = st.columns([3, 2], vertical_alignment="center")
@@ -172,7 +177,7 @@ def _map(scene: Scene) -> None:
         layer = bulk_layer(scene.table, scene.rows)
     else:
         m = scene_map(scene, S.basemap())
-    out = st_folium(m, key="map", height=620, use_container_width=True,
+    out = st_folium(use_bundle(m), key="map", height=620, use_container_width=True,
                     returned_objects=["last_active_drawing", "last_clicked", "last_object_clicked_tooltip"],
                     center=view.center, zoom=view.zoom, feature_group_to_add=layer) or {}
     _use_drawing(out.get("last_active_drawing"))
@@ -251,7 +256,8 @@ def _downloads(scene: Scene) -> None:
     """Hand the map to someone: data formats at once, PNG and HTML prepared with a progress bar."""
     from dashboard import export
 
-    cols = st.columns(5)
+    st.caption("What the map shows now, with every event's source and quote.")
+    cols = st.columns(3) + st.columns(2)
     for col, fmt in zip(cols, ("geojson", "kml", "csv")):
         mime, _ = export.FORMATS[fmt]
         col.download_button(f"{fmt.upper()}", lambda fmt=fmt: export.export(scene, None, fmt),

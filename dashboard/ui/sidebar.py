@@ -87,11 +87,13 @@ def _dates(view: ViewState, first: date, last: date) -> None:
     _bind("end", end)
     st.slider("Dates", min_value=lo, max_value=hi, key="dates", format="D MMM YYYY",
               on_change=lambda: _set_dates(*st.session_state["dates"], first, last))
-    left, right = st.columns(2)
-    left.date_input("From", key="start", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
-                    on_change=lambda: _set_dates(st.session_state["start"], end, first, last))
-    right.date_input("To", key="end", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
-                     on_change=lambda: _set_dates(start, st.session_state["end"], first, last))
+    # Typed dates in a menu: its calendar widgets are drawn when it opens, so a first visit does not load
+    # their code (the largest of the sidebar's) before the map appears (benchmarks/map_page.py).
+    with st.popover("Type the dates", icon=":material/calendar_month:", width="stretch"):
+        st.date_input("From", key="start", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
+                      on_change=lambda: _set_dates(st.session_state["start"], end, first, last))
+        st.date_input("To", key="end", min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
+                      on_change=lambda: _set_dates(start, st.session_state["end"], first, last))
     story_day = S.stories()[0].date if S.stories() else last
     presets = {
         "All dates": (None, None),

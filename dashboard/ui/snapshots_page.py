@@ -12,6 +12,7 @@ from dashboard import settings
 from dashboard.errors import DashboardError
 from dashboard.ingest import open_store
 from dashboard.mapview import safe
+from dashboard.mapview.assets import use_bundle
 from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
 from dashboard.snapshot import MAX_TITLE, attach_thumbnail, freeze, frozen_scene, open_snapshot
@@ -24,7 +25,7 @@ THUMB_SIZE = (480, 300)
 
 def share_control(scene: Scene) -> None:
     """'Share snapshot': a title, a button, and the link to the frozen copy."""
-    with st.popover("Share snapshot", icon=":material/photo_camera:"):
+    with st.popover("Share snapshot", icon=":material/photo_camera:", width="stretch"):
         st.caption("Freezes this view and the events it shows; the link opens it read-only, "
                    "unchanged even after the data changes.")
         title = st.text_input("Title", max_chars=MAX_TITLE, key="snapshot_title",
@@ -101,7 +102,7 @@ def render_snapshot(snapshot_id: str) -> None:
         st.warning(S.md(problem))
     from streamlit_folium import st_folium
 
-    st_folium(scene_map(scene, S.basemap(), interactive=False), key="snapshot_map", height=620,
+    st_folium(use_bundle(scene_map(scene, S.basemap(), interactive=False)), key="snapshot_map", height=620,
               use_container_width=True, returned_objects=[])
     st.dataframe([{"date": e.time.label, "title": e.title, "place": e.place.name, "type": e.event_type,
                    "source": e.source.publisher, "quote": e.source.quote} for e in scene.events],

@@ -61,3 +61,26 @@ def test_the_link_box_follows_the_map_without_a_click(page, app_url):
             break
         page.page.wait_for_timeout(100)
     assert link.input_value() == page.page.url and "z=8" in link.input_value()
+
+
+def test_a_first_visit_loads_the_map_as_one_script_and_the_menus_only_when_opened(browser, app_url):
+    """The first visit of a new browser waits for the code of every widget on the page before it shows any
+    (benchmarks/map_page.py): the typed dates, the downloads and the ring form are in menus whose widgets
+    are drawn when opened, and the map's scripts come as one file."""
+    page = Page(browser, 1280, 720)  # a new context: an empty cache
+    try:
+        page.open(f"{app_url}/?v=1").wait_for_map()
+        loaded = page.page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+        chunks = {url.rsplit("/", 1)[-1].split(".")[0] for url in loaded if "/static/js/" in url}
+        assert not chunks & {"DateInput", "DownloadButton", "Radio"}, sorted(chunks)
+        scripts = [u.rsplit("/app/static/", 1)[-1] for u in page.requests if "/app/static/" in u and u.endswith(".js")]
+        assert scripts == ["bundle/reachmap-map.js"]
+        page.page.get_by_role("button", name="Type the dates").click()
+        year = page.page.get_by_role("spinbutton", name="year, From")
+        year.wait_for()
+        assert year.inner_text() == "1992"  # the story's first event
+        page.page.keyboard.press("Escape")
+        page.page.get_by_role("button", name="Download").click()
+        page.page.get_by_role("button", name="GEOJSON").wait_for()
+    finally:
+        page.close()
