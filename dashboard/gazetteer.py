@@ -1056,12 +1056,14 @@ class Gazetteer:
 
     def lookup(self, query: str, *, country: str | None = None, kinds: tuple[str, ...] | None = None,
                limit: int = 10, prefix: bool = False, include_districts: bool = True,
-               spelling: bool = True) -> list[Candidate]:
+               spelling: bool | str = True) -> list[Candidate]:
         """Ranked candidates for a name: exact matches first, then (with prefix=True) names starting with it.
 
         Every candidate, city districts too (marked Candidate.district), for callers that weigh them
         themselves: the geoparser offers Kyiv's Desna as the runner-up to the village. A name found nowhere as
-        written is looked up again by its `translit_key` (other romanisations), unless `spelling=False`. What a user searches
+        written is looked up again by its `translit_key` (other romanisations), unless `spelling=False`; with
+        `spelling="also"` the other romanisations come even when the name is found as written (the geoparser
+        weighs them: "Olenivka, a village in Crimea" is GeoNames' Olenevka, not Donetsk's Olenivka). What a user searches
         goes through `search`, `resolve` and `suggest`, which leave districts out unless asked. A story's
         own place never counts as a district.
         """
@@ -1093,7 +1095,7 @@ class Gazetteer:
         for row in self._match_rows(norm, country, kinds, limit + len(self._extras_by_gid), exact=True,
                                     include_districts=include_districts):
             keep(self._row_candidate(row, exact=True))
-        if not found and spelling:  # not as written: another romanisation of the same name?
+        if spelling and (not found or spelling == "also"):  # another romanisation of the same name?
             key = translit_key(norm)
             for row in self._match_rows(key, country, kinds, limit + len(self._extras_by_gid), exact=True,
                                         include_districts=include_districts, column="tkey"):

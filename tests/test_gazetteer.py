@@ -568,6 +568,13 @@ def test_other_romanisations_of_a_name_are_found_when_it_is_not_found_as_written
     assert not gaz.lookup(written, spelling=False) or written == "Starokostiantyniv"
 
 
+def test_other_romanisations_come_as_well_when_asked_even_if_the_name_is_found_as_written(gaz: Gazetteer) -> None:
+    written = {(c.country, c.admin1) for c in gaz.lookup("Olenivka", limit=20)}
+    also = {(c.country, c.admin1): c for c in gaz.lookup("Olenivka", limit=20, spelling="also")}
+    assert ("UA", "11") not in written and ("UA", "05") in written  # Donetsk's Olenivka, as written
+    assert also[("UA", "11")].matched == "Olenevka" and written <= set(also)  # and Crimea's, as GeoNames spells it
+
+
 def test_a_typo_is_not_a_spelling(gaz: Gazetteer) -> None:
     assert gz.translit_key("chernihivv") != gz.translit_key("chernihiv")  # doubled letters stay: suggest instead
 

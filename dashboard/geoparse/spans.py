@@ -67,7 +67,7 @@ class SpanFinder:
         if found is None:
             if len(self._cache) > _CACHE_LIMIT:
                 self._cache.clear()
-            found = tuple(self.gazetteer.lookup(norm, limit=LOOKUP_LIMIT))
+            found = tuple(self.gazetteer.lookup(norm, limit=LOOKUP_LIMIT, spelling="also"))
             self._cache[norm] = found
         return found
 
