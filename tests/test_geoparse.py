@@ -368,3 +368,40 @@ def test_events_come_from_what_happened_and_shelling_is_not_a_missile_strike(par
                           PUBLISHED).events
     assert [(e.event_type, e.title) for e in events] == [
         ("shelling", "Shelling of Lysychansk"), ("missile strike", "Missile strike on Kharkiv (S-300)")]
+
+
+def _mention(parser: Geoparser, text: str, surface: str):
+    return next(m for m in parser.parse(text, PUBLISHED).places if m.mention == surface)
+
+
+@pytest.mark.parametrize("text", [
+    "Russian forces shelled the village of Dubovoye in the Belgorod region on Monday.",
+    "Ukrainian drones hit Dubovoye, Belgorod Oblast.",
+])
+def test_a_name_the_gazetteer_lacks_in_the_region_the_text_gives_is_placed_at_that_region(parser, text):
+    """cities500 has no Dubovoye in Belgorod Oblast, only villages in Ukraine about 400 km off: the text's
+    region is the answer, flagged, with the namesakes one click away and a note saying what to add."""
+    m = _mention(parser, text, "Dubovoye")
+    assert (m.key, m.kind, m.iso2) == ("admin1:RU.09", "admin region", "RU")
+    assert m.confidence < 0.7 and m.alternatives and all(c.country == "UA" for c in m.alternatives)
+    assert "no place called Dubovoye in Belgorod Oblast" in m.note and "gazetteer add" in m.note
+    assert m.to_json()["note"] == m.note
+    place = parser.place_for(m)
+    assert place.kind == "admin region" and place.country == "RU"
+
+
+def test_a_region_elsewhere_in_the_sentence_does_not_move_a_city_or_a_capital(parser):
+    found = places(parser, "Drones from the Hrodna region flew towards Lublin and Vilnius, officials said.")
+    assert found["Lublin"] == "geonames:765876" and found["Vilnius"] == "geonames:593116"
+
+
+@pytest.mark.parametrize("text, admin1", [
+    ("Olenivka, a village in Crimea, was hit by drones.", "11"),       # GeoNames spells it Olenevka
+    ("Olenivka in Crimea was hit by drones.", "11"),
+    ("Dozens of prisoners of war were killed at Olenivka in the Donetsk region.", "05"),
+])
+def test_which_olenivka_comes_from_the_context_across_romanisations(parser, text, admin1):
+    m = _mention(parser, text, "Olenivka")
+    assert (m.iso2, m.kind) == ("UA", "village")
+    assert parser.gazetteer.lookup(m.name, limit=20) and \
+        next(c for c in parser.gazetteer.lookup(m.name, limit=20) if c.key == m.key).admin1 == admin1

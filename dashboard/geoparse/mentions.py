@@ -30,6 +30,7 @@ class PlaceMention:
     alternatives: tuple[Candidate, ...]
     key: str
     uncertainty_km: float | None = None  # a point placed by "30 km north of X": how far off it may be
+    note: str | None = None  # why the choice is doubtful, in words ("no place called X in Y …")
 
     def to_json(self) -> dict:
         out: dict = {"mention": self.mention, "start": self.start, "end": self.end, "name": self.name,
@@ -42,6 +43,8 @@ class PlaceMention:
                    key=self.key)
         if self.uncertainty_km is not None:
             out["uncertainty_km"] = round(self.uncertainty_km, 1)
+        if self.note:
+            out["note"] = self.note
         return out
 
 

@@ -13,7 +13,11 @@ or with their region said), the second lets those pull their ambiguous neighbour
     spelt exactly as the candidate, accents and all ("Mińsk")   +0.8
     a theatre country (UA, RU, BY, PL, the Baltics, …)          +0.5
     written as its primary name (not an alternate spelling)     +0.4
+    found only by another romanisation ("Olenevka")             -0.6
     population                                                  log10(population + 10) / 6.5
+
+A name said with its region ("Dubovoye in the Belgorod region") and no namesake there is placed at the
+region, doubtful, with the namesakes as alternatives (`_stated_region`).
 """
 
 from __future__ import annotations
@@ -40,8 +44,14 @@ FOCUS_KM = 400.0       # beyond this distance from every other place of the text
 ANCHOR_WINDOW = 25     # sentences before and after a name whose places may pull it by nearness
 DISTRICT_KM = 12.0      # a populous place this close to a bigger city is one of its districts (GeoNames PPLX)
 MAX_ALTERNATIVES = 5
+SPELLING_PENALTY = 0.6  # a candidate found only by its other romanisation (Olenevka for "Olenivka")
+UNLISTED_KM = 150.0     # a namesake this far from the region the text puts a name in is not that place
+UNLISTED_POPULATION = 10_000  # ... and, when the region is said elsewhere in the sentence, a place smaller than this
+UNLISTED_CONFIDENCE = 0.45  # such a name placed at its region: shown as doubtful, with the namesakes
 _DIRECTION = r"(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)"
-_LOCAL_GAP = re.compile(rf"^[\s,(]*(?:(?:in|of|near|outside|at|{_DIRECTION}(?:ern)?\s+of)\s+)?(?:the\s+)?"
+_LOCAL_GAP = re.compile(rf"^[\s,(]*(?:(?:an?|the)\s+(?:small\s+|frontline\s+|border\s+)?"
+                        rf"(?:village|town|city|settlement|hamlet)\s+)?"  # "Olenivka, a village in Crimea"
+                        rf"(?:(?:in|of|near|outside|at|{_DIRECTION}(?:ern)?\s+of)\s+)?(?:the\s+)?"
                         rf"(?:{_DIRECTION}(?:ern)?\s+)?$", re.I)
 _EARTH_KM = 6371.0088
 
@@ -171,6 +181,9 @@ class Resolver:
         primary = normalize(c.name) == span.norm
         if primary:
             s += 0.4
+        elif c.kind not in ("country", "border") and normalize(c.matched) != span.norm and span.candidates \
+                and any(normalize(o.matched) == span.norm for o in span.candidates):
+            s -= SPELLING_PENALTY  # another romanisation, while a place is called this as written
         if span.surface and not span.surface.isascii() and span.surface in (c.name, c.matched):
             s += 0.8  # spelt exactly, accents and all: "Mińsk" is the Polish town, not Belarus's capital
         if c.score >= 12.0:  # a story place (gazetteer rank: exact 8 + story 4): the analyst put it there
@@ -230,6 +243,8 @@ class Resolver:
         for anchor in anchors:
             by_sentence[anchor[2]].append(anchor)
         chosen: dict[int, _Choice] = {}
+        unlisted: dict[int, tuple[_Choice, Region]] = {}  # named in a region where no namesake of it lies
+        regions_named = {s.sentence: s.region for s in spans if s.kind == "region" and s.region is not None}
         for i, s in names:
             local = locals_[i]
             point = None
@@ -244,7 +259,12 @@ class Resolver:
             # already another name's place there (Bilozerka was once called Ivanivka) is set aside.
             others = {key for key, norm in taken[s.sentence].items() if norm != s.norm}
             choice = self._choose(s, ctx, local, point, own, others)
-            if choice.best[0] >= self._threshold(s):
+            if choice.best[0] < self._threshold(s) and not s.settlement:
+                continue
+            region = self._stated_region(s, local, regions_named, choice)
+            if region is not None:
+                unlisted[i] = (choice, region)
+            elif choice.best[0] >= self._threshold(s):
                 chosen[i] = choice
 
         mentions: list[PlaceMention] = []
@@ -252,6 +272,8 @@ class Resolver:
         for i, s in enumerate(spans):
             if i in chosen:
                 m = self._city_mention(text, chosen[i])
+            elif i in unlisted:
+                m = self._unlisted_mention(text, *unlisted[i])
             elif s.kind == "country" and s.candidates:
                 m = self._country_mention(text, s, s.candidates[0])
             elif s.kind == "region" and s.region is not None:
@@ -271,6 +293,33 @@ class Resolver:
                     mentions.append(m)
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    def _stated_region(self, span: NameSpan, local: NameSpan | None, regions_named: dict[int, Region],
+                       choice: _Choice) -> Region | None:
+        """The region the text puts this name in, when the gazetteer has no namesake of it there.
+
+        "Dubovoye in the Belgorod region": cities500 has no Dubovoye in Belgorod Oblast, only villages in
+        Ukraine 400 km off, and the best of those is no answer. Said right with the name (`local`), the
+        region is taken when the best namesake lies more than UNLISTED_KM from it; said elsewhere in the
+        sentence, only when that namesake is a village or small town in another country ("Vilnius" in a
+        sentence about the Hrodna region is Vilnius). Never instead of a capital.
+        """
+        best = choice.best[1]
+        if best.key in self._capitals:
+            return None
+        if local is not None and local.kind == "region" and local.region is not None:
+            region, same_country_too = local.region, True
+        elif span.sentence in regions_named and self._population(best) < UNLISTED_POPULATION:
+            region, same_country_too = regions_named[span.sentence], False
+        else:
+            return None
+        if any(self._region_code(c) == region.code for c in span.candidates):
+            return None
+        if not same_country_too and best.country == region.country:
+            return None
+        far = _haversine_km(math.radians(best.lon), math.radians(best.lat), math.radians(region.lon),
+                            math.radians(region.lat))
+        return region if float(far) > UNLISTED_KM else None
 
     def _threshold(self, span: NameSpan) -> float:
         return ACCEPT_HINTED if span.kind == "district" or span.settlement else ACCEPT
@@ -311,6 +360,17 @@ class Resolver:
         alternatives = tuple(replace(alt, score=round(sc, 3)) for sc, alt in choice.scored[1:1 + MAX_ALTERNATIVES])
         return PlaceMention(text[span.start:span.end], span.start, span.end, c.name, kind, c.geonameid, c.country,
                             c.lat, c.lon, round(max(0.05, min(conf, 0.99)), 2), alternatives, c.key)
+
+    def _unlisted_mention(self, text: str, choice: _Choice, region: Region) -> PlaceMention:
+        """A name the gazetteer lacks in the region the text gives: placed at that region, doubtful, with the
+        namesakes elsewhere as the alternatives and a note saying so."""
+        span = choice.span
+        alternatives = tuple(replace(alt, score=round(sc, 3)) for sc, alt in choice.scored[:MAX_ALTERNATIVES])
+        note = (f"no place called {text[span.start:span.end]} in {region.name} in the gazetteer: placed at the "
+                f"region; add a GeoNames dump of {region.country} (python -m dashboard gazetteer add) for its villages")
+        return PlaceMention(text[span.start:span.end], span.start, span.end, region.name, "admin region", None,
+                            region.country, region.lat, region.lon, UNLISTED_CONFIDENCE, alternatives, region.key,
+                            note=note)
 
     def _country_mention(self, text: str, span: NameSpan, c: Candidate) -> PlaceMention:
         return PlaceMention(text[span.start:span.end], span.start, span.end, c.name, "country", None, c.country,

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.errors import DashboardError
 from dashboard.geoparse import Geoparser, PlaceMention
 from dashboard.geoparse.origins import launch_origin
-from dashboard.geoparse.regions import place_label
+from dashboard.geoparse.regions import place_label, region_name
 from dashboard.ingest import open_store
 from dashboard.mapview import safe
 from dashboard.model import Event, Place, Source, TimeSpan
@@ -79,12 +79,15 @@ def _corrections(places: tuple[PlaceMention, ...]) -> dict[int, str]:
                         f"{'them' if len(low) > 1 else 'it'} below: " + "; ".join(
                             f"“{m.mention}” → {m.name} ({m.iso2 or '–'}, {m.confidence:.2f})" for m in low)),
                    icon=":material/help:")
+        for m in low:
+            if m.note:
+                st.caption(S.md(f"“{m.mention}”: {m.note}."))
     with st.expander(f"Check the {len(places)} place mentions", expanded=bool(low)):
         for m in places:
             options = [m.key] + [c.key for c in m.alternatives if c.key != m.key]
             labels = {m.key: f"{m.name} ({m.kind}, {m.iso2 or '–'}, {m.lat:.3f}, {m.lon:.3f})"}
-            labels |= {c.key: f"{c.name} ({c.kind}, {c.country or '–'}, admin1 {c.admin1 or '–'}, "
-                              f"pop {c.population or 0:,})" for c in m.alternatives}
+            labels |= {c.key: f"{c.name} ({c.kind}, {region_name(c.country, c.admin1) or 'region –'}, "
+                              f"{c.country or '–'}, pop {c.population or 0:,})" for c in m.alternatives}
             choices[m.start] = st.selectbox(S.md(f"“{m.mention}” at {m.start}"), options, format_func=labels.get,
                                             key=f"mention_{m.start}")
     return choices
