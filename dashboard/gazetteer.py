@@ -16,6 +16,7 @@ up in well under a millisecond. Story places added with `add_places` live in mem
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -687,6 +688,44 @@ def add_geonames(source: Path, index_path: Path | None = None) -> AddReport:
     build_index(index)
     return AddReport(name, len(kept), len(ids - held), other, tuple(bad[:20]), len(bad),
                      time.perf_counter() - started)
+
+
+# Feature codes of added places that are not places to label on a map: sections of a bigger place, and
+# historical, abandoned or destroyed ones.
+_NOT_LABELLED = frozenset({"PPLX", "PPLH", "PPLQ", "PPLW", "PPLCH", "STLMT"})
+
+
+@dataclass(frozen=True)
+class AddedPlace:
+    geonameid: int
+    name: str
+    lon: float
+    lat: float
+    population: int
+    country: str
+
+
+@functools.lru_cache(maxsize=4)
+def _added_places(index_path: Path, version: str) -> tuple[AddedPlace, ...]:
+    labelled = _read_feature_codes(PLACES_TSV).keys()
+    seen: set[int] = set()
+    out = []
+    for city, code in _read_additions(index_path):
+        if city.geonameid in labelled or city.geonameid in seen or code in _NOT_LABELLED:
+            continue
+        seen.add(city.geonameid)
+        out.append(AddedPlace(city.geonameid, city.name, city.longitude, city.latitude, int(city.population or 0),
+                              city.countrycode))
+    out.sort(key=lambda p: (-p.population, p.geonameid))
+    return tuple(out)
+
+
+def added_places(index_path: Path | None = None) -> tuple[AddedPlace, ...]:
+    """The populated places the added GeoNames dumps bring that the bundled basemap does not label
+    (geodata/basemap/places.tsv), most populous first; sections of places (PPLX) and abandoned, historical
+    or destroyed ones left out. Read again only when the additions change."""
+    index = Path(index_path) if index_path is not None else default_index_path()
+    return _added_places(index, _additions_version(index))
 
 
 def list_additions(index_path: Path | None = None) -> list[tuple[str, int]]:

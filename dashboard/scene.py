@@ -103,9 +103,14 @@ def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, cat
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:
-    """The bundled offline basemap (tiles in static/basemap, see mapview.basemap) and the story's border."""
+    """The bundled offline basemap (tiles in static/basemap, see mapview.basemap), the story's border and
+    the labels of the places added to the gazetteer (`python -m dashboard gazetteer add`)."""
+    from dashboard.gazetteer import added_places
+    from dashboard.mapview.basemap import added_labels_js
+
     border = gazetteer.border(*STORY_BORDER)
-    return Basemap(border.geometry, border.name)
+    added = added_places(gazetteer.path)
+    return Basemap(border.geometry, border.name, added=added_labels_js(added) if added else "")
 
 
 def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_events: bool = True):

@@ -81,3 +81,21 @@ def test_an_export_from_the_app_embeds_its_tiles_though_the_app_serves_them(gaze
     scene = Scene(ViewState(center=(50.93, 30.9), zoom=9), (make_event(place=DESNA),), (), ())
     page = export.to_html(scene, replace(load_basemap(gazetteer), served=True))  # as the Map page passes it
     assert "window.REACHMAP_BASEMAP" in page and "/app/static/basemap/tiles/" not in page
+
+
+def test_added_places_reach_the_map_as_inert_text_with_their_zoom():
+    from dashboard.gazetteer import AddedPlace
+    from dashboard.mapview import Basemap, MapView, build_map
+
+    hostile = "Testivka {{ 7*7 }}</script><img src=x onerror=alert(1)>`${x}`"
+    places = (AddedPlace(1, "Bigtown", 31.25, 51.5, 20_000, "UA"), AddedPlace(2, hostile, 31.5, 51.1, 0, "UA"))
+    payload = bm.added_labels_js(places)
+    data = json.loads(payload)
+    assert data["names"].split("\n") == ["Bigtown", hostile]
+    assert data["lon"] == [3125000, 3150000] and data["lat"] == [5150000, 5110000]
+    assert data["cls"] == "23" and data["z"] == [7, 10]  # a town from zoom 7, a village from zoom 10
+    html = build_map([], [], Basemap(added=payload, served=True), MapView(centre=(31.5, 51.1), zoom=11)) \
+        .get_root().render()
+    assert "L.reachmapBasemap.addLabels(" in html
+    assert "{{" not in html.split("addLabels(", 1)[1].split(");", 1)[0] and "49" not in payload
+    assert "</script><img" not in html and "${x}" not in html

@@ -587,3 +587,30 @@ def test_building_a_default_index_removes_older_versions_and_nothing_else(tmp_pa
         [f"gazetteer-v{gz.INDEX_VERSION}.sqlite", "gazetteer-v9.sqlite", "mine.sqlite", "reachmap.gpkg"])
     gz.build_index(tmp_path / "mine.sqlite")  # a path of the user's choosing: its neighbours stay
     assert (tmp_path / "gazetteer-v9.sqlite").exists()
+
+
+def _dump_line(gid: int, name: str, lat: float, lon: float, code: str = "PPL", population: int = 0) -> str:
+    """A line in GeoNames' dump format (19 tab-separated columns)."""
+    cols = [str(gid), name, name, "", f"{lat}", f"{lon}", "P", code, "UA", "", "02", "", "", "", str(population),
+            "", "120", "Europe/Kyiv", "2024-01-01"]
+    return "\t".join(cols) + "\n"
+
+
+def test_added_places_are_those_the_basemap_does_not_label(tmp_path: Path, tiny_source: None) -> None:
+    """The bundled tiles label cities500's places (geodata/basemap/places.tsv); an added dump's other places
+    are drawn by the basemap from their zoom. Sections of places (PPLX) and abandoned ones are not labelled.
+    The two villages here are made up for the test (ids above GeoNames' range)."""
+    path = tmp_path / "gaz.sqlite"
+    dump = tmp_path / "UA-extra.txt"
+    dump.write_text(SAMPLE.read_text("utf-8") + _dump_line(999_000_001, "Testivka", 51.1, 31.5)
+                    + _dump_line(999_000_002, "Old Testivka", 51.2, 31.6, population=1200)
+                    + _dump_line(999_000_003, "Testivka Station", 51.11, 31.51, code="PPLX")
+                    + _dump_line(999_000_004, "Lost Testivka", 51.12, 31.52, code="PPLQ"), encoding="utf-8")
+    assert gz.added_places(path) == ()
+    gz.add_geonames(dump, path)
+    added = gz.added_places(path)
+    assert [(p.geonameid, p.name, p.population) for p in added] == [(999_000_002, "Old Testivka", 1200),
+                                                                     (999_000_001, "Testivka", 0)]
+    assert (added[1].lon, added[1].lat, added[1].country) == (31.5, 51.1, "UA")
+    gz.remove_addition("UA-extra", path)
+    assert gz.added_places(path) == ()

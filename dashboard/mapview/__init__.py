@@ -48,6 +48,8 @@ class Basemap:
     # True: the browser fetches the tiles from static/basemap (the app). False: the page embeds the tiles
     # of its view (an exported file, which must open with no server).
     served: bool = False
+    # The places added to the gazetteer that the tiles do not label (mapview.basemap.added_labels_js), or "".
+    added: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     m.get_root().header.add_child(safe.Literal(_CSS + MARKS_CSS))
     shown = set(view.layers)
     add_basemap(m, view.base, BASE_NAMES, LAYER_NAMES, shown, served=basemap.served,
-                view=None if basemap.served else _embedded_view(view, events, bulk))
+                view=None if basemap.served else _embedded_view(view, events, bulk), added=basemap.added)
     _add_online_bases(m, view.base)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
     _add_area(m, view.area)

@@ -164,15 +164,50 @@ class BasemapPart(folium.map.Layer):
         self.part_js = safe.js_json(part)
 
 
+MAX_ADDED_LABELS = 50_000  # added places sent to a map, the most populous first
+
+
+def added_labels_js(places) -> str:
+    """The places added to the gazetteer (gazetteer.added_places) as the argument of the script's
+    `L.reachmapBasemap.addLabels`: names joined by newlines (a GeoNames name holds no tab or newline), lon and
+    lat in 1e-5 degrees, class digits, and the zoom from which each shows (the tiles' population rule,
+    geodata/build_basemap.py POP_FROM). Names come from a user's file: js_json makes them inert text."""
+    places = places[:MAX_ADDED_LABELS]
+    names = "\n".join(p.name.replace("\n", " ") for p in places)
+    lon = ",".join(str(round(p.lon * 1e5)) for p in places)
+    lat = ",".join(str(round(p.lat * 1e5)) for p in places)
+    cls = "".join("1" if p.population >= 100_000 else "2" if p.population >= 10_000 else "3" for p in places)
+    z = ",".join("7" if p.population >= 10_000 else "8" if p.population >= 3_000 else "9" if p.population >= 1_000
+                 else "10" for p in places)
+    return f'{{"names":{safe.js_json(names)},"lon":[{lon}],"lat":[{lat}],"cls":{safe.js_json(cls)},"z":[{z}]}}'
+
+
+class AddedLabels(MacroElement):
+    """Labels for the places added to the gazetteer that the bundled tiles do not hold (see the script)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.reachmapBasemap.addLabels({{ this.payload }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, payload: str) -> None:
+        super().__init__()
+        self._name = "AddedLabels"
+        self.payload = payload
+
+
 def add_basemap(m: folium.Map, base: str, names: dict[str, str], layer_names: dict[str, str],
                 shown_layers: set[str], *, served: bool, view: tuple[float, float, int] | None,
-                size: tuple[int, int] = (1600, 1000)) -> None:
+                size: tuple[int, int] = (1600, 1000), added: str = "") -> None:
     """The light and dark basemaps as base layers (`base` selects one), and the part overlays.
 
     served: the app fetches tiles from static/; otherwise the tiles of `view` (lon, lat, zoom) are
-    embedded in the page (an exported file).
+    embedded in the page (an exported file). added: `added_labels_js` of the places added to the gazetteer.
     """
     m.add_child(_Script())
+    if added:
+        m.add_child(AddedLabels(added))
     if not served:
         lon, lat, zoom = view or (29.0, 52.0, 5)
         tiles = view_tiles(lon, lat, zoom, *size)

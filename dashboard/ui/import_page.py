@@ -67,7 +67,8 @@ def _gazetteer_section(limit_mb: float) -> None:
                      + (f" ({len(added)} added)" if added else "")):
         st.caption("The gazetteer holds GeoNames' places of 500 people or more. A country's full dump from "
                    "geonames.org (e.g. UA.zip, downloaded where you have the network) adds every village and "
-                   "hamlet: they then resolve in articles, in imports by place name and in the place boxes. "
+                   "hamlet: they then resolve in articles, in imports by place name and in the place boxes, "
+                   "and the map labels them. "
                    "The place index is rebuilt (about 15 s).")
         for name, count in added:
             st.caption(S.md(f"{name}: {count:,} populated places"))
@@ -83,6 +84,7 @@ def _gazetteer_section(limit_mb: float) -> None:
                     st.error(S.md(str(exc)))
                     return
             S.gazetteer.clear()  # the cached handle still reads the index as it was
+            S.basemap.clear()  # and the map labels the places added
             st.success(S.md(report.words))
 
 

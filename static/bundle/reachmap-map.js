@@ -20,7 +20,7 @@
  *
  *   var base = L.reachmapBasemap({url: "tiles/", style: "light"}).addTo(map);   // tiles/: where they are served
  *   base.setStyle("dark");          // "light" | "dark"
- *   base.labelsInView();            // [{text, cls, x, y}] the labels drawn now (for tests); also as
+ *   base.labelsInView();            // [{text, cls, x, y, added?}] the labels drawn now (for tests); also as
  *                                   // document.querySelector(".leaflet-container").reachmapBasemap
  *   map container attribute data-basemap-labels = number of labels drawn; event "labels" when drawn
  *
@@ -36,6 +36,8 @@
  *
  * Ready signal: the map container gets data-basemap="ready" and window.reachmapBasemapAt (performance.now())
  * once the first view's tiles are drawn and its labels painted (PNG export and benchmarks wait for it).
+ *
+ * Added places: L.reachmapBasemap.addLabels({...}) before the layer draws (see _drawAdded).
  *
  * Offline export: set window.REACHMAP_BASEMAP = {index: <index.json>, tiles: {"z/x/y": <tile>, ...}}
  * before the layer is added (or pass it as option `embedded`); tiles found there are never fetched, and
@@ -343,10 +345,42 @@
           drawn.push({text: l[0], cls: CLASS_NAMES[l[3]], x: Math.round(px), y: Math.round(py)});
         });
       });
+      if (!hidden && L.ReachmapBasemap.added) this._drawAdded(ctx, st, z, size, drawn);
       this._drawn = drawn;
       map.getContainer().setAttribute("data-basemap-labels", String(drawn.length));
       if (pending.length) Promise.all(pending).then(this._scheduleLabels.bind(this));
       else { this._labelsIn = true; this._signalReady(); this.fire("labels", {count: drawn.length}); }
+    },
+
+    // Places added to the gazetteer (GeoNames dumps) that the tiles do not label: from their zoom, most
+    // populous first, each only where it overlaps no label already drawn (the tiles' were decluttered
+    // when they were built; these are checked here against boxes measured on the canvas).
+    _drawAdded: function (ctx, st, z, size, drawn) {
+      var a = L.ReachmapBasemap.added, map = this._map, boxes = [], self = this;
+      drawn.forEach(function (d) {
+        var c = CLASSES[CLASS_NAMES.indexOf(d.cls)], text = c.upper ? d.text.toUpperCase() : d.text;
+        ctx.font = c.font + FAMILY;
+        var w = ctx.measureText(text).width;
+        boxes.push(c.dot ? [d.x - c.dot, d.y - 7, d.x + c.dot + 3 + w, d.y + 7] : [d.x - w / 2, d.y - 7, d.x + w / 2, d.y + 7]);
+      });
+      var b = map.getBounds().pad(0.1), w0 = b.getWest(), e0 = b.getEast(), s0 = b.getSouth(), n0 = b.getNorth();
+      for (var i = 0; i < a.names.length; i++) {
+        if (a.z[i] > z) continue;
+        var lon = a.lon[i], lat = a.lat[i];
+        if (lat < s0 || lat > n0 || lon < w0 || lon > e0) continue;
+        var p = map.latLngToContainerPoint([lat, lon]), l = [a.names[i], 0, 0, a.cls[i]];
+        var c = CLASSES[l[3]];
+        ctx.font = c.font + FAMILY;
+        var box = [p.x - c.dot - 1, p.y - 7, p.x + c.dot + 4 + ctx.measureText(l[0]).width, p.y + 7], clash = false;
+        for (var k = 0; k < boxes.length && !clash; k++) {
+          var o = boxes[k];
+          clash = box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3];
+        }
+        if (clash) continue;
+        boxes.push(box);
+        self._label(ctx, st, l, p.x, p.y);
+        drawn.push({text: l[0], cls: CLASS_NAMES[l[3]], x: Math.round(p.x), y: Math.round(p.y), added: true});
+      }
     },
 
     _label: function (ctx, st, l, x, y) {
@@ -383,6 +417,16 @@
   });
 
   L.reachmapBasemap = function (options) { return new L.ReachmapBasemap(options); };
+
+  // The places added to the gazetteer, as the map script passes them (dashboard/mapview/basemap.py,
+  // AddedLabels): {names: "A\nB", lon: [1e-5 degrees], lat: [...], cls: "33..", z: [min zoom]}.
+  L.reachmapBasemap.addLabels = function (data) {
+    var names = data.names ? data.names.split("\n") : [], lon = [], lat = [], cls = [];
+    for (var i = 0; i < names.length; i++) {
+      lon.push(data.lon[i] / 1e5); lat.push(data.lat[i] / 1e5); cls.push(+data.cls.charAt(i));
+    }
+    L.ReachmapBasemap.added = {names: names, lon: lon, lat: lat, cls: cls, z: data.z};
+  };
 
   // An overlay for the layer control: while it is on the map, the basemap draws `part`.
   L.ReachmapBasemap.Toggle = L.Layer.extend({
