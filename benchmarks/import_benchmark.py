@@ -4,7 +4,8 @@
     python benchmarks/import_benchmark.py --rows 20000    # other sizes
 
 Writes a deterministic (random.Random(42)) ACLED-like CSV in a temporary folder — events clustered around
-cities of Ukraine, Belarus and Russia over three years, with realistic notes, actors and sources — then,
+cities of Ukraine, Belarus and Russia over three years, with realistic notes, actors and sources, and (as in
+real exports) a village of its own for every row outside a city (`--shared-locations`: 3,150 reused) — then,
 each in a fresh Python process so that peak memory (ru_maxrss) belongs to that one step:
 
 - baseline: `pandas.read_csv(path)` of the file;
@@ -82,8 +83,12 @@ def village(rng: random.Random) -> str:
     return name.capitalize() + rng.choice(["ka", "ivka", "ove", "ne", "e", "yi", "sk"])
 
 
-def write_acled(path: Path, rows: int, seed: int = 42) -> None:
-    """A deterministic ACLED-like export with `rows` events."""
+def write_acled(path: Path, rows: int, seed: int = 42, shared_locations: bool = False) -> None:
+    """A deterministic ACLED-like export with `rows` events.
+
+    Every row outside a city has a village of its own (name and point), as in real exports (one village,
+    one row); `shared_locations` draws them from 150 villages per city instead, which flatters the
+    importer (a few thousand places for any number of rows)."""
     rng = random.Random(seed)
     weights = [c[-1] for c in CITIES]
     type_weights = [t[-1] for t in TYPES]
@@ -100,7 +105,12 @@ def write_acled(path: Path, rows: int, seed: int = 42) -> None:
             day = first + timedelta(days=rng.randrange(3 * 365))
             precision = rng.choices((1, 2, 3), (85, 10, 5))[0]
             in_city = rng.random() < 0.3
-            location, y, x = (city, lat, lon) if in_city else rng.choice(villages[city])
+            if in_city:
+                location, y, x = city, lat, lon
+            elif shared_locations:
+                location, y, x = rng.choice(villages[city])
+            else:
+                location, y, x = f"{village(rng)} {n}", lat + rng.gauss(0, 0.25), lon + rng.gauss(0, 0.35)
             attacker = FORCES["Russia"] if country != "Russia" or rng.random() < 0.2 else FORCES["Ukraine"]
             target = FORCES["Ukraine"] if attacker == FORCES["Russia"] else FORCES["Russia"]
             if event_type == "Protests":
@@ -166,16 +176,19 @@ def run_step(mode: str, path: Path, store_path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--shared-locations", action="store_true",
+                        help="draw villages from 150 per city (the earlier, flattering data) instead of one per row")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="reachmap-import-bench-") as tmp:
         for rows in args.rows:
             path = Path(tmp) / f"acled_{rows}.csv"
-            write_acled(path, rows)
+            write_acled(path, rows, shared_locations=args.shared_locations)
             size_mb = path.stat().st_size / 1024 / 1024
             base = run_step("baseline", path, Path(tmp) / "unused.gpkg")
             done = run_step("import", path, Path(tmp) / f"store_{rows}.gpkg")
-            print(f"\n{rows:,} ACLED rows ({size_mb:.1f} MB CSV)")
+            kind = "from 3,150 shared villages" if args.shared_locations else "one village per row outside cities"
+            print(f"\n{rows:,} ACLED rows ({size_mb:.1f} MB CSV, locations {kind})")
             print(f"  baseline pandas.read_csv: {base['seconds']:6.2f} s wall {base['cpu']:6.2f} s CPU  "
                   f"{rows / base['seconds']:>9,.0f} rows/s  peak {base['peak_mb']:5.0f} MB")
             print(f"  import_file:              {done['seconds']:6.2f} s wall {done['cpu']:6.2f} s CPU  "
