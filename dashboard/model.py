@@ -187,11 +187,15 @@ class Place:
             raise ValidationError("place.kind", self.kind, f"must be one of {', '.join(PLACE_KINDS)}")
         if not isinstance(self.geometry, BaseGeometry) or self.geometry.is_empty:
             raise ValidationError("place.geometry", self.geometry, "must be a non-empty shapely geometry")
-        minx, miny, maxx, maxy = self.geometry.bounds
-        check_lon(minx, "place.lon")
-        check_lon(maxx, "place.lon")
-        check_lat(miny, "place.lat")
-        check_lat(maxy, "place.lat")
+        if type(self.geometry) is Point:  # most places: two coordinates, read without computing bounds
+            check_lon(self.geometry.x, "place.lon")
+            check_lat(self.geometry.y, "place.lat")
+        else:
+            minx, miny, maxx, maxy = self.geometry.bounds
+            check_lon(minx, "place.lon")
+            check_lon(maxx, "place.lon")
+            check_lat(miny, "place.lat")
+            check_lat(maxy, "place.lat")
         if self.country and (len(self.country) != 2 or not self.country.isalpha() or not self.country.isupper()):
             raise ValidationError("place.country", self.country, "must be an ISO 3166-1 alpha-2 code like 'UA'")
 

@@ -230,3 +230,20 @@ def test_a_snapshot_gets_its_picture_after_freezing_and_nothing_else_changes(tmp
         assert attach_thumbnail(store, "u" * 24, png) is False
         with pytest.raises(ValidationError):
             attach_thumbnail(store, "t" * 24, b"not a png")
+
+
+def test_point_places_are_written_with_the_same_blob_gpkg_builds_and_gdal_reads_it(store):
+    from shapely.geometry import Point
+
+    from dashboard.model import Place
+    from dashboard.store import gpkg
+    from dashboard.store.geopackage import _point_blob
+
+    for lon, lat in ((30.76678, 50.92744), (-179.99999, -89.5), (0.0, 0.0)):
+        assert _point_blob(lon, lat) == gpkg.to_blob(Point(lon, lat))
+    pinned = Place("country:XX", "Pinned", "point", Point(30.0, 50.0), pin=(31.0, 51.0))
+    store.put_events([make_event("p1", place=pinned), make_event("p2")], origin="test")
+    (blob,) = store._conn.execute("SELECT geom FROM places WHERE key = 'country:XX'").fetchone()
+    assert gpkg.from_blob(blob).equals(Point(30.0, 50.0))  # the place's own point, not its pin
+    frame = pyogrio.read_dataframe(store.path, layer="places")
+    assert sorted(frame.geometry.x.round(5)) == [30.0, 30.76678]

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from shapely.geometry import Point
+
 from dashboard.errors import NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.store import gpkg
@@ -428,10 +430,13 @@ def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str
         known = places.get(place.key)
         if known is None or known[0] is not place and not (
                 known[0] == place and known[0].geometry.equals_exact(place.geometry, 0)):
-            place_rows.append((gpkg.to_blob(place.geometry), place.key, place.name, place.kind, place.country,
-                               place.admin1, place.geonameid, place.population, *(place.pin or (None, None))))
             lon, lat = place.lonlat
-            known = places[place.key] = (place, _point_blob(lon, lat), _countries(place), lon, lat)
+            point = _point_blob(lon, lat)
+            # A point place's own blob is that point's (gpkg.to_blob gives the same bytes, built slower).
+            blob = point if type(place.geometry) is Point and place.pin is None else gpkg.to_blob(place.geometry)
+            place_rows.append((blob, place.key, place.name, place.kind, place.country,
+                               place.admin1, place.geonameid, place.population, *(place.pin or (None, None))))
+            known = places[place.key] = (place, point, _countries(place), lon, lat)
         _, point, countries, lon, lat = known
         time = event.time
         dates = spans.get(id(time))
