@@ -302,7 +302,8 @@ def _event_feature(e: Event) -> dict:
 def _export(args: argparse.Namespace) -> int:
     from dashboard import export  # here, not at the top: it brings folium
     from dashboard.export.output import check_target, write_file
-    from dashboard.scene import build_scene, load_basemap
+    from dashboard.scene import load_basemap, table_scene
+    from dashboard.table import EventTable
 
     if args.output == "-" and args.format not in export.TEXT_FORMATS:
         raise ValidationError("-o", "-", f"{args.format} is binary; give a file name")
@@ -313,8 +314,15 @@ def _export(args: argparse.Namespace) -> int:
     for problem in decoded.problems:  # like the UI: say what was ignored, go on with the defaults
         say("warning: ", problem)
     gazetteer = open_gazetteer()
-    with open_store(gazetteer=gazetteer) as store:
-        scene = build_scene(decoded.state, store.events(), gazetteer, catalogue)
+    with open_store(gazetteer=gazetteer) as store:  # created and seeded if new
+        path = store.path
+
+    def load(ids: list[str]):
+        with open_store(path, gazetteer=gazetteer) as store:
+            return store.events_by_id(ids)
+
+    # As columns, as the app reads the store: 100,000 events are not built one by one to be counted and mapped.
+    scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue)
     for problem in scene.problems:
         say("warning: ", problem)
     basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None

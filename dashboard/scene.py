@@ -17,7 +17,7 @@ from dashboard.model import Catalogue, Event
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
 from dashboard.share import RingSpec, ViewState
-from dashboard.table import EventTable
+from dashboard.table import EventTable, StoredEvents, select
 
 STORY_BORDER = ("BY", "UA")
 # Ring vertices one view may compute (each envelope may take geodesy.MAX_REACH_VERTICES): about 6-8 s in
@@ -100,6 +100,17 @@ def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, cat
     flt, problems = event_filter(state, gazetteer)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
     return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems))
+
+
+def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]], gazetteer: Gazetteer,
+                catalogue: Catalogue) -> Scene:
+    """The scene of a store read as columns, as the app reads it: the rows `table.select` picks, and the
+    events themselves read with `load(ids)` only if something iterates them. A map of thousands, a summary
+    and the credits come from the columns; GeoJSON, KML and CSV read the events, in one query."""
+    flt, problems = event_filter(state, gazetteer)
+    rows = select(table, flt)
+    rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
+    return Scene(state, StoredEvents(table.id[rows], load), tuple(rings), tuple(problems + ring_problems), table, rows)
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:

@@ -235,3 +235,28 @@ def test_printable(text, shown):
 def test_events_takes_the_same_bounds_as_a_permalink(store, args, says):
     result = run("events", *args, store=store)
     assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_html_export_of_thousands_is_drawn_from_the_columns_without_reading_an_event(tmp_path, monkeypatch,
+                                                                                          gazetteer):
+    """Issue 15: `export --format html` of 100,000 events built every Event (31-36 s); the map, the summary
+    and the credits come from the columnar table, as in the app."""
+    from dashboard import cli
+    from dashboard.mapview.bulk import BULK_THRESHOLD
+    from dashboard.model import Place
+    from dashboard.store import GeoPackageStore
+    from tests.conftest import make_event
+
+    path = tmp_path / "many.gpkg"
+    n = BULK_THRESHOLD + 10
+    with GeoPackageStore.open(path) as store:
+        store.put_events((make_event(f"e{i}", place=Place.at(f"p{i}", f"Village {i}", "village", 30 + i / n,
+                                                            50 + (i % 97) / 100, country="UA"))
+                          for i in range(n)), origin="test")
+    monkeypatch.setenv("REACHMAP_STORE_PATH", str(path))
+    monkeypatch.setattr(GeoPackageStore, "events_by_id", lambda self, ids: pytest.fail("read the events"))
+    monkeypatch.setattr(GeoPackageStore, "events", lambda self, *a, **k: pytest.fail("read the events"))
+    out = tmp_path / "map.html"
+    assert cli.main(["export", "v=1&countries=UA", "--format", "html", "-o", str(out)]) == 0
+    page = out.read_text("utf-8")
+    assert "ReachmapBulk" in page and f"{n:,} events" in page
