@@ -237,7 +237,7 @@ class Source:
         _check_url(self.url, "source.url")
 
 
-def _are_text_pairs(pairs: object) -> bool:
+def are_text_pairs(pairs: object) -> bool:
     """True for a tuple of (name, value) text pairs with non-empty names."""
     if not isinstance(pairs, tuple):
         return False
@@ -271,7 +271,7 @@ class Event:
         _check_text(self.event_type, "event.event_type")
         if not isinstance(self.actors, tuple):
             raise ValidationError("event.actors", self.actors, "must be a tuple of names")
-        if not _are_text_pairs(self.attributes):
+        if not are_text_pairs(self.attributes):
             raise ValidationError("event.attributes", self.attributes,
                                   "must be a tuple of (name, value) text pairs with non-empty names")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from shapely.geometry import Point
 
 from dashboard.errors import NotFoundError, StoreError
-from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
 from dashboard.store import gpkg
 from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.snapshots import Snapshot, SnapshotInfo, events_from_json, events_to_json
@@ -172,7 +172,9 @@ class GeoPackageStore(EventStore):
             sql.append("AND (" + " OR ".join("instr(countries, ?) > 0" for _ in countries) + ")")
             args.extend(f",{c.upper()}," for c in countries)
         sql.append("ORDER BY t_start, event_id")
-        return [self._event(row) for row in self._conn.execute(" ".join(sql), args)]
+        rows = self._conn.execute(" ".join(sql), args).fetchall()
+        self._read_places(row["place_key"] for row in rows)
+        return [self._event(row) for row in rows]
 
     def get_event(self, event_id: str) -> Event:
         row = self._conn.execute("SELECT * FROM events WHERE event_id = ?", (event_id,)).fetchone()
@@ -186,6 +188,7 @@ class GeoPackageStore(EventStore):
         rows = self._conn.execute(_BY_ID_SQL.format(columns="e.*"), (json.dumps(list(ids)),)).fetchall()
         found = {row["event_id"]: row for row in rows}
         _require(ids, found, self.path)
+        self._read_places(row["place_key"] for row in rows)
         return [self._event(found[i]) for i in ids]
 
     def listing(self, ids: Sequence[str]) -> list[Listed]:
@@ -243,14 +246,23 @@ class GeoPackageStore(EventStore):
 
     def _place(self, key: str) -> Place:
         if key not in self._places:
-            row = self._conn.execute("SELECT * FROM places WHERE key = ?", (key,)).fetchone()
-            self._places[key] = Place(
-                key=row["key"], name=row["name"], kind=row["kind"], geometry=gpkg.from_blob(row["geom"]),
+            self._read_places([key])
+        return self._places[key]
+
+    def _read_places(self, keys: Iterable[str]) -> None:
+        """Read these places into the cache with one query and one geometry decoding (those not there yet)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._places]
+        if not wanted:
+            return
+        rows = self._conn.execute("SELECT p.* FROM json_each(?) AS j CROSS JOIN places AS p ON p.key = j.value",
+                                  (json.dumps(wanted),)).fetchall()
+        for row, geometry in zip(rows, gpkg.from_blobs([row["geom"] for row in rows])):
+            self._places[row["key"]] = Place(
+                key=row["key"], name=row["name"], kind=row["kind"], geometry=geometry,
                 country=row["country"], admin1=row["admin1"], geonameid=row["geonameid"],
                 population=row["population"],
                 pin=(row["pin_lon"], row["pin_lat"]) if row["pin_lon"] is not None else None,
             )
-        return self._places[key]
 
     def _event(self, row: sqlite3.Row) -> Event:
         published = row["source_published"]
@@ -263,8 +275,15 @@ class GeoPackageStore(EventStore):
             source=Source(row["source_title"], row["source_publisher"], row["source_url"],
                           date.fromisoformat(published) if published else None, row["quote"]),
             actors=tuple(json.loads(row["actors"])),
-            attributes=tuple((str(k), str(v)) for k, v in json.loads(row["attributes"])),
+            attributes=_pairs(json.loads(row["attributes"])),
         )
+
+
+def _pairs(stored: list) -> tuple[tuple[str, str], ...]:
+    """Stored attributes as (name, value) text pairs: as written (the common case, checked at C speed), or
+    each part made text (a store written by other software may hold numbers)."""
+    pairs = tuple(map(tuple, stored))
+    return pairs if are_text_pairs(pairs) else tuple((str(k), str(v)) for k, v in stored)
 
 
 # The ids arrive as one JSON array: one parameter whatever their number, joined to the event_id index.

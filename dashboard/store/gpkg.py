@@ -80,8 +80,17 @@ def to_blob(geom: BaseGeometry) -> bytes:
 
 
 def from_blob(blob: bytes) -> BaseGeometry:
+    return shapely.from_wkb(_wkb(blob))
+
+
+def from_blobs(blobs: list[bytes]) -> list[BaseGeometry]:
+    """from_blob of each, with one shapely call (an import's 70,000 places read in one go)."""
+    return list(shapely.from_wkb([_wkb(b) for b in blobs])) if blobs else []
+
+
+def _wkb(blob: bytes) -> bytes:
     if blob[:2] != b"GP":
         raise ValueError("not a GeoPackage geometry blob")
     flags = blob[3]
     envelope = _ENVELOPE_BYTES[(flags >> 1) & 0b111]
-    return shapely.from_wkb(blob[8 + envelope:])
+    return blob[8 + envelope:]
