@@ -321,8 +321,12 @@ def _export(args: argparse.Namespace) -> int:
         with open_store(path, gazetteer=gazetteer) as store:
             return store.events_by_id(ids)
 
+    def rows(ids: list[str]):
+        with open_store(path, gazetteer=gazetteer) as store:
+            yield from store.record_rows(ids)
+
     # As columns, as the app reads the store: 100,000 events are not built one by one to be counted and mapped.
-    scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue)
+    scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
     for problem in scene.problems:
         say("warning: ", problem)
     basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None

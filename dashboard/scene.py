@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -103,14 +103,16 @@ def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, cat
 
 
 def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]], gazetteer: Gazetteer,
-                catalogue: Catalogue) -> Scene:
+                catalogue: Catalogue, rows: Callable[[list[str]], Iterator[tuple]] | None = None) -> Scene:
     """The scene of a store read as columns, as the app reads it: the rows `table.select` picks, and the
     events themselves read with `load(ids)` only if something iterates them. A map of thousands, a summary
-    and the credits come from the columns; GeoJSON, KML and CSV read the events, in one query."""
+    and the credits come from the columns; KML reads the events, in one query, and GeoJSON and CSV the store's
+    flat rows (`rows(ids)`, GeoPackageStore.record_rows) when given."""
     flt, problems = event_filter(state, gazetteer)
-    rows = select(table, flt)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
-    return Scene(state, StoredEvents(table.id[rows], load), tuple(rings), tuple(problems + ring_problems), table, rows)
+    picked = select(table, flt)
+    return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings), tuple(problems + ring_problems),
+                 table, picked)
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:

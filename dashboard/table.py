@@ -172,13 +172,23 @@ class StoredEvents(Sequence[Event]):
     """The events of some rows of a table, read from the store only when something needs them whole.
 
     `len()` and truth cost nothing, so a page can count 100k events, map them from the table and never
-    build one Event object; iterating or indexing reads them all, once, with `load(ids)`.
+    build one Event object; iterating or indexing reads them all, once, with `load(ids)`. Exports that
+    only write fields read `rows()` instead, when the caller passes `rows(ids)`.
     """
 
-    def __init__(self, ids: np.ndarray, load: Callable[[list[str]], list[Event]]) -> None:
+    def __init__(self, ids: np.ndarray, load: Callable[[list[str]], list[Event]],
+                 rows: Callable[[list[str]], Iterator[tuple]] | None = None) -> None:
         self.ids = ids
         self._load = load
+        self._rows = rows
         self._events: tuple[Event, ...] | None = None
+
+    def rows(self) -> Iterator[tuple] | None:
+        """The events as the store's flat record rows (`GeoPackageStore.record_rows`), in order, read in
+        batches without building an Event each; None when the caller gave no way to read them."""
+        if self._rows is None:
+            return None
+        return self._rows(self.ids.tolist())
 
     def __len__(self) -> int:
         return len(self.ids)

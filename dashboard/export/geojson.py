@@ -6,7 +6,7 @@ import json
 
 from shapely.geometry import MultiPolygon, mapping
 
-from dashboard.export.records import _meta, _polygons, _rounded, event_record, ring_record
+from dashboard.export.records import _meta, _polygons, _rounded, event_records, ring_record
 from dashboard.scene import Scene
 
 
@@ -20,9 +20,8 @@ def to_geojson(scene: Scene, title: str | None = None) -> str:
         geom = mapping(polys[0] if len(polys) == 1 else MultiPolygon(polys))
         geom = {"type": geom["type"], "coordinates": _rounded(geom["coordinates"])}
         features.append({"type": "Feature", "geometry": geom, "properties": ring_record(ring)})
-    for e in scene.events:
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Point", "coordinates": _rounded(e.place.lonlat)},
-                         "properties": event_record(e)})
+    for record, lonlat in event_records(scene):
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": _rounded(lonlat)},
+                         "properties": record})
     collection = {"type": "FeatureCollection", "features": features, "reachmap": _meta(scene, title)}
     return json.dumps(collection, ensure_ascii=False, allow_nan=False) + "\n"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
 
+import msgspec
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from dashboard.export.words import date_span, summary
-from dashboard.model import Event
+from dashboard.model import Event, span_label
 from dashboard.rings import Ring
 from dashboard.scene import Scene
 from dashboard.share import to_query
@@ -38,6 +40,46 @@ def event_record(e: Event) -> dict:
         "source_published": src.published.isoformat() if src.published else None, "quote": src.quote,
         "attributes": dict(e.attributes),
     }
+
+
+def event_records(scene: Scene) -> Iterator[tuple[dict, tuple[float, float]]]:
+    """(event_record, lon/lat) of each event of the scene, in order: from the store's flat rows when the
+    scene's events can give them (StoredEvents.rows: no Event is built), else from the events."""
+    rows = getattr(scene.events, "rows", None)
+    rows = rows() if rows is not None else None
+    if rows is None:
+        for e in scene.events:
+            yield event_record(e), e.place.lonlat
+        return
+    labels: dict[tuple, str] = {}
+    loads = msgspec.json.decode  # the store's own JSON lists, five times faster than json.loads
+    for (event_id, title, description, event_type, start, end, precision, text, note, place, kind, country,
+         admin1, geonameid, actors, source_title, publisher, url, published, quote, attributes, lon, lat) in rows:
+        key = (start, end, precision, text)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = span_label(date.fromisoformat(start), date.fromisoformat(end), precision, text)
+        yield {
+            "id": event_id, "title": title, "description": description, "event_type": event_type,
+            "start": start, "end": end, "precision": precision, "date_label": label, "time_text": text,
+            "time_note": note, "place": place, "place_kind": kind, "country": country, "admin1": admin1,
+            "geonameid": geonameid, "actors": _texts(loads(actors)), "source_title": source_title,
+            "source_publisher": publisher, "source_url": url, "source_published": published or None,
+            "quote": quote, "attributes": _text_dict(loads(attributes)),
+        }, (lon, lat)
+
+
+def _texts(values: list) -> list[str]:
+    return values if set(map(type, values)) <= {str} else [str(v) for v in values]
+
+
+def _text_dict(pairs: list) -> dict[str, str]:
+    """Stored (name, value) pairs as a dict of text, as Event attributes are (a store written by other
+    software may hold numbers)."""
+    found = dict(pairs)
+    if set(map(type, found)) <= {str} and set(map(type, found.values())) <= {str}:
+        return found
+    return {str(k): str(v) for k, v in pairs}
 
 
 def ring_record(r: Ring) -> dict:

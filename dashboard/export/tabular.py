@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from dashboard.export.records import EVENT_FIELDS, _rounded, event_record
+from dashboard.export.records import EVENT_FIELDS, _rounded, event_records
 from dashboard.scene import Scene
 
 CSV_FIELDS: tuple[str, ...] = (*EVENT_FIELDS, "lon", "lat")
@@ -42,8 +42,7 @@ def to_csv(scene: Scene) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
-    for e in scene.events:
-        record = event_record(e)
-        lon, lat = _rounded(e.place.lonlat)
+    for record, lonlat in event_records(scene):
+        lon, lat = _rounded(lonlat)
         writer.writerow([_cell(record[f]) for f in EVENT_FIELDS] + [lon, lat])
     return out.getvalue()

@@ -191,6 +191,18 @@ class GeoPackageStore(EventStore):
         self._read_places(row["place_key"] for row in rows)
         return [self._event(found[i]) for i in ids]
 
+    def record_rows(self, ids: Sequence[str], batch: int = 20_000) -> Iterator[tuple]:
+        """Every field of these events with their place's, in this order, as tuples of RECORD_COLUMNS, read
+        in batches (exports write 100k events this way without building an Event or a Place each)."""
+        ids = list(ids)
+        for at in range(0, len(ids), batch):
+            part = ids[at:at + batch]
+            rows = self._conn.execute(_BY_ID_SQL.format(columns=_RECORD_SQL) + _RECORD_JOIN,
+                                      (json.dumps(part),)).fetchall()
+            found = {row[0]: tuple(row) for row in rows}
+            _require(part, found, self.path)
+            yield from map(found.__getitem__, part)
+
     def listing(self, ids: Sequence[str]) -> list[Listed]:
         """What a table of these events shows (date, title, place, type, source, quote, link), in this
         order, without building Event objects: the Events page lists 100k events this way."""
@@ -286,6 +298,13 @@ def _pairs(stored: list) -> tuple[tuple[str, str], ...]:
     return pairs if are_text_pairs(pairs) else tuple((str(k), str(v)) for k, v in stored)
 
 
+RECORD_COLUMNS = ("id", "title", "description", "event_type", "t_start", "t_end", "t_precision", "t_text",
+                  "t_note", "place", "place_kind", "country", "admin1", "geonameid", "actors", "source_title",
+                  "source_publisher", "source_url", "source_published", "quote", "attributes", "lon", "lat")
+_RECORD_SQL = ("e.event_id, e.title, e.description, e.event_type, e.t_start, e.t_end, e.t_precision, e.t_text, "
+               "e.t_note, p.name, p.kind, p.country, p.admin1, p.geonameid, e.actors, e.source_title, "
+               "e.source_publisher, e.source_url, e.source_published, e.quote, e.attributes, e.lon, e.lat")
+_RECORD_JOIN = " JOIN places AS p ON p.key = e.place_key"
 # The ids arrive as one JSON array: one parameter whatever their number, joined to the event_id index.
 _BY_ID_SQL = ("SELECT {columns} FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value")
 _LISTED_COLUMNS = ("e.event_id, e.t_start, e.t_end, e.t_precision, e.t_text, e.title, e.place_name, e.event_type, "

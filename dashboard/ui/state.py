@@ -11,7 +11,7 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -121,8 +121,14 @@ def _read(read: Callable[[GeoPackageStore], T]) -> T:
 
 
 def events_of(ids: np.ndarray) -> StoredEvents:
-    """These events, read from the store (one query) only if the page iterates them."""
-    return StoredEvents(ids, lambda wanted: _read(lambda store: store.events_by_id(wanted)))
+    """These events, read from the store (one query) only if the page iterates them; GeoJSON and CSV
+    downloads read their flat rows instead (no Event built per row)."""
+    return StoredEvents(ids, lambda wanted: _read(lambda store: store.events_by_id(wanted)), _record_rows)
+
+
+def _record_rows(ids: list[str]) -> Iterator[tuple]:
+    with open_store(_store_path(), gazetteer=gazetteer()) as store:
+        yield from store.record_rows(ids)
 
 
 def event_by_id(event_id: str) -> Event | None:
