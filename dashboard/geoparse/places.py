@@ -170,8 +170,9 @@ class Resolver:
         return int(self._all_cities.population[i]) if i < len(ids) and ids[i] == c.geonameid else 0
 
     def _score(self, c: Candidate, span: NameSpan, ctx: _Context, local: NameSpan | None,
-               nearest_km: float, proximity: float, local_km: float | None) -> float:
-        """The candidate's score; the distances come precomputed from `_choose`."""
+               nearest_km: float, proximity: float, local_km: float | None, respelt: bool = False) -> float:
+        """The candidate's score; the distances, and whether it was found only by another romanisation while
+        a namesake is called this as written (`respelt`), come precomputed from `_choose`."""
         pop = self._population(c)
         district_said = span.kind == "district"
         if not district_said and self._is_district(c):
@@ -181,8 +182,7 @@ class Resolver:
         primary = normalize(c.name) == span.norm
         if primary:
             s += 0.4
-        elif c.kind not in ("country", "border") and normalize(c.matched) != span.norm and span.candidates \
-                and any(normalize(o.matched) == span.norm for o in span.candidates):
+        elif respelt and c.kind not in ("country", "border"):
             s -= SPELLING_PENALTY  # another romanisation, while a place is called this as written
         if span.surface and not span.surface.isascii() and span.surface in (c.name, c.matched):
             s += 0.8  # spelt exactly, accents and all: "Mińsk" is the Polish town, not Belarus's capital
@@ -340,8 +340,10 @@ class Resolver:
         local_km = None
         if local_point is not None:
             local_km = _haversine_km(lon, lat, math.radians(local_point[0]), math.radians(local_point[1]))
+        written = [normalize(c.matched) == span.norm for c in cands]
+        any_written = any(written)
         scored = [(self._score(c, span, ctx, local, float(nearest[i]), float(proximity[i]),
-                               None if local_km is None else float(local_km[i]))
+                               None if local_km is None else float(local_km[i]), any_written and not written[i])
                    - (1.5 if c.key in taken else 0.0), c)
                   for i, c in enumerate(cands)]
         scored.sort(key=lambda sc: (-sc[0], -(sc[1].population or 0), sc[1].key))

@@ -192,7 +192,7 @@ class GeoPackageStore(EventStore):
         return [self._event(found[i]) for i in ids]
 
     def record_rows(self, ids: Sequence[str], batch: int = 20_000) -> Iterator[tuple]:
-        """Every field of these events with their place's, in this order, as tuples of RECORD_COLUMNS, read
+        """Every field of these events with their place's, in this order, as tuples of _RECORD_SQL's columns, read
         in batches (exports write 100k events this way without building an Event or a Place each)."""
         ids = list(ids)
         for at in range(0, len(ids), batch):
@@ -298,9 +298,7 @@ def _pairs(stored: list) -> tuple[tuple[str, str], ...]:
     return pairs if are_text_pairs(pairs) else tuple((str(k), str(v)) for k, v in stored)
 
 
-RECORD_COLUMNS = ("id", "title", "description", "event_type", "t_start", "t_end", "t_precision", "t_text",
-                  "t_note", "place", "place_kind", "country", "admin1", "geonameid", "actors", "source_title",
-                  "source_publisher", "source_url", "source_published", "quote", "attributes", "lon", "lat")
+# record_rows' columns, in the order export.records.event_records unpacks them.
 _RECORD_SQL = ("e.event_id, e.title, e.description, e.event_type, e.t_start, e.t_end, e.t_precision, e.t_text, "
                "e.t_note, p.name, p.kind, p.country, p.admin1, p.geonameid, e.actors, e.source_title, "
                "e.source_publisher, e.source_url, e.source_published, e.quote, e.attributes, e.lon, e.lat")
