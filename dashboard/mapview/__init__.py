@@ -195,7 +195,7 @@ class _ViewToUrl(MacroElement):
           function edit(change) {
             try {
               var top = window.parent;
-              if (!top || top === window) { return; }
+              if (!top || (top === window && !window.__reachmapApp)) { return; }
               var url = new URL(top.location.href);
               change(url.searchParams);
               if (!url.searchParams.has("v")) { url.searchParams.set("v", "1"); }

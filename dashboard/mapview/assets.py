@@ -444,6 +444,17 @@ def write_bundle(path: Path = BUNDLE_FILE) -> Path:
     return path
 
 
+def map_links(m: folium.Map) -> tuple[list[str], list[str]]:
+    """The scripts and stylesheets a map declares (``default_js`` / ``default_css`` of it and every child),
+    each once, in the order streamlit-folium would load them: what a page must load before its script."""
+    js: list[str] = []
+    css: list[str] = []
+    for el in _walk(m):
+        js += [url for _, url in getattr(el, "default_js", ())]
+        css += [url for _, url in getattr(el, "default_css", ())]
+    return list(dict.fromkeys(js)), list(dict.fromkeys(css))
+
+
 def use_bundle(m: folium.Map) -> folium.Map:
     """Load the bundled scripts of a localized map as one file (``BUNDLE_URL``), first; return ``m``.
 

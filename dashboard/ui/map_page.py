@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard.errors import DashboardError
 from dashboard.mapview import bulk_layer, type_colour
@@ -23,6 +22,7 @@ from dashboard.table import timeline_bucket, timeline_window as table_window
 from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of
 from dashboard.share import MAX_KM, RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
+from dashboard.ui.map_component import map_in_page
 from dashboard.ui.timeline import timeline_chart
 from dashboard.ui import state as S
 
@@ -137,7 +137,7 @@ def _ring_form() -> None:
             st.rerun()
 
 
-MAP_SIZE_PX = (1200, 620)  # the map's height as st_folium draws it below; its width on a usual screen
+MAP_SIZE_PX = (1200, 620)  # the map's height as map_in_page draws it below; its width on a usual screen
 
 
 def _add_ring_in_view(spec: RingSpec) -> None:
@@ -172,14 +172,12 @@ def _map(scene: Scene) -> None:
     layer = None
     if scene.table is not None and len(scene.events) > BULK_THRESHOLD and "events" in view.layers:
         # Thousands of events: the map itself stays the same across filter changes and only the
-        # clustered events layer is swapped in, so streamlit-folium does not remount the map.
+        # clustered events layer is swapped in, and the map in the page is not rebuilt.
         m = scene_map(scene, S.basemap(), with_events=False)
         layer = bulk_layer(scene.table, scene.rows)
     else:
         m = scene_map(scene, S.basemap())
-    out = st_folium(use_bundle(m), key="map", height=620, use_container_width=True,
-                    returned_objects=["last_active_drawing", "last_clicked", "last_object_clicked_tooltip"],
-                    center=view.center, zoom=view.zoom, feature_group_to_add=layer) or {}
+    out = map_in_page(use_bundle(m), key="map", height=620, center=view.center, zoom=view.zoom, layer=layer)
     _use_drawing(out.get("last_active_drawing"))
     _clicked_event(scene, clicked_event_id(out.get("last_object_clicked_tooltip")))
     clicked = out.get("last_clicked")
@@ -192,7 +190,7 @@ def _clicked_event(scene: Scene, event_id: str | None) -> None:
     """A point of the clustered layer was clicked: show that event in full (popups there load on demand)."""
     if not event_id:
         return
-    # st_folium keeps returning the last click: show it only while that event is still selected.
+    # The map keeps returning the last click: show it only while that event is still selected.
     where = np.flatnonzero(scene.table.id == event_id)
     at = np.searchsorted(scene.rows, where[0]) if len(where) else len(scene.rows)
     if at >= len(scene.rows) or scene.rows[at] != where[0]:

@@ -100,10 +100,10 @@ def render_snapshot(snapshot_id: str) -> None:
     st.link_button("Open the live view of this link", to_query(view))
     for problem in scene.problems:
         st.warning(S.md(problem))
-    from streamlit_folium import st_folium
+    from dashboard.ui.map_component import map_in_page
 
-    st_folium(use_bundle(scene_map(scene, S.basemap(), interactive=False)), key="snapshot_map", height=620,
-              use_container_width=True, returned_objects=[])
+    map_in_page(use_bundle(scene_map(scene, S.basemap(), interactive=False)), key="snapshot_map", height=620,
+                report=False)
     st.dataframe([{"date": e.time.label, "title": e.title, "place": e.place.name, "type": e.event_type,
                    "source": e.source.publisher, "quote": e.source.quote} for e in scene.events],
                  hide_index=True, width="stretch")

@@ -77,6 +77,9 @@ def app_url(browser_store, gazetteer, chromium_path):
         yield url
 
 
+MAP_BOX = ".rm-map-box"  # the map in the app's page (dashboard.ui.map_component)
+
+
 class Page:
     """A browser page on the app that records every request it makes."""
 
@@ -93,20 +96,19 @@ class Page:
 
     @property
     def map_frame(self):
-        # During a rerun Streamlit can hold the outgoing map's iframe next to the new one: take the newest.
-        return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]').last
+        """The map's box in the page (dashboard.ui.map_component draws it there, not in an iframe)."""
+        # During a rerun Streamlit can hold the outgoing map next to the new one: take the newest.
+        return self.page.locator(MAP_BOX).last
 
     def wait_for_map(self, timeout: float = 90_000) -> None:
-        self.page.locator('iframe[title="streamlit_folium.st_folium"]').last.wait_for(timeout=timeout)
         self.map_frame.locator(".leaflet-container").wait_for(timeout=timeout)
         self.map_frame.locator(".leaflet-overlay-pane path").first.wait_for(state="attached", timeout=timeout)
 
     def leaflet(self, expression: str):
-        """Evaluate `expression` with `map` bound to the Leaflet map inside the component iframe."""
-        frame = [f for f in self.page.frames if f.url and "streamlit_folium" in f.url][-1]
-        return frame.evaluate(
-            # streamlit-folium keeps the Leaflet map as window.map; an exported file as map_<id>.
-            "(expr) => { const k = window.map instanceof L.Map ? 'map'"
+        """Evaluate `expression` with `map` bound to the page's Leaflet map."""
+        return self.page.evaluate(
+            # The app keeps its map as window.reachmapMap; an exported file as map_<id>.
+            "(expr) => { const k = window.reachmapMap instanceof L.Map ? 'reachmapMap'"
             " : Object.keys(window).find(n => /^map_[0-9a-f]+$/.test(n));"
             " return Function('map', 'return ' + expr)(window[k]); }", expression)
 

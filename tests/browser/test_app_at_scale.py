@@ -20,9 +20,7 @@ from tests.browser.conftest import serve_app
 
 N = 12_000
 SOURCE = Source("Scale test feed", "Test desk <b>", "https://example.org/feed", date(2024, 1, 2), "As filed.")
-COUNT = ("() => { try { const f = [...document.querySelectorAll('iframe')]"
-         ".filter(i => i.title.includes('st_folium')).pop();"
-         " const b = f.contentWindow.reachmapBulk; return b && b.drawn ? b.count : null; } catch (e) { return null; } }")
+COUNT = "() => { const b = window.reachmapBulk; return b && b.drawn ? b.count : null; }"
 
 
 def _events(n: int) -> list[Event]:

@@ -45,7 +45,7 @@ class OfflinePage(Page):
         return self.map_frame.locator(".leaflet-container").evaluate(f"() => {LABELS}")
 
     def map_pixels(self) -> np.ndarray:
-        png = self.page.locator('iframe[title="streamlit_folium.st_folium"]').last.screenshot()
+        png = self.map_frame.screenshot()
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
     def top_query(self) -> dict[str, list[str]]:

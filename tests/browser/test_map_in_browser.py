@@ -38,11 +38,10 @@ def test_changing_the_date_filter_changes_the_markers(page, app_url):
     page.wait_for_map()
     frame = page.map_frame
     frame.locator(".rm-event").first.wait_for()
-    page.page.wait_for_function(  # the map iframe reloads: until it is back, the answer is "not yet"
-        "() => { try { const f = [...document.querySelectorAll('iframe')].filter(i => i.title.includes('st_folium')).pop();"
-        " const els = f.contentDocument.querySelectorAll('.rm-event');"
-        " return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0) === 8; }"
-        " catch (e) { return false; } }", timeout=90_000)
+    page.page.wait_for_function(  # the map may be rebuilt: until it is back, the answer is "not yet"
+        "() => { const box = [...document.querySelectorAll('.rm-map-box')].pop();"
+        " const els = box ? box.querySelectorAll('.rm-event') : [];"
+        " return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0) === 8; }", timeout=90_000)
     assert page.marker_count() == 8 < before
     assert page.external_requests() == []
 
@@ -82,3 +81,29 @@ def test_clear_all_filters_works_right_after_a_date_preset(page, app_url):
     page.page.wait_for_function("() => !location.search.includes('from=')", timeout=60_000)
     page.page.wait_for_function("() => !document.body.innerText.includes('on 25 Jun 2022')", timeout=60_000)
     assert page.page.locator("[data-testid='stException']").count() == 0
+
+
+def test_a_rectangle_drawn_on_the_map_filters_the_events_and_stays_drawn(page, app_url):
+    """The map reports a finished drawing to the app (map_component's last_active_drawing): the area
+    becomes the filter, in the link, and the shape stays on the map."""
+    page.open(f"{app_url}/?v=1").wait_for_map()
+    page.map_frame.locator(".rm-event").first.wait_for()
+    before = _count_in(_summary(page))
+    # What Leaflet.draw fires when the user finishes a rectangle around Kyiv (the draw tool's own event).
+    page.leaflet("map.fire('draw:created', {layer: L.rectangle([[49.6, 27.9], [52.6, 33.2]]),"
+                 " layerType: 'rectangle'}) && true")
+    page.page.wait_for_function("() => location.search.includes('area=')", timeout=60_000)
+    page.page.wait_for_function("() => /^\\d+ events? /.test(document.querySelector('h3').innerText)"
+                                f" && !document.querySelector('h3').innerText.startsWith('{before} ')",
+                                timeout=60_000)
+    assert 0 < _count_in(_summary(page)) < before
+    page.wait_for_map()
+    page.page.wait_for_function("() => window.reachmapMap && Object.values(window.reachmapMap._layers)"
+                                ".some(l => l instanceof L.Polygon && l.getLatLngs()[0].length === 4)")
+    assert page.page.locator("[data-testid='stException']").count() == 0
+
+
+def test_a_click_on_the_map_offers_the_point_as_a_ring_origin(page, app_url):
+    page.open(f"{app_url}/?v=1").wait_for_map()
+    page.leaflet("map.fire('click', {latlng: L.latLng(51.5, 31.3)}) && true")
+    page.page.get_by_text("Clicked point 51.5000, 31.3000", exact=False).wait_for(timeout=60_000)

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import Page
-
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+from tests.browser.conftest import MAP_BOX, Page
 
 
 def _visible_share(page: Page, width: int, height: int) -> float:
-    box = page.page.locator(MAP_IFRAME).last.bounding_box()
+    box = page.page.locator(MAP_BOX).last.bounding_box()
     w = max(0.0, min(box["x"] + box["width"], width) - max(box["x"], 0.0))
     h = max(0.0, min(box["y"] + box["height"], height) - max(box["y"], 0.0))
     return w * h / (width * height)
 
 
 # At 1280×720 the map must cover 60 % of the screen; on a larger screen its fixed 620 px height is all in
-# view (st_folium draws a map of a height given in pixels: 49 % of 1600×1000).
+# view (the map has a height given in pixels: 49 % of 1600×1000).
 @pytest.mark.parametrize("width, height, least", [(1280, 720, 0.6), (1600, 1000, 0.45)])
 def test_the_map_fills_most_of_the_first_screen_and_the_quick_rings_are_on_it(browser, app_url, width, height,
                                                                                least):
@@ -27,7 +25,7 @@ def test_the_map_fills_most_of_the_first_screen_and_the_quick_rings_are_on_it(br
         page.open(f"{app_url}/?v=1").wait_for_map()
         share = _visible_share(page, width, height)
         assert share >= least, f"the map covers {share:.0%} of a {width}×{height} screen without scrolling"
-        box = page.page.locator(MAP_IFRAME).last.bounding_box()
+        box = page.page.locator(MAP_BOX).last.bounding_box()
         assert box["y"] + box["height"] <= height  # the whole map, not only part of it
         quick = page.page.get_by_role("button", name="Iskander-M from Minsk")
         box = quick.bounding_box()
