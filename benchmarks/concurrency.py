@@ -9,7 +9,7 @@ use); the gazetteer index is reused from `--gazetteer-index` when given, else bu
 A warm-up session first opens the map once: that is the cold start, reported on its own. Then, for each
 count N, N browser contexts of one headless Chromium start together, and each session
 
-1. opens QUERY and waits until the map is painted inside the st_folium iframe (its event markers drawn),
+1. opens QUERY and waits until the map is painted in the page (its event markers drawn),
 2. changes a filter (adds Ukraine to the sidebar's Countries) and waits until the heading has changed and a new map is
    painted with exactly as many events as the heading names,
 3. makes a snapshot ("Share snapshot" → a title → "Freeze and get the link") and waits for its link,
@@ -53,10 +53,10 @@ QUERY = "/?v=1&near=Chernihiv:100"
 COUNTRY = "Ukraine"  # added to the sidebar's Countries filter
 SCREENSHOTS: Path | None = None  # a folder for a screenshot of each failed session (--screenshots)
 
-# The newest st_folium iframe's event count, once its Leaflet map has drawn markers (null until then).
+# The newest map's event count, once its Leaflet map has drawn markers (null until then).
 MAP_COUNT = """() => { try {
-  const f = [...document.querySelectorAll('iframe')].filter(i => i.title.includes('st_folium')).pop();
-  const d = f && f.contentDocument; if (!d || !d.querySelector('.leaflet-container')) return null;
+  const d = [...document.querySelectorAll('.rm-map-box')].pop();
+  if (!d || !d.querySelector('.leaflet-container')) return null;
   const els = d.querySelectorAll('.rm-event');
   if (!els.length && !d.querySelector('path.leaflet-interactive')) return null;
   return [...els].reduce((n, e) => n + parseInt(e.dataset.count || '1'), 0);

@@ -46,16 +46,10 @@ CHROMIUM = os.environ.get("REACHMAP_CHROMIUM_PATH") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
 VIEWPORT = {"width": 1280, "height": 720}
-FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-# Drawn: the newest map iframe has Leaflet, its basemap says ready, and at least one event marker is on it.
+# Drawn: the newest map in the page has Leaflet, its basemap says ready, and at least one event marker is on it.
 DRAWN = """() => {
-  const frames = [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')];
-  const f = frames.pop(); if (!f) return false;
-  try {
-    const d = f.contentDocument; if (!d) return false;
-    const ready = d.querySelector('[data-basemap="ready"]');
-    return !!(ready && d.querySelector('.rm-event'));
-  } catch (e) { return false; }
+  const d = [...document.querySelectorAll('.rm-map-box')].pop(); if (!d) return false;
+  return !!(d.querySelector('[data-basemap="ready"]') && d.querySelector('.rm-event'));
 }"""
 WORDS = r"(?i)geonames|place names|place-name|first start|running"  # what the page says while it prepares
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
@@ -217,14 +211,13 @@ def from_events_page(browser, url: str) -> float:
 
 
 def changed(page, action) -> float:
-    """Seconds from `action` to a new map drawn (a new iframe document or new markers) and the page idle."""
-    page.evaluate("""() => { const f = [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')].pop();
-                             f.contentDocument.body.dataset.benchOld = '1'; }""")
+    """Seconds from `action` to a new map drawn (a new map or new markers) and the page idle."""
+    page.evaluate("""() => { for (const m of document.querySelectorAll('.rm-event')) m.dataset.benchOld = '1'; }""")
     t = time.perf_counter()
     action()
-    page.wait_for_function("""() => { const f = [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')].pop();
-        try { const d = f.contentDocument; return !d.body.dataset.benchOld && d.querySelector('[data-basemap="ready"]')
-              && d.querySelector('.rm-event'); } catch (e) { return false; } }""", polling=20)
+    page.wait_for_function("""() => { const d = [...document.querySelectorAll('.rm-map-box')].pop();
+        return !!d && !!d.querySelector('[data-basemap="ready"]') && !!d.querySelector('.rm-event')
+               && !d.querySelector('.rm-event[data-bench-old]'); }""", polling=20)
     page.wait_for_function(IDLE, polling=20)
     return time.perf_counter() - t
 

@@ -52,8 +52,8 @@ def main() -> int:
             page = context.new_page()
             page.set_default_timeout(120_000)
             page.goto(url + "/" + query)
-            iframe = page.locator('iframe[title="streamlit_folium.st_folium"]').last
-            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').last
+            iframe = page.locator(".rm-map-box").last  # the map, in the app's page
+            frame = iframe
             frame.locator('.leaflet-container[data-basemap="ready"]').wait_for()
             page.wait_for_timeout(500)  # the events' and rings' own frames after the basemap's
             drawn = set(frame.locator(".leaflet-container").evaluate(LABELS))

@@ -113,7 +113,6 @@ def app_runs(browser, runs: int, watch, failures: list[str]) -> None:
     """The app's own map: first-view basemap bytes and the zoom 6 -> 10 repaint, on a fresh store."""
     from tests.browser.conftest import serve_app
 
-    frame_sel = 'iframe[title="streamlit_folium.st_folium"]'
     with tempfile.TemporaryDirectory() as tmp, serve_app(Path(tmp) / "store.gpkg") as url:
         def open_app(query: str):
             ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
@@ -123,8 +122,8 @@ def app_runs(browser, runs: int, watch, failures: list[str]) -> None:
             sizes: list[tuple[str, int]] = []
             page.on("requestfinished", lambda r: sizes.append((urlparse(r.url).path, r.sizes()["responseBodySize"])))
             page.goto(url + "/" + query)
-            page.frame_locator(frame_sel).last.locator('.leaflet-container[data-basemap="ready"]').wait_for()
-            frame = [f for f in page.frames if f.url and "streamlit_folium" in f.url][-1]
+            page.locator('.rm-map-box .leaflet-container[data-basemap="ready"]').last.wait_for()
+            frame = page.main_frame  # the map is in the app's page (dashboard.ui.map_component)
             return ctx, page, frame, sizes
 
         print("the app (streamlit run app.py, fresh store; the map with the story's events and border):")

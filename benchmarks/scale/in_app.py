@@ -40,9 +40,7 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--disable-component-update"]
 FIRST = "/?v=1&country=UA"
 WITH_REACH = FIRST + "&reach=iskander-m@BY-UA"  # the story's ring: Iskander-M reach from the BY–UA border
-COUNT = ("() => { try { const f = [...document.querySelectorAll('iframe')]"
-         ".filter(i => i.title.includes('st_folium')).pop();"
-         " const b = f.contentWindow.reachmapBulk; return b && b.drawn ? b.count : null; } catch (e) { return null; } }")
+COUNT = "() => { const b = window.reachmapBulk; return b && b.drawn ? b.count : null; }"
 CHANGES = ("Belarus", "Russia")
 
 
