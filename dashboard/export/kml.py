@@ -11,7 +11,6 @@ Two things any KML reader must be able to rely on, whatever the data holds:
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import re
@@ -19,20 +18,23 @@ import struct
 import zipfile
 import zlib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 from shapely.geometry import Polygon
 
-from dashboard.export.records import DECIMALS, _polygons, _rounded, event_record, ring_record
+from dashboard.export.records import DECIMALS, EVENT_FIELDS, _polygons, record_batches, ring_record
 from dashboard.export.words import date_span, summary
 from dashboard.mapview import RING_COLOURS, type_colour
 from dashboard.scene import Scene
 from dashboard.share import to_query
+from dashboard.table import type_counts
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 KMZ_ICON = "files/event.png"  # inside the KMZ, next to doc.kml; tinted per event type by IconStyle colour
 # What XML 1.0 (§2.2 Char) cannot hold, surrogates included (a str may carry lone ones).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML_BUT_NUL = re.compile("[^\x00\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ZIP_TIME = (2022, 6, 25, 0, 0, 0)  # a fixed date in the archive, so the same view gives the same bytes
 
 
@@ -56,24 +58,20 @@ def kml_colour(hex_rgb: str, alpha: int = 255) -> str:
     return f"{alpha:02x}{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}"
 
 
-def _sub(parent: ET.Element, tag: str, text: object = None, *, ns: bool = True, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}" if ns else tag, {k: xml_text(v) for k, v in attrs.items()})
+def _sub(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
         el.text = xml_text(text)
     return el
 
 
-# Without the namespace: for placemarks serialised inside the KML document, whose default namespace they take.
-_plain = functools.partial(_sub, ns=False)
-
-
-def _extended_data(parent: ET.Element, record: dict, sub=_sub) -> None:
-    data = sub(parent, "ExtendedData")
+def _extended_data(parent: ET.Element, record: dict) -> None:
+    data = _sub(parent, "ExtendedData")
     for name, value in record.items():
         if isinstance(value, dict):  # attributes: one JSON value, as in the CSV (not Python's repr)
             value = json.dumps(value, ensure_ascii=False) if value else ""
         text = "" if value is None else "; ".join(value) if isinstance(value, list) else value
-        sub(sub(data, "Data", name=name), "value", text)
+        _sub(_sub(data, "Data", name=name), "value", text)
 
 
 def _kml_polygon(parent: ET.Element, poly: Polygon) -> None:
@@ -98,15 +96,23 @@ def to_kml(scene: Scene, title: str | None = None) -> str:
 
     Event styles are colours only; no icon is fetched from anywhere (see the module docstring).
     """
-    return _document(scene, title, icon=None)
+    out = io.StringIO()
+    write_kml(scene, out, title)
+    return out.getvalue()
+
+
+def write_kml(scene: Scene, out: TextIO, title: str | None = None, icon: str | None = None) -> None:
+    """The KML of `to_kml` (with `icon`: of the KMZ's doc.kml), written to `out` a batch of events at a time."""
+    _document(scene, title, icon, out)
 
 
 def to_kmz(scene: Scene, title: str | None = None) -> bytes:
     """The KML in a KMZ archive (doc.kml first, as Google Earth expects) with the event icon inside it."""
+    doc = io.StringIO()
+    write_kml(scene, doc, title, icon=KMZ_ICON)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (("doc.kml", _document(scene, title, icon=KMZ_ICON).encode("utf-8")),
-                           (KMZ_ICON, circle_png())):
+        for name, data in (("doc.kml", doc.getvalue().encode("utf-8")), (KMZ_ICON, circle_png())):
             archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
@@ -132,14 +138,21 @@ def circle_png(size: int = 32) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def _document(scene: Scene, title: str | None, icon: str | None) -> str:
+def _event_types(scene: Scene) -> list[str]:
+    """The event types of the scene, sorted: from the columnar table's codes when the scene has one."""
+    if scene.table is not None and scene.rows is not None:
+        return sorted(type_counts(scene.table, scene.rows))
+    return sorted({e.event_type for e in scene.events})
+
+
+def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = _sub(root, "Document")
     _sub(doc, "name", title or summary(scene))
     _sub(doc, "description", _balloon([summary(scene), f"Dates: {date_span(scene)}",
                                        f"Query: {to_query(scene.state)}", *scene.problems]))
-    types = sorted({e.event_type for e in scene.events})
+    types = _event_types(scene)
     type_index = {t: i for i, t in enumerate(types)}
     for i, event_type in enumerate(types):
         style = _sub(doc, "Style", id=f"type-{i}")
@@ -177,28 +190,74 @@ def _document(scene: Scene, title: str | None, icon: str | None) -> str:
     folder.append(ET.Comment(_EVENTS_HERE))
     ET.indent(root)
     head, tail = ET.tostring(root, encoding="unicode", xml_declaration=True).split(f"<!--{_EVENTS_HERE}-->")
-    # The events are written one Placemark at a time, without namespace (they inherit the document's
-    # default one): a tree of 84,000 placemarks took 29 s and 2.8 GB to build and serialise.
-    parts = [head.rstrip(" ")]
-    for e in scene.events:
-        mark = ET.Element("Placemark")
-        _plain(mark, "name", e.title)
-        span = _plain(mark, "TimeSpan")
-        _plain(span, "begin", e.time.start.isoformat())
-        _plain(span, "end", e.time.end.isoformat())
-        src = e.source
-        published = f" ({src.published.isoformat()})" if src.published else ""
-        _plain(mark, "description", _balloon([
-            e.title, e.time.label, f"{e.place.name}{', ' + e.place.country if e.place.country else ''}",
-            e.description, src.quote and f"“{src.quote}”", f"Source: {src.publisher}, {src.title}{published}",
-            src.url]))
-        _plain(mark, "styleUrl", f"#type-{type_index[e.event_type]}")
-        _extended_data(mark, event_record(e), _plain)
-        lon, lat = _rounded(e.place.lonlat)
-        _plain(_plain(mark, "Point"), "coordinates", f"{lon},{lat},0")
-        ET.indent(mark, level=3)
-        parts.append("      " + ET.tostring(mark, encoding="unicode") + "\n")
-    parts.append(tail.lstrip("\n"))
     # A parser reads a raw CR in text as LF (XML §2.11); as a reference it comes back as CR. The serialiser
     # writes no CR of its own, so every CR here came from data.
-    return "".join(parts).rstrip("\n").replace("\r", "&#13;") + "\n"
+    out.write(head.rstrip(" ").replace("\r", "&#13;"))
+    # The events are written a batch at a time from their columns, as ElementTree would write each
+    # Placemark (tests/test_export.py holds the two side by side): a tree of 84,000 placemarks took 29 s
+    # and 2.8 GB to build and serialise, and an Event per row most of the rest.
+    for batch in record_batches(scene):
+        out.write(_placemarks(batch, type_index).replace("\r", "&#13;"))
+    out.write((tail.lstrip("\n").rstrip("\n") + "\n").replace("\r", "&#13;"))
+
+
+def _elements(tag: str, indent: str, texts: list[str]) -> list[str]:
+    """The serialised element <tag> with each of these (already escaped) texts, as ElementTree writes it."""
+    empty, before, after = f"{indent}<{tag} />\n", f"{indent}<{tag}>", f"</{tag}>\n"
+    return [before + text + after if text else empty for text in texts]
+
+
+# One event's Placemark as ElementTree indents it inside the document, with its elements in their places.
+_PLACEMARK = ("      <Placemark>\n%s        <TimeSpan>\n%s%s        </TimeSpan>\n%s"
+              "        <styleUrl>#type-%d</styleUrl>\n        <ExtendedData>\n"
+              + "".join(f'          <Data name="{name}">\n%s          </Data>\n' for name in EVENT_FIELDS)
+              + "        </ExtendedData>\n        <Point>\n          <coordinates>%r,%r,0</coordinates>\n"
+              "        </Point>\n      </Placemark>\n")
+
+
+def _placemarks(batch: dict[str, list], type_index: dict[str, int]) -> str:
+    """The Placemarks of a batch of events (see records.record_batches), each indented as in the document."""
+    values = {name: _xml_texts(["; ".join(v) for v in batch[name]] if name == "actors" else batch[name])
+              for name in EVENT_FIELDS}
+    descriptions = _xml_texts([_balloon(lines) for lines in zip(
+        batch["title"], batch["date_label"], _place_lines(batch["place"], batch["country"]), batch["description"],
+        [q and f"“{q}”" for q in batch["quote"]],
+        [f"Source: {p}, {t}{f' ({d})' if d else ''}" for p, t, d in zip(batch["source_publisher"],
+                                                                          batch["source_title"],
+                                                                          batch["source_published"])],
+        batch["source_url"])])
+    columns = [_elements("name", " " * 8, values["title"]), _elements("begin", " " * 10, values["start"]),
+               _elements("end", " " * 10, values["end"]), _elements("description", " " * 8, descriptions),
+               list(map(type_index.__getitem__, batch["event_type"]))]
+    columns += [_elements("value", " " * 12, values[name]) for name in EVENT_FIELDS]
+    columns += [batch["lon"], batch["lat"]]
+    return "".join(_PLACEMARK % row for row in zip(*columns))
+
+
+def _place_lines(places: list, countries: list) -> list[str]:
+    return [f"{p}{', ' + c if c else ''}" for p, c in zip(places, countries)]
+
+
+def _xml_texts(values: list) -> list[str]:
+    """Each value as the escaped text of an element: XML 1.0 characters only, & < > as references.
+
+    Done on the whole column at once when it allows (C string operations instead of one call per value).
+    """
+    texts = ["" if v is None else v if type(v) is str else str(v) for v in values]
+    joined = "\x00".join(texts)  # NUL is no XML character: it cannot come from the data after xml_text
+    if joined.count("\x00") != len(texts) - 1:  # a value holds a NUL: one by one
+        return [_escaped(xml_text(t)) for t in texts]
+    if _NOT_XML_BUT_NUL.search(joined):
+        joined = _NOT_XML_BUT_NUL.sub("", joined)
+    return _escaped(joined).split("\x00") if texts else []
+
+
+def _escaped(text: str) -> str:
+    # What ElementTree's serialiser does to text (and nothing to attribute-free leaves beyond it).
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text

@@ -5,14 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from typing import TextIO
 
-from dashboard.export.records import EVENT_FIELDS, _rounded, event_records
+from dashboard.export.records import EVENT_FIELDS, record_batches
 from dashboard.scene import Scene
 
 CSV_FIELDS: tuple[str, ...] = (*EVENT_FIELDS, "lon", "lat")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 # What a spreadsheet may skip before it looks for "=": whitespace of any kind, NUL, BOM and zero-width marks.
 _SKIPPED = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\x00\ufeff\u200b\u200c\u200d\u2060"
+# is_formula as one expression: a formula start at once, or after all the leading skipped characters (a tab
+# or CR after a space is skipped, as str.lstrip does, so only "=", "+", "-" and "@" count there).
+_FORMULA = re.compile("[=+\\-@\t\r]|[%s]*[=+\\-@]" % re.escape(_SKIPPED))
 
 
 def is_formula(text: str) -> bool:
@@ -37,12 +42,25 @@ def _cell(value: object) -> object:
     return value
 
 
+def _cells(values: list) -> list:
+    """_cell of each value of a column, in one pass over a column of text (the common case)."""
+    if not set(map(type, values)) <= {str}:
+        return list(map(_cell, values))
+    match = _FORMULA.match
+    return ["'" + v if match(v) else v for v in values]
+
+
+def write_csv(scene: Scene, out: TextIO) -> None:
+    """The CSV of `to_csv`, written to `out` a batch of events at a time."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for batch in record_batches(scene):
+        batch["actors"] = ["; ".join(a) for a in batch["actors"]]
+        writer.writerows(zip(*(_cells(batch[f]) for f in EVENT_FIELDS), batch["lon"], batch["lat"]))
+
+
 def to_csv(scene: Scene) -> str:
     """One row per event with every field and its provenance, a header row, lists joined with '; '."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
-    for record, lonlat in event_records(scene):
-        lon, lat = _rounded(lonlat)
-        writer.writerow([_cell(record[f]) for f in EVENT_FIELDS] + [lon, lat])
+    write_csv(scene, out)
     return out.getvalue()

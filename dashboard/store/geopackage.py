@@ -298,7 +298,7 @@ def _pairs(stored: list) -> tuple[tuple[str, str], ...]:
     return pairs if are_text_pairs(pairs) else tuple((str(k), str(v)) for k, v in stored)
 
 
-# record_rows' columns, in the order export.records.event_records unpacks them.
+# record_rows' columns, in the order export.records.record_batches unpacks them.
 _RECORD_SQL = ("e.event_id, e.title, e.description, e.event_type, e.t_start, e.t_end, e.t_precision, e.t_text, "
                "e.t_note, p.name, p.kind, p.country, p.admin1, p.geonameid, e.actors, e.source_title, "
                "e.source_publisher, e.source_url, e.source_published, e.quote, e.attributes, e.lon, e.lat")
