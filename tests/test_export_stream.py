@@ -183,3 +183,39 @@ def test_open_file_refuses_what_write_file_refuses(tmp_path):
 def test_streaming_to_an_unknown_format_is_refused():
     with pytest.raises(DashboardError, match="streamed"):
         export.stream(None, "png", None)  # type: ignore[arg-type]
+
+
+def test_a_column_of_elements_is_each_value_as_an_element():
+    rng = random.Random(7)
+    alphabet = ["a", "&", "<", ">", "\x00", "\x1f", "\r", "\ufffe", "\ud800", "é", " "]
+    values = ["".join(rng.choices(alphabet, k=rng.randint(0, 3))) for _ in range(300)] + [None, 0]
+    start, end, empty = kml._DATA[0]
+    expected = [start + t + end if t else empty for t in (kml._escaped(kml.xml_text("" if v is None else v))
+                                                          for v in values)]
+    assert kml._xml_elements(values, start, end, empty) == expected
+    clean = [v for v in values if not (isinstance(v, str) and "\x00" in v)]
+    assert kml._xml_elements(clean, start, end, empty) == [e for v, e in zip(values, expected) if v in clean]
+    assert kml._xml_elements([], start, end, empty) == []
+
+
+@pytest.mark.parametrize("stored, expected", [
+    ("[]", ""), ("[ ]", ""), ('[["a", "1"]]', '{"a": "1"}'), ('[["a", "1"], ["a", "2"]]', '{"a": "2"}'),
+    ('[["n", 5], [6, "x"]]', '{"n": "5", "6": "x"}'), ('[["é", "\\u00e9\\n\\"q\\""]]', '{"é": "é\\n\\"q\\""}')])
+def test_stored_attributes_are_written_as_an_event_would_write_them(stored, expected):
+    assert records._stored_attributes(stored) == expected
+    assert records.attributes_text(records._text_dict(json.loads(stored))) == expected
+
+
+def test_csv_cells_are_quoted_as_csv_writer_quotes_them():
+    import csv
+    import io
+
+    rng = random.Random(3)
+    alphabet = ["a", ",", '"', "\r", "\n", "\x00", " ", "é", "'", ";"]
+    columns = [["".join(rng.choices(alphabet, k=rng.randint(0, 4))) for _ in range(400)] for _ in range(3)]
+    columns.append([rng.choice([0.1, -30.5, 1e-7, 12]) for _ in range(400)])
+    columns.append(["plain"] * 400)
+    expected = io.StringIO()
+    csv.writer(expected).writerows(zip(*columns))
+    quoted = [tabular._quoted(c) for c in columns]
+    assert "".join(",".join(row) + "\r\n" for row in zip(*quoted)) == expected.getvalue()

@@ -8,6 +8,7 @@ event, so 100,000 events are never one dict or one string in memory.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import json.encoder
 import math
@@ -19,9 +20,11 @@ from dashboard.export.records import EVENT_FIELDS, _meta, _polygons, _rounded, r
 from dashboard.scene import Scene
 
 _string = json.encoder.encode_basestring  # json's own, in C: a str as JSON text, non-ASCII kept
-# One event's Feature, as json.dumps writes the dict (", " and ": " separators, keys in this order).
-_FEATURE = ('{"type": "Feature", "geometry": {"type": "Point", "coordinates": [%s, %s]}, "properties": {'
-            + ", ".join(f"{_string(name)}: %s" for name in EVENT_FIELDS) + "}}")
+# One event's Feature as json.dumps writes the dict (", " and ": " separators, keys in this order), cut where
+# its values go: the coordinates, then each property. A batch is every column encoded at once, then read across.
+_PARTS = [', {"type": "Feature", "geometry": {"type": "Point", "coordinates": [', ", ",
+          ']}, "properties": {' + f"{_string(EVENT_FIELDS[0])}: ",
+          *(f", {_string(name)}: " for name in EVENT_FIELDS[1:]), "}}"]
 
 
 def _dumps(value: object) -> str:
@@ -29,10 +32,14 @@ def _dumps(value: object) -> str:
 
 
 def _values(values: list) -> list[str]:
-    """Each value of a column as JSON text: a column of text in one C call per value."""
+    """Each value of a column as JSON text: text, numbers and null by json's own functions, in one pass."""
     if set(map(type, values)) <= {str}:
         return list(map(_string, values))
-    return [_string(v) if type(v) is str else _dumps(v) for v in values]
+    return [_ENCODE.get(type(v), _dumps)(v) for v in values]
+
+
+# What json.dumps does to these exact types (a bool or a float takes the general way).
+_ENCODE = {str: _string, int: int.__repr__, type(None): lambda _: "null"}
 
 
 def _numbers(values: list[float]) -> list[str]:
@@ -57,12 +64,14 @@ def write_geojson(scene: Scene, out: TextIO, title: str | None = None) -> None:
     for batch in record_batches(scene):
         batch["actors"] = ["[" + ", ".join(map(_string, a)) + "]" for a in batch["actors"]]
         batch["attributes"] = [a or "{}" for a in batch["attributes"]]
-        columns = [_numbers(batch["lon"]), _numbers(batch["lat"])]
-        columns += [batch[name] if name in ("actors", "attributes") else _values(batch[name]) for name in EVENT_FIELDS]
-        features = ", ".join(_FEATURE % row for row in zip(*columns))
-        if features:
-            out.write(("" if first else ", ") + features)
-            first = False
+        values = [_numbers(batch["lon"]), _numbers(batch["lat"])]
+        values += [batch[name] if name in ("actors", "attributes") else _values(batch[name]) for name in EVENT_FIELDS]
+        columns = [itertools.repeat(_PARTS[0])]  # constant, value, constant, value, …, constant
+        for column, part in zip(values, _PARTS[1:]):
+            columns += [column, itertools.repeat(part)]
+        features = "".join(itertools.chain.from_iterable(zip(*columns)))
+        out.write(features[2:] if first else features)  # every feature after the first follows ", "
+        first = False
     out.write('], "reachmap": ' + _dumps(_meta(scene, title)) + "}\n")
 
 

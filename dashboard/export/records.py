@@ -99,13 +99,25 @@ def record_batches(scene: Scene, size: int | None = None) -> Iterator[dict[str, 
             "actors": list(map(actor_lists.__getitem__, actors)), "source_title": list(source_title),
             "source_publisher": list(publisher), "source_url": list(url),
             "source_published": [p or None for p in published], "quote": list(quote),
-            "attributes": [attributes_text(_text_dict(_loads(a))) if a != "[]" else "" for a in attributes],
+            "attributes": list(map(_stored_attributes, attributes)),
         }
         _add_lonlat(batch, lon, lat)
         yield batch
 
 
 _loads = msgspec.json.decode  # the store's own JSON lists, five times faster than json.loads
+_text_pairs = msgspec.json.Decoder(list[tuple[str, str]]).decode  # and checks they are text as it goes
+
+
+def _stored_attributes(stored: str) -> str:
+    """attributes_text of the store's JSON list of (name, value) pairs."""
+    if stored == "[]":
+        return ""
+    try:
+        found = dict(_text_pairs(stored))
+    except msgspec.ValidationError:  # not all text: a store written by other software
+        return attributes_text(_text_dict(_loads(stored)))
+    return "".join(_dump(found, 0)) if found and _dump else attributes_text(found)
 
 
 def _add_lonlat(batch: dict[str, list], lon: Iterable[float], lat: Iterable[float]) -> None:

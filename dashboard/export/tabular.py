@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from typing import TextIO
@@ -52,11 +53,24 @@ def _cells(values: list) -> list:
 
 def write_csv(scene: Scene, out: TextIO) -> None:
     """The CSV of `to_csv`, written to `out` a batch of events at a time."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
+    csv.writer(out).writerow(CSV_FIELDS)
     for batch in record_batches(scene):
         batch["actors"] = ["; ".join(a) for a in batch["actors"]]
-        writer.writerows(zip(*(_cells(batch[f]) for f in EVENT_FIELDS), batch["lon"], batch["lat"]))
+        columns: list = [itertools.repeat(",")] * (2 * len(CSV_FIELDS))
+        columns[0::2] = [_quoted(_cells(batch[f])) for f in EVENT_FIELDS] + [_quoted(batch["lon"]),
+                                                                             _quoted(batch["lat"])]
+        columns[-1] = itertools.repeat("\r\n")
+        out.write("".join(itertools.chain.from_iterable(zip(*columns))))
+
+
+def _quoted(values: list) -> list[str]:
+    """Each cell as csv.writer writes it (QUOTE_MINIMAL, '"' doubled): quoted when it holds a comma, a quote,
+    CR or LF. A column that holds none of them anywhere is left as it is, checked once on the whole column."""
+    texts = [v if type(v) is str else str(v) for v in values]  # str(float) is repr, as csv.writer writes it
+    joined = "\x00".join(texts)
+    if not ("," in joined or '"' in joined or "\r" in joined or "\n" in joined):
+        return texts
+    return ['"' + t.replace('"', '""') + '"' if "," in t or '"' in t or "\r" in t or "\n" in t else t for t in texts]
 
 
 def to_csv(scene: Scene) -> str:
