@@ -58,17 +58,18 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "read_s": read_s, "rows":
 """
 
 
-def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB and stdout+stderr of one process run to its end."""
+def timed(cmd: list[str], env: dict, cwd: Path = ROOT) -> tuple[float, float, str, float]:
+    """Wall seconds, peak RSS in MB, stdout+stderr and CPU seconds (user + system, steadier than wall time on
+    a busy machine) of one process run to its end."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out}")
-    return seconds, usage.ru_maxrss / 1024, out
+    return seconds, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def build_store(folder: Path, rows: int, env: dict) -> Path:
@@ -78,7 +79,7 @@ def build_store(folder: Path, rows: int, env: dict) -> Path:
         return store
     csv_path = folder / f"acled_{rows}.csv"
     write_acled(csv_path, rows)
-    seconds, peak, _ = timed([sys.executable, "-m", "dashboard", "import", str(csv_path)],
+    seconds, peak, *_ = timed([sys.executable, "-m", "dashboard", "import", str(csv_path)],
                              {**env, "REACHMAP_STORE_PATH": str(store)})
     print(f"  store of {rows:,} events built by `dashboard import` in {seconds:.1f} s (peak {peak:,.0f} MB)")
     csv_path.unlink()
@@ -91,32 +92,33 @@ def span(values: list[float], fmt: str = "{:.2f}") -> str:
         f"{fmt.format(low)}–{fmt.format(high)}"
 
 
-def measure(rows: int, folder: Path, runs: int) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REACHMAP_DATA_DIR": str(folder / "data")}
-    print(f"\n{rows:,} events, each with a location of its own")
+def measure(rows: int, folder: Path, runs: int, code: Path, baselines_max: int) -> None:
+    env = {**os.environ, "PYTHONPATH": str(code), "REACHMAP_DATA_DIR": str(folder / "data")}
+    print(f"\n{rows:,} events, each with a location of its own; the CLI of {code}")
     store = build_store(folder, rows, env)
     env["REACHMAP_STORE_PATH"] = str(store)
     table = []
     for fmt in FORMATS:
         out = folder / f"export.{fmt}"
-        ours = [timed([sys.executable, "-m", "dashboard", "export", QUERY, "--format", fmt, "-o", str(out)], env)
-                for _ in range(runs)]
+        ours = [timed([sys.executable, "-m", "dashboard", "export", QUERY, "--format", fmt, "-o", str(out)], env,
+                      cwd=code) for _ in range(runs)]
         size = out.stat().st_size
         written = ours[-1][2].strip().splitlines()[-1]
         base_fmt = {"geojson": "geojson", "csv": "csv", "html": "explore"}.get(fmt)
         base = []
-        if base_fmt:
+        if base_fmt and rows <= baselines_max:
             for _ in range(runs):
                 b_out = folder / f"baseline.{fmt}"
-                seconds, peak, text = timed([sys.executable, "-c", BASELINE, base_fmt, str(store), str(b_out)], env)
+                seconds, peak, text, _ = timed([sys.executable, "-c", BASELINE, base_fmt, str(store), str(b_out)], env)
                 base.append((json.loads(text.strip().splitlines()[-1]), peak, b_out.stat().st_size))
         table.append((fmt, ours, size, base, written))
     print(f"  (exports of `{QUERY}`; {runs} run(s) each, ranges over the runs)")
-    print(f"  {'format':8} {'reachmap s':>12} {'peak MB':>10} {'file MB':>8} {'B/event':>8}   "
+    print(f"  {'format':8} {'reachmap s':>12} {'CPU s':>12} {'peak MB':>10} {'file MB':>8} {'B/event':>8}   "
           f"{'baseline':22} {'s':>12} {'peak MB':>10} {'ratio':>10}")
     for fmt, ours, size, base, written in table:
         seconds = [o[0] for o in ours]
-        line = (f"  {fmt:8} {span(seconds):>12} {span([o[1] for o in ours], '{:,.0f}'):>10} "
+        line = (f"  {fmt:8} {span(seconds):>12} {span([o[3] for o in ours]):>12} "
+                f"{span([o[1] for o in ours], '{:,.0f}'):>10} "
                 f"{size / 1e6:8.1f} {size / rows:8.1f}   ")
         if base:
             name = {"geojson": "gdf.to_file (GeoJSON)", "csv": "gdf.to_csv", "html": "gdf.explore().save"}[fmt]
@@ -142,16 +144,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, action="append", help="events in the store (repeat for more sizes)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (default 3)")
     parser.add_argument("--keep", type=Path, help="folder for the stores, kept and reused between runs")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="the checkout whose CLI is timed (e.g. an earlier commit's `git archive`): before/after")
+    parser.add_argument("--baselines-max", type=int, default=100_000,
+                        help="run the geopandas baselines up to this many events (default 100,000)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for rows in args.rows or [100_000]:
-            measure(rows, args.keep, args.runs)
+            measure(rows, args.keep, args.runs, args.code.resolve(), args.baselines_max)
         return
     with tempfile.TemporaryDirectory(prefix="reachmap-export-bench-") as tmp:
         for rows in args.rows or [100_000]:
-            measure(rows, Path(tmp), args.runs)
+            measure(rows, Path(tmp), args.runs, args.code.resolve(), args.baselines_max)
 
 
 if __name__ == "__main__":
