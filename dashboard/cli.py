@@ -301,7 +301,7 @@ def _event_feature(e: Event) -> dict:
 
 def _export(args: argparse.Namespace) -> int:
     from dashboard import export  # here, not at the top: it brings folium
-    from dashboard.export.output import check_target, write_file
+    from dashboard.export.output import check_target, open_file, write_file
     from dashboard.scene import load_basemap, table_scene
     from dashboard.table import EventTable
 
@@ -335,13 +335,23 @@ def _export(args: argparse.Namespace) -> int:
               "map instead.", file=sys.stderr)
     progress = (lambda fraction, message: print(f"{fraction:4.0%}  {message}", file=sys.stderr)
                 if args.format == "png" else None)
-    data = export.export(scene, basemap, args.format, title=args.title, width=args.width, height=args.height,
-                         progress=progress)
-    if args.output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+    if args.format in export.STREAMED:  # written as it is made: 100,000 events are never one string
+        if args.output == "-":
+            sys.stdout.flush()
+            export.stream(scene, args.format, sys.stdout.buffer, title=args.title)
+            sys.stdout.buffer.flush()
+        else:
+            with open_file(args.output) as out:
+                export.stream(scene, args.format, out, title=args.title)
     else:
-        write_file(args.output, data)
+        data = export.export(scene, basemap, args.format, title=args.title, width=args.width, height=args.height,
+                             progress=progress)
+        if args.output == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            write_file(args.output, data)
+    if args.output != "-":
         say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s) written to {args.output}")
     return 0
 

@@ -12,12 +12,15 @@ hold what they share.
 from __future__ import annotations
 
 from dashboard.errors import ValidationError
-from dashboard.export.geojson import to_geojson
-from dashboard.export.kml import KML_NS, kml_colour, to_kml, to_kmz, xml_text
+import io
+from typing import BinaryIO
+
+from dashboard.export.geojson import to_geojson, write_geojson
+from dashboard.export.kml import KML_NS, kml_colour, to_kml, to_kmz, write_kml, xml_text
 from dashboard.export.page import map_page, to_html
 from dashboard.export.png import MAX_PX, MIN_PX, Progress, to_png
 from dashboard.export.records import DECIMALS, EVENT_FIELDS, RING_FIELDS, event_record, ring_record
-from dashboard.export.tabular import CSV_FIELDS, to_csv
+from dashboard.export.tabular import CSV_FIELDS, to_csv, write_csv
 from dashboard.export.words import (FORMATS, TEXT_FORMATS, attribution, date_bounds, date_span, filename,
                                     summary)
 from dashboard.mapview import Basemap
@@ -25,8 +28,11 @@ from dashboard.scene import Scene
 
 __all__ = ["CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_PX", "MIN_PX", "RING_FIELDS",
            "TEXT_FORMATS", "Progress", "attribution", "date_bounds", "date_span", "event_record", "export",
-           "filename", "kml_colour", "map_page", "ring_record", "summary", "to_csv", "to_geojson", "to_html",
-           "to_kml", "to_kmz", "to_png", "xml_text"]
+           "STREAMED", "filename", "kml_colour", "map_page", "ring_record", "stream", "summary", "to_csv",
+           "to_geojson", "to_html", "to_kml", "to_kmz", "to_png", "xml_text"]
+
+# Formats written as they are made, a batch of events at a time (`stream`): the same bytes as `export`.
+STREAMED: tuple[str, ...] = ("geojson", "kml", "csv")
 
 
 def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int = 1600,
@@ -44,3 +50,17 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
             "geojson": lambda: to_geojson(scene, title), "kml": lambda: to_kml(scene, title),
             "csv": lambda: to_csv(scene)}[fmt]()
     return text.encode("utf-8")
+
+
+def stream(scene: Scene, fmt: str, out: BinaryIO, *, title: str | None = None) -> None:
+    """The export in `fmt` (one of STREAMED), written to `out` as UTF-8 while it is made: the bytes of
+    `export`, without the whole file in memory."""
+    if fmt not in STREAMED:
+        raise ValidationError("format", fmt, f"must be one of {', '.join(STREAMED)} to be streamed")
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        {"geojson": lambda: write_geojson(scene, text, title), "kml": lambda: write_kml(scene, text, title),
+         "csv": lambda: write_csv(scene, text)}[fmt]()
+        text.flush()
+    finally:
+        text.detach()  # `out` stays open: it is the caller's

@@ -1,27 +1,82 @@
-"""GeoJSON (RFC 7946): rings and envelopes, then one Point per event with every field."""
+"""GeoJSON (RFC 7946): rings and envelopes, then one Point per event with every field.
+
+Written as it goes, a batch of events at a time, as the text `json.dumps(collection, ensure_ascii=False,
+allow_nan=False)` gives: each value is encoded by the same functions json uses, into a fixed template per
+event, so 100,000 events are never one dict or one string in memory.
+"""
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import json.encoder
+import math
+from typing import TextIO
 
 from shapely.geometry import MultiPolygon, mapping
 
-from dashboard.export.records import _meta, _polygons, _rounded, event_records, ring_record
+from dashboard.export.records import EVENT_FIELDS, _meta, _polygons, _rounded, record_batches, ring_record
 from dashboard.scene import Scene
 
+_string = json.encoder.encode_basestring  # json's own, in C: a str as JSON text, non-ASCII kept
+# One event's Feature as json.dumps writes the dict (", " and ": " separators, keys in this order), cut where
+# its values go: the coordinates, then each property. A batch is every column encoded at once, then read across.
+_PARTS = [', {"type": "Feature", "geometry": {"type": "Point", "coordinates": [', ", ",
+          ']}, "properties": {' + f"{_string(EVENT_FIELDS[0])}: ",
+          *(f", {_string(name)}: " for name in EVENT_FIELDS[1:]), "}}"]
 
-def to_geojson(scene: Scene, title: str | None = None) -> str:
-    """An RFC 7946 FeatureCollection: rings and envelopes first, then one Point per event, all lon/lat."""
-    features = []
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _values(values: list) -> list[str]:
+    """Each value of a column as JSON text: text, numbers and null by json's own functions, in one pass."""
+    if set(map(type, values)) <= {str}:
+        return list(map(_string, values))
+    return [_ENCODE.get(type(v), _dumps)(v) for v in values]
+
+
+# What json.dumps does to these exact types (a bool or a float takes the general way).
+_ENCODE = {str: _string, int: int.__repr__, type(None): lambda _: "null"}
+
+
+def _numbers(values: list[float]) -> list[str]:
+    if not all(map(math.isfinite, values)):
+        raise ValueError("Out of range float values are not JSON compliant")  # as json.dumps says it
+    return list(map(float.__repr__, values))
+
+
+def write_geojson(scene: Scene, out: TextIO, title: str | None = None) -> None:
+    """The GeoJSON of `to_geojson`, written to `out` a batch of events at a time."""
+    out.write('{"type": "FeatureCollection", "features": [')
+    first = True
     for ring in scene.rings:
         polys = _polygons(ring.geometry)
         if not polys:
             continue
         geom = mapping(polys[0] if len(polys) == 1 else MultiPolygon(polys))
         geom = {"type": geom["type"], "coordinates": _rounded(geom["coordinates"])}
-        features.append({"type": "Feature", "geometry": geom, "properties": ring_record(ring)})
-    for record, lonlat in event_records(scene):
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": _rounded(lonlat)},
-                         "properties": record})
-    collection = {"type": "FeatureCollection", "features": features, "reachmap": _meta(scene, title)}
-    return json.dumps(collection, ensure_ascii=False, allow_nan=False) + "\n"
+        out.write(("" if first else ", ") + _dumps({"type": "Feature", "geometry": geom,
+                                                    "properties": ring_record(ring)}))
+        first = False
+    for batch in record_batches(scene):
+        batch["actors"] = ["[" + ", ".join(map(_string, a)) + "]" for a in batch["actors"]]
+        batch["attributes"] = [a or "{}" for a in batch["attributes"]]
+        values = [_numbers(batch["lon"]), _numbers(batch["lat"])]
+        values += [batch[name] if name in ("actors", "attributes") else _values(batch[name]) for name in EVENT_FIELDS]
+        columns = [itertools.repeat(_PARTS[0])]  # constant, value, constant, value, …, constant
+        for column, part in zip(values, _PARTS[1:]):
+            columns += [column, itertools.repeat(part)]
+        features = "".join(itertools.chain.from_iterable(zip(*columns)))
+        out.write(features[2:] if first else features)  # every feature after the first follows ", "
+        first = False
+    out.write('], "reachmap": ' + _dumps(_meta(scene, title)) + "}\n")
+
+
+def to_geojson(scene: Scene, title: str | None = None) -> str:
+    """An RFC 7946 FeatureCollection: rings and envelopes first, then one Point per event, all lon/lat."""
+    out = io.StringIO()
+    write_geojson(scene, out, title)
+    return out.getvalue()

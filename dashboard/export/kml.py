@@ -11,28 +11,31 @@ Two things any KML reader must be able to rely on, whatever the data holds:
 
 from __future__ import annotations
 
-import functools
 import io
+import itertools
 import json
 import re
 import struct
 import zipfile
 import zlib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 from shapely.geometry import Polygon
 
-from dashboard.export.records import DECIMALS, _polygons, _rounded, event_record, ring_record
+from dashboard.export.records import DECIMALS, EVENT_FIELDS, _polygons, record_batches, ring_record
 from dashboard.export.words import date_span, summary
 from dashboard.mapview import RING_COLOURS, type_colour
 from dashboard.scene import Scene
 from dashboard.share import to_query
+from dashboard.table import type_counts
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 KMZ_ICON = "files/event.png"  # inside the KMZ, next to doc.kml; tinted per event type by IconStyle colour
 # What XML 1.0 (§2.2 Char) cannot hold, surrogates included (a str may carry lone ones).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML_BUT_NUL = re.compile("[^\x00\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ZIP_TIME = (2022, 6, 25, 0, 0, 0)  # a fixed date in the archive, so the same view gives the same bytes
 
 
@@ -56,24 +59,20 @@ def kml_colour(hex_rgb: str, alpha: int = 255) -> str:
     return f"{alpha:02x}{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}"
 
 
-def _sub(parent: ET.Element, tag: str, text: object = None, *, ns: bool = True, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}" if ns else tag, {k: xml_text(v) for k, v in attrs.items()})
+def _sub(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
         el.text = xml_text(text)
     return el
 
 
-# Without the namespace: for placemarks serialised inside the KML document, whose default namespace they take.
-_plain = functools.partial(_sub, ns=False)
-
-
-def _extended_data(parent: ET.Element, record: dict, sub=_sub) -> None:
-    data = sub(parent, "ExtendedData")
+def _extended_data(parent: ET.Element, record: dict) -> None:
+    data = _sub(parent, "ExtendedData")
     for name, value in record.items():
         if isinstance(value, dict):  # attributes: one JSON value, as in the CSV (not Python's repr)
             value = json.dumps(value, ensure_ascii=False) if value else ""
         text = "" if value is None else "; ".join(value) if isinstance(value, list) else value
-        sub(sub(data, "Data", name=name), "value", text)
+        _sub(_sub(data, "Data", name=name), "value", text)
 
 
 def _kml_polygon(parent: ET.Element, poly: Polygon) -> None:
@@ -98,15 +97,23 @@ def to_kml(scene: Scene, title: str | None = None) -> str:
 
     Event styles are colours only; no icon is fetched from anywhere (see the module docstring).
     """
-    return _document(scene, title, icon=None)
+    out = io.StringIO()
+    write_kml(scene, out, title)
+    return out.getvalue()
+
+
+def write_kml(scene: Scene, out: TextIO, title: str | None = None, icon: str | None = None) -> None:
+    """The KML of `to_kml` (with `icon`: of the KMZ's doc.kml), written to `out` a batch of events at a time."""
+    _document(scene, title, icon, out)
 
 
 def to_kmz(scene: Scene, title: str | None = None) -> bytes:
     """The KML in a KMZ archive (doc.kml first, as Google Earth expects) with the event icon inside it."""
+    doc = io.StringIO()
+    write_kml(scene, doc, title, icon=KMZ_ICON)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (("doc.kml", _document(scene, title, icon=KMZ_ICON).encode("utf-8")),
-                           (KMZ_ICON, circle_png())):
+        for name, data in (("doc.kml", doc.getvalue().encode("utf-8")), (KMZ_ICON, circle_png())):
             archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
@@ -132,14 +139,21 @@ def circle_png(size: int = 32) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def _document(scene: Scene, title: str | None, icon: str | None) -> str:
+def _event_types(scene: Scene) -> list[str]:
+    """The event types of the scene, sorted: from the columnar table's codes when the scene has one."""
+    if scene.table is not None and scene.rows is not None:
+        return sorted(type_counts(scene.table, scene.rows))
+    return sorted({e.event_type for e in scene.events})
+
+
+def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = _sub(root, "Document")
     _sub(doc, "name", title or summary(scene))
     _sub(doc, "description", _balloon([summary(scene), f"Dates: {date_span(scene)}",
                                        f"Query: {to_query(scene.state)}", *scene.problems]))
-    types = sorted({e.event_type for e in scene.events})
+    types = _event_types(scene)
     type_index = {t: i for i, t in enumerate(types)}
     for i, event_type in enumerate(types):
         style = _sub(doc, "Style", id=f"type-{i}")
@@ -177,28 +191,109 @@ def _document(scene: Scene, title: str | None, icon: str | None) -> str:
     folder.append(ET.Comment(_EVENTS_HERE))
     ET.indent(root)
     head, tail = ET.tostring(root, encoding="unicode", xml_declaration=True).split(f"<!--{_EVENTS_HERE}-->")
-    # The events are written one Placemark at a time, without namespace (they inherit the document's
-    # default one): a tree of 84,000 placemarks took 29 s and 2.8 GB to build and serialise.
-    parts = [head.rstrip(" ")]
-    for e in scene.events:
-        mark = ET.Element("Placemark")
-        _plain(mark, "name", e.title)
-        span = _plain(mark, "TimeSpan")
-        _plain(span, "begin", e.time.start.isoformat())
-        _plain(span, "end", e.time.end.isoformat())
-        src = e.source
-        published = f" ({src.published.isoformat()})" if src.published else ""
-        _plain(mark, "description", _balloon([
-            e.title, e.time.label, f"{e.place.name}{', ' + e.place.country if e.place.country else ''}",
-            e.description, src.quote and f"“{src.quote}”", f"Source: {src.publisher}, {src.title}{published}",
-            src.url]))
-        _plain(mark, "styleUrl", f"#type-{type_index[e.event_type]}")
-        _extended_data(mark, event_record(e), _plain)
-        lon, lat = _rounded(e.place.lonlat)
-        _plain(_plain(mark, "Point"), "coordinates", f"{lon},{lat},0")
-        ET.indent(mark, level=3)
-        parts.append("      " + ET.tostring(mark, encoding="unicode") + "\n")
-    parts.append(tail.lstrip("\n"))
     # A parser reads a raw CR in text as LF (XML §2.11); as a reference it comes back as CR. The serialiser
     # writes no CR of its own, so every CR here came from data.
-    return "".join(parts).rstrip("\n").replace("\r", "&#13;") + "\n"
+    out.write(head.rstrip(" ").replace("\r", "&#13;"))
+    # The events are written a batch at a time from their columns, as ElementTree would write each
+    # Placemark (tests/test_export.py holds the two side by side): a tree of 84,000 placemarks took 29 s
+    # and 2.8 GB to build and serialise, and an Event per row most of the rest.
+    for batch in record_batches(scene):
+        out.write(_placemarks(batch, type_index).replace("\r", "&#13;"))
+    out.write((tail.lstrip("\n").rstrip("\n") + "\n").replace("\r", "&#13;"))
+
+
+def _element(tag: str, indent: str, before: str = "", after: str = "") -> tuple[str, str, str]:
+    """(start, end, empty) of the serialised element <tag> as ElementTree writes it, inside constant text."""
+    return before + f"{indent}<{tag}>", f"</{tag}>\n" + after, before + f"{indent}<{tag} />\n" + after
+
+
+_NAME = _element("name", " " * 8, "      <Placemark>\n", "        <TimeSpan>\n")
+_BEGIN, _END = _element("begin", " " * 10), _element("end", " " * 10, after="        </TimeSpan>\n")
+_DESCRIPTION = _element("description", " " * 8)
+_DATA = [_element("value", " " * 12, f'          <Data name="{name}">\n', "          </Data>\n")
+         for name in EVENT_FIELDS]
+_POINT = "        </ExtendedData>\n        <Point>\n          <coordinates>"
+_END_POINT = ",0</coordinates>\n        </Point>\n      </Placemark>\n"
+
+
+def _placemarks(batch: dict[str, list], type_index: dict[str, int]) -> str:
+    """The Placemarks of a batch of events (see records.record_batches), each indented as in the document:
+    every element of a column is made at once, then the columns are read across, event by event."""
+    descriptions = [_balloon(lines) for lines in zip(
+        batch["title"], batch["date_label"], _place_lines(batch["place"], batch["country"]), batch["description"],
+        [q and f"“{q}”" for q in batch["quote"]],
+        [f"Source: {p}, {t}{f' ({d})' if d else ''}" for p, t, d in zip(batch["source_publisher"],
+                                                                          batch["source_title"],
+                                                                          batch["source_published"])],
+        batch["source_url"])]
+    styles = {t: f"        <styleUrl>#type-{i}</styleUrl>\n        <ExtendedData>\n" for t, i in type_index.items()}
+    columns: list[Iterable[str]] = [
+        _xml_elements(batch["title"], *_NAME), _xml_elements(batch["start"], *_BEGIN),
+        _xml_elements(batch["end"], *_END), _xml_elements(descriptions, *_DESCRIPTION),
+        map(styles.__getitem__, batch["event_type"])]
+    for name, element in zip(EVENT_FIELDS, _DATA):
+        values = ["; ".join(v) for v in batch[name]] if name == "actors" else batch[name]
+        columns.append(_xml_elements(values, *element))
+    columns += [itertools.repeat(_POINT), map(repr, batch["lon"]), itertools.repeat(","), map(repr, batch["lat"]),
+                itertools.repeat(_END_POINT)]
+    return "".join(itertools.chain.from_iterable(zip(*columns)))
+
+
+def _place_lines(places: list, countries: list) -> list[str]:
+    return [f"{p}{', ' + c if c else ''}" for p, c in zip(places, countries)]
+
+
+_CONTROLS = bytes(c for c in range(1, 32) if c not in (9, 10, 13))  # NUL aside: it joins the values
+
+
+def _joined(values: list) -> str | None:
+    """The values as text XML can hold, escaped, joined by NUL (no XML character, so none comes from the
+    data after xml_text); None when a value holds a NUL itself. C string operations on one string, instead
+    of one call per value."""
+    joined = "\x00".join(["" if v is None else v if type(v) is str else str(v) for v in values])
+    if joined.count("\x00") != len(values) - 1:
+        return None
+    if _has_non_xml(joined):
+        joined = _NOT_XML_BUT_NUL.sub("", joined)
+    return _escaped(joined)
+
+
+def _has_non_xml(text: str) -> bool:
+    """Whether `_NOT_XML_BUT_NUL` finds anything, an order of magnitude faster than the regular expression."""
+    if "\ufffe" in text or "\uffff" in text:
+        return True
+    try:
+        data = text.encode("utf-8")  # UTF-8 puts no byte below 0x80 inside a multi-byte character
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return len(data.translate(None, _CONTROLS)) != len(data)
+
+
+def _xml_texts(values: list) -> list[str]:
+    """Each value as the escaped text of an element: XML 1.0 characters only, & < > as references."""
+    if not values:
+        return []
+    joined = _joined(values)
+    if joined is None:  # a value holds a NUL: one by one
+        return [_escaped(xml_text("" if v is None else v)) for v in values]
+    return joined.split("\x00")
+
+
+def _xml_elements(values: list, start: str, end: str, empty: str) -> list[str]:
+    """Each value as an element (see _element) with its escaped text, `empty` for no text."""
+    joined = _joined(values) if values else None
+    if joined is None:
+        return [start + t + end if t else empty for t in _xml_texts(values)]
+    # No data text holds "<": start + end side by side are exactly the empty texts.
+    return (start + joined.replace("\x00", end + "\x00" + start) + end).replace(start + end, empty).split("\x00")
+
+
+def _escaped(text: str) -> str:
+    # What ElementTree's serialiser does to text (and nothing to attribute-free leaves beyond it).
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text

@@ -21,8 +21,11 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from dashboard.errors import DashboardError
 
@@ -55,6 +58,18 @@ def check_target(path: Path | str) -> Existing | None:
 
 def write_file(path: Path | str, data: bytes) -> None:
     """`data` as the file at `path`, written whole or not at all (see the module docstring)."""
+    with open_file(path) as f:
+        f.write(data)
+
+
+@contextmanager
+def open_file(path: Path | str) -> Iterator[BinaryIO]:
+    """A binary file to stream an export into: it becomes the file at `path` when the block ends without an
+    error, and is removed when it raises, so `path` is written whole or not at all (see the module docstring).
+
+    The export is written as it is made (100,000 events are never one string in memory) into a temporary
+    file in the target's folder; every check of `write_file` holds.
+    """
     path = Path(path)
     folder = _open_folder(path)
     tmp = None
@@ -64,7 +79,7 @@ def write_file(path: Path | str, data: bytes) -> None:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder)
         tmp = name
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fchmod(f.fileno(), existing.mode if existing else 0o666 & ~_umask())
             if existing and os.geteuid() == 0 and (existing.uid, existing.gid) != (os.geteuid(), os.getegid()):

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
+from typing import TextIO
 
-from dashboard.export.records import EVENT_FIELDS, _rounded, event_records
+from dashboard.export.records import EVENT_FIELDS, record_batches
 from dashboard.scene import Scene
 
 CSV_FIELDS: tuple[str, ...] = (*EVENT_FIELDS, "lon", "lat")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 # What a spreadsheet may skip before it looks for "=": whitespace of any kind, NUL, BOM and zero-width marks.
 _SKIPPED = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\x00\ufeff\u200b\u200c\u200d\u2060"
+# is_formula as one expression: a formula start at once, or after all the leading skipped characters (a tab
+# or CR after a space is skipped, as str.lstrip does, so only "=", "+", "-" and "@" count there).
+_FORMULA = re.compile("[=+\\-@\t\r]|[%s]*[=+\\-@]" % re.escape(_SKIPPED))
 
 
 def is_formula(text: str) -> bool:
@@ -37,12 +43,38 @@ def _cell(value: object) -> object:
     return value
 
 
+def _cells(values: list) -> list:
+    """_cell of each value of a column, in one pass over a column of text (the common case)."""
+    if not set(map(type, values)) <= {str}:
+        return list(map(_cell, values))
+    match = _FORMULA.match
+    return ["'" + v if match(v) else v for v in values]
+
+
+def write_csv(scene: Scene, out: TextIO) -> None:
+    """The CSV of `to_csv`, written to `out` a batch of events at a time."""
+    csv.writer(out).writerow(CSV_FIELDS)
+    for batch in record_batches(scene):
+        batch["actors"] = ["; ".join(a) for a in batch["actors"]]
+        columns: list = [itertools.repeat(",")] * (2 * len(CSV_FIELDS))
+        columns[0::2] = [_quoted(_cells(batch[f])) for f in EVENT_FIELDS] + [_quoted(batch["lon"]),
+                                                                             _quoted(batch["lat"])]
+        columns[-1] = itertools.repeat("\r\n")
+        out.write("".join(itertools.chain.from_iterable(zip(*columns))))
+
+
+def _quoted(values: list) -> list[str]:
+    """Each cell as csv.writer writes it (QUOTE_MINIMAL, '"' doubled): quoted when it holds a comma, a quote,
+    CR or LF. A column that holds none of them anywhere is left as it is, checked once on the whole column."""
+    texts = [v if type(v) is str else str(v) for v in values]  # str(float) is repr, as csv.writer writes it
+    joined = "\x00".join(texts)
+    if not ("," in joined or '"' in joined or "\r" in joined or "\n" in joined):
+        return texts
+    return ['"' + t.replace('"', '""') + '"' if "," in t or '"' in t or "\r" in t or "\n" in t else t for t in texts]
+
+
 def to_csv(scene: Scene) -> str:
     """One row per event with every field and its provenance, a header row, lists joined with '; '."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
-    for record, lonlat in event_records(scene):
-        lon, lat = _rounded(lonlat)
-        writer.writerow([_cell(record[f]) for f in EVENT_FIELDS] + [lon, lat])
+    write_csv(scene, out)
     return out.getvalue()
