@@ -185,7 +185,7 @@ def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: boo
                             parsed.date_order, tuple(parsed.warnings))
 
     try:
-        with store.bulk_writer(f"import:{name}", parsed.rows) as writer:
+        with store.bulk_writer(f"import:{name}") as writer:
             for chunk in parsed.chunks():
                 early.extend(chunk.rejected)
                 checked += len(chunk.table)

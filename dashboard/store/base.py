@@ -63,9 +63,9 @@ class EventStore(ABC):
     def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
         """Insert or update (by event id) all events in one transaction; on any error nothing is written."""
 
-    def bulk_writer(self, origin: str, rows: int = 0) -> AbstractContextManager:
-        """A writer of rows ready for this backend's tables, in one transaction, for about `rows` events
-        (GeoPackageStore.bulk_writer); a backend without one is written Event by Event (put_events)."""
+    def bulk_writer(self, origin: str) -> AbstractContextManager:
+        """A writer of rows ready for this backend's tables, in one transaction (GeoPackageStore.bulk_writer);
+        a backend without one is written Event by Event (put_events)."""
         raise NotImplementedError(f"{type(self).__name__} has no bulk writer; use put_events")
 
     @abstractmethod
