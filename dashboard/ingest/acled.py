@@ -258,16 +258,23 @@ class _Checked:
         late: list[tuple[int, ValidationError]] = []
         keys = self.spec.attribute_keys
         careful = "" in keys  # an attribute without a name: the model refuses the rows that have a value there
-        key_parts = [f"[{_text(key)}, " for key in keys]
+        columns = self._columns()
+        values = columns[11:]
+        # row_json's text of each (name, value) pair, made column by column ("" for an empty value, left out)
+        parts = [[f"[{_text(key)}, {_text(v)}]" if v else "" for v in column] for key, column in zip(keys, values)]
         spans: dict[int, tuple[str, str, str, str]] = {}
+        kinds: dict[str, tuple[str, str]] = {}
+        people: dict[tuple[str, str, str, str], str] = {}
+        stamps: dict[str, str | None] = {}
         bad = self.checks.bad.tolist()
         lat, lon = self.lat.tolist(), self.lon.tolist()
-        for i, (location, admin1, main_type, sub_type, notes, source, stamp, a1, aa1, a2, aa2, *extra) in \
-                enumerate(zip(*self._columns())):
+        for i, (location, admin1, main_type, sub_type, notes, source, stamp, a1, aa1, a2, aa2, *pairs) in \
+                enumerate(zip(*columns[:11], *parts)):
             if bad[i]:
                 continue
             y, x, country, event_id = lat[i], lon[i], self.countries[i], self.id_list[i]
-            place_name, key = _place_key(location, admin1, y, x)
+            place_name = location or admin1 or f"{y:.4f}, {x:.4f}"
+            key = f"acled:{place_name}@{y:.4f},{x:.4f}"
             place = known.get(key)
             if careful or place is None and country and not _valid_country(country):
                 try:  # the model decides, exactly as when every row was an Event (a known key: its first Place)
@@ -275,7 +282,7 @@ class _Checked:
                         (Point(place[0], place[1]), place[2].strip(","))
                     _event(event_id, self.spans[i], Place(key, place_name, "point", point, country=place_country,
                                                           admin1=admin1), country, location, admin1, main_type,
-                           sub_type, notes, source, stamp, (a1, aa1, a2, aa2), keys, extra)
+                           sub_type, notes, source, stamp, (a1, aa1, a2, aa2), keys, [v[i] for v in values])
                 except ValidationError as exc:
                     if exc.field.startswith("place.") and place is None:
                         late.append((i, exc))
@@ -303,19 +310,24 @@ class _Checked:
             if dates is None:
                 dates = spans[id(span)] = (span.start.isoformat(), span.end.isoformat(), span.precision, span.note)
             kind = sub_type or main_type
+            named = kinds.get(kind)
+            if named is None:
+                named = kinds[kind] = (f"{kind[:1].upper()}{kind[1:]} in ", kind.lower())
             where = location or admin1 or country or "an unnamed place"
             suffix = f" ({admin1})" if admin1 and admin1 != where else ""
-            actors = split_names(a1, aa1, a2, aa2)
-            # row_json's text of the (name, value) pairs, with each name's part made once for the file
-            attributes = ", ".join([key_parts[j] + _text(v) + "]" for j, v in enumerate(extra) if v])
-            published = _stamp_date(stamp)
+            actors = people.get((a1, aa1, a2, aa2))
+            if actors is None:
+                actors = people[(a1, aa1, a2, aa2)] = f"[{', '.join(map(_text, split_names(a1, aa1, a2, aa2)))}]"
+            published = stamps.get(stamp, "")
+            if published == "":
+                day = _stamp_date(stamp)
+                published = stamps[stamp] = day.isoformat() if day else None
             px, py, place_countries = place
             event_rows.append((
-                _point_blob(px, py), f"acled:{event_id}", f"{kind[:1].upper()}{kind[1:]} in {where}{suffix}", notes,
-                kind.lower(), dates[0], dates[1], dates[2], "", dates[3], key, place_name, place_countries, px, py,
-                f"[{', '.join(map(_text, actors))}]", f"[{attributes}]",
-                f"ACLED event {event_id}", f"ACLED, citing {source}" if source else "ACLED", "",
-                published.isoformat() if published else None, quote, origin, now))
+                _point_blob(px, py), f"acled:{event_id}", f"{named[0]}{where}{suffix}", notes, named[1], dates[0],
+                dates[1], dates[2], "", dates[3], key, place_name, place_countries, px, py, actors,
+                f"[{', '.join(filter(None, pairs))}]", f"ACLED event {event_id}",
+                f"ACLED, citing {source}" if source else "ACLED", "", published, quote, origin, now))
         return place_rows, event_rows, late
 
 
