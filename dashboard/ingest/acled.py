@@ -26,21 +26,28 @@ How a row becomes an Event (see also README "Importing data"):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from itertools import compress
+from json.encoder import encode_basestring as _text  # how row_json (ensure_ascii=False) writes a text
 
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import Point
 
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.ingest.rows import (Built, Checks, Parsed, check_coordinates, check_dates, check_table, chunked_rows,
-                                   first_sentence, split_names, stripped)
-from dashboard.ingest.table import Table, header_key
+from dashboard.ingest.dates import date_reading
+from dashboard.ingest.limits import clean_text
+from dashboard.ingest.rows import (Built, Checks, Rejection, check_coordinates, check_dates, check_table, clean_cells,
+                                   control_warning, first_sentence, split_names, stripped, unique_names)
+from dashboard.ingest.table import CsvStream, Table, header_key
 from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.store.geopackage import point_blob as _point_blob
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "latitude", "longitude")
 # Columns that become model fields, or repeat one (region, country, iso: the place's country; source: the
@@ -68,78 +75,322 @@ def _iso2_by_number() -> dict[int, str]:
     return found
 
 
-def parse_acled(table: Table, gazetteer: Gazetteer, name: str) -> Parsed:
-    """Check every row of an ACLED table and return how to build its events."""
-    missing = [key for key in REQUIRED if table.find(key) is None]
+CHUNK_ROWS = 50_000  # rows checked and built at a time; a streamed CSV comes in Arrow's blocks instead
+
+
+@dataclass(eq=False)
+class _Spec:
+    """What the whole file decides for every chunk: its columns, how its dates read, which ids repeat."""
+
+    col: dict[str, str | None]
+    attribute_columns: list[str]
+    attribute_keys: list[str]
+    reading: tuple[str, bool]
+    repeated: set[str]
+
+
+def _spec(header: Table, name: str, dates: list[str], ids: list[str]) -> _Spec:
+    """The file's columns (from a header-only Table) and its whole-column facts, from the stripped texts of
+    its date and id columns."""
+    missing = [key for key in REQUIRED if header.find(key) is None]
     if missing:
         raise DashboardError(f"The file {name} lacks the ACLED column(s) {', '.join(missing)}; import it with "
                              f"format 'csv' (generic columns) or export it from ACLED again.")
-    frame, n = table.frame, len(table)
-    col = {key: table.find(key) for key in (
+    col = {key: header.find(key) for key in (
         *REQUIRED, "time_precision", "sub_event_type", "actor1", "actor2", "assoc_actor_1", "assoc_actor_2",
         "ally_actor_1", "ally_actor_2", "iso", "iso3", "country", "admin1", "location", "notes", "source",
         "timestamp")}
-    text = {key: stripped(frame, column) for key, column in col.items()}
-    checks = Checks(table.lines)
-    check_table(checks, table)
+    attribute_columns = [c for c in header.frame.columns if header_key(c) not in _MODEL_COLUMNS]
+    counts = pd.Series(ids, dtype=object).value_counts(sort=False) if ids else pd.Series([], dtype=object)
+    repeated = set(counts.index[counts.to_numpy() > 1].tolist()) - {""}
+    return _Spec(col, attribute_columns, [header_key(c) for c in attribute_columns],
+                 date_reading(list(dict.fromkeys(dates))), repeated)
 
-    ids = text["event_id_cnty"]
-    checks.reject((ids == "").to_numpy(), col["event_id_cnty"], ids.tolist(), "missing ACLED event id")
-    lat, lon = check_coordinates(checks, text["latitude"], text["longitude"], col["latitude"], col["longitude"])
-    dates = check_dates(checks, text["event_date"], col["event_date"])
-    precision_code = pd.to_numeric(text["time_precision"].replace("", "1"), errors="coerce").to_numpy()
-    checks.reject(~np.isin(precision_code, (1, 2, 3)), col["time_precision"] or "time_precision",
-                  text["time_precision"].tolist(), "time_precision must be 1 (day), 2 (week) or 3 (month)")
-    no_type = ((text["event_type"] == "") & (text["sub_event_type"] == "")).to_numpy()
-    checks.reject(no_type, col["event_type"], text["event_type"].tolist(), "missing event type")
-    text["notes"] = text["notes"].str.replace("\r\n", "\n", regex=False)
-    id_list = ids.tolist()
-    checks.duplicates(id_list, col["event_id_cnty"])
-    spans = _time_spans(dates.start, dates.end, dates.precision, precision_code, checks.bad)
-    countries = _countries(text["iso"], text["iso3"], text["country"], gazetteer)
 
-    attribute_columns = [c for c in frame.columns if header_key(c) not in _MODEL_COLUMNS]
-    attribute_keys = [header_key(c) for c in attribute_columns]
-    bad = checks.bad
+@dataclass(eq=False)
+class AcledFile:
+    """An ACLED table checked, then built and written, one chunk at a time (a million rows never in memory).
 
-    def build() -> Iterator[Built]:
-        places: dict[str, Place] = {}
-        # Every row's point at once (shapely.points is one C loop; Point() per row took a fifth of an import of
-        # 100,000 distinct villages). A bad row's NaN point is never used; Place checks the others' ranges.
-        points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-        columns = [
-            id_list, lat, lon, spans, countries, text["location"], text["admin1"], text["event_type"],
-            text["sub_event_type"], text["notes"], text["source"], text["timestamp"], text["actor1"],
-            text["assoc_actor_1"] if col["assoc_actor_1"] else text["ally_actor_1"], text["actor2"],
-            text["assoc_actor_2"] if col["assoc_actor_2"] else text["ally_actor_2"],
-            *(stripped(frame, c) for c in attribute_columns)]
-        for i, (event_id, y, x, span, country, location, admin1, main_type, sub_type, notes, source, stamp,
-                a1, aa1, a2, aa2, *extra) in chunked_rows(n, columns):
-            if bad[i]:
+    Iterate `chunks()` once; `rows`, `warnings` and `date_order` are final after the last chunk.
+    """
+
+    name: str
+    spec: _Spec
+    gazetteer: Gazetteer
+    rows: int
+    warnings: list[str]
+    _chunks: Callable[[], Iterator[Table]]
+    format: str = "acled"
+
+    @property
+    def date_order(self) -> str:
+        return self.spec.reading[0]
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, v) for k, v in self.spec.col.items() if v)
+
+    @classmethod
+    def from_table(cls, table: Table, gazetteer: Gazetteer, name: str) -> AcledFile:
+        """A table read whole (Excel, or a CSV only the fallback reader reads), already cleaned."""
+        header = Table(table.name, table.frame.iloc[:0], table.lines[:0])
+        spec = _spec(header, name, [] if header.find("event_date") is None else stripped(
+            table.frame, header.find("event_date")).tolist(), [] if header.find("event_id_cnty") is None else
+            stripped(table.frame, header.find("event_id_cnty")).tolist())
+
+        def chunks() -> Iterator[Table]:
+            for at in range(0, max(len(table), 1), CHUNK_ROWS):
+                rows = slice(at, at + CHUNK_ROWS)
+                problems = {i - at: p for i, p in table.problems.items() if at <= i < at + CHUNK_ROWS}
+                yield Table(table.name, table.frame.iloc[rows].reset_index(drop=True), table.lines[rows], problems)
+
+        return cls(name, spec, gazetteer, len(table), list(table.warnings), chunks)
+
+    @classmethod
+    def from_stream(cls, stream: CsvStream, gazetteer: Gazetteer, name: str) -> AcledFile:
+        """A CSV read by Arrow in batches; raises ArrowUnusable (before any chunk) if Arrow cannot read it."""
+        names = unique_names([clean_text(c) for c in stream.columns])
+        header = Table(stream.name, pd.DataFrame(columns=names), np.zeros(0, dtype=np.int64))
+        wanted = [stream.columns[names.index(c)] for c in (header.find("event_date"), header.find("event_id_cnty"))
+                  if c is not None]
+        texts = stream.column_texts(wanted) if wanted else {}
+        last = stream.last.cells if stream.last is not None and stream.last.cut else None
+
+        def column(key: str) -> list[str]:
+            found = header.find(key)
+            if found is None:
+                return []
+            raw = stream.columns[names.index(found)]
+            values = texts[raw].to_pylist()
+            if last is not None:
+                values.append((last + [""] * len(stream.names))[stream.names.index(stream.kept[names.index(found)])])
+            return [_cell(v) for v in values]
+
+        spec = _spec(header, name, list(dict.fromkeys(column("event_date"))), column("event_id_cnty"))
+        rows = stream.rows + (last is not None)
+        found = cls(name, spec, gazetteer, rows, list(stream.warnings), lambda: iter(()))
+
+        def chunks() -> Iterator[Table]:
+            tally, first = 0, None
+            for raw in stream.batches():
+                frame, changed, where = clean_cells(raw.frame, raw.lines)
+                frame = frame.copy(deep=False) if frame is raw.frame else frame
+                frame.columns = names
+                tally += changed
+                first = first or where
+                yield Table(raw.name, frame, raw.lines, raw.problems)
+            if tally:
+                found.warnings.append(control_warning(tally, first))
+
+        found._chunks = chunks
+        return found
+
+    def chunks(self) -> Iterator[_Checked]:
+        """Every chunk checked (its rejections in `checks.rejected`), in file order."""
+        first_lines: dict[str, int] = {}
+        countries: dict[tuple[str, str, str], str] = {}
+        for table in self._chunks():
+            yield _check(table, self.spec, self.gazetteer, first_lines, countries)
+
+
+def _cell(value: str) -> str:
+    """A cell as the chunks see it: cleaned (clean_text) and stripped."""
+    return (clean_text(value) if _ODD_CELL.search(value) else value).strip()
+
+
+_ODD_CELL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+@dataclass(eq=False)
+class _Checked:
+    """One chunk after the vectorised checks: its rejections, and the columns its rows are built from."""
+
+    table: Table
+    checks: Checks
+    text: dict[str, pd.Series]
+    id_list: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    spans: list[TimeSpan | None]
+    countries: list[str]
+    spec: _Spec
+
+    @property
+    def rejected(self) -> list[Rejection]:
+        return self.checks.rejected
+
+    def _columns(self) -> list[list]:
+        t, col = self.text, self.spec.col
+        return [t["location"].tolist(), t["admin1"].tolist(), t["event_type"].tolist(),
+                t["sub_event_type"].tolist(), t["notes"].tolist(), t["source"].tolist(), t["timestamp"].tolist(),
+                t["actor1"].tolist(), (t["assoc_actor_1"] if col["assoc_actor_1"] else t["ally_actor_1"]).tolist(),
+                t["actor2"].tolist(), (t["assoc_actor_2"] if col["assoc_actor_2"] else t["ally_actor_2"]).tolist(),
+                *(stripped(self.table.frame, c).tolist() for c in self.spec.attribute_columns)]
+
+    def events(self, places: dict[str, Place]) -> Iterator[Built]:
+        """The good rows as Events (what a preview shows), or the model's reason for refusing one."""
+        points = shapely.points(np.asarray(self.lon, dtype=float), np.asarray(self.lat, dtype=float))
+        lat, lon = self.lat.tolist(), self.lon.tolist()
+        keys = self.spec.attribute_keys
+        for i, (location, admin1, main_type, sub_type, notes, source, stamp, a1, aa1, a2, aa2, *extra) in \
+                enumerate(zip(*self._columns())):
+            if self.checks.bad[i]:
                 continue
             try:
-                place_name = location or admin1 or f"{y:.4f}, {x:.4f}"
-                key = f"acled:{place_name}@{y:.4f},{x:.4f}"
+                place_name, key = _place_key(location, admin1, lat[i], lon[i])
                 place = places.get(key)
                 if place is None:
-                    place = places[key] = Place(key, place_name, "point", points[i], country=country, admin1=admin1)
-                kind = sub_type or main_type
-                where = location or admin1 or country or "an unnamed place"
-                suffix = f" ({admin1})" if admin1 and admin1 != where else ""
-                yield i, Event(
-                    id=f"acled:{event_id}", title=f"{kind[:1].upper()}{kind[1:]} in {where}{suffix}",
-                    event_type=kind.lower(), time=span, place=place,
-                    source=Source(f"ACLED event {event_id}", f"ACLED, citing {source}" if source else "ACLED",
-                                  "", _stamp_date(stamp), first_sentence(notes)),
-                    description=notes, actors=split_names(a1, aa1, a2, aa2),
-                    attributes=tuple(compress(zip(attribute_keys, extra), extra)),
-                )
+                    place = places[key] = Place(key, place_name, "point", points[i], country=self.countries[i],
+                                                admin1=admin1)
+                yield i, _event(self.id_list[i], self.spans[i], place, self.countries[i], location, admin1,
+                                main_type, sub_type, notes, source, stamp, (a1, aa1, a2, aa2), keys, extra)
             except ValidationError as exc:
                 yield i, exc
 
-    return Parsed("acled", n, table.lines, checks.bad, checks.rejected, build, date_order=dates.order,
-                  warnings=tuple(table.warnings),
-                  columns=tuple((k, v) for k, v in col.items() if v))
+    def rows(self, known: dict[str, tuple[float, float, str]], pending: dict[str, tuple], origin: str,
+             now: str) -> tuple[list[tuple], list[tuple], list[tuple[int, ValidationError]]]:
+        """The good rows as the store's place and event rows (no Event, Place or Source built), and the rows the
+        model refuses. `known` holds every place key met so far in the file with the point and countries of its
+        first row (later rows with that key are stored there, as one Place object per key was before);
+        `pending` the place rows of keys whose first rows were all refused."""
+        place_rows: list[tuple] = []
+        event_rows: list[tuple] = []
+        late: list[tuple[int, ValidationError]] = []
+        keys = self.spec.attribute_keys
+        careful = "" in keys  # an attribute without a name: the model refuses the rows that have a value there
+        columns = self._columns()
+        values = columns[11:]
+        # row_json's text of each (name, value) pair, made column by column ("" for an empty value, left out)
+        parts = [[f"[{_text(key)}, {_text(v)}]" if v else "" for v in column] for key, column in zip(keys, values)]
+        spans: dict[int, tuple[str, str, str, str]] = {}
+        kinds: dict[str, tuple[str, str]] = {}
+        people: dict[tuple[str, str, str, str], str] = {}
+        stamps: dict[str, str | None] = {}
+        bad = self.checks.bad.tolist()
+        lat, lon = self.lat.tolist(), self.lon.tolist()
+        for i, (location, admin1, main_type, sub_type, notes, source, stamp, a1, aa1, a2, aa2, *pairs) in \
+                enumerate(zip(*columns[:11], *parts)):
+            if bad[i]:
+                continue
+            y, x, country, event_id = lat[i], lon[i], self.countries[i], self.id_list[i]
+            place_name = location or admin1 or f"{y:.4f}, {x:.4f}"
+            key = f"acled:{place_name}@{y:.4f},{x:.4f}"
+            place = known.get(key)
+            if careful or place is None and country and not _valid_country(country):
+                try:  # the model decides, exactly as when every row was an Event (a known key: its first Place)
+                    point, place_country = (Point(x, y), country) if place is None else \
+                        (Point(place[0], place[1]), place[2].strip(","))
+                    _event(event_id, self.spans[i], Place(key, place_name, "point", point, country=place_country,
+                                                          admin1=admin1), country, location, admin1, main_type,
+                           sub_type, notes, source, stamp, (a1, aa1, a2, aa2), keys, [v[i] for v in values])
+                except ValidationError as exc:
+                    if exc.field.startswith("place.") and place is None:
+                        late.append((i, exc))
+                        continue
+                    if place is None:
+                        known[key] = (x, y, f",{country}," if country else "")
+                        pending[key] = (_point_blob(x, y), key, place_name, "point", country, admin1, None, None,
+                                        None, None)
+                    late.append((i, exc))
+                    continue
+            if place is None:
+                place = known[key] = (x, y, f",{country}," if country else "")
+                pending[key] = (_point_blob(x, y), key, place_name, "point", country, admin1, None, None, None,
+                                None)
+            try:
+                quote = first_sentence(notes)
+            except ValidationError as exc:
+                late.append((i, exc))
+                continue
+            waiting = pending.pop(key, None)
+            if waiting is not None:
+                place_rows.append(waiting)
+            span = self.spans[i]
+            dates = spans.get(id(span))
+            if dates is None:
+                dates = spans[id(span)] = (span.start.isoformat(), span.end.isoformat(), span.precision, span.note)
+            kind = sub_type or main_type
+            named = kinds.get(kind)
+            if named is None:
+                named = kinds[kind] = (f"{kind[:1].upper()}{kind[1:]} in ", kind.lower())
+            where = location or admin1 or country or "an unnamed place"
+            suffix = f" ({admin1})" if admin1 and admin1 != where else ""
+            actors = people.get((a1, aa1, a2, aa2))
+            if actors is None:
+                actors = people[(a1, aa1, a2, aa2)] = f"[{', '.join(map(_text, split_names(a1, aa1, a2, aa2)))}]"
+            published = stamps.get(stamp, "")
+            if published == "":
+                day = _stamp_date(stamp)
+                published = stamps[stamp] = day.isoformat() if day else None
+            px, py, place_countries = place
+            event_rows.append((
+                _point_blob(px, py), f"acled:{event_id}", f"{named[0]}{where}{suffix}", notes, named[1], dates[0],
+                dates[1], dates[2], "", dates[3], key, place_name, place_countries, px, py, actors,
+                f"[{', '.join(filter(None, pairs))}]", f"ACLED event {event_id}",
+                f"ACLED, citing {source}" if source else "ACLED", "", published, quote, origin, now))
+        return place_rows, event_rows, late
+
+
+def _check(table: Table, spec: _Spec, gazetteer: Gazetteer, first_lines: dict[str, int],
+           country_codes: dict[tuple[str, str, str], str]) -> _Checked:
+    """The vectorised checks of one chunk, in the order a whole table was checked in (so a row with two
+    problems lists them in the same order)."""
+    frame, col = table.frame, spec.col
+    text = {key: stripped(frame, column) for key, column in col.items()}
+    checks = Checks(table.lines)
+    check_table(checks, table)
+    ids = text["event_id_cnty"]
+    checks.reject((ids == "").to_numpy(), col["event_id_cnty"], _Values(ids), "missing ACLED event id")
+    lat, lon = check_coordinates(checks, text["latitude"], text["longitude"], col["latitude"], col["longitude"])
+    dates = check_dates(checks, text["event_date"], col["event_date"], reading=spec.reading)
+    precision_code = pd.to_numeric(text["time_precision"].replace("", "1"), errors="coerce").to_numpy()
+    checks.reject(~np.isin(precision_code, (1, 2, 3)), col["time_precision"] or "time_precision",
+                  _Values(text["time_precision"]), "time_precision must be 1 (day), 2 (week) or 3 (month)")
+    no_type = ((text["event_type"] == "") & (text["sub_event_type"] == "")).to_numpy()
+    checks.reject(no_type, col["event_type"], _Values(text["event_type"]), "missing event type")
+    text["notes"] = text["notes"].str.replace("\r\n", "\n", regex=False)
+    id_list = ids.tolist()
+    checks.duplicates(id_list, col["event_id_cnty"], first_line=first_lines, repeated=spec.repeated)
+    spans = _time_spans(dates.start, dates.end, dates.precision, precision_code, checks.bad)
+    countries = _countries(text["iso"], text["iso3"], text["country"], gazetteer, country_codes)
+    return _Checked(table, checks, text, id_list, lat, lon, spans, countries, spec)
+
+
+class _Values:
+    """A column's values by row, made Python text only where a check rejects (not the whole column)."""
+
+    def __init__(self, series: pd.Series) -> None:
+        self._series = series
+
+    def __getitem__(self, i: int) -> object:
+        return self._series.iloc[i]
+
+
+def _place_key(location: str, admin1: str, y: float, x: float) -> tuple[str, str]:
+    place_name = location or admin1 or f"{y:.4f}, {x:.4f}"
+    return place_name, f"acled:{place_name}@{y:.4f},{x:.4f}"
+
+
+@lru_cache(maxsize=512)
+def _valid_country(code: str) -> bool:
+    return len(code) == 2 and code.isalpha() and code.isupper()
+
+
+def _event(event_id: str, span: TimeSpan, place: Place, country: str, location: str, admin1: str, main_type: str,
+           sub_type: str, notes: str, source: str, stamp: str, actors: tuple[str, str, str, str],
+           keys: list[str], extra: list[str]) -> Event:
+    """One row as an Event: what the store's rows of it mean (see the module doc)."""
+    kind = sub_type or main_type
+    where = location or admin1 or country or "an unnamed place"
+    suffix = f" ({admin1})" if admin1 and admin1 != where else ""
+    return Event(
+        id=f"acled:{event_id}", title=f"{kind[:1].upper()}{kind[1:]} in {where}{suffix}",
+        event_type=kind.lower(), time=span, place=place,
+        source=Source(f"ACLED event {event_id}", f"ACLED, citing {source}" if source else "ACLED",
+                      "", _stamp_date(stamp), first_sentence(notes)),
+        description=notes, actors=split_names(*actors),
+        attributes=tuple(compress(zip(keys, extra), extra)),
+    )
 
 
 def _time_spans(start: np.ndarray, end: np.ndarray, parsed_precision: np.ndarray, code: np.ndarray,
@@ -167,10 +418,11 @@ def _time_spans(start: np.ndarray, end: np.ndarray, parsed_precision: np.ndarray
     return spans
 
 
-def _countries(iso: pd.Series, iso3: pd.Series, names: pd.Series, gazetteer: Gazetteer) -> list[str]:
-    """ISO2 per row: from ACLED's numeric iso, else the iso3 code, else the country name; "" if unknown."""
+def _countries(iso: pd.Series, iso3: pd.Series, names: pd.Series, gazetteer: Gazetteer,
+               resolved: dict[tuple[str, str, str], str]) -> list[str]:
+    """ISO2 per row: from ACLED's numeric iso, else the iso3 code, else the country name; "" if unknown.
+    `resolved` keeps the answers for the next chunk."""
     by_number = _iso2_by_number()
-    resolved: dict[tuple[str, str, str], str] = {}
     result = []
     for key in zip(iso.tolist(), iso3.tolist(), names.tolist()):
         code = resolved.get(key)

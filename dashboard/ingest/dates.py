@@ -76,12 +76,21 @@ def detect_order(values: list[str]) -> DateOrder:
     return "iso" if iso else ""
 
 
-def parse_dates(values: pd.Series) -> ParsedDates:
-    """Parse a column of date texts; each distinct text is parsed once (a big file repeats its dates)."""
+def date_reading(texts: list[str]) -> tuple[DateOrder, bool]:
+    """How a column whose distinct (stripped) texts are `texts` is read: its order, and whether day-first."""
+    order = detect_order(texts)
+    return order, order in ("day-first", "ambiguous") or (order == "mixed" and _majority_day_first(texts))
+
+
+def parse_dates(values: pd.Series, reading: tuple[DateOrder, bool] | None = None) -> ParsedDates:
+    """Parse a column of date texts; each distinct text is parsed once (a big file repeats its dates).
+
+    `reading` is the column's date_reading when `values` is one chunk of it: the order is judged over the
+    whole column, never over a part.
+    """
     codes, uniques = pd.factorize(values.astype(str).str.strip(), sort=False)
     texts = [str(u) for u in uniques]
-    order = detect_order(texts)
-    day_first = order in ("day-first", "ambiguous") or (order == "mixed" and _majority_day_first(texts))
+    order, day_first = reading if reading is not None else date_reading(texts)
     n = len(texts)
     starts = np.full(n + 1, np.datetime64("NaT"), dtype="datetime64[D]")  # the extra slot serves code -1
     ends = starts.copy()

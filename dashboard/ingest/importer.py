@@ -8,6 +8,13 @@
 With rejected rows and skip_bad False nothing is written; with skip_bad True the good rows are written and
 the rest reported. A failed or cancelled import (an exception, KeyboardInterrupt, or an exception raised by
 the progress callback) leaves the store exactly as it was.
+
+ACLED files go through columns end to end (acled.AcledFile): a CSV is read by Arrow's streaming reader in
+blocks, each block checked with the same vectorised checks and rejections as a whole table, its places
+deduplicated by key and its rows written as the tables' rows (no Event per row), all in one transaction
+that is rolled back when a row is rejected without skip_bad. Memory stays flat with the number of rows
+(but for one small entry per distinct place). Generic CSV, Excel, GeoJSON and KML keep the whole-table path
+(`Parsed`): every row an Event, then one put_events.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from pathlib import Path
 
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.ingest.acled import is_acled, parse_acled
+from dashboard.ingest.acled import AcledFile, is_acled
 from dashboard.ingest.geofile import KML_IGNORED, read_geofile
 from dashboard.ingest.rows import Parsed, PlaceMatch, Rejection, clean_table, shown
-from dashboard.ingest.table import (XLSX_ERRORS, check_size, container, first_record, head_text, header_key, read_csv, read_head,
-                                    read_xlsx, sniff_delimiter, text_encoding)
+from dashboard.ingest.table import (XLSX_ERRORS, ArrowUnusable, Table, check_size, container, first_record, head_text,
+                                    header_key, read_csv, read_head, read_xlsx, sniff_delimiter, stream_csv,
+                                    text_encoding)
 from dashboard.ingest.tabular import parse_tabular
 from dashboard.model import Event
 from dashboard.store import EventStore
@@ -31,6 +39,7 @@ __all__ = ["FORMATS", "ImportReport", "PlaceMatch", "Preview", "Rejection", "det
            "preview_file"]
 
 FORMATS = ("acled", "csv", "xlsx", "geojson", "kml")
+WRITE_BATCH = 1000  # event rows per executemany of a chunked import (and per progress report)
 Progress = Callable[[float, str], None]
 
 
@@ -103,6 +112,12 @@ def preview_file(path: Path, gazetteer: Gazetteer, format: str = "auto", limit: 
                  place_choices: dict[str, str] | None = None, source_name: str | None = None) -> Preview:
     """Read and check the whole file; build the first `limit` good rows as events (nothing is stored)."""
     parsed = _parse(Path(path), gazetteer, format, source_name or Path(path).name, place_choices)
+    if isinstance(parsed, AcledFile):
+        try:
+            return _preview_acled(parsed, limit)
+        except ArrowUnusable:
+            name = source_name or Path(path).name
+            return _preview_acled(AcledFile.from_table(_read_table(Path(path), name, "text"), gazetteer, name), limit)
     events: list[Event] = []
     late: list[Rejection] = []
     if limit > 0:
@@ -130,6 +145,12 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
     tell = _monotone(progress)
     tell(0.0, f"Reading {name}")
     parsed = _parse(path, gazetteer, format, name, place_choices)
+    if isinstance(parsed, AcledFile):
+        try:
+            return _import_acled(parsed, store, name, skip_bad, tell)
+        except ArrowUnusable:  # a file Arrow read at first but not to the end: read it whole, then the same
+            return _import_acled(AcledFile.from_table(_read_table(path, name, "text"), gazetteer, name), store,
+                                 name, skip_bad, tell)
     good = int((~parsed.bad).sum())
     tell(0.3, f"Checked {parsed.rows:,} rows: {good:,} good, {parsed.rows - good:,} rejected")
 
@@ -147,6 +168,64 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
         return report(0, 0, parsed.rejected + late, stored=False)
     tell(1.0, f"Stored {summary.added + summary.updated:,} events")
     return report(summary.added, summary.updated, parsed.rejected + late, stored=True)
+
+
+def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: bool, tell: Progress) -> ImportReport:
+    """Check, build and write an ACLED file chunk by chunk in one transaction (see the module doc for when
+    it is kept): the same rejections as a file checked whole, in a fraction of the time and memory."""
+    early: list[Rejection] = []  # what the column checks reject
+    late: list[Rejection] = []   # rows the checks passed and the model refused
+    known: dict[str, tuple[float, float, str]] = {}
+    pending: dict[str, tuple] = {}
+    checked = written = 0
+    total = max(parsed.rows, 1)
+
+    def report(added: int, updated: int, rejected: list[Rejection], stored: bool) -> ImportReport:
+        return ImportReport("acled", name, parsed.rows, added, updated, _sorted(rejected), stored,
+                            parsed.date_order, tuple(parsed.warnings))
+
+    try:
+        with store.bulk_writer(f"import:{name}") as writer:
+            for chunk in parsed.chunks():
+                early.extend(chunk.rejected)
+                checked += len(chunk.table)
+                tell(0.3 * checked / total, f"Checked {checked:,} of {parsed.rows:,} rows: {len(early):,} rejected")
+                if not skip_bad and early:
+                    continue  # nothing will be stored: the model's view of the rest is not asked
+                places, events, refused = chunk.rows(known, pending, writer.origin, writer.now)
+                late.extend(Rejection(int(chunk.table.lines[i]), exc.field, shown(exc.value), exc.reason)
+                            for i, exc in refused)
+                if late and not skip_bad:
+                    continue
+                for at in range(0, len(events), WRITE_BATCH):  # in batches, so progress moves while it writes
+                    writer.write(places if at == 0 else (), events[at:at + WRITE_BATCH])
+                    written += len(events[at:at + WRITE_BATCH])
+                    tell(0.3 + 0.7 * written / total, f"Writing {written:,} of {parsed.rows:,} events")
+            if (early or late) and not skip_bad:
+                raise _Refused()  # roll back what was written before the first rejection
+    except _Refused:
+        return report(0, 0, early or late, stored=False)
+    tell(1.0, f"Stored {writer.added + writer.updated:,} events")
+    return report(writer.added, writer.updated, early + late, stored=True)
+
+
+def _preview_acled(parsed: AcledFile, limit: int) -> Preview:
+    events: list[Event] = []
+    rejected: list[Rejection] = []
+    places: dict = {}
+    for chunk in parsed.chunks():
+        rejected.extend(chunk.rejected)
+        if len(events) >= limit:
+            continue
+        for i, item in chunk.events(places):
+            if isinstance(item, ValidationError):
+                rejected.append(Rejection(int(chunk.table.lines[i]), item.field, shown(item.value), item.reason))
+                continue
+            events.append(item)
+            if len(events) >= limit:
+                break
+    return Preview("acled", tuple(events), _sorted(rejected), (), parsed.date_order, parsed.rows,
+                   tuple(parsed.warnings), parsed.columns)
 
 
 class _Refused(Exception):
@@ -171,7 +250,7 @@ def _stream(parsed: Parsed, late: list[Rejection], skip_bad: bool, good: int, te
 
 
 def _parse(path: Path, gazetteer: Gazetteer, fmt: str, name: str,
-           place_choices: dict[str, str] | None) -> Parsed:
+           place_choices: dict[str, str] | None) -> Parsed | AcledFile:
     if fmt != "auto" and fmt not in FORMATS:
         raise DashboardError(f"Unknown import format {fmt!r}; use auto, {', '.join(FORMATS)}.")
     detected = detect_format(path)
@@ -190,10 +269,21 @@ def _parse(path: Path, gazetteer: Gazetteer, fmt: str, name: str,
     if fmt == "xlsx" and kind != "xlsx":
         raise DashboardError(f"The file {name} is not an Excel workbook (it reads as {detected}); import it with "
                              f"format auto or csv.")
-    table = clean_table(read_xlsx(path, name) if kind == "xlsx" else read_csv(path, name))
+    if fmt == "acled" and kind != "xlsx":
+        stream = stream_csv(path, name)
+        if stream is not None:
+            try:
+                return AcledFile.from_stream(stream, gazetteer, name)
+            except ArrowUnusable:
+                pass  # read whole below, by the reader that falls back to pandas
+    table = _read_table(path, name, kind)
     if fmt == "acled":
-        return parse_acled(table, gazetteer, name)
+        return AcledFile.from_table(table, gazetteer, name)
     return parse_tabular(table, gazetteer, name, "xlsx" if kind == "xlsx" else "csv", place_choices)
+
+
+def _read_table(path: Path, name: str, kind: str) -> Table:
+    return clean_table(read_xlsx(path, name) if kind == "xlsx" else read_csv(path, name))
 
 
 def _xlsx_header_keys(path: Path) -> set[str]:

@@ -96,11 +96,15 @@ class Checks:
         self.rejected.append(Rejection(int(self.lines[i]), field_name, shown(value), reason))
         self.bad[i] = True
 
-    def duplicates(self, ids: Sequence[str], field_name: str, what: str = "the same id") -> None:
-        """Reject later rows that repeat an id: the file would otherwise overwrite its own row."""
-        first_line: dict[str, int] = {}
+    def duplicates(self, ids: Sequence[str], field_name: str, what: str = "the same id",
+                   first_line: dict[str, int] | None = None, repeated: set[str] | None = None) -> None:
+        """Reject later rows that repeat an id: the file would otherwise overwrite its own row.
+
+        For a file checked in chunks, `first_line` carries the ids seen in earlier chunks and `repeated`
+        (the ids that occur more than once in the whole file) keeps every other id out of it."""
+        first_line = {} if first_line is None else first_line
         for i, event_id in enumerate(ids):
-            if not event_id or self.bad[i]:
+            if not event_id or self.bad[i] or repeated is not None and event_id not in repeated:
                 continue
             if event_id in first_line:
                 self.reject_row(i, field_name, event_id, f"{what} as line {first_line[event_id]}; each event once")
@@ -160,6 +164,20 @@ def clean_table(table: Table) -> Table:
     """
     frame = table.frame
     names = [clean_text(str(c)) for c in frame.columns]
+    cleaned, changed_cells, first = clean_cells(frame, table.lines)
+    if names == [str(c) for c in frame.columns] and cleaned is frame:
+        return table
+    frame = cleaned.copy(deep=False) if cleaned is frame else cleaned
+    frame.columns = unique_names(names)
+    warnings = list(table.warnings)
+    if changed_cells:
+        warnings.append(control_warning(changed_cells, first))
+    return Table(table.name, frame, table.lines, table.problems, warnings)
+
+
+def clean_cells(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, int, tuple[int, str, str] | None]:
+    """The frame with every cell through `clean_text` (the same object if no cell changes), how many cells
+    held control characters, and the first of them as (line, column, the character's name)."""
     changed_cells, first = 0, None
     columns = {}
     cleaned_any = False
@@ -173,29 +191,29 @@ def clean_table(table: Table) -> Table:
             if controls.any():
                 changed_cells += int(controls.sum())
                 i = int(np.flatnonzero(controls)[0])
-                here = (int(table.lines[i]), str(column), control_name(texts.iloc[i]))
+                here = (int(lines[i]), str(column), control_name(texts.iloc[i]))
                 first = here if first is None or here[0] < first[0] else first
             cleaned = [clean_text(v) if o else v for v, o in zip(texts.tolist(), odd.tolist())]
             values = pd.Series(cleaned, index=frame.index, dtype=object)
         columns[column] = values
-    if names == [str(c) for c in frame.columns] and not cleaned_any:
-        return table
-    frame = pd.DataFrame(columns, index=frame.index)
-    frame.columns = _unique_names(names)
-    warnings = list(table.warnings)
-    if changed_cells:
-        line, column, what = first
-        warnings.append(f"Removed control characters (such as {what}) from {changed_cells:,} cell(s), the first at "
-                        f"line {line} in {clean_text(column)[:60]!r}: they cannot be shown, printed or exported "
-                        f"safely.")
-    return Table(table.name, frame, table.lines, table.problems, warnings)
+    if not cleaned_any:
+        return frame, 0, None
+    return pd.DataFrame(columns, index=frame.index), changed_cells, first
+
+
+def control_warning(changed_cells: int, first: tuple[int, str, str]) -> str:
+    """The report's sentence about the control characters clean_cells removed."""
+    line, column, what = first
+    return (f"Removed control characters (such as {what}) from {changed_cells:,} cell(s), the first at line {line} "
+            f"in {clean_text(column)[:60]!r}: they cannot be shown, printed or exported safely.")
 
 
 _CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"
 _ODD = "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]"  # controls and CR
 
 
-def _unique_names(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """Names made unique as clean_table does it: a repeated one gets '.1', '.2'."""
     seen: set[str] = set()
     out = []
     for name in names:
@@ -259,9 +277,12 @@ def check_coordinates(checks: Checks, lat_text: pd.Series, lon_text: pd.Series, 
     return result[0], result[1]
 
 
-def check_dates(checks: Checks, text: pd.Series, field_name: str, required: bool = True) -> ParsedDates:
-    """Parse a date column; empty or unreadable values are rejected (empty ones only if `required`)."""
-    parsed = parse_dates(text)
+def check_dates(checks: Checks, text: pd.Series, field_name: str, required: bool = True,
+                reading: tuple[str, bool] | None = None) -> ParsedDates:
+    """Parse a date column; empty or unreadable values are rejected (empty ones only if `required`).
+
+    `reading`: the whole column's dates.date_reading, when `text` is one chunk of it."""
+    parsed = parse_dates(text, reading)
     empty = (text == "").to_numpy()
     values = text.tolist()
     if required:

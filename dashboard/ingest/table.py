@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -190,6 +191,112 @@ def read_csv(path: Path, name: str) -> Table:
         table = _with_last_record(table, last)
     table = _drop_empty(_without_unnamed_table(table))
     return table
+
+
+class ArrowUnusable(Exception):
+    """Arrow's reader cannot read this file (read it with read_csv, whose fallback can)."""
+
+
+@dataclass(eq=False)
+class CsvStream:
+    """A CSV file read in record batches by Arrow's streaming reader, so memory does not grow with the file.
+
+    `columns` are the names a Table of the file would have (unnamed columns left out, names cleaned);
+    `lines` the line of every record Arrow yields (blank-cell rows included, as read_csv counts them);
+    `last` a cut last record, which Arrow never sees and which becomes the last row, rejected.
+    """
+
+    name: str
+    path: Path
+    encoding: str
+    delimiter: str
+    names: list[str]      # Arrow's column names (unique), one per header cell
+    kept: list[str]       # the names of the columns a Table keeps …
+    columns: list[str]    # … and what the Table calls them
+    rows: int             # records Arrow reads (the cut last record not counted); -1 until column_texts
+    lines: np.ndarray
+    end: int | None
+    last: _LastRecord | None
+    warnings: list[str]
+
+    BLOCK_BYTES = 1 << 22  # Arrow's unit of work (~9,000 ACLED rows); a longer record sends the file to read_csv
+
+    def _options(self, include: list[str] | None = None) -> dict:
+        encoding = "utf8" if self.encoding.startswith("utf-8") else self.encoding
+        return dict(
+            read_options=pa_csv.ReadOptions(column_names=self.names, skip_rows=1, encoding=encoding,
+                                            block_size=self.BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in self.names},
+                                                  include_columns=include, strings_can_be_null=False,
+                                                  quoted_strings_can_be_null=False))
+
+    def column_texts(self, columns: list[str]) -> dict[str, pa.ChunkedArray]:
+        """Whole columns (by Table name) as Arrow text, the cut last record's cells left out; the first pass
+        over the file, which counts its records and finds their lines (`batches` needs them)."""
+        arrow_names = [self.kept[self.columns.index(c)] for c in columns]
+        try:
+            table = pa_csv.read_csv(_source(self.path, self.end), **self._options(list(dict.fromkeys(arrow_names))))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, UnicodeDecodeError) as exc:
+            raise ArrowUnusable(str(exc)) from None
+        self.rows = table.num_rows
+        try:
+            self.lines = _record_lines(self.path, self.encoding, self.delimiter, self.rows, self.end)
+        except UnicodeDecodeError as exc:  # bytes that are not UTF-8 in a column not read yet: read_csv's job
+            raise ArrowUnusable(str(exc)) from None
+        return {c: table.column(a) for c, a in zip(columns, arrow_names)}
+
+    def batches(self) -> Iterator[Table]:
+        """The file as Tables of a few thousand rows each, exactly as read_csv would give them (not cleaned)."""
+        done = 0
+        try:
+            reader = pa_csv.open_csv(_source(self.path, self.end), **self._options())
+            for batch in reader:
+                n = batch.num_rows
+                if n == 0:
+                    continue
+                frame = pa.Table.from_batches([batch]).select(self.kept).to_pandas(
+                    types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+                frame.columns = self.columns
+                lines = self.lines[done:done + n]
+                done += n
+                yield _drop_empty(Table(self.name, frame, lines))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, UnicodeDecodeError) as exc:
+            raise ArrowUnusable(str(exc)) from None
+        if done != self.rows:
+            raise ArrowUnusable("the record count changed")
+        if self.last is not None and self.last.cut:
+            empty = Table(self.name, pd.DataFrame({c: pd.Series([], dtype=object) for c in self.names}),
+                          np.zeros(0, dtype=np.int64))
+            table = _with_last_record(empty, self.last)
+            frame = table.frame[self.kept]
+            frame.columns = self.columns
+            yield Table(self.name, frame.reset_index(drop=True), table.lines, table.problems)
+
+
+def stream_csv(path: Path, name: str) -> CsvStream | None:
+    """The CSV file as a CsvStream, or None when only read_csv's fallback reader can read it (see _read_arrow)."""
+    head = read_head(path)
+    encoding = text_encoding(head, path)
+    text = head_text(head, encoding).lstrip("\ufeff")
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    header = first_record(text, delimiter)
+    check_columns(len(header), name, complete=len(head) < SNIFF_BYTES or "\n" in text)
+    if not header or encoding not in ("utf-8", "utf-8-sig", "cp1252") or any("\n" in h or "\r" in h for h in header):
+        return None
+    last = _last_record(path, encoding, delimiter, len(header))
+    end = last.offset if last is not None and last.cut else None
+    names = _unique(header)
+    stream = CsvStream(name, path, encoding, delimiter, names, [], [], -1, np.zeros(0, dtype=np.int64), end, last, [])
+    # The names a Table of this file has: read_csv's, then _without_unnamed's, then clean_table's.
+    stripped_names = [str(c).strip().lstrip("\ufeff") for c in names]
+    frame = _without_unnamed(pd.DataFrame(columns=stripped_names))
+    kept_at = [stripped_names.index(c) for c in frame.columns]
+    stream.kept = [names[i] for i in kept_at]
+    stream.columns = list(frame.columns)
+    if last is not None and not last.cut:
+        stream.warnings = _with_last_record(Table(name, frame, np.zeros(0, dtype=np.int64)), last).warnings
+    return stream
 
 
 def check_columns(count: int, name: str, complete: bool = True) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NamedTuple
 from datetime import date
@@ -61,6 +62,11 @@ class EventStore(ABC):
     @abstractmethod
     def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
         """Insert or update (by event id) all events in one transaction; on any error nothing is written."""
+
+    def bulk_writer(self, origin: str) -> AbstractContextManager:
+        """A writer of rows ready for this backend's tables, in one transaction (GeoPackageStore.bulk_writer);
+        a backend without one is written Event by Event (put_events)."""
+        raise NotImplementedError(f"{type(self).__name__} has no bulk writer; use put_events")
 
     @abstractmethod
     def events(self, start: date | None = None, end: date | None = None,
