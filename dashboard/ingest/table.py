@@ -173,12 +173,7 @@ def read_csv(path: Path, name: str) -> Table:
     quoted cell) was cut off: that row is kept as a rejected row, never stored. A last row with every cell
     but no line break after it may be cut in its last cell, which no reader can tell: the report warns.
     """
-    head = read_head(path)
-    encoding = text_encoding(head, path)
-    text = head_text(head, encoding).lstrip("\ufeff")
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
-    header = first_record(text, delimiter)
-    check_columns(len(header), name, complete=len(head) < SNIFF_BYTES or "\n" in text)
+    encoding, delimiter, header = _sniff(path, name)
     last = _last_record(path, encoding, delimiter, len(header)) if header else None
     end = last.offset if last is not None and last.cut else None
     frame = _read_arrow(path, encoding, delimiter, header, end)
@@ -274,14 +269,21 @@ class CsvStream:
             yield Table(self.name, frame.reset_index(drop=True), table.lines, table.problems)
 
 
-def stream_csv(path: Path, name: str) -> CsvStream | None:
-    """The CSV file as a CsvStream, or None when only read_csv's fallback reader can read it (see _read_arrow)."""
+def _sniff(path: Path, name: str) -> tuple[str, str, list[str]]:
+    """The file's encoding, delimiter and header row, from its first bytes; DashboardError when its columns
+    cannot be read there."""
     head = read_head(path)
     encoding = text_encoding(head, path)
     text = head_text(head, encoding).lstrip("\ufeff")
     delimiter = sniff_delimiter(text.split("\n", 1)[0])
     header = first_record(text, delimiter)
     check_columns(len(header), name, complete=len(head) < SNIFF_BYTES or "\n" in text)
+    return encoding, delimiter, header
+
+
+def stream_csv(path: Path, name: str) -> CsvStream | None:
+    """The CSV file as a CsvStream, or None when only read_csv's fallback reader can read it (see _read_arrow)."""
+    encoding, delimiter, header = _sniff(path, name)
     if not header or encoding not in ("utf-8", "utf-8-sig", "cp1252") or any("\n" in h or "\r" in h for h in header):
         return None
     last = _last_record(path, encoding, delimiter, len(header))
