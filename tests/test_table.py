@@ -416,3 +416,86 @@ def test_the_timeline_keeps_to_the_filter_window_and_picks_a_readable_bin(story_
     one = select(table, EventFilter(text="desna"))[:1]
     first, last = timeline_window(table, one, None, None)
     assert first <= last and timeline_window(table, one[:0], None, None) is None
+
+
+# -- the table kept beside the store ------------------------------------------------------------------
+
+def _same_table(a: EventTable, b: EventTable) -> None:
+    for name in EventTable.__dataclass_fields__:
+        x, y = getattr(a, name), getattr(b, name)
+        if name == "text":
+            assert x.equals(y), name
+        elif name == "place_shapes":
+            assert len(x) == len(y) and all((g is None) == (h is None) and (g is None or g.equals_exact(h, 0))
+                                            for g, h in zip(x, y)), name
+        elif isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y) and x.flags.writeable == y.flags.writeable, name
+        else:
+            assert x == y, name
+
+
+def _no_gdal(monkeypatch):
+    import pyogrio
+
+    monkeypatch.setattr(pyogrio, "read_arrow", lambda *a, **k: pytest.fail("the store was read again"))
+
+
+def test_the_table_is_kept_beside_the_store_and_read_back_equal(tmp_path, monkeypatch):
+    from dashboard.table import _cache_files
+
+    path = tmp_path / "kept.gpkg"
+    with GeoPackageStore.open(path) as store:
+        store.put_events(RANDOM_EVENTS[:400], origin="random")
+    first = EventTable.from_store_path(path)
+    assert all(f.is_file() for f in _cache_files(path))
+    _no_gdal(monkeypatch)
+    again = EventTable.from_store_path(path)
+    _same_table(first, again)
+    for flt in RANDOM_FILTERS[:10]:
+        assert np.array_equal(select(first, flt), select(again, flt))
+
+
+def test_a_write_to_the_store_is_seen_instead_of_the_kept_table(tmp_path):
+    path = tmp_path / "changed.gpkg"
+    with GeoPackageStore.open(path) as store:
+        store.put_events(RANDOM_EVENTS[:100], origin="random")
+    assert len(EventTable.from_store_path(path)) == 100
+    with GeoPackageStore.open(path) as store:  # the same second, maybe the same size: the counter moves
+        store.put_events(RANDOM_EVENTS[100:101], origin="random")
+        stored = store.events()
+    table = EventTable.from_store_path(path)
+    assert table.id.tolist() == _ids(stored) and len(table) == 101
+
+
+def test_a_damaged_or_foreign_kept_table_is_never_used(tmp_path, monkeypatch):
+    from dashboard.table import _cache_files
+
+    paths = [tmp_path / "a.gpkg", tmp_path / "b.gpkg"]
+    for path, events in zip(paths, (RANDOM_EVENTS[:50], RANDOM_EVENTS[50:80])):
+        with GeoPackageStore.open(path) as store:
+            store.put_events(events, origin="random")
+    truth = EventTable.from_store_path(paths[0])
+    _cache_files(paths[0])[0].write_bytes(b"ARROW1 but not really")
+    _same_table(truth, EventTable.from_store_path(paths[0]))  # read from the store, and kept anew
+    EventTable.from_store_path(paths[1])
+    for mine, other in zip(_cache_files(paths[0]), _cache_files(paths[1])):
+        mine.write_bytes(other.read_bytes())  # another store's table under this store's name
+    _same_table(truth, EventTable.from_store_path(paths[0]))
+
+
+def test_a_folder_that_cannot_be_written_only_means_no_kept_table(tmp_path, monkeypatch):
+    import tempfile
+
+    from dashboard.table import _cache_files
+
+    path = tmp_path / "ro.gpkg"
+    with GeoPackageStore.open(path) as store:
+        store.put_events(RANDOM_EVENTS[:20], origin="random")
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    assert len(EventTable.from_store_path(path)) == 20
+    assert not any(f.exists() for f in _cache_files(path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ro.gpkg"]
