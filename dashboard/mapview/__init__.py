@@ -18,7 +18,7 @@ from folium.plugins import Draw, Fullscreen
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from dashboard.mapview import safe
+from dashboard.mapview import grid, safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
@@ -120,12 +120,16 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     return localize(m)
 
 
-def bulk_layer(table, rows) -> folium.FeatureGroup:
+def bulk_layer(table, rows, view: grid.View | None = None) -> folium.FeatureGroup:
     """The clustered events as a layer of their own, with their own legend, to add to a map built
-    `with_events=False` (streamlit-folium's feature_group_to_add swaps it without remounting the map)."""
+    `with_events=False` (the map component swaps it without rebuilding the map).
+
+    `view`: cluster on the server for this view (padded by a screen on every side, mapview.grid) and send
+    only its clusters and single events; the layer asks for the next view as the map moves."""
     group = folium.FeatureGroup(LAYER_NAMES["events"])
+    clusters = grid.cluster_view(table, rows, view.padded()) if view is not None else None
     add_bulk_events(None, table, rows, {t: type_colour(t) for t in table.types}, parent=group,
-                    legend_position="bottomright")
+                    legend_position="bottomright", clusters=clusters)
     return group
 
 

@@ -19,7 +19,15 @@ The full event (title, source, quote) is loaded on demand: a click on a point
 
 When the first frame is drawn the layer sets ``window.reachmapBulk`` = ``{count, shown, drawn, paintedAt}``
 (``shown``: the sum of the counts of everything supercluster returns for the whole world, which must equal
-``count``; ``paintedAt``: ``performance.now()`` after the frame was committed). The benchmark and the
+``count``; ``paintedAt``: ``performance.now()`` after the frame was committed; ``served``: null, or the zoom
+and box of the view the server clustered, see below).
+
+Served mode (`clusters=`, above `settings.map_served_above` events in the app): the server clusters the
+selected events for one view (mapview/grid.py) and the payload holds only that view's clusters and single
+events; ``shown`` is then the number of events in that view. When the map leaves that view or changes zoom
+the layer dispatches ``reachmap:view-needed`` on ``window`` with the view it now shows, which the app's map
+component sends back as ``map_view``; the next layer replaces this one. A click on a cluster zooms to its
+events. The benchmark and the
 browser test wait for it; nothing sleeps.
 """
 
@@ -38,8 +46,9 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 from jinja2 import Template as JinjaTemplate
 
-from dashboard.mapview import safe
+from dashboard.mapview import grid, safe
 from dashboard.mapview.assets import local_url
+from dashboard.mapview.grid import Clusters
 from dashboard.table import EventTable, type_counts
 
 BULK_THRESHOLD = 5_000   # at or below: one marker per point with its popup (mapview._add_events)
@@ -75,15 +84,22 @@ class Payload:
         return self.meta["count"]
 
 
-def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> Payload:
-    """Pack rows of the table: [lon int32][lat int32][day][type][area uint8, only if any][ids utf-8,
-    '\\n'-separated], little-endian. `area` is 1 for an event located only by an area (a country or an
-    admin region, pinned at a point of it), drawn as a square instead of a dot."""
+def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str], *,
+           clusters: Clusters | None = None) -> Payload:
+    """Pack rows of the table: [lon int32][lat int32][clusters, if any][day][type][area uint8, only if
+    any][ids utf-8, '\\n'-separated], little-endian. `area` is 1 for an event located only by an area (a
+    country or an admin region, pinned at a point of it), drawn as a square instead of a dot.
+
+    `clusters`: the server's clusters of one view of these rows (mapview.grid): only its single events are
+    packed as rows (meta `rows`), after them its clusters as [lon int32][lat int32][count uint32][west,
+    south, east, north int32 each], and meta `served` says for which view. The legend (types and their
+    counts, `count`) still describes every one of `rows`."""
     rows = np.asarray(rows, dtype=np.int64)
-    n = len(rows)
-    lon = np.rint(table.lon[rows] / QUANTUM_DEG).astype("<i4")
-    lat = np.rint(table.lat[rows] / QUANTUM_DEG).astype("<i4")
-    start = table.t_start[rows]
+    points = rows if clusters is None else np.asarray(clusters.points, dtype=np.int64)
+    n = len(points)
+    lon = np.rint(table.lon[points] / QUANTUM_DEG).astype("<i4")
+    lat = np.rint(table.lat[points] / QUANTUM_DEG).astype("<i4")
+    start = table.t_start[points]
     base_day = int(start.min()) if n else 0
     day_span = int(start.max()) - base_day if n else 0
     day = (start - base_day).astype("<u2" if day_span < 2**16 else "<u4")
@@ -92,45 +108,67 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str])
     types = [t for t, _ in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))]
     remap = np.zeros(len(table.types), dtype=np.int64)
     remap[[table.types.index(t) for t in types]] = np.arange(len(types))
-    kind = remap[table.type_code[rows]].astype("<u1" if len(types) <= 256 else "<u2")
-    ids = table.id[rows].tolist()
+    kind = remap[table.type_code[points]].astype("<u1" if len(types) <= 256 else "<u2")
+    ids = table.id[points].tolist()
     joined = "\n".join(ids)
     ids_json = joined.count("\n") != max(n - 1, 0)
     if ids_json:  # an id holds a newline: ship them as JSON instead
         joined = json.dumps(ids, ensure_ascii=False)
-    area = table.place_coarse[table.place_code[rows]].astype("<u1") if n else np.zeros(0, "<u1")
+    area = table.place_coarse[table.place_code[points]].astype("<u1") if n else np.zeros(0, "<u1")
     has_area = bool(area.any())
-    raw = b"".join((lon.tobytes(), lat.tobytes(), day.tobytes(), kind.tobytes(),
+    grouped = b"" if clusters is None else _cluster_bytes(clusters)
+    raw = b"".join((lon.tobytes(), lat.tobytes(), grouped, day.tobytes(), kind.tobytes(),
                     area.tobytes() if has_area else b"", joined.encode("utf-8")))
     meta = {
-        "v": 1, "count": n, "quantum": QUANTUM_DEG, "baseDay": base_day,
+        "v": 1, "count": len(rows), "rows": n, "quantum": QUANTUM_DEG, "baseDay": base_day,
         "dayBytes": day.dtype.itemsize, "typeBytes": kind.dtype.itemsize,
         "idsJson": ids_json, "areaBytes": 1 if has_area else 0,
         "types": types, "typeCounts": [counts[t] for t in types],
         "colours": [type_colours.get(t, FALLBACK_COLOUR) for t in types],
-        "note": clustered_note(n),
+        "note": clustered_note(len(rows)),
     }
+    if clusters is not None:
+        v = clusters.view
+        meta["served"] = {"zoom": v.zoom, "box": [v.west, v.south, v.east, v.north],
+                          "clusters": len(clusters.count), "inView": clusters.in_view, "shown": clusters.shown,
+                          "maxZoom": grid.MAX_ZOOM}
     # Level 1: about 10% bigger than level 6 and five times faster; the payload is mostly repetition.
     return Payload(meta, base64.b64encode(zlib.compress(raw, 1)).decode("ascii"))
 
 
+def _cluster_bytes(clusters: Clusters) -> bytes:
+    q = lambda a: np.rint(np.asarray(a) / QUANTUM_DEG).astype("<i4")  # noqa: E731
+    return b"".join((q(clusters.lon).tobytes(), q(clusters.lat).tobytes(),
+                     clusters.count.astype("<u4").tobytes(), q(clusters.bounds).tobytes()))
+
+
 def decode(payload: Payload) -> dict[str, np.ndarray | list]:
-    """The columns back from a payload, as the browser reads them (for tests): lon, lat, day, type, area, id."""
+    """The columns back from a payload, as the browser reads them (for tests): lon, lat, day, type, area,
+    id of its rows, and `clusters` (lon, lat, count, bounds) when the server clustered them."""
     meta = payload.meta
-    n = meta["count"]
+    n = meta.get("rows", meta["count"])
     raw = zlib.decompress(base64.b64decode(payload.data))
     q = meta["quantum"]
     lon = np.frombuffer(raw, "<i4", n, 0) * q
     lat = np.frombuffer(raw, "<i4", n, 4 * n) * q
+    at = 8 * n
+    out: dict = {}
+    if "served" in meta:
+        m = meta["served"]["clusters"]
+        out["clusters"] = {"lon": np.frombuffer(raw, "<i4", m, at) * q, "lat": np.frombuffer(raw, "<i4", m, at + 4 * m) * q,
+                           "count": np.frombuffer(raw, "<u4", m, at + 8 * m).astype(np.int64),
+                           "bounds": np.frombuffer(raw, "<i4", 4 * m, at + 12 * m).reshape(m, 4) * q}
+        at += 28 * m
     day_dtype = "<u2" if meta["dayBytes"] == 2 else "<u4"
-    day = np.frombuffer(raw, day_dtype, n, 8 * n).astype(np.int64) + meta["baseDay"]
-    at = 8 * n + meta["dayBytes"] * n
+    day = np.frombuffer(raw, day_dtype, n, at).astype(np.int64) + meta["baseDay"]
+    at += meta["dayBytes"] * n
     kind = np.frombuffer(raw, "<u1" if meta["typeBytes"] == 1 else "<u2", n, at)
     at += meta["typeBytes"] * n
     area = np.frombuffer(raw, "<u1", n, at).astype(bool) if meta.get("areaBytes") else np.zeros(n, bool)
     text = raw[at + meta.get("areaBytes", 0) * n:].decode("utf-8")
     ids = json.loads(text) if meta["idsJson"] else (text.split("\n") if n else [])
-    return {"lon": lon, "lat": lat, "day": day, "type": [meta["types"][k] for k in kind], "area": area, "id": ids}
+    return {"lon": lon, "lat": lat, "day": day, "type": [meta["types"][k] for k in kind], "area": area, "id": ids,
+            **out}
 
 
 def payload_bytes(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> int:
@@ -151,7 +189,8 @@ def _walk_children(el):
 
 def add_bulk_events(m: folium.Map, table: EventTable, indices: np.ndarray, type_colours: Mapping[str, str],
                     *, name: str = "Events", show: bool = True, legend_position: str | None = "bottomright",
-                    parent: folium.FeatureGroup | None = None, fit_bounds: bool = False) -> None:
+                    parent: folium.FeatureGroup | None = None, fit_bounds: bool = False,
+                    clusters: Clusters | None = None) -> None:
     """Add the selected rows to the map as one clustered canvas layer, in its own layer-control entry.
 
     `parent`: an existing (empty) FeatureGroup to draw into instead of a new one named `name`. Without
@@ -159,13 +198,15 @@ def add_bulk_events(m: folium.Map, table: EventTable, indices: np.ndarray, type_
     `legend_position`: a Leaflet corner for the legend (types and the clustered-mode sentence), or None
     when the caller's own legend shows `clustered_note`.
     `fit_bounds`: zoom the map to the selected events (when the view does not come from the URL).
+    `clusters`: the server's clusters of these rows for one view (mapview.grid.cluster_view): the layer draws
+    them and asks for another view when the map leaves it (served mode), instead of clustering every row.
     """
     group = parent
     if group is None:
         group = folium.FeatureGroup(name, show=show)
         group.add_to(m)
         _move_layer_controls_last(m)
-    group.add_child(BulkEvents(encode(table, indices, type_colours), legend_position))
+    group.add_child(BulkEvents(encode(table, indices, type_colours, clusters=clusters), legend_position))
     if fit_bounds and len(indices):
         lon, lat = table.lon[indices], table.lat[indices]
         m.fit_bounds([(float(lat.min()), float(lon.min())), (float(lat.max()), float(lon.max()))],
@@ -239,11 +280,15 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
     return new Response(stream).arrayBuffer();
   }
   function columns(meta, buf) {
-    var n = meta.count, at = 8 * n, text;
-    var cols = {
-      lon: new Int32Array(buf, 0, n), lat: new Int32Array(buf, 4 * n, n),
-      day: meta.dayBytes === 2 ? new Uint16Array(buf, at, n) : new Uint32Array(buf, at, n)
-    };
+    var n = meta.rows == null ? meta.count : meta.rows, at = 8 * n, text;
+    var cols = {lon: new Int32Array(buf, 0, n), lat: new Int32Array(buf, 4 * n, n)};
+    if (meta.served) {  // the server's clusters of one view (mapview/grid.py): 4-byte columns, aligned
+      var m = meta.served.clusters;
+      cols.clusters = {lon: new Int32Array(buf, at, m), lat: new Int32Array(buf, at + 4 * m, m),
+                       count: new Uint32Array(buf, at + 8 * m, m), bounds: new Int32Array(buf, at + 12 * m, 4 * m)};
+      at += 28 * m;
+    }
+    cols.day = meta.dayBytes === 2 ? new Uint16Array(buf, at, n) : new Uint32Array(buf, at, n);
     at += meta.dayBytes * n;
     cols.type = meta.typeBytes === 1 ? new Uint8Array(buf, at, n) : new Uint16Array(buf, at, n);
     at += meta.typeBytes * n;
@@ -310,6 +355,22 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
   // Cluster fill by size, like leaflet.markercluster's default palette.
   function clusterColour(n) { return n < 100 ? "#6ecc39" : n < 1000 ? "#f0c20c" : n < 10000 ? "#f18017" : "#d9453d"; }
   function clusterRadius(n) { return 11 + 4 * Math.log10(n); }
+  function abbreviated(n) {  // as supercluster's point_count_abbreviated
+    return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? Math.round(n / 100) / 10 + "k" : n;
+  }
+  // The server's clusters and single events of one view, in the form supercluster's getClusters returns.
+  function servedFeatures(cols, q) {
+    var c = cols.clusters, out = [];
+    for (var i = 0; i < c.count.length; i++) {
+      out.push({geometry: {coordinates: [c.lon[i] * q, c.lat[i] * q]},
+                properties: {cluster: true, cluster_id: i, point_count: c.count[i],
+                             point_count_abbreviated: abbreviated(c.count[i])}});
+    }
+    for (var k = 0; k < cols.lon.length; k++) {
+      out.push({geometry: {coordinates: [cols.lon[k] * q, cols.lat[k] * q]}, properties: k});
+    }
+    return out;
+  }
   var POINT_R = 5.5, PAD = 0.5, PAGE = 100;
 
   var Layer = L.Layer.extend({
@@ -322,15 +383,22 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       this.ready = inflate(data).then(function (buf) {
         self._cols = columns(meta, buf);
         self._timing.inflated = performance.now();
-        return superclusterReady();
-      }).then(function () {
-        // extent 256 = Leaflet's tile size, so radius is in screen pixels: wider than the biggest circle.
-        self._index = new Supercluster({radius: 60, extent: 256, maxZoom: 16, minPoints: 2})
-          .load(features(self._cols, meta.quantum));
-        self._timing.clustered = performance.now();
-        if (self._map) { self._redraw(); }
-        return self;
+        if (meta.served) {  // clustered by the server for one view: nothing to index here
+          self._served = servedFeatures(self._cols, meta.quantum);
+          self._timing.clustered = performance.now();
+          if (self._map) { self._redraw(); }
+          return self;
+        }
+        return superclusterReady().then(function () { return self._indexed(); });
       });
+    },
+    _indexed: function () {
+      // extent 256 = Leaflet's tile size, so radius is in screen pixels: wider than the biggest circle.
+      this._index = new Supercluster({radius: 60, extent: 256, maxZoom: 16, minPoints: 2})
+        .load(features(this._cols, this._meta.quantum));
+      this._timing.clustered = performance.now();
+      if (this._map) { this._redraw(); }
+      return this;
     },
     onAdd: function (map) {
       addStyle();
@@ -343,7 +411,7 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       map.on("click", this._onClick, this);
       map.on("mousemove", this._onMove, this);
       if (this._legendPosition) { this._legend = this._makeLegend().addTo(map); }
-      if (this._index) { this._redraw(); }
+      if (this._index || this._served) { this._redraw(); }
     },
     onRemove: function (map) {
       map.off("moveend zoomend resize viewreset", this._redraw, this);
@@ -380,7 +448,7 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
     },
     _redraw: function () {
       var map = this._map;
-      if (!map || !this._index) { return; }
+      if (!map || !(this._index || this._served)) { return; }
       var size = map.getSize(), pad = size.multiplyBy(PAD), full = size.add(pad.multiplyBy(2));
       var topLeft = map.containerPointToLayerPoint(pad.multiplyBy(-1)).round();
       var ratio = window.devicePixelRatio || 1, canvas = this._canvas;
@@ -392,7 +460,8 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       var west = nw.lng, east = se.lng;
       if (east - west >= 360) { west = -180; east = 180; }
       var zoom = Math.round(map.getZoom());
-      var features = this._index.getClusters([west, Math.max(se.lat, -90), east, Math.min(nw.lat, 90)], zoom);
+      var features = this._served ||
+        this._index.getClusters([west, Math.max(se.lat, -90), east, Math.min(nw.lat, 90)], zoom);
       var ctx = canvas.getContext("2d"), meta = this._meta, cols = this._cols, items = [];
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, full.x, full.y);
@@ -430,18 +499,42 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       var self = this;
       if (!this._painted) {
         this._painted = true;
-        var world = this._index.getClusters([-180, -90, 180, 90], 0), shown = 0;
-        for (var j = 0; j < world.length; j++) { shown += world[j].properties.cluster ? world[j].properties.point_count : 1; }
+        var shown = 0;
+        if (meta.served) { shown = meta.served.shown; } else {
+          var world = this._index.getClusters([-180, -90, 180, 90], 0);
+          for (var j = 0; j < world.length; j++) { shown += world[j].properties.cluster ? world[j].properties.point_count : 1; }
+        }
         // Two frames: the first runs before the canvas is composited, the second after.
         var t = this._timing;
         t.drawn = performance.now();
         requestAnimationFrame(function () { requestAnimationFrame(function () {
           window.reachmapBulk = {count: meta.count, shown: shown, drawn: items.length, paintedAt: performance.now(),
+            served: meta.served ? {zoom: meta.served.zoom, box: meta.served.box} : null,
             ms: {start: t.start, inflate: t.inflated - t.start, cluster: t.clustered - t.inflated,
                  draw: t.drawn - t.clustered}};
           self.fire("painted", window.reachmapBulk);
         }); });
       }
+      if (meta.served) { this._askForView(); }
+    },
+    // Served mode: when the map leaves the box the server clustered (or changes zoom), ask for the new view.
+    // The app's map component turns the event into a state value, which reruns the map's fragment.
+    _askForView: function () {
+      var map = this._map, served = this._meta.served, box = served.box, b = map.getBounds();
+      var zoom = Math.round(map.getZoom()), west = b.getWest(), east = b.getEast();
+      var south = Math.max(b.getSouth(), -85.0511), north = Math.min(b.getNorth(), 85.0511);
+      var world = box[2] - box[0] >= 360 || east - west >= 360;
+      var k = 360 * Math.round(((box[0] + box[2]) - (west + east)) / 720);  // the box's copy of the world
+      var inside = (world ? box[2] - box[0] >= 360 : west + k >= box[0] && east + k <= box[2]) &&
+        south >= box[1] && north <= box[3];
+      if (zoom === served.zoom && inside) { return; }
+      var size = map.getSize(), centre = map.getCenter();
+      var want = {zoom: zoom, lat: centre.lat, lng: centre.lng, width: size.x, height: size.y,
+                  west: west, south: south, east: east, north: north};
+      var key = [zoom, west.toFixed(4), south.toFixed(4), east.toFixed(4), north.toFixed(4)].join(",");
+      if (this._asked === key) { return; }
+      this._asked = key;
+      window.dispatchEvent(new CustomEvent("reachmap:view-needed", {detail: want}));
     },
     _hits: function (point) {
       var out = [];
@@ -458,6 +551,15 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
       var hits = this._hits(e.containerPoint);
       if (!hits.length) { return; }
       var top = hits[0];
+      if (top.cluster !== undefined && this._served) {
+        // Zoom to the cluster's events; events at one spot are shown one by one above maxZoom.
+        var q = this._meta.quantum, bb = this._cols.clusters.bounds, i4 = 4 * top.cluster, map = this._map;
+        var sw = L.latLng(bb[i4 + 1] * q, bb[i4] * q), ne = L.latLng(bb[i4 + 3] * q, bb[i4 + 2] * q);
+        var to = sw.equals(ne) ? this._meta.served.maxZoom + 1 : map.getBoundsZoom(L.latLngBounds(sw, ne).pad(0.2));
+        to = Math.min(Math.max(to, map.getZoom() + 1), map.getMaxZoom());
+        map.setView(sw.equals(ne) ? sw : L.latLngBounds(sw, ne).getCenter(), to);
+        return;
+      }
       if (top.cluster !== undefined) {
         var zoom = this._index.getClusterExpansionZoom(top.cluster);
         if (zoom <= this._index.options.maxZoom) { this._map.setView(top.ll, zoom); return; }
