@@ -38,6 +38,11 @@ SETTINGS: tuple[Setting, ...] = (
             "For a server shared behind a login proxy: the request header in which the proxy names the signed-in "
             "user (e.g. X-Forwarded-User). Each user then lists and deletes only their own snapshots. Empty: a "
             "single-user instance, whose Snapshots page lists and deletes all of them."),
+    Setting("map_served_above", "200000",
+            "Above this many selected events the Map page clusters them on the server for the view it shows and "
+            "sends only those clusters and the single events among them (kilobytes at 1M events); as the map "
+            "moves out of that view it asks for the next one. At or below it the browser receives every event "
+            "and clusters them itself, so panning and zooming need no server. Exported pages always do the latter."),
     Setting("import_max_mb", "512",
             "Largest file `import` accepts, in MB; a bigger one is refused before it is read (it would not fit "
             "in memory as a table)."),
@@ -78,4 +83,17 @@ def import_max_mb() -> float:
     if not number > 0:
         raise DashboardError(f"The setting import_max_mb (REACHMAP_IMPORT_MAX_MB) is {value!r}, not a number of "
                              f"megabytes greater than 0; set it to e.g. 512.")
+    return number
+
+
+def map_served_above() -> int:
+    """The map_served_above setting as a number of events; a value that is not one raises DashboardError."""
+    value = get("map_served_above")
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise DashboardError(f"The setting map_served_above (REACHMAP_MAP_SERVED_ABOVE) is {value!r}, not a whole "
+                             f"number of events of 0 or more; set it to e.g. 200000.")
     return number

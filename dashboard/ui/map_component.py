@@ -13,6 +13,10 @@ What it keeps of streamlit-folium's contract, which the Map page relies on:
   of the clicked layer's tooltip: the clustered layer's ``reachmap-event:<id>``) and ``last_active_drawing``
   (the GeoJSON feature of the shape last drawn or edited), each kept until the next one, as state values.
 
+And ``map_view``: the view ({zoom, lat, lng, width, height, west, south, east, north}) that a clustered
+layer in served mode (clustered by the server for one view, mapview.grid) asked for when the map moved
+out of what it was sent.
+
 The script is folium's rendered output, whose data strings `mapview.safe` made inert (for Jinja, HTML and
 JS) before it was rendered: nothing here builds markup or code from data.
 """
@@ -72,6 +76,13 @@ function tooltipOf(e) {
   return null;
 }
 
+// The clustered layer in served mode asks for the view the map now shows (mapview/bulk.py): the newest
+// reporting map's component passes it on as `map_view`, which reruns the map's fragment.
+if (!window.__reachmapViewListener) {
+  window.__reachmapViewListener = true;
+  window.addEventListener("reachmap:view-needed", e => window.__reachmapSetView && window.__reachmapSetView(e.detail));
+}
+
 function watch(state, map, setStateValue) {
   map.on("click", e => setStateValue("last_clicked", {lat: e.latlng.lat, lng: e.latlng.lng}));
   const onLayer = e => {
@@ -92,16 +103,22 @@ function watch(state, map, setStateValue) {
 function update(state, data) {
   const map = state.map;
   if (data.layer !== state.layerCode) {
-    for (const layer of window.feature_group || []) map.removeLayer(layer);
+    const old = window.feature_group || [];
     window.feature_group = [];
     state.layerCode = data.layer;
+    const ready = [];
     if (data.layer) {
       run(data.layer);
-      for (const layer of state.onLayer ? window.feature_group : []) {
-        layer.eachLayer && layer.eachLayer(l => l.on && l.on("click", state.onLayer));
-        layer.on("click", state.onLayer);
+      for (const layer of window.feature_group) {
+        if (state.onLayer) layer.on("click", state.onLayer);
+        layer.eachLayer && layer.eachLayer(l => {
+          if (state.onLayer && l.on) l.on("click", state.onLayer);
+          if (l.ready) ready.push(l.ready);
+        });
       }
     }
+    // The old layer goes once the new one has drawn (a clustered layer inflates its data first): no blank frame.
+    Promise.all(ready).finally(() => old.forEach(layer => map.removeLayer(layer)));
   }
   let zoom = map.getZoom(), center = map.getCenter(), moved = false;
   if (data.zoom != null && data.zoom !== state.zoom) { zoom = data.zoom; state.zoom = data.zoom; moved = true; }
@@ -114,6 +131,7 @@ function update(state, data) {
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   window.__reachmapApp = true;
+  if (data.report) window.__reachmapSetView = view => setStateValue("map_view", view);
   let state = parentElement.__reachmap;
   if (state && state.hash !== data.hash) {
     if (state.map) state.map.remove();
@@ -179,7 +197,7 @@ def in_page_header(header: str) -> str:
     return header
 
 
-RETURNED = ("last_clicked", "last_object_clicked_tooltip", "last_active_drawing")
+RETURNED = ("last_clicked", "last_object_clicked_tooltip", "last_active_drawing", "map_view")
 
 
 def _ignore() -> None:

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import settings
 from dashboard.errors import DashboardError
-from dashboard.mapview import bulk_layer, type_colour
+from dashboard.mapview import bulk_layer, grid, type_colour
 from dashboard.mapview.assets import use_bundle
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
@@ -167,14 +168,17 @@ def _munition_label(systems: dict, value: str) -> str:
 
 # -- the map --------------------------------------------------------------------------------------
 
+@st.fragment
 def _map(scene: Scene) -> None:
+    """The map; a fragment, so that the clustered layer's request for a new view reruns only this."""
     view = scene.state
     layer = None
     if scene.table is not None and len(scene.events) > BULK_THRESHOLD and "events" in view.layers:
         # Thousands of events: the map itself stays the same across filter changes and only the
         # clustered events layer is swapped in, and the map in the page is not rebuilt.
         m = scene_map(scene, S.basemap(), with_events=False)
-        layer = bulk_layer(scene.table, scene.rows)
+        served = _served_view(view) if len(scene.rows) > settings.map_served_above() else None
+        layer = bulk_layer(scene.table, scene.rows, served)
     else:
         m = scene_map(scene, S.basemap())
     out = map_in_page(use_bundle(m), key="map", height=620, center=view.center, zoom=view.zoom, layer=layer)
@@ -184,6 +188,27 @@ def _map(scene: Scene) -> None:
     if clicked:
         st.session_state[S.CLICKED] = (clicked["lng"], clicked["lat"])
         st.caption(f"Clicked point {clicked['lat']:.4f}, {clicked['lng']:.4f} — usable as a ring origin.")
+
+
+def _served_view(view: ViewState) -> grid.View:
+    """The view to cluster on the server for: the one the map last asked for, unless Python has set a new
+    centre or zoom since (a ring was added, a permalink opened), which the map is about to move to."""
+    asked = (st.session_state.get("map") or {}).get("map_view")
+    mine = (view.center, view.zoom)
+    seen = st.session_state.get(S.SERVED_FROM)
+    if seen is None or seen[0] != mine:
+        st.session_state[S.SERVED_FROM] = (mine, asked)
+    elif asked is not None and asked != seen[1]:
+        try:
+            zoom = min(max(int(asked["zoom"]), 0), 20)
+            west, south, east, north = (float(asked[k]) for k in ("west", "south", "east", "north"))
+        except (KeyError, TypeError, ValueError):
+            pass  # not a view: cluster for Python's own
+        else:
+            if -540 <= west < east <= 540 and -90 <= south < north <= 90:
+                return grid.View(zoom, west, south, east, north)
+    lat, lon = view.center or (52.0, 29.0)
+    return grid.view_around(lat, lon, view.zoom or 5, *MAP_SIZE_PX)
 
 
 def _clicked_event(scene: Scene, event_id: str | None) -> None:

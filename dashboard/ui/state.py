@@ -45,6 +45,7 @@ T = TypeVar("T")
 LAST_STATE = "_last_state"          # the state last written, restored when a page switch drops the URL
 DRAWING_SEEN = "_drawing_seen"      # the drawn shape already turned into an area filter
 CLICKED = "_clicked_point"          # the last point clicked on the map, offered as a ring origin
+SERVED_FROM = "_served_from"        # (the view Python last set, the map's view request seen then): map_page
 VIEW_BOUNDS = "vb"                  # URL key the map writes (with c and z) as the user pans; not a filter
 
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from dashboard.mapview import grid
 from dashboard.mapview.bulk import BULK_THRESHOLD
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.query import EventFilter
@@ -37,12 +38,24 @@ def _events(n: int) -> list[Event]:
 
 
 @pytest.fixture(scope="module")
-def big_app(tmp_path_factory, chromium_path):
+def big_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("scale-app") / "big.gpkg"
     with GeoPackageStore.open(path) as store:
         store.put_events(_events(N), origin="test:scale")
-    with serve_app(path) as url:
-        yield url, EventTable.from_store_path(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def big_app(big_store, chromium_path):
+    with serve_app(big_store) as url:
+        yield url, EventTable.from_store_path(big_store)
+
+
+@pytest.fixture(scope="module")
+def served_app(big_store, chromium_path):
+    """The same store with the server clustering every selection for the map's view (served mode)."""
+    with serve_app(big_store, env={"REACHMAP_MAP_SERVED_ABOVE": "0"}) as url:
+        yield url, EventTable.from_store_path(big_store)
 
 
 def _count(table: EventTable, *countries: str) -> int:
@@ -68,6 +81,56 @@ def test_the_map_clusters_exactly_the_filtered_events_and_a_filter_change_swaps_
     page.page.keyboard.press("Enter")
     page.page.wait_for_function(f"() => ({COUNT})() === {ua_by}")
     page.page.get_by_text(f"{ua_by:,} events", exact=False).first.wait_for()
+    _no_error(page)
+    assert page.external_requests() == []
+
+
+BULK = "() => window.reachmapBulk"
+SERVED_AT = "(z) => { const b = window.reachmapBulk; return b && b.drawn && b.served && b.served.zoom === z; }"
+
+
+def _served_shows_exactly_its_view(page, table: EventTable, rows) -> dict:
+    bulk = page.page.evaluate(BULK)
+    view = grid.View(bulk["served"]["zoom"], *bulk["served"]["box"])
+    assert bulk["shown"] == grid.cluster_view(table, rows, view).in_view
+    return bulk
+
+
+def test_served_mode_sends_the_views_clusters_and_follows_the_map_as_it_zooms(page, served_app):
+    url, table = served_app
+    ua, ua_by = _count(table, "UA"), _count(table, "UA", "BY")
+    page.open(f"{url}/?v=1&country=UA")
+    page.page.wait_for_function(f"() => ({COUNT})() === {ua}")
+    bulk = _served_shows_exactly_its_view(page, table, select(table, EventFilter(countries=("UA",))))
+    assert bulk["served"]["zoom"] == 5 and bulk["shown"] == ua  # all of Ukraine's events are in view
+    assert page.map_frame.locator(".rm-bulk-note").inner_text() == (
+        f"Showing {ua:,} events clustered; zoom in for individual events")
+    # Zoomed in, the layer asks for its new view and the server's answer holds only the events in it.
+    ua_rows = select(table, EventFilter(countries=("UA",)))
+    spot = [float(table.lat[ua_rows[0]]), float(table.lon[ua_rows[0]])]  # a village of the test data
+    page.page.evaluate("(at) => { window.reachmapBulk = null; window.reachmapMap.setView(at, 11); }", spot)
+    page.page.wait_for_function(SERVED_AT, arg=11)
+    bulk = _served_shows_exactly_its_view(page, table, select(table, EventFilter(countries=("UA",))))
+    assert 0 < bulk["shown"] < ua and bulk["count"] == ua
+    # A click on a cluster zooms in on its events, and the server follows again.
+    xy = page.page.evaluate("""() => { let layer; window.feature_group[0].eachLayer(l => { layer = l; });
+        const size = window.reachmapMap.getSize(), box = window.reachmapMap.getContainer().getBoundingClientRect();
+        const it = layer._items.find(i => i.cluster !== undefined && i.x > 80 && i.y > 80 &&
+                                          i.x < size.x - 260 && i.y < size.y - 80);
+        return it ? [box.left + it.x, box.top + it.y] : null; }""")
+    assert xy is not None
+    page.page.evaluate("() => { window.reachmapBulk = null; }")
+    page.page.mouse.click(*xy)
+    page.page.wait_for_function("() => { const b = window.reachmapBulk; return b && b.drawn && b.served.zoom > 11; }")
+    _served_shows_exactly_its_view(page, table, select(table, EventFilter(countries=("UA",))))
+    # A filter change keeps the view and clusters the new selection for it.
+    zoom = page.page.evaluate("() => window.reachmapMap.getZoom()")
+    page.page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
+    page.page.keyboard.type("Belarus")
+    page.page.keyboard.press("Enter")
+    page.page.wait_for_function(f"() => ({COUNT})() === {ua_by}")
+    bulk = _served_shows_exactly_its_view(page, table, select(table, EventFilter(countries=("UA", "BY"))))
+    assert bulk["served"]["zoom"] == zoom
     _no_error(page)
     assert page.external_requests() == []
 
