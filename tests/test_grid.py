@@ -36,12 +36,24 @@ def test_every_selected_event_in_the_view_is_counted_once_and_no_other(view):
     assert np.all(c.count >= 2)
     assert set(c.points.tolist()) <= set(inside.tolist())
     assert np.all(np.diff(c.points) > 0)
-    # Each cluster's mean lies within its events' bounding box, and that box within one cell of the grid.
+    # Each cluster's mean lies within its events' bounding box, and that box within the 3 × 3 cells of the
+    # grid it may merge.
     west, south, east, north = c.bounds.T
     e = 1e-9  # a mean of equal numbers may differ from them in the last bit
     assert np.all((west - e <= c.lon) & (c.lon <= east + e) & (south - e <= c.lat) & (c.lat <= north + e))
     cell_deg = 360.0 * CELL_PX / (TILE_PX * 2 ** view.zoom)
-    assert np.all(east - west <= cell_deg + 1e-9)
+    assert np.all(east - west <= 3 * cell_deg + 1e-9)
+
+
+def test_events_either_side_of_a_cell_edge_are_one_cluster_not_two_overlapping_circles():
+    zoom = 8
+    edge = grid._lon(CELL_PX * 300 / (TILE_PX * 2 ** zoom))  # the west edge of cell 300 at zoom 8
+    px_deg = 360.0 / (TILE_PX * 2 ** zoom)
+    lon = np.r_[np.full(50, edge - 5 * px_deg), np.full(5, edge + 5 * px_deg), [edge + 40 * CELL_PX * px_deg]]
+    table = dataclasses.replace(TABLE, lon=np.r_[lon, TABLE.lon[len(lon):]], lat=np.r_[np.full(len(lon), 50.0),
+                                                                                         TABLE.lat[len(lon):]])
+    c = cluster_view(table, np.arange(len(lon)), View(zoom, edge - 5, 49.0, edge + 40, 51.0))
+    assert c.count.tolist() == [55] and len(c.points) == 1  # ten pixels apart: merged; a far one alone
 
 
 def test_a_cell_holds_the_same_events_however_the_map_is_panned():

@@ -115,29 +115,76 @@ def cluster_view(table: EventTable, rows: np.ndarray, view: View) -> Clusters:
     if int(key.max()) + 1 > 4 * len(key) + 4096:
         # A box of far more cells than events (a high zoom over a wide box): number the occupied cells only,
         # or the per-cell arrays below would be as large as the box.
-        _, key = np.unique(key, return_inverse=True)
-    cells = int(key.max()) + 1
-    count = np.bincount(key, minlength=cells)
-    single = count[key] == 1
-    many = np.flatnonzero(count >= 2)
-    # Cells of the view only: a few thousand, so the per-cell sums are cheap whatever the number of rows.
-    slot = np.full(cells, -1, dtype=np.int64)
-    slot[many] = np.arange(len(many))
+        cell_keys, key = np.unique(key, return_inverse=True)
+    else:
+        cell_keys = None
+    count = np.bincount(key)
+    occupied = np.flatnonzero(count)
+    cell = occupied if cell_keys is None else cell_keys[occupied]
+    # Per occupied cell (a few thousand at most in a view): events, their sums and bounds, one row if alone.
+    slot = np.full(len(count), -1, dtype=np.int64)
+    slot[occupied] = np.arange(len(occupied))
     at = slot[key]
-    grouped = ~single
-    g, glon, glat = (at, vlon, vlat) if not single.any() else (at[grouped], vlon[grouped], vlat[grouped])
-    n = len(many)
-    sum_lon = np.bincount(g, weights=glon, minlength=n)
-    sum_lat = np.bincount(g, weights=glat, minlength=n)
-    bounds = np.empty((n, 4))
-    bounds[:, 0], bounds[:, 1] = np.inf, np.inf
-    bounds[:, 2], bounds[:, 3] = -np.inf, -np.inf
-    np.minimum.at(bounds[:, 0], g, glon)
-    np.minimum.at(bounds[:, 1], g, glat)
-    np.maximum.at(bounds[:, 2], g, glon)
-    np.maximum.at(bounds[:, 3], g, glat)
-    counts = count[many]
-    return Clusters(view, sum_lon / counts, sum_lat / counts, counts, bounds, points=sel[single], in_view=len(sel))
+    m = len(occupied)
+    n_cell = count[occupied]
+    sum_lon = np.bincount(at, weights=vlon, minlength=m)
+    sum_lat = np.bincount(at, weights=vlat, minlength=m)
+    bounds = _bounds(at, vlon, vlat, m)
+    alone = np.full(m, -1, dtype=np.int64)
+    single = n_cell[at] == 1
+    alone[at[single]] = sel[single]
+    # Neighbouring cells whose centres are closer than a cell on screen become one cluster (greedy, the
+    # biggest first, as supercluster does): cells alone would draw overlapping circles at their edges.
+    world_px = TILE_PX * 2.0 ** zoom
+    owner = _merge(_mx(sum_lon / n_cell) * world_px, _my(sum_lat / n_cell) * world_px, n_cell,
+                   cell // ny, cell % ny)
+    roots, group = np.unique(owner, return_inverse=True)
+    counts = np.bincount(group, weights=n_cell).astype(np.int64)
+    lon_mean = np.bincount(group, weights=sum_lon) / counts
+    lat_mean = np.bincount(group, weights=sum_lat) / counts
+    merged = np.column_stack((_bounds(group, bounds[:, 0], bounds[:, 1], len(roots))[:, :2],
+                              _bounds(group, bounds[:, 2], bounds[:, 3], len(roots))[:, 2:]))
+    many = counts >= 2
+    points = np.sort(alone[roots[~many]])
+    return Clusters(view, lon_mean[many], lat_mean[many], counts[many], merged[many], points=points,
+                    in_view=len(sel))
+
+
+MERGE_MAX = 20_000  # occupied cells above which neighbours are not merged (a detail view over the cap)
+
+
+def _merge(px: np.ndarray, py: np.ndarray, count: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+    """For each cell, the cell whose cluster it joins: the biggest cells first take every unclaimed cell
+    of the 3 × 3 around them whose centre lies within CELL_PX pixels of theirs."""
+    m = len(count)
+    if m > MERGE_MAX:
+        return np.arange(m)
+    where = {xy: i for i, xy in enumerate(zip(cx.tolist(), cy.tolist()))}
+    owner = [-1] * m
+    xs, ys, cxs, cys = px.tolist(), py.tolist(), cx.tolist(), cy.tolist()
+    r2 = CELL_PX * CELL_PX
+    for i in np.argsort(-count, kind="stable").tolist():
+        if owner[i] >= 0:
+            continue
+        owner[i] = i
+        x, y, a, b = xs[i], ys[i], cxs[i], cys[i]
+        for da in (-1, 0, 1):
+            for db in (-1, 0, 1):
+                j = where.get((a + da, b + db))
+                if j is not None and owner[j] < 0 and (xs[j] - x) ** 2 + (ys[j] - y) ** 2 <= r2:
+                    owner[j] = i
+    return np.asarray(owner, dtype=np.int64)
+
+
+def _bounds(at: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: int) -> np.ndarray:
+    """west, south, east, north of the events of each of m groups."""
+    out = np.empty((m, 4))
+    out[:, :2], out[:, 2:] = np.inf, -np.inf
+    np.minimum.at(out[:, 0], at, lon)
+    np.minimum.at(out[:, 1], at, lat)
+    np.maximum.at(out[:, 2], at, lon)
+    np.maximum.at(out[:, 3], at, lat)
+    return out
 
 
 def _no_clusters() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
