@@ -10,7 +10,9 @@ Measured: the first map after the server starts (imports, store load, caches: on
 map in a new browser session, then, `--repeats` times in a fresh session, adding Belarus and then Russia to
 the Countries filter — from the key press to the new clustered layer drawn — and the same again with the
 story's reach ring on (Iskander-M from the Belarus–Ukraine border; the in-range table below the map then
-lists every selected event inside it, after the map is drawn); the Events page with Ukraine selected (it
+lists every selected event inside it, after the map is drawn); zooming from the whole selection to Kyiv
+at zoom 9 until the events layer is drawn for it (above map_served_above events a round trip to the
+server, which clusters the new view); the Events page with Ukraine selected (it
 lists the newest 20,000 at most); and the server's peak resident memory (VmHWM). Nothing sleeps: every
 wait is on a condition.
 """
@@ -120,6 +122,27 @@ def _change(page, name: str) -> tuple[float, int]:
     return seconds, page.evaluate(COUNT)
 
 
+def _zoom_in(page, zoom: int = 9, at: tuple[float, float] = (50.45, 30.52)) -> tuple[float, bool]:
+    """Zoom to Kyiv at `zoom`: seconds until the events layer is drawn for it, and whether the server
+    clustered it (served mode: a round trip to the server; else the browser's own index redraws). Timed in
+    the page (performance.now() from setView to the frame after the drawing): after a fragment rerun the
+    page's main thread stays busy with Streamlit's own rendering for a few hundred ms, which delays
+    Playwright's polling but not the map."""
+    served = page.evaluate("() => !!(window.reachmapBulk && window.reachmapBulk.served)")
+    page.evaluate(f"""() => {{ window.__rmMoved = null; const map = window.reachmapMap;
+        map.once('moveend', () => requestAnimationFrame(() => requestAnimationFrame(() => {{
+            window.__rmMoved = performance.now(); }})));
+        window.__rmZoomFrom = performance.now(); map.setView([{at[0]}, {at[1]}], {zoom}); }}""")
+    if served:
+        page.wait_for_function(f"() => {{ const b = window.reachmapBulk; "
+                               f"return b && b.drawn && b.served && b.served.zoom === {zoom}; }}")
+        ms = page.evaluate("() => window.reachmapBulk.paintedAt - window.__rmZoomFrom")
+    else:
+        page.wait_for_function("() => window.__rmMoved !== null")
+        ms = page.evaluate("() => window.__rmMoved - window.__rmZoomFrom")
+    return ms / 1000.0, served
+
+
 def _events_page(browser: Browser, url: str) -> float:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -141,6 +164,7 @@ def measure(browser: Browser, url: str, repeats: int = 3, pid: int | None = None
     result["first_map_s" if pid is not None else "first_map_warm_s"] = first_s
     result["n_first"] = count
     warm: list[float] = []
+    zooms: list[float] = []
     for key, query in (("changes", FIRST), ("changes_with_reach", WITH_REACH)):
         # With the reach ring on, the in-range table below the map lists every selected event inside it.
         drawn, counts = {n: [] for n in CHANGES}, {}
@@ -151,9 +175,13 @@ def measure(browser: Browser, url: str, repeats: int = 3, pid: int | None = None
             for name in CHANGES:
                 seconds, counts[name] = _change(page, name)
                 drawn[name].append(seconds)
+            if query == FIRST:
+                seconds, result["zoom_served"] = _zoom_in(page)
+                zooms.append(seconds)
             page.context.close()
         result[key] = [{"add": n, "n": counts[n], "seconds": drawn[n]} for n in CHANGES]
     result["first_map_warm"] = warm
+    result["zoom_in"] = zooms
     result["events_page_s"] = _events_page(browser, url)
     if pid is not None:
         result["server_peak_rss_mb"] = peak_rss_mb(pid)
@@ -189,6 +217,9 @@ def summary(r: dict) -> list[str]:
     for change in r.get("changes_with_reach", []):
         lines.append(f"| the same with the Iskander-M reach from the BY–UA border on: add {change['add']} | "
                      f"{span(change['seconds'])} |")
+    if r.get("zoom_in"):
+        how = "the server clusters the new view" if r.get("zoom_served") else "the browser re-clusters"
+        lines.append(f"| zoom from the whole selection to Kyiv at zoom 9, until drawn ({how}) | {span(r['zoom_in'])} |")
     listed = min(r["n_first"], MAX_LISTED)
     lines.append(f"| Events page, {r['n_first']:,} events selected, {listed:,} listed | {r['events_page_s']:.2f} s |")
     if r.get("server_peak_rss_mb"):
