@@ -52,6 +52,8 @@ if what == "geojson":
     gdf.to_file(out, driver="GeoJSON", engine="pyogrio")
 elif what == "csv":
     gdf.to_csv(out)
+elif what == "kml":  # benchmarks/scale/paths.py
+    gdf.to_file(out, driver="KML", engine="pyogrio")
 else:
     gdf.explore(tiles=None).save(out)
 print(json.dumps({"seconds": time.perf_counter() - t0, "read_s": read_s, "rows": len(gdf)}))

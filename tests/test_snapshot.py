@@ -7,6 +7,8 @@ import re
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
+import numpy as np
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -16,12 +18,13 @@ from dashboard import ingest
 from dashboard.errors import NotFoundError, StoreError, ValidationError
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.model import Event, Place, Source, TimeSpan
-from dashboard.scene import Scene, build_scene
+from dashboard.scene import Scene, build_scene, table_scene
 from dashboard.share import RingSpec, ViewState, from_query
 from dashboard.snapshot import (ID_BYTES, ID_LENGTH, ID_PATTERN, MAX_THUMBNAIL_BYTES, MAX_TITLE, PNG_SIGNATURE,
-                                freeze, frozen_scene, new_id, open_snapshot)
+                                freeze, frozen_scene, frozen_table, listing, new_id, open_snapshot)
 from dashboard.store import GeoPackageStore
-from dashboard.store.snapshots import Snapshot, events_from_json, events_to_json
+from dashboard.store.snapshots import Snapshot, _ipc, frozen_text, read_frozen
+from dashboard.table import EventTable
 from tests.conftest import BORDER, POINT, make_event
 
 PNG = PNG_SIGNATURE + b"\x00\x00\x00\rIHDR" + bytes(range(256))  # starts like a PNG; enough for the store
@@ -84,35 +87,143 @@ HAND_MADE = [
 
 @pytest.mark.parametrize("events", HAND_MADE)
 def test_hand_made_events_round_trip_exactly(events):
-    assert_identical(events_from_json(events_to_json(events)), events)
+    frozen = read_frozen(frozen_text(events))
+    assert len(frozen) == len(events)
+    assert_identical(tuple(frozen), events)
 
 
 def test_the_story_events_round_trip_exactly(story_store):
     events = tuple(story_store.events())
     assert len(events) > 10
-    assert_identical(events_from_json(events_to_json(events)), events)
+    assert_identical(tuple(read_frozen(frozen_text(events))), events)
 
 
 def test_a_shared_place_is_written_once_and_same_key_with_other_content_is_kept_apart():
     other_desna = Place.at("geonames:710071", "Desna (renamed)", "village", 30.76678, 50.92744)
     events = (make_event("a"), make_event("b"), make_event("c", place=other_desna))
-    data = json.loads(events_to_json(events))
-    assert [e["place"] for e in data["events"]] == [0, 0, 1]
-    back = events_from_json(events_to_json(events))
-    assert [e.place.name for e in back] == ["Desna", "Desna", "Desna (renamed)"]
+    frozen = read_frozen(frozen_text(events))
+    assert frozen.events.column("place").to_pylist() == [0, 0, 1] and len(frozen.places) == 2
+    assert [e.place.name for e in frozen] == ["Desna", "Desna", "Desna (renamed)"]
+
+
+def v1_text(events) -> str:
+    """Frozen events as format 1 wrote them (before issue 15): snapshots of that time must still open."""
+    places, index, rows = [], {}, []
+    for e in events:
+        p = e.place
+        place = {"key": p.key, "name": p.name, "kind": p.kind,
+                 "wkb": shapely.to_wkb(p.geometry, hex=True, byte_order=1, flavor="iso"), "country": p.country,
+                 "admin1": p.admin1, "geonameid": p.geonameid, "population": p.population,
+                 "pin": list(p.pin) if p.pin is not None else None}
+        key = json.dumps(place, sort_keys=True)
+        if key not in index:
+            index[key] = len(places)
+            places.append(place)
+        t, src = e.time, e.source
+        rows.append({"id": e.id, "title": e.title, "event_type": e.event_type, "description": e.description,
+                     "actors": list(e.actors), "time": {"start": t.start.isoformat(), "end": t.end.isoformat(),
+                                                        "precision": t.precision, "text": t.text, "note": t.note},
+                     "source": {"title": src.title, "publisher": src.publisher, "url": src.url,
+                                "published": src.published.isoformat() if src.published else None, "quote": src.quote},
+                     "attributes": [list(a) for a in e.attributes], "place": index[key]})
+    return json.dumps({"v": 1, "places": places, "events": rows}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("events", HAND_MADE)
+def test_format_1_snapshots_still_open_exactly(events):
+    assert_identical(tuple(read_frozen(v1_text(events))), events)
+
+
+def test_a_format_1_snapshot_in_a_store_opens(store, gazetteer):
+    events = (EVERY_FIELD, make_event("b", place=BORDER))
+    store.put_snapshot(Snapshot("o" * 24, "old", T0, "?v=1", events))
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE snapshots SET events = ? WHERE id = ?", (v1_text(events), "o" * 24))
+    snapshot, state = open_snapshot(store, "o" * 24)
+    assert_identical(tuple(snapshot.events), events)
+    assert frozen_scene(snapshot, state, gazetteer, load_catalogue()).events == events
+
+
+def _v2(**change) -> str:
+    """make_event() as format 2 text with a table changed: events=lambda table: …, or places=…."""
+    frozen = read_frozen(frozen_text((make_event(),)))
+    data = json.loads(frozen_text((make_event(),)))
+    for name, table in change.items():
+        data[name] = _ipc(table(getattr(frozen, name)))
+    return json.dumps(data)
 
 
 @pytest.mark.parametrize("text", [
-    "not json", "[]", "{}", '{"v": 2, "places": [], "events": []}',
+    "not json", "[]", "{}", '{"v": 3, "places": [], "events": []}', '{"v": 2, "events": "!!", "places": ""}',
     '{"v": 1, "places": [], "events": [{"place": 0}]}',
-    json.dumps({"v": 1, "places": json.loads(events_to_json((make_event(),)))["places"],
-                "events": [dict(json.loads(events_to_json((make_event(),)))["events"][0], place=-1)]}),
-    events_to_json((make_event(),)).replace('"title":"A strike"', '"title":""'),
-    events_to_json((make_event(),)).replace("0101", "ZZ01", 1),
+    json.dumps({"v": 1, "places": json.loads(v1_text((make_event(),)))["places"],
+                "events": [dict(json.loads(v1_text((make_event(),)))["events"][0], place=-1)]}),
+    v1_text((make_event(),)).replace('"title": "A strike"', '"title": ""'),
+    v1_text((make_event(),)).replace("0101", "ZZ01", 1),
+    pytest.param(_v2(events=lambda t: t.drop_columns(["title"])), id="v2-column-missing"),
+    pytest.param(_v2(events=lambda t: t.set_column(t.schema.get_field_index("place"), "place",
+                                                   pa.array([1], pa.int32()))), id="v2-place-out-of-range"),
+    pytest.param(_v2(events=lambda t: t.set_column(t.schema.get_field_index("place"), "place",
+                                                   pa.array([-1], pa.int32()))), id="v2-place-negative"),
+    pytest.param(_v2(events=lambda t: t.set_column(1, "title", pa.array([None], pa.string()))), id="v2-null-title"),
+    pytest.param(_v2(events=lambda t: t.set_column(1, "title", pa.array([""]))), id="v2-blank-title"),
+    pytest.param(_v2(places=lambda t: t.set_column(3, "wkb", pa.array([b"\x01\x02"]))), id="v2-bad-wkb"),
+    pytest.param(_v2(events=lambda t: t.set_column(5, "t_start", pa.array(["25 June"]))), id="v2-bad-date"),
 ])
 def test_damaged_frozen_events_raise_one_store_error(text):
     with pytest.raises(StoreError, match="cannot be read|format version"):
-        events_from_json(text)
+        tuple(read_frozen(text))  # columns are checked on reading, the events when first built
+
+
+def test_frozen_columns_give_the_table_from_events_would(story_store):
+    events = tuple(story_store.events()) + (EVERY_FIELD, make_event("b", place=BORDER))
+    got, want = frozen_table(read_frozen(frozen_text(events))), EventTable.from_events(events)
+    for name in ("id", "title", "type_code", "t_start", "t_end", "lon", "lat", "country_code", "admin_code",
+                 "actor_code", "place_code", "publisher_code", "place_coarse"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    for name in ("types", "country_sets", "admins", "actor_sets", "publishers"):
+        assert getattr(got, name) == getattr(want, name), name
+    assert got.text.equals(want.text)
+    assert [None if g is None else g.wkb for g in got.place_shapes] == \
+        [None if g is None else g.wkb for g in want.place_shapes]
+
+
+# ---------------------------------------------------------------------------------------------- from the store
+
+def test_the_store_freezes_its_events_as_columns_exactly_as_it_reads_them(story_store):
+    story_store.put_events([EVERY_FIELD, make_event("b", place=BORDER, attributes=(("fatalities", "2"),))], "t")
+    ids = [e.id for e in story_store.events()][::-1]  # any order: the scene's
+    frozen = story_store.frozen_events(ids)
+    assert frozen._built is None  # read as columns, not through Event objects
+    assert_identical(tuple(frozen), tuple(story_store.events_by_id(ids)))
+    assert_identical(tuple(read_frozen(frozen_text(frozen))), tuple(story_store.events_by_id(ids)))
+    assert len(story_store.frozen_events([])) == 0
+
+
+def test_a_text_with_a_nul_is_frozen_whole(store):
+    store.put_events([make_event("a", title="before\x00after"), make_event("b")], "t")
+    frozen = store.frozen_events(["a", "b"])
+    assert [e.title for e in frozen] == ["before\x00after", "A strike"]  # GDAL would have cut it at the NUL
+
+
+def test_freezing_an_event_the_store_no_longer_holds_says_so(store):
+    store.put_events([make_event("a")], "t")
+    with pytest.raises(NotFoundError, match="no longer holds the event 'gone'"):
+        store.frozen_events(["a", "gone"])
+
+
+def test_a_scene_read_as_columns_is_frozen_from_the_store_and_opens_with_its_table(story_store, gazetteer):
+    table = EventTable.from_store_path(story_store.path)
+    state = ViewState(countries=("UA",))
+    scene = table_scene(state, table, story_store.events_by_id, gazetteer, load_catalogue())
+    snapshot, opened = open_snapshot(story_store, freeze(story_store, scene, ""))
+    assert scene.events._events is None  # not one Event was built to freeze them
+    assert snapshot.title.startswith(f"{len(scene.events)} events")
+    again = frozen_scene(snapshot, opened, gazetteer, load_catalogue())
+    assert again.table is not None and list(again.rows) == list(range(len(scene.events)))
+    assert list(again.table.id) == list(scene.table.id[scene.rows])
+    assert_identical(tuple(again.events), tuple(story_store.events_by_id(list(scene.events.ids))))
+    assert listing(again.events) == listing(tuple(again.events))
 
 
 # ---------------------------------------------------------------------------------------------- freeze and open

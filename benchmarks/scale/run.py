@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also start the app itself (streamlit run app.py) on stores of at least this many "
                              "events and time it in the browser (benchmarks/scale/in_app.py); 0 to skip")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown report")
+    parser.add_argument("--paths", action="store_true",
+                        help="also time import, each export, a snapshot and a PNG at these sizes next to pandas "
+                             "and geopandas (benchmarks/scale/paths.py; sizes of 100,000 and more), into the report")
     parser.add_argument("--from-json", type=Path, metavar="RESULTS",
                         help="measure nothing: rewrite the report from a results.json an earlier run kept")
     args = parser.parse_args(argv)
@@ -156,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             server.close()
     command = " ".join(["python -m benchmarks.scale.run", *(argv if argv is not None else sys.argv[1:])])
     report = markdown(results, info, datetime.now(timezone.utc), command)
+    if args.paths and [n for n in sizes if n >= 100_000]:
+        from benchmarks.scale import paths
+
+        report = report.rstrip("\n") + "\n\n" + paths.run([n for n in sizes if n >= 100_000],
+                                                             explore_max=args.explore_max, command=command)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_report(args.out, report)
     raw = settings.data_dir() / "bench" / "results.json"  # every number, for a closer look (git-ignored)

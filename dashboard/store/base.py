@@ -10,7 +10,7 @@ from typing import NamedTuple
 from datetime import date
 
 from dashboard.model import Event, span_label
-from dashboard.store.snapshots import Snapshot, SnapshotInfo
+from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,11 @@ class EventStore(ABC):
     @abstractmethod
     def events_by_id(self, ids: Sequence[str]) -> list[Event]:
         """The events with these ids, in this order; NotFoundError if one is not stored."""
+
+    def frozen_events(self, ids: Sequence[str]) -> FrozenEvents:
+        """These events, in this order, as a snapshot's columns; NotFoundError if one is not stored.
+        A backend may read its columns without building Event objects (GeoPackageStore does)."""
+        return FrozenEvents.from_events(self.events_by_id(ids))
 
     @abstractmethod
     def listing(self, ids: Sequence[str]) -> list[Listed]:

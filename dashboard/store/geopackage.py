@@ -22,7 +22,7 @@ from dashboard.errors import NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
 from dashboard.store import gpkg
 from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
-from dashboard.store.snapshots import Snapshot, SnapshotInfo, events_from_json, events_to_json
+from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo, frozen_text, read_frozen
 
 SCHEMA_VERSION = 1
 
@@ -54,7 +54,7 @@ CREATE INDEX snapshots_created_at ON snapshots(created_at);
 """
 # GeoPackage asks every table in gpkg_contents for an INTEGER PRIMARY KEY (fid); without one GDAL falls back to
 # rowid and loses random access. So the snapshot id is UNIQUE, like reachmap_meta.key, not the primary key.
-# snapshots.event_count is kept beside the JSON so the list of snapshots never parses the frozen events.
+# snapshots.event_count is kept beside the frozen text so the list of snapshots never reads the frozen events.
 # created_at is UTC ISO with microseconds (always the same length), so text order is time order.
 # events.attributes is a JSON list of [name, value] pairs: ordered, and readable in QGIS as text.
 
@@ -123,7 +123,7 @@ class GeoPackageStore(EventStore):
                 self._places.clear()  # a rolled-back write may have replaced places this cache holds
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
-        frozen = events_to_json(snapshot.events)  # before the transaction: a bad event writes nothing
+        frozen = frozen_text(snapshot.events)  # before the transaction: a bad event writes nothing
         try:
             with self._transaction():
                 if self._conn.execute("SELECT 1 FROM snapshots WHERE id = ?", (snapshot.id,)).fetchone():
@@ -229,6 +229,51 @@ class GeoPackageStore(EventStore):
             _require(part, found, self.path)
             yield from map(found.__getitem__, part)
 
+    def frozen_events(self, ids: Sequence[str]) -> FrozenEvents:
+        """These events as a snapshot's columns, read by GDAL into Arrow in C: no Event is built (100,000 in
+        about 1.5 s, where building them took 11 s). NotFoundError naming the first id the store does not hold.
+
+        GDAL hands text over as C strings, which would end a text at a NUL character: the query flags such
+        rows (imports remove NULs, events written through put_events may keep them), and then the events are
+        read the exact, slower way.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyogrio
+        import shapely
+
+        ids = list(ids)
+        if not ids:
+            return FrozenEvents.from_events(())
+        try:
+            _, events = pyogrio.read_arrow(self.path, sql=_FROZEN_EVENTS_SQL.format(ids=_sql_json(ids)),
+                                           read_geometry=False)
+            got = events.column("id")
+            if len(got) != len(ids) or not got.equals(pa.chunked_array([pa.array(ids, got.type)])):
+                found = dict.fromkeys(got.to_pylist(), True)
+                _require(ids, found, self.path)
+                events = events.take(pc.index_in(pa.array(ids), value_set=got))  # json_each's order, kept
+            if pc.max(events.column("nul")).as_py():
+                return FrozenEvents.from_events(self.events_by_id(ids))
+            keys = pc.unique(events.column("place_key"))
+            _, places = pyogrio.read_arrow(self.path, sql=_FROZEN_PLACES_SQL.format(keys=_sql_json(keys.to_pylist())),
+                                           read_geometry=True)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
+                pyogrio.errors.FieldError) as exc:
+            reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
+            raise StoreError(f"Cannot read the events to freeze from the store {self.path} ({reason}).") from exc
+        if pc.max(places.column("nul")).as_py():
+            return FrozenEvents.from_events(self.events_by_id(ids))
+        place = pc.index_in(events.column("place_key"), value_set=places.column("key"))
+        if place.null_count:
+            raise StoreError(f"The store {self.path} lacks a place its events name; it is damaged.")
+        # GDAL's WKB made ours (ISO, little-endian), as FrozenEvents.from_events writes it.
+        wkb = shapely.to_wkb(shapely.from_wkb(places.column("geom").to_numpy(zero_copy_only=False)),
+                             byte_order=1, flavor="iso")
+        events = events.drop_columns(["place_key", "nul"]).append_column("place", place.cast(pa.int32()))
+        places = places.drop_columns(["geom", "nul"]).append_column("wkb", pa.array(wkb, pa.binary()))
+        return FrozenEvents(events, places)
+
     def listing(self, ids: Sequence[str]) -> list[Listed]:
         """What a table of these events shows (date, title, place, type, source, quote, link), in this
         order, without building Event objects: the Events page lists 100k events this way."""
@@ -266,7 +311,7 @@ class GeoPackageStore(EventStore):
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")
         return Snapshot(id=row["id"], title=row["title"], created_at=datetime.fromisoformat(row["created_at"]),
-                        query=row["query"], events=events_from_json(row["events"]), thumbnail=row["thumbnail"],
+                        query=row["query"], events=read_frozen(row["events"]), thumbnail=row["thumbnail"],
                         owner=row["owner"])
 
     def snapshots(self, owner: str | None = None) -> list[SnapshotInfo]:
@@ -333,6 +378,33 @@ _RECORD_JOIN = " JOIN places AS p ON p.key = e.place_key"
 _BY_ID_SQL = ("SELECT {columns} FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value")
 _LISTED_COLUMNS = ("e.event_id, e.t_start, e.t_end, e.t_precision, e.t_text, e.title, e.place_name, e.event_type, "
                    "e.source_publisher, e.quote, e.source_url, e.lon, e.lat")
+def _has_nul(columns: tuple[str, ...]) -> str:
+    """SQL for 'one of these texts holds a NUL': one search of their concatenation as bytes (|| keeps NULs)."""
+    return "instr(CAST(" + " || ".join(f"COALESCE({c}, '')" for c in columns) + " AS BLOB), X'00')"
+
+
+# frozen_events' queries: GDAL runs them (it takes no parameters, so the ids come as one JSON text literal).
+# `nul` flags a row with a NUL character in a text, which GDAL's C strings would cut short.
+_FROZEN_TEXTS = ("e.event_id", "e.title", "e.event_type", "e.description", "e.actors", "e.t_start", "e.t_end",
+                 "e.t_precision", "e.t_text", "e.t_note", "e.source_title", "e.source_publisher", "e.source_url",
+                 "e.source_published", "e.quote", "e.attributes", "e.place_key")
+_FROZEN_EVENTS_SQL = (
+    "SELECT e.event_id AS id, e.title, e.event_type, e.description, e.actors, e.t_start, e.t_end, e.t_precision, "
+    "e.t_text, e.t_note, e.source_title, e.source_publisher, e.source_url, e.source_published, e.quote, "
+    "e.attributes, e.place_key, e.lon, e.lat, "
+    f"{_has_nul(_FROZEN_TEXTS)} AS nul "
+    "FROM json_each({ids}) AS j CROSS JOIN events AS e ON e.event_id = j.value")
+_FROZEN_PLACES_SQL = (
+    "SELECT p.key, p.name, p.kind, p.country, p.admin1, p.geonameid, p.population, p.pin_lon, p.pin_lat, p.geom, "
+    f"{_has_nul(('p.key', 'p.name', 'p.kind', 'p.country', 'p.admin1'))} AS nul "
+    "FROM json_each({keys}) AS j CROSS JOIN places AS p ON p.key = j.value")
+
+
+def _sql_json(values: list[str]) -> str:
+    """A JSON array of texts as an SQL string literal: ASCII (json escapes the rest), quotes doubled."""
+    return "'" + json.dumps(values).replace("'", "''") + "'"
+
+
 _SOURCE_KEY = "source_publisher, source_title, source_url, source_published"
 _SOURCE_GROUPS_SQL = f"""
 WITH g AS (SELECT {_SOURCE_KEY}, count(*) AS n FROM events GROUP BY {_SOURCE_KEY}

@@ -15,7 +15,7 @@ from dashboard.mapview import safe
 from dashboard.mapview.assets import use_bundle
 from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
-from dashboard.snapshot import MAX_TITLE, attach_thumbnail, freeze, frozen_scene, open_snapshot
+from dashboard.snapshot import MAX_TITLE, attach_thumbnail, freeze, frozen_scene, listing, open_snapshot
 from dashboard.ui import state as S
 
 SNAPSHOT_PARAM = "snapshot"
@@ -104,9 +104,7 @@ def render_snapshot(snapshot_id: str) -> None:
 
     map_in_page(use_bundle(scene_map(scene, S.basemap(), interactive=False)), key="snapshot_map", height=620,
                 report=False)
-    st.dataframe([{"date": e.time.label, "title": e.title, "place": e.place.name, "type": e.event_type,
-                   "source": e.source.publisher, "quote": e.source.quote} for e in scene.events],
-                 hide_index=True, width="stretch")
+    st.dataframe(listing(scene.events), hide_index=True, width="stretch")  # from columns: 100k rows in a second
 
 
 def owner() -> str | None:
