@@ -35,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 from dashboard.errors import StoreError
 from dashboard.geodesy import in_range
 from dashboard.model import FEATURE_KINDS, Event, Place
+from dashboard.store import versions
 from dashboard.store.geopackage import check_is_ours
 
 if TYPE_CHECKING:  # query may import this module (select_events on a table) without a cycle
@@ -466,17 +467,23 @@ def _cache_files(path: Path) -> tuple[Path, Path]:
 
 
 def _cache_key(path: Path) -> str | None:
-    """What the kept table must have been read from: SQLite's file change counter (bumped by every
-    committed write in the store's rollback-journal mode), the file's size and mtime, and this module's
-    table version. None when a write-ahead log is in use, where the counter does not move."""
-    wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size:
-        return None
-    with open(path, "rb") as f:
-        header = f.read(100)
-    stat = path.stat()
-    return (f"v{_CACHE_VERSION}:{int.from_bytes(header[24:28], 'big')}:{stat.st_size}:{stat.st_mtime_ns}:"
-            f"{pa.__version__}")
+    """What the kept table must have been read from: the store file's version (store.versions: SQLite's
+    change counter, the file's size and mtime) and this module's table version. None when a write-ahead
+    log is in use, where the counter does not move."""
+    version = versions.file_version(path)
+    return None if version is None else f"v{_CACHE_VERSION}:{version}:{pa.__version__}"
+
+
+def _key_holds(path: Path, kept: str, key: str) -> bool:
+    """Whether a table kept under `kept` is the store's table at `key`: the same key, or only writes that
+    left the events alone (snapshots) since."""
+    if kept == key:
+        return True
+    kept_v, _, kept_rest = kept.partition(":")
+    key_v, _, key_rest = key.partition(":")
+    kept_file, _, kept_pa = kept_rest.rpartition(":")
+    key_file, _, key_pa = key_rest.rpartition(":")
+    return (kept_v, kept_pa) == (key_v, key_pa) and versions.events_unchanged(path, kept_file, key_file)
 
 
 def _write_cache(path: Path, key: str, table: EventTable) -> None:
@@ -513,8 +520,9 @@ def _read_cache(path: Path, key: str) -> EventTable | None:
     try:
         rows = pa.ipc.open_file(pa.memory_map(str(rows_file))).read_all()
         places = pa.ipc.open_file(pa.memory_map(str(places_file))).read_all()
-        if rows.schema.metadata.get(b"reachmap") != key.encode() or \
-                places.schema.metadata.get(b"reachmap") != key.encode():
+        kept = rows.schema.metadata.get(b"reachmap")
+        if kept is None or places.schema.metadata.get(b"reachmap") != kept or \
+                not _key_holds(path, kept.decode(), key):
             return None
         cats = json.loads(rows.schema.metadata[b"categories"])
     except (OSError, pa.ArrowInvalid, AttributeError, KeyError, ValueError):

@@ -7,6 +7,7 @@ the app, the CLI, exports and snapshots all filter through `select` (`query.refi
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from datetime import date, timedelta
@@ -499,3 +500,36 @@ def test_a_folder_that_cannot_be_written_only_means_no_kept_table(tmp_path, monk
     assert len(EventTable.from_store_path(path)) == 20
     assert not any(f.exists() for f in _cache_files(path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ro.gpkg"]
+
+
+def test_saving_or_deleting_a_snapshot_keeps_the_kept_table(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from dashboard.store.snapshots import Snapshot
+    from dashboard.store.versions import quiet_file
+
+    path = tmp_path / "shared.gpkg"
+    with GeoPackageStore.open(path) as store:
+        store.put_events(RANDOM_EVENTS[:200], origin="random")
+    first = EventTable.from_store_path(path)
+    with GeoPackageStore.open(path) as store:
+        store.put_snapshot(Snapshot("s1", "One", datetime.now(timezone.utc), "v=1", tuple(RANDOM_EVENTS[:5])))
+        store.set_snapshot_thumbnail("s1", b"\x89PNG")
+        assert store.delete_snapshot("s1")
+    assert len(json.loads(quiet_file(path).read_text())) == 3
+    with monkeypatch.context() as m:
+        _no_gdal(m)  # three writes to the file, none to its events: the kept table is still the store's
+        _same_table(first, EventTable.from_store_path(path))
+    with GeoPackageStore.open(path) as store:  # a write to the events after them is seen
+        store.put_events(RANDOM_EVENTS[200:201], origin="random")
+    assert len(EventTable.from_store_path(path)) == 201
+
+
+def test_a_skipped_commit_breaks_the_chain(tmp_path):
+    from dashboard.store.versions import events_unchanged, note_quiet_write
+
+    path = tmp_path / "s.gpkg"
+    note_quiet_write(path, "5:10:100", "6:10:101")   # a snapshot: noted
+    note_quiet_write(path, "6:10:101", "8:10:103")   # someone else committed in between: not noted
+    assert events_unchanged(path, "5:10:100", "6:10:101")
+    assert not events_unchanged(path, "5:10:100", "8:10:103")

@@ -20,7 +20,7 @@ from shapely.geometry import Point
 
 from dashboard.errors import NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
-from dashboard.store import gpkg
+from dashboard.store import gpkg, versions
 from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo, frozen_text, read_frozen
 
@@ -125,7 +125,7 @@ class GeoPackageStore(EventStore):
     def put_snapshot(self, snapshot: Snapshot) -> None:
         frozen = frozen_text(snapshot.events)  # before the transaction: a bad event writes nothing
         try:
-            with self._transaction():
+            with self._transaction(quiet=True):
                 if self._conn.execute("SELECT 1 FROM snapshots WHERE id = ?", (snapshot.id,)).fetchone():
                     raise StoreError(f"A snapshot with id {_shown(snapshot.id)} already exists; snapshots are "
                                      "never overwritten, so make a new id.")
@@ -153,7 +153,7 @@ class GeoPackageStore(EventStore):
     def _change_snapshots(self, sql: str, args: tuple, doing: str, outcome: str) -> bool:
         """Run one UPDATE or DELETE on snapshots in a transaction; True if it touched a row."""
         try:
-            with self._transaction():
+            with self._transaction(quiet=True):
                 changed = self._conn.execute(sql, args).rowcount > 0
                 if changed:
                     self._touch("snapshots")
@@ -162,16 +162,22 @@ class GeoPackageStore(EventStore):
         return changed
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One write transaction: committed when the block ends, rolled back if anything in it raises."""
+    def _transaction(self, quiet: bool = False) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back if anything in it raises.
+
+        `quiet`: the block touches no event or place (snapshots only), which is noted for what is kept
+        beside the store (store.versions)."""
         with self._write_lock:
             self._conn.execute("BEGIN IMMEDIATE")  # outside the try: if BEGIN fails there is nothing to undo
             try:
+                before = versions.file_version(self.path) if quiet else None  # no one else can commit now
                 yield
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            if quiet:
+                versions.note_quiet_write(self.path, before, versions.file_version(self.path))
 
     def _touch(self, table: str) -> None:
         # GeoPackage readers (QGIS) look at last_change to see that a table's content changed.
