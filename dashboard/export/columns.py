@@ -58,9 +58,34 @@ def json_strings(column: pa.Array) -> pa.Array:
     return out.fill_null("null") if out.null_count else out
 
 
-def joined(*columns: pa.Array | str) -> pa.Array:
-    """The columns (or constant texts) one after another in each row."""
-    return pc.binary_join_element_wise(*columns, "")
+def joined(*parts: pa.Array | str) -> pa.Array:
+    """The columns (or constant texts) one after another in each row, as binary_join_element_wise with no
+    separator gives them.
+
+    Made as one `take` of every part's texts in the order they are written, whose data is then the rows'
+    text as it stands: Arrow's binary_join_element_wise took 0.35 s to join 33 columns of 10,000 rows.
+    """
+    columns = [p for p in parts if not isinstance(p, str)]
+    if not columns or any(c.null_count for c in columns):
+        return pc.binary_join_element_wise(*parts, "")  # a null makes the row null: Arrow's own rules
+    rows = len(columns[0])
+    constants = [p for p in dict.fromkeys(p for p in parts if isinstance(p, str))]
+    pieces = [c.cast(pa.string()) if c.type != pa.string() else c for c in columns]
+    values = pa.concat_arrays(pieces + [pa.array(constants, pa.string())])
+    where = np.empty((rows, len(parts)), dtype=np.int64)
+    base, constant_base = 0, rows * len(columns)
+    for k, part in enumerate(parts):
+        if isinstance(part, str):
+            where[:, k] = constant_base + constants.index(part)
+        else:
+            where[:, k] = np.arange(base, base + rows)
+            base += rows
+    texts = values.take(pa.array(where.ravel()))
+    data = utf8(texts)
+    _, offsets, _ = texts.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1][::len(parts)]
+    ends = ends - ends[0]
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(ends.astype(np.int32)), pa.py_buffer(data))
 
 
 def utf8(lines: pa.Array) -> memoryview:
