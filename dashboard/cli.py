@@ -331,7 +331,7 @@ def _export(args: argparse.Namespace) -> int:
         with open_store(path, gazetteer=gazetteer) as store:
             yield from store.record_rows(ids)
 
-    def columns(ids: list[str]):
+    def columns(ids: np.ndarray):
         with open_store(path, gazetteer=gazetteer) as store:
             yield from store.record_tables(ids)
 

@@ -171,3 +171,15 @@ def test_text_formats_do_not_import_the_map():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent).stdout
     assert out.strip() == "[]"
+
+
+def test_joined_rows_are_those_arrow_joins():
+    texts = random_texts(6, 300)
+    first, second = pa.array(texts), pa.array(list(reversed(texts)))
+    expected = [f"<{a}|{b}>{a}" for a, b in zip(texts, reversed(texts))]
+    assert columns.joined("<", first, "|", second, ">", first).to_pylist() == expected
+    assert columns.joined(first[7:], "x").to_pylist() == [t + "x" for t in texts[7:]]  # a slice of a column
+    assert columns.joined(pa.array([1, 22]), "-").to_pylist() == ["1-", "22-"]
+    with_null = pa.array(["a", None, "c"])
+    assert columns.joined(with_null, "!").to_pylist() == ["a!", None, "c!"]  # Arrow's rule: a null row
+    assert columns.joined(pa.array([], pa.string()), "x").to_pylist() == []

@@ -241,7 +241,8 @@ class GeoPackageStore(EventStore):
         import pyarrow.compute as pc
         import pyogrio
 
-        ids = pa.array(list(ids) if not isinstance(ids, pa.Array) else ids, pa.string())
+        if not isinstance(ids, pa.Array):  # a list, or a numpy array of text (StoredEvents.ids): no list made
+            ids = pa.array(ids if isinstance(ids, np.ndarray) else list(ids), pa.string())
         if not len(ids):
             return
         path = str(self.path)
