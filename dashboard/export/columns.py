@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _string = json.encoder.encode_basestring  # json's own, in C: what json.dumps(..., ensure_ascii=False) writes
+_C0 = bytes(range(32))
 
 
 def text(column: pa.Array) -> pa.Array:
@@ -49,10 +50,14 @@ def json_strings(column: pa.Array) -> pa.Array:
     (json escapes only the quote, the backslash and C0 controls), null as null, integers as digits."""
     if not pa.types.is_string(column.type):
         return column.cast(pa.string()).fill_null("null")
-    escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+    data = raw(column)
+    escaped = column
+    for char, escape in (("\\", "\\\\"), ('"', '\\"')):  # the backslash first
+        if char.encode() in data:  # a pass over a column costs as much as a copy: only where needed
+            escaped = pc.replace_substring(escaped, char, escape)
     out = pc.binary_join_element_wise('"', escaped, '"', "")
-    controls = pc.match_substring_regex(column, "[\\x00-\\x1f]").fill_null(False)
-    if controls.true_count:  # rare: json's own encoder for those rows (\n, \t, \u001b, …)
+    if len(data.translate(None, _C0)) != len(data):  # rare: json's own encoder for those rows (\n, \u001b, …)
+        controls = pc.match_substring_regex(column, "[\\x00-\\x1f]").fill_null(False)
         out = pc.replace_with_mask(out, controls, pa.array(list(map(_string, column.filter(controls).to_pylist())),
                                                            pa.string()))
     return out.fill_null("null") if out.null_count else out

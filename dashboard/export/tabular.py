@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.export import columns as arrow
 from dashboard.export.records import EVENT_FIELDS, actor_lists, column_batches, record_batches
 
 if TYPE_CHECKING:
@@ -91,8 +92,6 @@ def _quoted(values: list) -> list[str]:
 def _write_columns(batch: dict, out: TextIO) -> None:
     """A batch of Arrow columns (records.column_batches) as the rows `write_csv` writes, every cell of a
     column made at once in C."""
-    from dashboard.export import columns as arrow
-
     cells = []
     for name in EVENT_FIELDS:
         column = batch[name]
@@ -114,6 +113,9 @@ def _write_columns(batch: dict, out: TextIO) -> None:
 
 def _quoted_column(column: pa.Array) -> pa.Array:
     """_quoted of a column of text, in C."""
+    data = arrow.raw(column)
+    if not (b"," in data or b'"' in data or b"\r" in data or b"\n" in data):  # checked once on the column
+        return column
     needs = pc.match_substring_regex(column, _NEEDS_QUOTES_RE2)
     if not needs.true_count:
         return column
