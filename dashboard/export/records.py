@@ -10,10 +10,12 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import pyarrow as pa
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from dashboard.export import columns as arrow
 from dashboard.export.words import date_span, summary
 from dashboard.model import Event, span_label
 from dashboard.share import to_query
@@ -124,11 +126,7 @@ def column_batches(scene: Scene) -> Iterator[dict[str, Any]] | None:
     return (_column_batch(table) for table in tables)
 
 
-def _column_batch(table) -> dict[str, Any]:
-    import pyarrow as pa
-
-    from dashboard.export import columns as arrow
-
+def _column_batch(table: pa.Table) -> dict[str, Any]:
     batch = {name: table.column(name).combine_chunks() for name in table.column_names}
     start, end, precision, text = (arrow.text(batch[n]) for n in ("start", "end", "precision", "time_text"))
     # The fields cannot hold NUL (dates and a precision word come first), so the key splits back as it was.
