@@ -6,7 +6,9 @@ exactly what the UI shows for the same query string. GeoJSON, KML and CSV carry 
 date span, the query string, the legend, a scale bar and the sources named on the picture.
 
 One module per format: `geojson`, `kml`, `tabular` (CSV), `page` (HTML), `png`; `records` and `words`
-hold what they share.
+hold what they share, `columns` the Arrow encoders the text formats use when the events come as the
+store's columns (the CLI's way: `GeoPackageStore.record_tables`), `output` the file written whole or not
+at all. The map formats (and folium) are imported only when one of them is asked for.
 """
 
 from __future__ import annotations
