@@ -183,3 +183,29 @@ def test_joined_rows_are_those_arrow_joins():
     with_null = pa.array(["a", None, "c"])
     assert columns.joined(with_null, "!").to_pylist() == ["a!", None, "c!"]  # Arrow's rule: a null row
     assert columns.joined(pa.array([], pa.string()), "x").to_pylist() == []
+
+
+def test_read_ahead_gives_every_item_raises_the_readers_error_and_stops_with_its_caller():
+    assert list(records.read_ahead(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise NotFoundError("gone")
+
+    with pytest.raises(NotFoundError, match="gone"):
+        list(records.read_ahead(failing()))
+    closed = []
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.append(True)
+
+    ahead = records.read_ahead(endless())
+    assert next(ahead) == 0
+    ahead.close()  # the caller stops: the reader thread ends and closes what it read from
+    assert closed == [True]
