@@ -55,7 +55,11 @@ elif what == "csv":
 elif what == "kml":  # benchmarks/scale/paths.py
     gdf.to_file(out, driver="KML", engine="pyogrio")
 else:
-    gdf.explore(tiles=None).save(out)
+    try:
+        gdf.explore(tiles=None).save(out)
+    except ImportError as exc:  # explore() wants matplotlib and mapclassify, which Reachmap does not need
+        print(json.dumps({"skipped": str(exc).split(". ")[0]}))
+        sys.exit(0)
 print(json.dumps({"seconds": time.perf_counter() - t0, "read_s": read_s, "rows": len(gdf)}))
 """
 
@@ -94,14 +98,16 @@ def span(values: list[float], fmt: str = "{:.2f}") -> str:
         f"{fmt.format(low)}–{fmt.format(high)}"
 
 
-def measure(rows: int, folder: Path, runs: int, code: Path, baselines_max: int) -> None:
+def measure(rows: int, folder: Path, runs: int, code: Path, baselines_max: int,
+            formats: tuple[str, ...] = FORMATS) -> None:
     env = {**os.environ, "PYTHONPATH": str(code), "REACHMAP_DATA_DIR": str(folder / "data")}
     print(f"\n{rows:,} events, each with a location of its own; the CLI of {code}")
     store = build_store(folder, rows, env)
     env["REACHMAP_STORE_PATH"] = str(store)
     table = []
-    for fmt in FORMATS:
-        out = folder / f"export.{fmt}"
+    for fmt in formats:
+        # Another checkout's files are kept apart, so the two can be compared (cmp) after both runs.
+        out = folder / (f"export.{fmt}" if code == ROOT else f"export-{code.name}.{fmt}")
         ours = [timed([sys.executable, "-m", "dashboard", "export", QUERY, "--format", fmt, "-o", str(out)], env,
                       cwd=code) for _ in range(runs)]
         size = out.stat().st_size
@@ -112,7 +118,11 @@ def measure(rows: int, folder: Path, runs: int, code: Path, baselines_max: int) 
             for _ in range(runs):
                 b_out = folder / f"baseline.{fmt}"
                 seconds, peak, text, _ = timed([sys.executable, "-c", BASELINE, base_fmt, str(store), str(b_out)], env)
-                base.append((json.loads(text.strip().splitlines()[-1]), peak, b_out.stat().st_size))
+                result = json.loads(text.strip().splitlines()[-1])
+                if "skipped" in result:
+                    print(f"  baseline {base_fmt} skipped: {result['skipped']}")
+                    break
+                base.append((result, peak, b_out.stat().st_size))
         table.append((fmt, ours, size, base, written))
     print(f"  (exports of `{QUERY}`; {runs} run(s) each, ranges over the runs)")
     print(f"  {'format':8} {'reachmap s':>12} {'CPU s':>12} {'peak MB':>10} {'file MB':>8} {'B/event':>8}   "
@@ -148,18 +158,21 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="folder for the stores, kept and reused between runs")
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="the checkout whose CLI is timed (e.g. an earlier commit's `git archive`): before/after")
+    parser.add_argument("--format", dest="formats", action="append", choices=FORMATS,
+                        help="only this format (repeatable; default: all four)")
     parser.add_argument("--baselines-max", type=int, default=100_000,
                         help="run the geopandas baselines up to this many events (default 100,000)")
     args = parser.parse_args()
+    formats = tuple(args.formats or FORMATS)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for rows in args.rows or [100_000]:
-            measure(rows, args.keep, args.runs, args.code.resolve(), args.baselines_max)
+            measure(rows, args.keep, args.runs, args.code.resolve(), args.baselines_max, formats)
         return
     with tempfile.TemporaryDirectory(prefix="reachmap-export-bench-") as tmp:
         for rows in args.rows or [100_000]:
-            measure(rows, Path(tmp), args.runs, args.code.resolve(), args.baselines_max)
+            measure(rows, Path(tmp), args.runs, args.code.resolve(), args.baselines_max, formats)
 
 
 if __name__ == "__main__":

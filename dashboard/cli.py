@@ -14,6 +14,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,6 @@ import shapely
 from shapely.geometry import Point, mapping
 
 from dashboard.errors import DashboardError, ValidationError
-from dashboard.geoparse.regions import place_label, region_name
 from dashboard.ingest import open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.model import BIDI_CONTROLS, Event, check_range_km, is_hidden_control
@@ -206,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _range(args: argparse.Namespace) -> int:
+    from dashboard.geoparse.regions import place_label, region_name  # the geoparser's modules: not for exports
+
     gazetteer = open_gazetteer()
     origin_text = args.at if args.command == "ring" else args.origin
     if args.command == "ring" and resolve_origin(origin_text, gazetteer).kind in ("country", "border"):
@@ -256,6 +258,8 @@ def _feature(geom: shapely.Geometry, properties: dict) -> dict:
 
 
 def _events(args: argparse.Namespace) -> int:
+    from dashboard.geoparse.regions import place_label
+
     gazetteer = open_gazetteer()
     near, near_km = None, None
     if args.near:
@@ -287,6 +291,8 @@ def _events(args: argparse.Namespace) -> int:
 
 
 def _event_feature(e: Event) -> dict:
+    from dashboard.geoparse.regions import place_label, region_name
+
     return _feature(Point(e.place.lonlat), {
         "id": e.id, "title": e.title, "event_type": e.event_type, "start": e.time.start.isoformat(),
         "end": e.time.end.isoformat(), "precision": e.time.precision, "date_label": e.time.label,
@@ -300,7 +306,7 @@ def _event_feature(e: Event) -> dict:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from dashboard import export  # here, not at the top: it brings folium
+    from dashboard import export  # here, not at the top: HTML and PNG bring folium
     from dashboard.export.output import check_target, open_file, write_file
     from dashboard.scene import load_basemap, table_scene
     from dashboard.table import EventTable
@@ -325,8 +331,14 @@ def _export(args: argparse.Namespace) -> int:
         with open_store(path, gazetteer=gazetteer) as store:
             yield from store.record_rows(ids)
 
-    # As columns, as the app reads the store: 100,000 events are not built one by one to be counted and mapped.
+    def columns(ids: np.ndarray):
+        with open_store(path, gazetteer=gazetteer) as store:
+            yield from store.record_tables(ids)
+
+    # As columns, as the app reads the store: 100,000 events are not built one by one to be counted and mapped,
+    # and the text formats encode the store's columns whole (StoredEvents.columns).
     scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
+    scene = replace(scene, events=scene.events.with_columns(columns))
     for problem in scene.problems:
         say("warning: ", problem)
     basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None

@@ -200,6 +200,19 @@ class StoredEvents(Sequence[Event]):
             return None
         return self._rows(self.ids.tolist())
 
+    def with_columns(self, columns: Callable[[np.ndarray], Iterator[pa.Table]]) -> StoredEvents:
+        """The same events, also able to give their fields as Arrow columns (`columns()`), read with
+        `columns(ids)` (GeoPackageStore.record_tables): exports encode those whole, in C."""
+        twin = StoredEvents(self.ids, self._load, self._rows)
+        twin._columns = columns  # type: ignore[attr-defined]
+        return twin
+
+    def columns(self) -> Iterator[pa.Table] | None:
+        """The events as Arrow tables of the store's record columns, in order, a batch at a time; None
+        when no way to read them was given (`with_columns`)."""
+        read = getattr(self, "_columns", None)
+        return None if read is None else read(self.ids)  # the ids as they are: 1M of them are no list
+
     def __len__(self) -> int:
         return len(self.ids)
 

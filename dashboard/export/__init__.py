@@ -6,25 +6,42 @@ exactly what the UI shows for the same query string. GeoJSON, KML and CSV carry 
 date span, the query string, the legend, a scale bar and the sources named on the picture.
 
 One module per format: `geojson`, `kml`, `tabular` (CSV), `page` (HTML), `png`; `records` and `words`
-hold what they share.
+hold what they share, `columns` the Arrow encoders the text formats use when the events come as the
+store's columns (the CLI's way: `GeoPackageStore.record_tables`), `output` the file written whole or not
+at all. The map formats (and folium) are imported only when one of them is asked for.
 """
 
 from __future__ import annotations
 
-from dashboard.errors import ValidationError
+import importlib
 import io
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+from dashboard.errors import ValidationError
 from dashboard.export.geojson import to_geojson, write_geojson
 from dashboard.export.kml import KML_NS, kml_colour, to_kml, to_kmz, write_kml, xml_text
-from dashboard.export.page import map_page, to_html
-from dashboard.export.png import MAX_PX, MIN_PX, Progress, to_png
 from dashboard.export.records import DECIMALS, EVENT_FIELDS, RING_FIELDS, event_record, ring_record
 from dashboard.export.tabular import CSV_FIELDS, to_csv, write_csv
 from dashboard.export.words import (FORMATS, TEXT_FORMATS, attribution, date_bounds, date_span, filename,
                                     summary)
-from dashboard.mapview import Basemap
-from dashboard.scene import Scene
+
+if TYPE_CHECKING:
+    from dashboard.export.page import map_page, to_html
+    from dashboard.export.png import MAX_PX, MIN_PX, Progress, to_png
+    from dashboard.mapview import Basemap
+    from dashboard.scene import Scene
+
+# The map formats need folium and the map's modules (most of a second to import): they are imported when
+# first asked for, so that a CSV, GeoJSON or KML export does not load them.
+_MAP_NAMES = {"map_page": "page", "to_html": "page", "MAX_PX": "png", "MIN_PX": "png", "Progress": "png",
+              "to_png": "png"}
+
+
+def __getattr__(name: str):
+    if name in _MAP_NAMES:
+        return getattr(importlib.import_module(f"dashboard.export.{_MAP_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_PX", "MIN_PX", "RING_FIELDS",
            "TEXT_FORMATS", "Progress", "attribution", "date_bounds", "date_span", "event_record", "export",
@@ -43,11 +60,16 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
     if fmt in ("png", "html") and basemap is None:
         raise ValidationError("basemap", basemap, f"is needed for {fmt}")
     if fmt == "png":
+        from dashboard.export.png import to_png
+
         return to_png(scene, basemap, width, height, title, progress)  # type: ignore[arg-type]
     if fmt == "kmz":
         return to_kmz(scene, title)
-    text = {"html": lambda: to_html(scene, basemap, title),  # type: ignore[arg-type]
-            "geojson": lambda: to_geojson(scene, title), "kml": lambda: to_kml(scene, title),
+    if fmt == "html":
+        from dashboard.export.page import to_html
+
+        return to_html(scene, basemap, title).encode("utf-8")  # type: ignore[arg-type]
+    text = {"geojson": lambda: to_geojson(scene, title), "kml": lambda: to_kml(scene, title),
             "csv": lambda: to_csv(scene)}[fmt]()
     return text.encode("utf-8")
 

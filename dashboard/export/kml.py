@@ -20,16 +20,22 @@ import zipfile
 import zlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from shapely.geometry import Polygon
 
-from dashboard.export.records import DECIMALS, EVENT_FIELDS, _polygons, record_batches, ring_record
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dashboard.export import columns as arrow
+from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
+                                      record_batches, ring_record)
 from dashboard.export.words import date_span, summary
-from dashboard.mapview import RING_COLOURS, type_colour
-from dashboard.scene import Scene
 from dashboard.share import to_query
 from dashboard.table import type_counts
+
+if TYPE_CHECKING:
+    from dashboard.scene import Scene
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 KMZ_ICON = "files/event.png"  # inside the KMZ, next to doc.kml; tinted per event type by IconStyle colour
@@ -147,6 +153,9 @@ def _event_types(scene: Scene) -> list[str]:
 
 
 def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
+    # The map's colours; marks holds them, but importing it imports the map (folium): only for styles.
+    from dashboard.mapview import RING_COLOURS, type_colour
+
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = _sub(root, "Document")
@@ -197,7 +206,10 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
     # The events are written a batch at a time from their columns, as ElementTree would write each
     # Placemark (tests/test_export.py holds the two side by side): a tree of 84,000 placemarks took 29 s
     # and 2.8 GB to build and serialise, and an Event per row most of the rest.
-    for batch in record_batches(scene):
+    batches = column_batches(scene)
+    for batch in batches if batches is not None else ():
+        arrow.write_utf8(out, arrow.utf8(_placemark_column(batch, type_index)))
+    for batch in record_batches(scene) if batches is None else ():
         out.write(_placemarks(batch, type_index).replace("\r", "&#13;"))
     out.write((tail.lstrip("\n").rstrip("\n") + "\n").replace("\r", "&#13;"))
 
@@ -237,6 +249,72 @@ def _placemarks(batch: dict[str, list], type_index: dict[str, int]) -> str:
     columns += [itertools.repeat(_POINT), map(repr, batch["lon"]), itertools.repeat(","), map(repr, batch["lat"]),
                 itertools.repeat(_END_POINT)]
     return "".join(itertools.chain.from_iterable(zip(*columns)))
+
+
+# What XML 1.0 cannot hold, for Arrow's regular expressions (RE2); Arrow's text is UTF-8, so no surrogates.
+# The bytes of the C0 controls XML cannot hold (NUL included): UTF-8 puts none inside another character.
+_NOT_XML_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
+_NOT_XML_RE2 = "[^\\t\\n\\r\\x{20}-\\x{d7ff}\\x{e000}-\\x{fffd}\\x{10000}-\\x{10ffff}]"
+
+
+def _xml_column(column) -> pa.Array:
+    """_xml_texts of a column, in C: characters XML cannot hold left out, & < > as references; and CR as
+    "&#13;", which the document writes for every CR of the data (see _document)."""
+    column = arrow.text(column)
+    data = arrow.raw(column)
+    if len(data.translate(None, _NOT_XML_BYTES)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+        column = pc.replace_substring_regex(column, _NOT_XML_RE2, "")
+    for char, reference in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        if char.encode() in data:  # only a column that holds one is rewritten: a pass costs as much as a copy
+            column = pc.replace_substring(column, char, reference)
+    return column
+
+
+def _element_column(column, start: str, end: str, empty: str) -> pa.Array:
+    """_xml_elements of a column, in C."""
+    texts = _xml_column(column)
+    elements = arrow.joined(start, texts, end)
+    if not len(texts) or pc.min(pc.binary_length(texts)).as_py():  # no empty text: no empty element
+        return elements
+    return pc.if_else(pc.equal(texts, ""), empty, elements)
+
+
+def _balloon_column(lines: list) -> pa.Array:
+    """_balloon of the lines of each row, in C: each non-empty line after a line break, the first one cut."""
+    pieces = []
+    for line in lines:
+        line = arrow.text(line)
+        data = arrow.raw(line)
+        for char, reference in (("<", "&lt;"), (">", "&gt;")):
+            if char.encode() in data:
+                line = pc.replace_substring(line, char, reference)
+        pieces.append(pc.if_else(pc.equal(line, ""), "", arrow.joined("\n", line)))
+    return pc.utf8_slice_codeunits(arrow.joined(*pieces), 1)
+
+
+def _placemark_column(batch: dict, type_index: dict[str, int]) -> pa.Array:
+    """The Placemarks of a batch of Arrow columns (records.column_batches), each the text `_placemarks`
+    writes for the event, CRs as references: every element of a column made at once, in C."""
+    country = arrow.text(batch["country"])
+    place = pc.if_else(pc.equal(country, ""), arrow.text(batch["place"]), arrow.joined(batch["place"], ", ", country))
+    quote = arrow.text(batch["quote"])
+    published = arrow.text(batch["source_published"])
+    source = arrow.joined("Source: ", arrow.text(batch["source_publisher"]), ", ", arrow.text(batch["source_title"]),
+                          pc.if_else(pc.equal(published, ""), "", arrow.joined(" (", published, ")")))
+    description = _balloon_column([batch["title"], batch["date_label"], place, batch["description"],
+                                   pc.if_else(pc.equal(quote, ""), "", arrow.joined("“", quote, "”")), source,
+                                   batch["source_url"]])
+    styles = {t: f"        <styleUrl>#type-{i}</styleUrl>\n        <ExtendedData>\n" for t, i in type_index.items()}
+    parts = [_element_column(batch["title"], *_NAME), _element_column(batch["start"], *_BEGIN),
+             _element_column(batch["end"], *_END), _element_column(description, *_DESCRIPTION),
+             arrow.per_distinct(batch["event_type"], styles.__getitem__)]
+    for name, element in zip(EVENT_FIELDS, _DATA):
+        values = batch[name]
+        if name == "actors":
+            values = arrow.per_distinct(values, lambda a: "; ".join(actor_lists(a)))
+        parts.append(_element_column(values, *element))
+    parts += [_POINT, arrow.reprs(batch["lon"]), ",", arrow.reprs(batch["lat"]), _END_POINT]
+    return arrow.joined(*parts)  # every CR came from data, and each column wrote its own as "&#13;"
 
 
 def _place_lines(places: list, countries: list) -> list[str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from dashboard.model import Event
-from dashboard.scene import Scene
 from dashboard.share import describe
 from dashboard.table import date_bounds as table_date_bounds
 from dashboard.table import publishers_of
+
+if TYPE_CHECKING:
+    from dashboard.scene import Scene
 
 # Media type and file extension per format, for download buttons and `-o` names.
 FORMATS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,125 @@
+"""Whole columns of an export encoded at once with Arrow's compute functions, in C.
+
+The formats' per-value encoders (json's, csv.writer's rules, ElementTree's escaping) stay the reference:
+each function here gives, for a column, exactly the texts they give value by value, and hands the few
+values it cannot decide in C (a control character in a JSON string) to those same encoders.
+tests/test_export_columns.py holds the two side by side.
+"""
+
+from __future__ import annotations
+
+import json.encoder
+from collections.abc import Callable
+from typing import TextIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_string = json.encoder.encode_basestring  # json's own, in C: what json.dumps(..., ensure_ascii=False) writes
+_C0 = bytes(range(32))
+
+
+def text(column: pa.Array) -> pa.Array:
+    """The column as text: null as "", numbers as str() writes them (integers only: floats differ)."""
+    if not pa.types.is_string(column.type):
+        if pa.types.is_floating(column.type):
+            raise TypeError("floats are written with Python's repr, not Arrow's: see `reprs`")
+        column = column.cast(pa.string())
+    return column.fill_null("") if column.null_count else column
+
+
+def reprs(values: list[float]) -> pa.Array:
+    """float.__repr__ of each value (what json.dumps and csv.writer write for a float)."""
+    return pa.array(map(float.__repr__, values), pa.string(), size=len(values))
+
+
+def per_distinct(column: pa.Array, make: Callable[[object], str]) -> pa.Array:
+    """make(value) for each row, called once per distinct value (a few hundred actor lists, not 100,000)."""
+    encoded = pc.dictionary_encode(column)
+    made = pa.array([make(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return made.take(encoded.indices)
+
+
+def empty_as_null(column: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+
+
+def json_strings(column: pa.Array) -> pa.Array:
+    """Each value as JSON text, as json.dumps(value, ensure_ascii=False) writes it: text quoted and escaped
+    (json escapes only the quote, the backslash and C0 controls), null as null, integers as digits."""
+    if not pa.types.is_string(column.type):
+        return column.cast(pa.string()).fill_null("null")
+    data = raw(column)
+    escaped = column
+    for char, escape in (("\\", "\\\\"), ('"', '\\"')):  # the backslash first
+        if char.encode() in data:  # a pass over a column costs as much as a copy: only where needed
+            escaped = pc.replace_substring(escaped, char, escape)
+    out = pc.binary_join_element_wise('"', escaped, '"', "")
+    if len(data.translate(None, _C0)) != len(data):  # rare: json's own encoder for those rows (\n, \u001b, …)
+        controls = pc.match_substring_regex(column, "[\\x00-\\x1f]").fill_null(False)
+        out = pc.replace_with_mask(out, controls, pa.array(list(map(_string, column.filter(controls).to_pylist())),
+                                                           pa.string()))
+    return out.fill_null("null") if out.null_count else out
+
+
+def joined(*parts: pa.Array | str) -> pa.Array:
+    """The columns (or constant texts) one after another in each row, as binary_join_element_wise with no
+    separator gives them.
+
+    Made as one `take` of every part's texts in the order they are written, whose data is then the rows'
+    text as it stands: Arrow's binary_join_element_wise took 0.35 s to join 33 columns of 10,000 rows.
+    """
+    columns = [p for p in parts if not isinstance(p, str)]
+    if not columns or any(c.null_count for c in columns):
+        return pc.binary_join_element_wise(*parts, "")  # a null makes the row null: Arrow's own rules
+    rows = len(columns[0])
+    constants = [p for p in dict.fromkeys(p for p in parts if isinstance(p, str))]
+    pieces = [c.cast(pa.string()) if c.type != pa.string() else c for c in columns]
+    values = pa.concat_arrays(pieces + [pa.array(constants, pa.string())])
+    where = np.empty((rows, len(parts)), dtype=np.int64)
+    base, constant_base = 0, rows * len(columns)
+    for k, part in enumerate(parts):
+        if isinstance(part, str):
+            where[:, k] = constant_base + constants.index(part)
+        else:
+            where[:, k] = np.arange(base, base + rows)
+            base += rows
+    texts = values.take(pa.array(where.ravel()))
+    data = utf8(texts)
+    _, offsets, _ = texts.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1][::len(parts)]
+    ends = ends - ends[0]
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(ends.astype(np.int32)), pa.py_buffer(data))
+
+
+def utf8(lines: pa.Array) -> memoryview:
+    """The texts of a column of text one after another, as UTF-8 (the column's own data, not a copy)."""
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    if not len(lines):
+        return memoryview(b"")
+    if lines.null_count:
+        raise ValueError("a column of lines holds nulls")
+    _, offsets, data = lines.buffers()
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    ends = np.frombuffer(offsets, dtype=width)[lines.offset:lines.offset + len(lines) + 1]
+    if data is None:
+        return memoryview(b"")
+    return memoryview(data)[int(ends[0]):int(ends[-1])]
+
+
+def raw(column: pa.Array) -> bytes:
+    """The column's text as one bytes object, to ask what it holds at memchr's speed (`b"&" in raw(c)`):
+    Arrow's own search reads a long text at a tenth of that."""
+    return bytes(utf8(text(column)))
+
+
+def write_utf8(out: TextIO, data: memoryview) -> None:
+    """UTF-8 bytes into a text stream: straight into its binary buffer when it has one (no decoding)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        buffer.write(data)
+    else:
+        out.write(bytes(data).decode("utf-8"))
