@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,12 +13,14 @@ from shapely.geometry import Polygon
 
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
-from dashboard.mapview import Basemap, MapView, build_map
 from dashboard.model import Catalogue, Event
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
 from dashboard.share import RingSpec, ViewState
 from dashboard.table import EventTable, StoredEvents, select
+
+if TYPE_CHECKING:  # the map (folium) is imported where a map is built: text exports never load it
+    from dashboard.mapview import Basemap
 
 STORY_BORDER = ("BY", "UA")
 # Ring vertices one view may compute (each envelope may take geodesy.MAX_REACH_VERTICES): about 6-8 s in
@@ -119,6 +122,7 @@ def load_basemap(gazetteer: Gazetteer) -> Basemap:
     """The bundled offline basemap (tiles in static/basemap, see mapview.basemap), the story's border and
     the labels of the places added to the gazetteer (`python -m dashboard gazetteer add`)."""
     from dashboard.gazetteer import added_places
+    from dashboard.mapview import Basemap
     from dashboard.mapview.basemap import added_labels_js
 
     border = gazetteer.border(*STORY_BORDER)
@@ -131,6 +135,7 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
 
     `with_events=False` builds the map without its events (see mapview.bulk_layer).
     """
+    from dashboard.mapview import MapView, build_map
     from dashboard.mapview.bulk import BULK_THRESHOLD
 
     state = scene.state
