@@ -8,6 +8,7 @@ labels but paints nothing fails too.
 from __future__ import annotations
 
 import io
+import time
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -71,10 +72,18 @@ def test_at_zoom_9_over_chernihiv_the_map_names_its_towns_and_draws_rivers_and_o
     assert {"Desna", "Dnieper"} <= {lab["text"] for lab in labels if lab["cls"] == "river"}
     chernihiv = next(lab for lab in labels if lab["text"] == "Chernihiv")
     assert chernihiv["cls"] in ("city", "capital")  # a regional centre is emphasised over the towns around it
-    rgb = offline.map_pixels()
-    assert near(rgb, RIVER) > 400, "no rivers painted"  # about 1,000 px at 940 × 620
-    assert near(rgb, REGION, 6) > 150, "no oblast lines painted"
-    assert near(rgb, LAND, 3) > rgb.shape[0] * rgb.shape[1] * 0.3, "no land painted"
+    # "ready" is set when the tiles have arrived; Leaflet fades them in over the next frames, so the
+    # screenshot is taken again until they are painted (or 10 s pass, and the last one is judged).
+    deadline = time.monotonic() + 10
+    while True:
+        rgb = offline.map_pixels()
+        painted = (near(rgb, RIVER) > 400, near(rgb, REGION, 6) > 150,
+                   near(rgb, LAND, 3) > rgb.shape[0] * rgb.shape[1] * 0.3)
+        if all(painted) or time.monotonic() > deadline:
+            break
+    assert painted[0], "no rivers painted"  # about 1,000 px at 940 × 620
+    assert painted[1], "no oblast lines painted"
+    assert painted[2], "no land painted"
     assert offline.blocked == [] and offline.external_requests() == []
 
 
