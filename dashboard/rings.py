@@ -260,14 +260,17 @@ def fit_view(bounds: tuple[float, float, float, float], width_px: float = 1200, 
     fit = min(scales)
     zoom = max_zoom if not np.isfinite(fit) else int(np.floor(np.log2(fit) + 1e-9))
     zoom = int(min(max(zoom, min_zoom), max_zoom))
-    return (_mercator_lat((top + bottom) / 2), (minx + maxx) / 2), zoom
+    return (mercator_lat((top + bottom) / 2), (minx + maxx) / 2), zoom
 
 
-def mercator_y(lat: float) -> float:
-    """Web Mercator y of a latitude as a share of the world's height: 0 at its top, 1 at its bottom."""
+def mercator_y(lat):
+    """Web Mercator y of a latitude as a share of the world's height: 0 at its top, 1 at its bottom (a
+    float for a number, an array for an array)."""
     phi = np.radians(np.clip(lat, -MAX_MERCATOR_LAT, MAX_MERCATOR_LAT))
-    return float(0.5 - np.log(np.tan(np.pi / 4 + phi / 2)) / (2 * np.pi))
+    y = 0.5 - np.log(np.tan(np.pi / 4 + phi / 2)) / (2 * np.pi)
+    return float(y) if np.ndim(y) == 0 else y
 
 
-def _mercator_lat(y: float) -> float:
+def mercator_lat(y: float) -> float:
+    """The latitude at Web Mercator y (mercator_y's inverse)."""
     return float(np.degrees(2 * np.arctan(np.exp((0.5 - y) * 2 * np.pi)) - np.pi / 2))

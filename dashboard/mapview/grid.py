@@ -4,30 +4,29 @@ Above `settings.map_served_above` selected events the browser is not sent every 
 (at 1M that was 8 MB to send, 0.6 s to inflate and 0.4 s to cluster on every filter change). Instead the
 server groups the selected events inside the view — the map's box padded by one screen on every side —
 into cells of CELL_PX × CELL_PX screen pixels at the view's zoom, anchored to the Web Mercator pixel grid
-(so a cell holds the same events however the map is panned), and sends one cluster per cell that holds
-two or more events (its count, the mean position of its events, their bounding box) and the events of
-cells that hold one. Above MAX_ZOOM every event in the view is sent on its own (events at one spot are
-never split by zooming; the browser lists them on a click), up to DETAIL_CAP of them.
+(so a cell holds the same events however the map is panned); neighbouring cells whose centres are within
+CELL_PX pixels are merged, the biggest first, as supercluster merges points. Each group of two or more
+events is sent as one cluster (its count, the mean position of its events, their bounding box), a lone
+event as itself. Above MAX_ZOOM every event in the view is sent on its own (events at one spot are never
+split by zooming; the browser lists them on a click), up to DETAIL_CAP of them.
 
 A few thousand cells at most per view whatever the number of events: the work is O(selected rows) in
-numpy (about 20 ms per 1M) and the page receives kilobytes.
+numpy (10-80 ms per 1M) and the page receives kilobytes.
 """
 
 from __future__ import annotations
 
-import math
 import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
+from dashboard.rings import TILE_PX, mercator_lat, mercator_y
 from dashboard.table import EventTable
 
 CELL_PX = 60        # a cluster's cell, in screen pixels (as supercluster's radius 60 in the browser's mode)
-TILE_PX = 256       # Leaflet's tile size: the world is TILE_PX · 2**zoom pixels wide
 MAX_ZOOM = 16       # above: every event in view on its own, as supercluster's maxZoom 16
 DETAIL_CAP = 50_000  # events sent one by one for one view at most; above it, clusters even beyond MAX_ZOOM
-MAX_LAT = 85.0511287798  # Web Mercator's edge
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,12 @@ class View:
     def padded(self, screens: float = 1.0) -> View:
         """The box grown by `screens` times its own size on every side (in Web Mercator, as on screen)."""
         x0, x1 = _mx(self.west), _mx(self.east)
-        y0, y1 = _my(self.north), _my(self.south)
+        y0, y1 = mercator_y(self.north), mercator_y(self.south)
         dx, dy = (x1 - x0) * screens, (y1 - y0) * screens
         west, east = _lon(x0 - dx), _lon(x1 + dx)
         if east - west >= 360:
             west, east = -180.0, 180.0
-        return View(self.zoom, west, _lat(min(y1 + dy, 1.0)), east, _lat(max(y0 - dy, 0.0)))
+        return View(self.zoom, west, mercator_lat(min(y1 + dy, 1.0)), east, mercator_lat(max(y0 - dy, 0.0)))
 
     def covers(self, other: View) -> bool:
         return (self.zoom == other.zoom and self.west <= other.west and self.east >= other.east
@@ -59,17 +58,17 @@ class View:
 def view_around(lat: float, lon: float, zoom: int, width_px: int, height_px: int) -> View:
     """The box a map of this size shows when centred on (lat, lon) at this zoom."""
     world = TILE_PX * 2.0 ** zoom
-    cx, cy = _mx(lon), _my(lat)
+    cx, cy = _mx(lon), mercator_y(lat)
     hx, hy = width_px / 2 / world, height_px / 2 / world
     west, east = _lon(cx - hx), _lon(cx + hx)
     if east - west >= 360:
         west, east = -180.0, 180.0
-    return View(zoom, west, _lat(min(cy + hy, 1.0)), east, _lat(max(cy - hy, 0.0)))
+    return View(zoom, west, mercator_lat(min(cy + hy, 1.0)), east, mercator_lat(max(cy - hy, 0.0)))
 
 
 @dataclass(frozen=True)
 class Clusters:
-    """The view's clusters (one per cell of two or more events) and its single events, as table rows."""
+    """The view's clusters (each of two or more events) and its single events, as table rows."""
 
     view: View
     lon: np.ndarray       # float64: each cluster's mean position (may lie beyond ±180 across the antimeridian)
@@ -130,39 +129,36 @@ def cluster_view(table: EventTable, rows: np.ndarray, view: View) -> Clusters:
     n_cell = count[occupied]
     sum_lon = np.bincount(at, weights=vlon, minlength=m)
     sum_lat = np.bincount(at, weights=vlat, minlength=m)
-    bounds = _bounds(at, vlon, vlat, m)
+    bounds = _bounds(at, m, vlon, vlat, vlon, vlat)
     alone = np.full(m, -1, dtype=np.int64)
     single = n_cell[at] == 1
     alone[at[single]] = sel[single]
     # Neighbouring cells whose centres are closer than a cell on screen become one cluster (greedy, the
     # biggest first, as supercluster does): cells alone would draw overlapping circles at their edges.
     world_px = TILE_PX * 2.0 ** zoom
-    owner = _merge(_mx(sum_lon / n_cell) * world_px, _my(sum_lat / n_cell) * world_px, n_cell,
+    owner = _merge(_mx(sum_lon / n_cell) * world_px, mercator_y(sum_lat / n_cell) * world_px, n_cell,
                    cell // ny, cell % ny)
     roots, group = np.unique(owner, return_inverse=True)
     counts = np.bincount(group, weights=n_cell).astype(np.int64)
     lon_mean = np.bincount(group, weights=sum_lon) / counts
     lat_mean = np.bincount(group, weights=sum_lat) / counts
-    merged = np.column_stack((_bounds(group, bounds[:, 0], bounds[:, 1], len(roots))[:, :2],
-                              _bounds(group, bounds[:, 2], bounds[:, 3], len(roots))[:, 2:]))
+    merged = _bounds(group, len(roots), *bounds.T)
     many = counts >= 2
     points = np.sort(alone[roots[~many]])
     return Clusters(view, lon_mean[many], lat_mean[many], counts[many], merged[many], points=points,
                     in_view=len(sel))
 
 
-_MY: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+# Kept with the table itself (weak keys: gone with it), as ui.state keeps each table's ring distances.
+_MY: weakref.WeakKeyDictionary[EventTable, np.ndarray] = weakref.WeakKeyDictionary()
 
 
 def _table_my(table: EventTable) -> np.ndarray:
     """Web Mercator y of every row of the table, computed once per table (a third of the work per view)."""
-    kept = _MY.get(id(table))
-    if kept is not None and kept[0]() is table:
-        return kept[1]
-    my = _my(table.lat)
-    my.flags.writeable = False
-    _MY.clear()  # one table at a time is the app's case; a new store's table replaces the old
-    _MY[id(table)] = (weakref.ref(table), my)
+    my = _MY.get(table)
+    if my is None:
+        my = _MY[table] = mercator_y(table.lat)
+        my.flags.writeable = False
     return my
 
 
@@ -192,14 +188,15 @@ def _merge(px: np.ndarray, py: np.ndarray, count: np.ndarray, cx: np.ndarray, cy
     return np.asarray(owner, dtype=np.int64)
 
 
-def _bounds(at: np.ndarray, lon: np.ndarray, lat: np.ndarray, m: int) -> np.ndarray:
-    """west, south, east, north of the events of each of m groups."""
+def _bounds(at: np.ndarray, m: int, west: np.ndarray, south: np.ndarray, east: np.ndarray,
+            north: np.ndarray) -> np.ndarray:
+    """(m, 4): the least west and south and the greatest east and north of each of m groups (`at`)."""
     out = np.empty((m, 4))
     out[:, :2], out[:, 2:] = np.inf, -np.inf
-    np.minimum.at(out[:, 0], at, lon)
-    np.minimum.at(out[:, 1], at, lat)
-    np.maximum.at(out[:, 2], at, lon)
-    np.maximum.at(out[:, 3], at, lat)
+    np.minimum.at(out[:, 0], at, west)
+    np.minimum.at(out[:, 1], at, south)
+    np.maximum.at(out[:, 2], at, east)
+    np.maximum.at(out[:, 3], at, north)
     return out
 
 
@@ -212,15 +209,5 @@ def _mx(lon):
     return (lon + 180.0) / 360.0
 
 
-def _my(lat):
-    """Web Mercator y, 0 at the top (85.05° N) and 1 at the bottom, of a number or an array."""
-    lat = np.clip(lat, -MAX_LAT, MAX_LAT)
-    return 0.5 - np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) / (2 * np.pi)
-
-
 def _lon(x: float) -> float:
     return float(x) * 360.0 - 180.0
-
-
-def _lat(y: float) -> float:
-    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * float(y)))))
