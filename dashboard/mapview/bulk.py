@@ -97,8 +97,7 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str],
     rows = np.asarray(rows, dtype=np.int64)
     points = rows if clusters is None else np.asarray(clusters.points, dtype=np.int64)
     n = len(points)
-    lon = np.rint(table.lon[points] / QUANTUM_DEG).astype("<i4")
-    lat = np.rint(table.lat[points] / QUANTUM_DEG).astype("<i4")
+    lon, lat = _quantised(table.lon[points]), _quantised(table.lat[points])
     start = table.t_start[points]
     base_day = int(start.min()) if n else 0
     day_span = int(start.max()) - base_day if n else 0
@@ -136,10 +135,14 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str],
     return Payload(meta, base64.b64encode(zlib.compress(raw, 1)).decode("ascii"))
 
 
+def _quantised(degrees: np.ndarray) -> np.ndarray:
+    """Degrees as the payload's int32 units of QUANTUM_DEG."""
+    return np.rint(np.asarray(degrees) / QUANTUM_DEG).astype("<i4")
+
+
 def _cluster_bytes(clusters: Clusters) -> bytes:
-    q = lambda a: np.rint(np.asarray(a) / QUANTUM_DEG).astype("<i4")  # noqa: E731
-    return b"".join((q(clusters.lon).tobytes(), q(clusters.lat).tobytes(),
-                     clusters.count.astype("<u4").tobytes(), q(clusters.bounds).tobytes()))
+    return b"".join((_quantised(clusters.lon).tobytes(), _quantised(clusters.lat).tobytes(),
+                     clusters.count.astype("<u4").tobytes(), _quantised(clusters.bounds).tobytes()))
 
 
 def decode(payload: Payload) -> dict[str, np.ndarray | list]:
