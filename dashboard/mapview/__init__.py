@@ -39,6 +39,10 @@ _ONLINE_TILES = {
     "satellite": ("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
                   "Tiles &copy; Esri — Source: Esri, Maxar, Earthstar Geographics, and the GIS User Community"),
 }
+DEFAULT_CENTRE: LonLat = (29.0, 52.0)  # between Minsk and Kyiv, where the seed story happens: a map of no events
+DEFAULT_ZOOM = 5
+
+
 @dataclass(frozen=True)
 class Basemap:
     """What is drawn under everything: the bundled tiles (mapview.basemap) and the story's border."""
@@ -75,7 +79,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     if not with_events or bulk is not None:
         events = []  # bulk: the table's rows are the events (it fits the view to them itself)
     centre = view.centre or _default_centre(events)
-    m = folium.Map(location=(centre[1], centre[0]), zoom_start=view.zoom or 5, tiles=None, max_zoom=18,
+    m = folium.Map(location=(centre[1], centre[0]), zoom_start=view.zoom or DEFAULT_ZOOM, tiles=None, max_zoom=18,
                    maxZoom=18, min_zoom=1, control_scale=True, world_copy_jump=True)
     # Leaflet only: folium also loads jQuery, Bootstrap, Font Awesome and awesome-markers for its own
     # icons and popups, which these maps never use (safe.Popup builds no jQuery); they were a third of
@@ -135,7 +139,7 @@ def bulk_layer(table, rows, view: grid.View | None = None) -> folium.FeatureGrou
 
 def _default_centre(events: Sequence[Event]) -> LonLat:
     if not events:
-        return (29.0, 52.0)  # between Minsk and Kyiv: where the seed story happens
+        return DEFAULT_CENTRE
     pts = shapely.MultiPoint([e.place.lonlat for e in events])
     c = pts.envelope.centroid
     return (c.x, c.y)
@@ -158,7 +162,7 @@ def _add_area(m: folium.Map, area: Sequence[LonLat]) -> None:
 def _embedded_view(view: MapView, events: Sequence[Event], bulk: tuple | None) -> tuple[float, float, int]:
     """The (lon, lat, zoom) an exported page opens on, for the tiles it embeds (see mapview.basemap)."""
     if view.centre is not None:
-        return view.centre[0], view.centre[1], view.zoom or 5
+        return view.centre[0], view.centre[1], view.zoom or DEFAULT_ZOOM
     if bulk is not None:
         table, rows = bulk
         lons, lats = table.lon[rows], table.lat[rows]
@@ -169,7 +173,7 @@ def _embedded_view(view: MapView, events: Sequence[Event], bulk: tuple | None) -
         (lat, lon), zoom = fit_view((lons.min(), lats.min(), lons.max(), lats.max()), 1600, 1000, max_zoom=9)
         return lon, lat, zoom
     centre = _default_centre(events)
-    return centre[0], centre[1], view.zoom or 5
+    return centre[0], centre[1], view.zoom or DEFAULT_ZOOM
 
 
 def _add_online_bases(m: folium.Map, base: str) -> None:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import settings
 from dashboard.errors import DashboardError
-from dashboard.mapview import bulk_layer, grid, type_colour
+from dashboard.mapview import DEFAULT_CENTRE, DEFAULT_ZOOM, bulk_layer, grid, type_colour
 from dashboard.mapview.assets import use_bundle
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
 from dashboard.scene import Scene, scene_map
@@ -138,6 +138,7 @@ def _ring_form() -> None:
             st.rerun()
 
 
+MAP_KEY = "map"  # the map component's key: its state (the view it asks for) is read before it is drawn
 MAP_SIZE_PX = (1200, 620)  # the map's height as map_in_page draws it below; its width on a usual screen
 
 
@@ -181,7 +182,7 @@ def _map(scene: Scene) -> None:
         layer = bulk_layer(scene.table, scene.rows, served)
     else:
         m = scene_map(scene, S.basemap())
-    out = map_in_page(use_bundle(m), key="map", height=620, center=view.center, zoom=view.zoom, layer=layer)
+    out = map_in_page(use_bundle(m), key=MAP_KEY, height=620, center=view.center, zoom=view.zoom, layer=layer)
     _use_drawing(out.get("last_active_drawing"))
     _clicked_event(scene, clicked_event_id(out.get("last_object_clicked_tooltip")))
     clicked = out.get("last_clicked")
@@ -193,7 +194,7 @@ def _map(scene: Scene) -> None:
 def _served_view(view: ViewState) -> grid.View:
     """The view to cluster on the server for: the one the map last asked for, unless Python has set a new
     centre or zoom since (a ring was added, a permalink opened), which the map is about to move to."""
-    asked = (st.session_state.get("map") or {}).get("map_view")
+    asked = (st.session_state.get(MAP_KEY) or {}).get("map_view")  # the component's state, by its key
     mine = (view.center, view.zoom)
     seen = st.session_state.get(S.SERVED_FROM)
     if seen is None or seen[0] != mine:
@@ -207,8 +208,8 @@ def _served_view(view: ViewState) -> grid.View:
         else:
             if -540 <= west < east <= 540 and -90 <= south < north <= 90:
                 return grid.View(zoom, west, south, east, north)
-    lat, lon = view.center or (52.0, 29.0)
-    return grid.view_around(lat, lon, view.zoom or 5, *MAP_SIZE_PX)
+    lon, lat = DEFAULT_CENTRE if view.center is None else view.center[::-1]
+    return grid.view_around(lat, lon, view.zoom or DEFAULT_ZOOM, *MAP_SIZE_PX)
 
 
 def _clicked_event(scene: Scene, event_id: str | None) -> None:
