@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 
 import streamlit as st
@@ -25,20 +26,29 @@ def _guarded(render: Callable[[], None]) -> Callable[[], None]:
     return page
 
 
-def pages() -> dict[str, st.Page]:
-    from dashboard.ui import article_page, events_page, import_page, map_page, snapshots_page, sources_page
+def _lazy(module: str) -> Callable[[], None]:
+    """The `render` of a page module, imported when the page is first shown: a server's first map does not
+    wait for the Article page's geoparser or the Import page's readers to import."""
 
+    def render() -> None:
+        importlib.import_module(f"dashboard.ui.{module}").render()
+
+    render.__name__ = render.__qualname__ = module  # st.Page names a page's script after its callable
+    return render
+
+
+def pages() -> dict[str, st.Page]:
     return {
-        "map": st.Page(_guarded(map_page.render), title="Map", icon=":material/map:", url_path="map",
+        "map": st.Page(_guarded(_lazy("map_page")), title="Map", icon=":material/map:", url_path="map",
                        default=True),
-        "events": st.Page(_guarded(events_page.render), title="Events", icon=":material/table_rows:",
+        "events": st.Page(_guarded(_lazy("events_page")), title="Events", icon=":material/table_rows:",
                           url_path="events"),
-        "sources": st.Page(_guarded(sources_page.render), title="Sources", icon=":material/menu_book:",
+        "sources": st.Page(_guarded(_lazy("sources_page")), title="Sources", icon=":material/menu_book:",
                            url_path="sources"),
-        "import": st.Page(_guarded(import_page.render), title="Import", icon=":material/upload_file:",
+        "import": st.Page(_guarded(_lazy("import_page")), title="Import", icon=":material/upload_file:",
                           url_path="import"),
-        "article": st.Page(_guarded(article_page.render), title="Article", icon=":material/article:",
+        "article": st.Page(_guarded(_lazy("article_page")), title="Article", icon=":material/article:",
                            url_path="article"),
-        "snapshots": st.Page(_guarded(snapshots_page.render), title="Snapshots", icon=":material/photo_library:",
-                             url_path="snapshots"),
+        "snapshots": st.Page(_guarded(_lazy("snapshots_page")), title="Snapshots",
+                             icon=":material/photo_library:", url_path="snapshots"),
     }
