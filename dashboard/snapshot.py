@@ -91,7 +91,7 @@ def frozen_scene(snapshot: Snapshot, state: ViewState, gazetteer: Gazetteer, cat
 def frozen_table(frozen: FrozenEvents) -> EventTable:
     """The EventTable of frozen columns, in their order, built in Arrow as `EventTable.from_events` would
     build it from the Event objects (the same columns: the text a filter searches, the pins, the places)."""
-    from dashboard.table import COARSE_KINDS, _from_arrow  # the table's own builder: one set of rules
+    from dashboard.table import COARSE_KINDS  # the table's own rules
 
     ev, places = frozen.events, frozen.places
     at = ev.column("place")
@@ -101,12 +101,13 @@ def frozen_table(frozen: FrozenEvents) -> EventTable:
                  key.startswith("border:") else f",{country}," if country else ",,"
                  for key, kind, country in zip(keys, kinds, places.column("country").to_pylist())]
     shapes: dict[str, object] = {}
-    coarse: dict[str, bool] = {}
+    coarse: set[str] = set()
     geometries = shapely.from_wkb(places.column("wkb").to_numpy(zero_copy_only=False)) if keys else ()
     for key, kind, geometry, pinned in zip(keys, kinds, geometries, places.column("pin_lon").is_valid().to_pylist()):
         # None when the place is exactly the point its events are pinned at (table._shape_of).
         shapes.setdefault(key, None if geometry.geom_type == "Point" and not pinned else geometry)
-        coarse.setdefault(key, kind in COARSE_KINDS)
+        if kind in COARSE_KINDS:
+            coarse.add(key)
     text = pc.binary_join_element_wise(ev.column("title"), ev.column("description"), ev.column("quote"), "\n")
     columns = {
         "id": ev.column("id"), "title": ev.column("title"), "type": ev.column("event_type"),
@@ -115,8 +116,7 @@ def frozen_table(frozen: FrozenEvents) -> EventTable:
         "actors": ev.column("actors"), "admin": places.column("admin1").take(at), "place": places.column("key").take(at),
         "text": text, "publisher": ev.column("source_publisher"),
     }
-    return _from_arrow({name: _chunked(column) for name, column in columns.items()}, shapes.get, coarse.get,
-                       sort=False)
+    return EventTable.from_columns(columns, shapes, coarse)
 
 
 def listing(events: Sequence[Event]) -> dict[str, list]:
@@ -138,10 +138,6 @@ def listing(events: Sequence[Event]) -> dict[str, list]:
 def _days(iso: pa.ChunkedArray) -> pa.ChunkedArray:
     """YYYY-MM-DD texts as days since 1970-01-01 (table.day_number)."""
     return iso.cast(pa.date32()).cast(pa.int32())
-
-
-def _chunked(column) -> pa.ChunkedArray:
-    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
 
 
 def check_id(snapshot_id: object) -> str:

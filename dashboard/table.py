@@ -55,7 +55,13 @@ FROM events e LEFT JOIN places p ON p.key = e.place_key
 """
 # No ORDER BY: sorting the narrow (t_start, event_id) key in arrow afterwards is ~3x faster than letting
 # SQLite sort the wide rows; both compare event_id as UTF-8 bytes, so the order is the store's.
-_PLACES_SQL = "SELECT key, geom, pin_lon, kind FROM places"
+# The places that are not a bare point (the store writes a point as a 61-byte blob: little-endian, an xy
+# envelope, WKB type 1 at byte 42) and the coarse ones: at 3M events there may be 3M villages, all bare points.
+_PLACES_SQL = """
+SELECT key, geom, pin_lon, kind FROM places
+WHERE pin_lon IS NOT NULL OR kind IN ({kinds})
+   OR NOT (length(geom) = 61 AND substr(geom, 4, 1) = x'03' AND substr(geom, 42, 4) = x'01000000')
+"""
 # Places that locate an event only coarsely: area and distance filters leave their events out by default.
 COARSE_KINDS = frozenset({"country", "admin region", *FEATURE_KINDS})
 
@@ -114,10 +120,10 @@ class EventTable:
     def from_store_path(cls, path: Path | str) -> EventTable:
         """Read every event of a Reachmap GeoPackage, read-only, ordered like `GeoPackageStore.events()`.
 
-        GDAL (pyogrio) runs the query and hands the columns over as Arrow, in C: 1M events load in about
-        11 s instead of the 12+ s that Python row tuples from sqlite3 took. The table is then kept next to
-        the store (`_cache_files`, Arrow IPC, memory-mapped when read) until the store changes: a server
-        start on an unchanged 1M-event store reads it back in about 0.3 s.
+        GDAL (pyogrio) runs the query and hands the columns over as Arrow, in C, a batch at a time, each
+        batch made compact as it arrives (`_Gathered`). The table is then kept next to the store
+        (`_cache_files`, Arrow IPC, written sorted a slice at a time and memory-mapped when read) until the
+        store changes: a server start on an unchanged 1M-event store reads it back in about 0.3 s.
         """
         path = Path(path)
         if not path.is_file():
@@ -127,27 +133,15 @@ class EventTable:
         cached = _read_cache(path, key) if key is not None else None
         if cached is not None:
             return cached
-        import pyogrio  # GDAL: imported when a table is read, not by everything that imports this module
-
-        try:
-            _, data = pyogrio.read_arrow(path, sql=_SQL, read_geometry=False)
-            columns = dict(zip(_COLUMNS, data.columns))
-            del data  # the columns alone hold the buffers now: _from_arrow lets each go when done
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                places = conn.execute(_PLACES_SQL).fetchall()
-                shapes = _place_shapes([row[:3] for row in places])
-                coarse = {row[0]: row[3] in COARSE_KINDS for row in places}
-            finally:
-                conn.close()
-        except (sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
-                pyogrio.errors.GeometryError, pyogrio.errors.FieldError) as exc:
-            reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
-            raise StoreError(f"Cannot read the events of the store {path} ({reason}); is it a Reachmap store?") from exc
-        table = _from_arrow(columns, shapes.get, coarse.get, sort=True)
-        if key is not None:
-            _write_cache(path, key, table)
-        return table
+        gathered = _gather_store(path)
+        if key is not None and _write_cache(path, key, gathered):
+            del gathered  # the kept file holds it now, sorted: read it back mapped, not a second copy
+            pa.default_memory_pool().release_unused()  # what it held, back to the system before the read
+            table = _read_cache(path, key)
+            if table is not None:
+                return table
+            gathered = _gather_store(path)  # replaced meanwhile: read the store again
+        return gathered.table()
 
     def take(self, rows: np.ndarray) -> EventTable:
         """A table of these rows, in this order (categories are kept as they are)."""
@@ -174,8 +168,19 @@ class EventTable:
                     place.admin1, place.key, f"{e.title}\n{e.description}\n{e.source.quote}",
                     e.source.publisher)):
                 columns[name].append(value)
-        arrays = {name: pa.chunked_array([pa.array(values, _TYPES[name])]) for name, values in columns.items()}
-        return _from_arrow(arrays, shapes.get, coarse.get, sort=False)
+        return cls.from_columns({name: pa.array(values, _TYPES[name]) for name, values in columns.items()}, shapes,
+                                {key for key, is_coarse in coarse.items() if is_coarse})
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, pa.Array | pa.ChunkedArray], shapes: dict[str, BaseGeometry | None],
+                     coarse: set[str]) -> EventTable:
+        """The table of columns named and typed as the store's query gives them (`_COLUMNS`), in their order.
+        `shapes`: place key -> geometry, None or absent for a place that is its events' pin point; `coarse`:
+        the keys of places in COARSE_KINDS. (Frozen snapshots are built this way.)"""
+        gathered = _Gathered()
+        gathered.add([column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+                      for column in (columns[name] for name in _COLUMNS)])
+        return gathered.finish(shapes, coarse, sort=False).table()
 
 
 class StoredEvents(Sequence[Event]):
@@ -371,55 +376,192 @@ def timeline_bucket(lo: date, hi: date) -> str:
 
 # ----------------------------------------------------------------------------------------- building
 
-def _from_arrow(columns: dict[str, pa.ChunkedArray], shape_of, coarse_of, *, sort: bool) -> EventTable:
-    """The table from the query's columns, all in C: categories by dictionary encoding, text casefolded,
-    rows sorted by (start day, id) when `sort`.
+_NUMBERS = {"t_start": np.int32, "t_end": np.int32, "lon": np.float64, "lat": np.float64}
+_CATEGORIES = {"type": "type_code", "countries": "country_code", "admin": "admin_code", "actors": "actor_code",
+               "place": "place_code", "publisher": "publisher_code"}  # query column -> EventTable codes
+_BATCH_ROWS = 131_072  # rows GDAL hands over at a time when a table is built from the store
+_SLICE_ROWS = 262_144  # rows of the kept file written at a time
 
-    `columns` is used up: each column is replaced as soon as its successor exists, so at 1M events there is
-    never a second copy of every column at once (that was a third of the peak memory).
+
+class _Gathered:
+    """The query's columns gathered a batch at a time, each batch made compact as it arrives: numbers as
+    numpy, categories dictionary-encoded, the text casefolded (the raw batch let go). Reading the whole
+    query result at once peaked at 6.5 GB at 3M events; this way the build peaks at 2.4 GB.
+
+    `finish` sorts the rows by (start day, id) — as an order to apply, the text columns are not copied —
+    and numbers the categories in their order of first appearance in the sorted rows (as one
+    dictionary encoding of the sorted columns would).
     """
-    for name in _COLUMNS:  # an empty result comes with text types
-        columns[name] = columns[name].cast(_TYPES[name])
-    rows = len(columns["id"])
-    if sort and rows:
-        order = pc.sort_indices(pa.table({"t_start": columns["t_start"], "id": columns["id"]}),
-                                sort_keys=[("t_start", "ascending"), ("id", "ascending")])
-        if not np.array_equal(order.to_numpy(), np.arange(rows)):
-            for name in _COLUMNS:
-                columns[name] = columns[name].take(order)
 
-    def objects(name: str) -> np.ndarray:
-        return _objects(columns.pop(name))
+    def __init__(self) -> None:
+        self.rows = 0
+        self.order: np.ndarray | None = None  # the sorted order of the gathered rows; None: as gathered
+        self.numbers: dict[str, np.ndarray] = {}
+        self.codes: dict[str, np.ndarray] = {}
+        self.values: dict[str, tuple] = {}
+        self.place_shapes: tuple[BaseGeometry | None, ...] = ()
+        self.place_coarse = np.zeros(0, bool)
+        self.strings: dict[str, pa.ChunkedArray] = {}  # id, title, text: Arrow, in the gathered order
+        self._parts: dict[str, list] = {name: [] for name in _COLUMNS}
 
-    def numbers(name: str, dtype) -> np.ndarray:
-        return columns.pop(name).to_numpy().astype(dtype, copy=False)
+    def add(self, batch: Sequence[pa.Array]) -> None:
+        """One batch of the query's columns, in `_COLUMNS` order."""
+        # What is kept is copied out of the batch: GDAL frees a batch's memory, its raw text included, only
+        # once no column of it is referenced (the C data interface releases the batch whole).
+        for name, column in zip(_COLUMNS, batch):
+            column = column.cast(_TYPES[name])  # an empty result comes with text types
+            if name in _NUMBERS:
+                column = np.array(column.to_numpy(), dtype=_NUMBERS[name])
+            elif name in _CATEGORIES:
+                column = pc.dictionary_encode(column)
+            elif name == "text":
+                column = _folded(column)
+            else:
+                column = pa.concat_arrays([column])  # a copy
+            self._parts[name].append(column)
+        self.rows += len(batch[0])
 
-    def categories(name: str) -> tuple[np.ndarray, tuple]:
-        column = columns.pop(name)
-        encoded = pc.dictionary_encode(column.combine_chunks() if column.num_chunks > 1 else
-                                       (column.chunk(0) if column.num_chunks else pa.array([], column.type)))
-        return encoded.indices.to_numpy().astype(np.int32, copy=False), tuple(encoded.dictionary.to_pylist())
+    def finish(self, shapes: dict[str, BaseGeometry | None], coarse: set[str], *, sort: bool) -> _Gathered:
+        """The gathered rows sorted when `sort`; `shapes` and `coarse`: what `_place_columns` needs."""
+        parts = self._parts
+        for name, dtype in _NUMBERS.items():
+            self.numbers[name] = np.concatenate(parts.pop(name)) if parts[name] else np.empty(0, dtype)
+        self.strings = {name: pa.chunked_array(parts.pop(name), _TYPES[name]) for name in ("id", "title", "text")}
+        if sort and self.rows:
+            keys = pa.table({"t_start": self.numbers["t_start"], "id": self.strings["id"]})
+            order = pc.sort_indices(keys, sort_keys=[("t_start", "ascending"), ("id", "ascending")])
+            order = order.to_numpy().astype(np.int64)
+            if not np.array_equal(order, np.arange(self.rows)):
+                self.order = order
+                self.numbers = {name: values[order] for name, values in self.numbers.items()}
+        keys = {}
+        for name in _CATEGORIES:
+            self.codes[name], keys[name] = self._category(parts.pop(name))
+        # Place keys stay Arrow: at 3M events there may be 3M of them, and only their shapes are kept.
+        self.place_shapes, self.place_coarse = _place_columns(keys.pop("place"), shapes, coarse)
+        self.values = {name: tuple(values.to_pylist()) for name, values in keys.items()}
+        return self
 
-    type_code, types = categories("type")
-    country_code, countries = categories("countries")
-    admin_code, admins = categories("admin")
-    actor_code, actors = categories("actors")
-    place_code, places = categories("place")
-    publisher_code, publishers = categories("publisher")
-    table = EventTable(
-        id=objects("id"), title=objects("title"), type_code=type_code, types=types,
-        t_start=numbers("t_start", np.int32), t_end=numbers("t_end", np.int32),
-        lon=numbers("lon", np.float64), lat=numbers("lat", np.float64),
-        country_code=country_code, country_sets=tuple(_country_set(c) for c in countries),
-        admin_code=admin_code, admins=admins,
-        actor_code=actor_code, actor_sets=tuple(_actor_set(a) for a in actors),
-        place_code=place_code, place_shapes=tuple(shape_of(k) for k in places),
-        place_coarse=np.fromiter((bool(coarse_of(k)) for k in places), bool, len(places)),
-        text=_folded_column(columns.pop("text")), publisher_code=publisher_code, publishers=publishers,
-    )
-    for name in _ROW_COLUMNS:
-        getattr(table, name).setflags(write=False)
-    return table
+    def _category(self, chunks: list[pa.DictionaryArray]) -> tuple[np.ndarray, pa.Array]:
+        if not chunks:
+            return np.empty(0, np.int32), pa.array([], pa.string())
+        unified = pa.chunked_array(chunks).unify_dictionaries()
+        dictionary = unified.chunk(0).dictionary
+        codes = np.concatenate([c.indices.to_numpy() for c in unified.chunks]).astype(np.int32, copy=False)
+        if self.order is not None:
+            codes = codes[self.order]
+        # Renumber in order of first appearance: the first row of each code, then the codes by it.
+        first = np.full(len(dictionary), len(codes), dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(len(codes)))
+        seen = np.argsort(first, kind="stable")[:int((first < len(codes)).sum())]
+        renumber = np.empty(len(dictionary), np.int32)
+        renumber[seen] = np.arange(len(seen), dtype=np.int32)
+        return renumber[codes], dictionary.take(pa.array(seen))
+
+    def sorted_strings(self, name: str, lo: int = 0, hi: int | None = None) -> pa.ChunkedArray:
+        """A text column's rows lo:hi of the sorted order."""
+        hi = self.rows if hi is None else hi
+        column = self.strings[name]
+        if self.order is None:
+            return column.slice(lo, hi - lo)
+        return _take(column, self.order[lo:hi])
+
+    def table(self) -> EventTable:
+        """The EventTable in memory (no kept file: from events, or a folder that cannot be written)."""
+        table = EventTable(
+            id=_objects(self.sorted_strings("id")), title=_objects(self.sorted_strings("title")),
+            type_code=self.codes["type"], types=self.values["type"],
+            t_start=self.numbers["t_start"], t_end=self.numbers["t_end"],
+            lon=self.numbers["lon"], lat=self.numbers["lat"],
+            country_code=self.codes["countries"],
+            country_sets=tuple(_country_set(c) for c in self.values["countries"]),
+            admin_code=self.codes["admin"], admins=self.values["admin"],
+            actor_code=self.codes["actors"], actor_sets=tuple(_actor_set(a) for a in self.values["actors"]),
+            place_code=self.codes["place"], place_shapes=self.place_shapes, place_coarse=self.place_coarse,
+            text=self.sorted_strings("text"), publisher_code=self.codes["publisher"],
+            publishers=self.values["publisher"],
+        )
+        for name in _ROW_COLUMNS:
+            getattr(table, name).setflags(write=False)
+        return table
+
+
+def _malloc_trim() -> Callable[[], object]:
+    """glibc's malloc_trim(0), or nothing elsewhere: GDAL mallocs each batch, and glibc keeps what is freed
+    for reuse, which without a trim grew the process by a third more than the data it kept."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return lambda: None
+    return lambda: trim(0)
+
+
+def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """column.take(rows), taken chunk by chunk: Arrow's own take joins every chunk of a text column into
+    one copy first (the whole text of 3M events, once per slice of the kept file)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if column.num_chunks <= 1:
+        return column.take(pa.array(rows))
+    ends = np.cumsum([len(chunk) for chunk in column.chunks])
+    chunk_of = np.searchsorted(ends, rows, side="right")
+    by_chunk = np.argsort(chunk_of, kind="stable")
+    sorted_rows, sorted_chunks = rows[by_chunk], chunk_of[by_chunk]
+    bounds = np.searchsorted(sorted_chunks, np.arange(column.num_chunks + 1))
+    starts = ends - [len(chunk) for chunk in column.chunks]
+    parts = [column.chunk(c).take(pa.array(sorted_rows[bounds[c]:bounds[c + 1]] - starts[c]))
+             for c in range(column.num_chunks) if bounds[c + 1] > bounds[c]]
+    back = np.empty(len(rows), np.int64)
+    back[by_chunk] = np.arange(len(rows))
+    return pa.chunked_array([pa.concat_arrays(parts).take(pa.array(back))] if parts else [], column.type)
+
+
+def _place_columns(keys: pa.Array, shapes: dict[str, BaseGeometry | None],
+                   coarse: set[str]) -> tuple[tuple[BaseGeometry | None, ...], np.ndarray]:
+    """Per place code (`keys`): its shape and whether it is coarse (COARSE_KINDS). `shapes` and `coarse`
+    need to name only the places that are not bare points and the coarse ones: any other place is its
+    own pin point (shape None), not coarse."""
+
+    place_shapes: list[BaseGeometry | None] = [None] * len(keys)
+    listed = [(key, geom) for key, geom in shapes.items() if geom is not None]
+    if listed:
+        at = pc.index_in(pa.array([key for key, _ in listed], pa.string()), value_set=keys)
+        for i, (_, geom) in zip(at.to_pylist(), listed):
+            if i is not None:  # a place no event cites
+                place_shapes[i] = geom
+    place_coarse = np.zeros(len(keys), bool)
+    if coarse:
+        place_coarse[pc.index_in(pa.array(sorted(coarse), pa.string()), value_set=keys).drop_null().to_numpy()] = True
+    return tuple(place_shapes), place_coarse
+
+
+def _gather_store(path: Path) -> _Gathered:
+    """The store's events gathered and sorted, with their places' shapes and coarseness."""
+    import pyogrio  # GDAL: imported when a table is read, not by everything that imports this module
+
+    gathered = _Gathered()
+    trim = _malloc_trim()
+    try:
+        with pyogrio.open_arrow(path, sql=_SQL, read_geometry=False, batch_size=_BATCH_ROWS,
+                                use_pyarrow=True) as (_, reader):
+            for batch in reader:
+                gathered.add(batch.columns)
+                del batch
+                trim()
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            kinds = sorted(COARSE_KINDS)
+            places = conn.execute(_PLACES_SQL.format(kinds=",".join("?" * len(kinds))), kinds).fetchall()
+            shapes = _place_shapes([row[:3] for row in places])
+            coarse = {row[0] for row in places if row[3] in COARSE_KINDS}
+        finally:
+            conn.close()
+    except (sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.GeometryError, pyogrio.errors.FieldError) as exc:
+        reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
+        raise StoreError(f"Cannot read the events of the store {path} ({reason}); is it a Reachmap store?") from exc
+    return gathered.finish(shapes, coarse, sort=True)
 
 
 def _objects(column: pa.ChunkedArray) -> np.ndarray:
@@ -499,32 +641,50 @@ def _key_holds(path: Path, kept: str, key: str) -> bool:
     return (kept_v, kept_pa) == (key_v, key_pa) and versions.events_unchanged(path, kept_file, key_file)
 
 
-def _write_cache(path: Path, key: str, table: EventTable) -> None:
-    """Keep `table` beside the store; a folder that cannot be written to only means no cache."""
+def _write_cache(path: Path, key: str, gathered: _Gathered) -> bool:
+    """Keep the gathered table beside the store, sorted, a slice of rows at a time (the sorted text is
+    never whole in memory); False when the folder cannot be written to (then there is no kept table)."""
     import os
     import tempfile
 
     meta = {b"reachmap": key.encode(), b"categories": json.dumps({
-        "types": table.types, "admins": table.admins, "publishers": table.publishers,
-        "country_sets": table.country_sets, "actor_sets": table.actor_sets}).encode()}
-    rows = pa.table({name: pa.array(getattr(table, name), pa.string() if name in ("id", "title") else None)
-                     for name in _ROW_COLUMNS} | {"text": table.text}).replace_schema_metadata(meta)
-    shapes = [None if g is None else shapely.to_wkb(g) for g in table.place_shapes]
-    places = pa.table({"shape": pa.array(shapes, pa.binary()), "coarse": pa.array(table.place_coarse)}
-                      ).replace_schema_metadata({b"reachmap": key.encode()})
+        "types": gathered.values["type"], "admins": gathered.values["admin"],
+        "publishers": gathered.values["publisher"],
+        "country_sets": [_country_set(c) for c in gathered.values["countries"]],
+        "actor_sets": [_actor_set(a) for a in gathered.values["actors"]]}).encode()}
+    schema = pa.schema([(name, pa.string() if name in ("id", "title") else
+                         pa.from_numpy_dtype(np.int32 if name.endswith("_code") else _NUMBERS[name]))
+                        for name in _ROW_COLUMNS] + [("text", pa.large_string())], metadata=meta)
+    shapes = [None if g is None else shapely.to_wkb(g) for g in gathered.place_shapes]
+    place_table = pa.table({"shape": pa.array(shapes, pa.binary()), "coarse": pa.array(gathered.place_coarse)}
+                           ).replace_schema_metadata({b"reachmap": key.encode()})
+    codes = {field: gathered.codes[name] for name, field in _CATEGORIES.items()}
+
+    def rows_file(writer) -> None:
+        if not gathered.rows:
+            writer.write_table(schema.empty_table())
+        for lo in range(0, gathered.rows, _SLICE_ROWS):
+            hi = min(lo + _SLICE_ROWS, gathered.rows)
+            columns = {name: gathered.sorted_strings(name, lo, hi) if name in ("id", "title") else
+                       (codes[name] if name in codes else gathered.numbers[name])[lo:hi] for name in _ROW_COLUMNS}
+            writer.write_table(pa.table(columns | {"text": gathered.sorted_strings("text", lo, hi)}, schema=schema))
+
     written = []
     try:
-        for target, data in zip(_cache_files(path), (rows, places)):
+        for target, write in zip(_cache_files(path), (rows_file, lambda writer: writer.write_table(place_table))):
             fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
             os.close(fd)
             written.append(tmp)
-            with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
-                writer.write_table(data)
+            with pa.OSFile(tmp, "wb") as sink, \
+                    pa.ipc.new_file(sink, schema if write is rows_file else place_table.schema) as writer:
+                write(writer)
         for tmp, target in zip(written, _cache_files(path)):
             os.replace(tmp, target)
     except OSError:
         for tmp in written:
             Path(tmp).unlink(missing_ok=True)
+        return False
+    return True
 
 
 def _read_cache(path: Path, key: str) -> EventTable | None:
