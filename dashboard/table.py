@@ -613,12 +613,14 @@ def _shape_of(place: Place) -> BaseGeometry | None:
 
 # -- the table kept next to the store ------------------------------------------------------------
 
-_CACHE_VERSION = "1"  # bump when EventTable's columns or _from_arrow's rules change
+_CACHE_VERSION = "2"  # bump when EventTable's columns, the kept files or the building rules change
+_TEXTS = ("id", "title", "text")  # the kept columns written a slice at a time (`_cache_files`)
 
 
-def _cache_files(path: Path) -> tuple[Path, Path]:
-    """The row columns and the place columns of a store's table, beside the store."""
-    return path.with_name(path.name + ".table.arrow"), path.with_name(path.name + ".places.arrow")
+def _cache_files(path: Path) -> tuple[Path, Path, Path]:
+    """The kept table's files beside the store: the numbers and codes of the rows (one record batch, so that
+    every column maps without a copy), their texts (written a slice at a time) and the places' columns."""
+    return tuple(path.with_name(f"{path.name}.{part}.arrow") for part in ("table", "text", "places"))
 
 
 def _cache_key(path: Path) -> str | None:
@@ -642,42 +644,41 @@ def _key_holds(path: Path, kept: str, key: str) -> bool:
 
 
 def _write_cache(path: Path, key: str, gathered: _Gathered) -> bool:
-    """Keep the gathered table beside the store, sorted, a slice of rows at a time (the sorted text is
-    never whole in memory); False when the folder cannot be written to (then there is no kept table)."""
+    """Keep the gathered table beside the store, sorted, its texts a slice of rows at a time (the sorted
+    text is never whole in memory); False when the folder cannot be written to (then none is kept)."""
     import os
     import tempfile
 
-    meta = {b"reachmap": key.encode(), b"categories": json.dumps({
-        "types": gathered.values["type"], "admins": gathered.values["admin"],
-        "publishers": gathered.values["publisher"],
-        "country_sets": [_country_set(c) for c in gathered.values["countries"]],
-        "actor_sets": [_actor_set(a) for a in gathered.values["actors"]]}).encode()}
-    schema = pa.schema([(name, pa.string() if name in ("id", "title") else
-                         pa.from_numpy_dtype(np.int32 if name.endswith("_code") else _NUMBERS[name]))
-                        for name in _ROW_COLUMNS] + [("text", pa.large_string())], metadata=meta)
-    shapes = [None if g is None else shapely.to_wkb(g) for g in gathered.place_shapes]
-    place_table = pa.table({"shape": pa.array(shapes, pa.binary()), "coarse": pa.array(gathered.place_coarse)}
-                           ).replace_schema_metadata({b"reachmap": key.encode()})
+    keyed = {b"reachmap": key.encode()}
     codes = {field: gathered.codes[name] for name, field in _CATEGORIES.items()}
+    numbers = pa.table({name: codes.get(name, gathered.numbers.get(name)) for name in _ROW_COLUMNS
+                        if name not in _TEXTS}).replace_schema_metadata(keyed | {b"categories": json.dumps({
+                            "types": gathered.values["type"], "admins": gathered.values["admin"],
+                            "publishers": gathered.values["publisher"],
+                            "country_sets": [_country_set(c) for c in gathered.values["countries"]],
+                            "actor_sets": [_actor_set(a) for a in gathered.values["actors"]]}).encode()})
+    texts = pa.schema([(name, _TYPES[name]) for name in _TEXTS], metadata=keyed)
+    shapes = [None if g is None else shapely.to_wkb(g) for g in gathered.place_shapes]
+    places = pa.table({"shape": pa.array(shapes, pa.binary()), "coarse": pa.array(gathered.place_coarse)}
+                      ).replace_schema_metadata(keyed)
 
-    def rows_file(writer) -> None:
+    def text_slices():
         if not gathered.rows:
-            writer.write_table(schema.empty_table())
+            yield texts.empty_table()
         for lo in range(0, gathered.rows, _SLICE_ROWS):
             hi = min(lo + _SLICE_ROWS, gathered.rows)
-            columns = {name: gathered.sorted_strings(name, lo, hi) if name in ("id", "title") else
-                       (codes[name] if name in codes else gathered.numbers[name])[lo:hi] for name in _ROW_COLUMNS}
-            writer.write_table(pa.table(columns | {"text": gathered.sorted_strings("text", lo, hi)}, schema=schema))
+            yield pa.table({name: gathered.sorted_strings(name, lo, hi) for name in _TEXTS}, schema=texts)
 
     written = []
     try:
-        for target, write in zip(_cache_files(path), (rows_file, lambda writer: writer.write_table(place_table))):
+        for target, schema, tables in zip(_cache_files(path), (numbers.schema, texts, places.schema),
+                                          ([numbers], text_slices(), [places])):
             fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
             os.close(fd)
             written.append(tmp)
-            with pa.OSFile(tmp, "wb") as sink, \
-                    pa.ipc.new_file(sink, schema if write is rows_file else place_table.schema) as writer:
-                write(writer)
+            with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+                for table in tables:
+                    writer.write_table(table)
         for tmp, target in zip(written, _cache_files(path)):
             os.replace(tmp, target)
     except OSError:
@@ -689,12 +690,10 @@ def _write_cache(path: Path, key: str, gathered: _Gathered) -> bool:
 
 def _read_cache(path: Path, key: str) -> EventTable | None:
     """The table kept beside the store, if it was read from the store as it is now; else None."""
-    rows_file, places_file = _cache_files(path)
     try:
-        rows = pa.ipc.open_file(pa.memory_map(str(rows_file))).read_all()
-        places = pa.ipc.open_file(pa.memory_map(str(places_file))).read_all()
+        rows, texts, places = (pa.ipc.open_file(pa.memory_map(str(f))).read_all() for f in _cache_files(path))
         kept = rows.schema.metadata.get(b"reachmap")
-        if kept is None or places.schema.metadata.get(b"reachmap") != kept or \
+        if kept is None or {t.schema.metadata.get(b"reachmap") for t in (texts, places)} != {kept} or \
                 not _key_holds(path, kept.decode(), key):
             return None
         cats = json.loads(rows.schema.metadata[b"categories"])
@@ -702,7 +701,7 @@ def _read_cache(path: Path, key: str) -> EventTable | None:
         return None  # none kept yet, another version's, or damaged: read the store
 
     def objects(name: str) -> np.ndarray:
-        return _objects(rows.column(name))
+        return _objects(texts.column(name))
 
     def numbers(name: str, dtype) -> np.ndarray:
         column = rows.column(name)  # one chunk, mapped from the file: no copy
@@ -719,7 +718,7 @@ def _read_cache(path: Path, key: str) -> EventTable | None:
         actor_code=numbers("actor_code", np.int32), actor_sets=tuple(tuple(a) for a in cats["actor_sets"]),
         place_code=numbers("place_code", np.int32), place_shapes=tuple(shapes.tolist()),
         place_coarse=places.column("coarse").to_numpy(zero_copy_only=False).astype(bool),
-        text=rows.column("text"), publisher_code=numbers("publisher_code", np.int32),
+        text=texts.column("text"), publisher_code=numbers("publisher_code", np.int32),
         publishers=tuple(cats["publishers"]))
     for name in _ROW_COLUMNS:
         getattr(table, name).setflags(write=False)

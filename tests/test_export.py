@@ -212,7 +212,7 @@ def run(*args: str, store: Path) -> subprocess.Popen:
 
 def _files(folder) -> list[str]:
     """What is in the folder, but the store's kept table (dashboard.table._cache_files): no temp file left."""
-    return sorted(p.name for p in folder.iterdir() if not p.name.endswith((".table.arrow", ".places.arrow")))
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith((".table.arrow", ".text.arrow", ".places.arrow")))
 
 
 def test_cli_exports_each_text_format_and_warns_about_a_broken_query(store_path, gazetteer, tmp_path):
