@@ -336,6 +336,38 @@ def test_the_reach_of_a_big_table_is_measured_in_chunks_with_the_same_result(sto
     assert np.array_equal(np.isnan(whole.bearing_deg), np.isnan(chunked.bearing_deg))
 
 
+def test_sessions_asking_for_the_same_reach_at_once_measure_it_once(story_store, gazetteer, monkeypatch):
+    import threading
+
+    from dashboard import rings
+    from dashboard.ingest.catalogue import load_catalogue
+    from dashboard.ui import state
+
+    path, _ = story_store
+    table = EventTable.from_store_path(path)
+    ring = rings.resolve_ring("BY-UA", gazetteer, load_catalogue(), system="iskander-m", reach=True)
+    measured, started, go_on = [], threading.Event(), threading.Event()
+
+    def slow_measure(ring_, table_):
+        measured.append(ring_.label)
+        started.set()
+        go_on.wait(10)
+        return rings.event_reach(ring_, table_)
+
+    monkeypatch.setattr(state, "measure_reach", slow_measure)
+    results = []
+    sessions = [threading.Thread(target=lambda: results.append(state.event_reach(ring, table))) for _ in range(4)]
+    sessions[0].start()
+    assert started.wait(10)
+    for session in sessions[1:]:
+        session.start()  # while the first is measuring
+    go_on.set()
+    for session in sessions:
+        session.join(10)
+    assert measured == [ring.label] and len(results) == 4 and all(r is results[0] for r in results)
+    assert np.array_equal(results[0].inside, rings.event_reach(ring, table).inside)
+
+
 def test_a_bulk_map_is_drawn_from_the_table_without_reading_any_event(story_store, gazetteer):
     from dashboard.mapview.bulk import BULK_THRESHOLD
     from dashboard.scene import Scene, load_basemap, scene_map

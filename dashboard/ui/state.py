@@ -172,19 +172,36 @@ _reaches_lock = threading.Lock()
 REACHES_PER_TABLE = 8  # rings kept per table (about 17 MB each at 1M events), the least recently used go
 
 
+_measuring: dict[tuple, threading.Lock] = {}  # (table id, ring key) -> held while one session measures it
+
+
 def event_reach(ring: Ring, table: EventTable) -> InRange:
-    """Inside, distance and bearing of every event of this table for this ring (measured once per table)."""
+    """Inside, distance and bearing of every event of this table for this ring (measured once per table).
+
+    Measured by one session at a time: the others wait for its result instead of measuring the same
+    ring again at once (at 1M events each measurement takes seconds, and every filter change of every
+    session that shows the ring asked for it while the first was under way)."""
     key = (ring.origin.key, ring.kind, ring.radius_km, ring.label)
     with _reaches_lock:
         kept = _reaches.setdefault(table, OrderedDict())
         if key in kept:
             kept.move_to_end(key)
             return kept[key]
-    reach = measure_reach(ring, table)  # outside the lock: most of a second at 100k events
-    with _reaches_lock:
-        kept[key] = reach
-        while len(kept) > REACHES_PER_TABLE:
-            kept.popitem(last=False)
+        measuring = _measuring.setdefault((id(table), key), threading.Lock())
+    with measuring:  # outside _reaches_lock: other tables and rings are not held up
+        with _reaches_lock:
+            if key in kept:  # measured by the session this one waited for
+                kept.move_to_end(key)
+                return kept[key]
+        try:
+            reach = measure_reach(ring, table)
+            with _reaches_lock:
+                kept[key] = reach
+                while len(kept) > REACHES_PER_TABLE:
+                    kept.popitem(last=False)
+        finally:
+            with _reaches_lock:
+                _measuring.pop((id(table), key), None)
     return reach
 
 
