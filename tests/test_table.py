@@ -334,6 +334,12 @@ def test_the_reach_of_a_big_table_is_measured_in_chunks_with_the_same_result(sto
     chunked = rings.event_reach(ring, table)
     assert np.array_equal(whole.inside, chunked.inside) and np.allclose(whole.distance_km, chunked.distance_km)
     assert np.array_equal(np.isnan(whole.bearing_deg), np.isnan(chunked.bearing_deg))
+    monkeypatch.setattr(rings, "_DISTINCT_SHARE", 0.0)  # every event's own point, shared ones measured again
+    each = rings.event_reach(ring, table)
+    assert len(np.unique(table.lon + 1j * table.lat)) < len(table)  # the story pins events at shared places
+    for got in (whole, chunked):
+        assert np.array_equal(got.inside, each.inside) and np.array_equal(got.distance_km, each.distance_km)
+        assert np.array_equal(got.bearing_deg, each.bearing_deg, equal_nan=True)
 
 
 def test_sessions_asking_for_the_same_reach_at_once_measure_it_once(story_store, gazetteer, monkeypatch):
