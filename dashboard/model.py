@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import chain
 from operator import itemgetter
 from typing import Literal
@@ -315,10 +315,86 @@ class WeaponSystem:
 
 
 @dataclass(frozen=True)
+class Validity:
+    """From when until when a ring holds: a system is (reported to be) at its origin over these days.
+
+    Either end may be open (None). `approximate` marks a span read from vague words ("in the coming months");
+    `source` (with its quote) is who says so, `note` how the words became dates.
+    """
+
+    start: date | None = None
+    end: date | None = None
+    approximate: bool = False
+    source: Source | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+                raise ValidationError(f"valid.{name}", value, "must be a date (YYYY-MM-DD) or open")
+        if self.start is None and self.end is None:
+            raise ValidationError("valid", "..", "needs a first day, a last day or both")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValidationError("valid.end", self.end.isoformat(),
+                                  f"is before the first day {self.start.isoformat()}")
+
+    def overlaps(self, start: date | None, end: date | None) -> bool:
+        """True when the span shares at least one day with [start, end]; None means open-ended on either side."""
+        return ((start is None or self.end is None or self.end >= start)
+                and (end is None or self.start is None or self.start <= end))
+
+    @property
+    def label(self) -> str:
+        """'from 25 Jun 2022 (approximate)', 'until 31 Dec 2023', '1 Mar 2023 – 30 Jun 2024'."""
+        if self.start is not None and self.end is not None:
+            words = _fmt_span(self.start, self.end) if self.start != self.end else _fmt_day(self.start)
+        elif self.start is not None:
+            words = f"from {_fmt_day(self.start)}"
+        else:
+            words = f"until {_fmt_day(self.end)}"  # type: ignore[arg-type]
+        return words + (" (approximate)" if self.approximate else "")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A system reported at an origin over a span: the data a dated ring rests on.
+
+    `origin` is written as a ring's origin is ("Minsk", "BY", "BY-UA", "53.9,27.57"); `reach` a reach
+    envelope from a territory or border rather than a ring around a point.
+    """
+
+    id: str
+    system: str
+    origin: str
+    valid: Validity
+    reach: bool = False
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        _check_text(self.id, "deployment.id")
+        _check_text(self.system, "deployment.system")
+        _check_text(self.origin, "deployment.origin")
+        if self.valid.source is None or not self.valid.source.quote:
+            raise ValidationError(f"deployment {self.id}", self.system, "needs a source with the quote that dates it")
+
+    def matches(self, system: str, origin: str, start: date | None, end: date | None) -> bool:
+        """True for a ring of this system from this origin over exactly this span (as a link names it)."""
+        return (self.system.casefold() == system.casefold()
+                and self.origin.casefold() == origin.strip().casefold()
+                and (self.valid.start, self.valid.end) == (start, end))
+
+
+@dataclass(frozen=True)
 class Catalogue:
-    """The weapon systems Reachmap knows, looked up by id or alias."""
+    """The weapon systems Reachmap knows, looked up by id or alias, and where stories place them when."""
 
     systems: tuple[WeaponSystem, ...]
+    deployments: tuple[Deployment, ...] = ()
+
+    def deployment(self, system: str, origin: str, start: date | None, end: date | None) -> Deployment | None:
+        """The declared deployment a dated ring stands for, if one is declared (None otherwise)."""
+        return next((d for d in self.deployments if d.matches(system, origin, start, end)), None)
 
     def get(self, system_id: str) -> WeaponSystem:
         wanted = system_id.strip().casefold()

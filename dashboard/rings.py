@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from shapely.geometry import Point
@@ -13,8 +14,8 @@ from shapely.geometry.base import BaseGeometry
 from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.model import (Catalogue, Event, Munition, Place, Source, WeaponSystem, check_lat, check_lon,
-                             check_range_km, split_munition)
+from dashboard.model import (Catalogue, Event, Munition, Place, Source, Validity, WeaponSystem, check_lat,
+                             check_lon, check_range_km, split_munition)
 from dashboard.table import COARSE_KINDS, EventTable
 
 _BORDER_CODES = re.compile(r"^\s*([A-Za-z]{2})\s*-\s*([A-Za-z]{2})\s*$")
@@ -34,6 +35,11 @@ class Ring:
     system: str = ""
     munition: str = ""
     source: Source | None = None  # who declared the range, when it comes from the catalogue
+    valid: Validity | None = None  # the days it holds (a dated ring); None: whatever the dates
+
+    def holds(self, start: date | None, end: date | None) -> bool:
+        """True when the ring holds on at least one day of [start, end] (None: open); an undated ring always."""
+        return self.valid is None or self.valid.overlaps(start, end)
 
 
 def resolve_origin(text: str, gazetteer: Gazetteer) -> Place:
@@ -122,6 +128,9 @@ class InRangeRow:
     lon: float
     lat: float
     admin1: str = ""  # the GeoNames admin1 code of a city or capital (events: empty, as from table columns)
+    # From when until when it is in range: the dated ring's days (ISO, "approximate" marked; "" when open)
+    since: str = ""
+    until: str = ""
 
 
 def _origin(ring: Ring) -> BaseGeometry:
@@ -240,8 +249,16 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
 def _row(ring: Ring, name: str, kind: str, country: str, hits: geodesy.InRange, i: int, lon: float,
          lat: float, admin1: str = "") -> InRangeRow:
     bearing = hits.bearing_deg[i]
+    since, until = _days(ring)
     return InRangeRow(ring.label, name, kind, country, round(float(hits.distance_km[i]), 1),
-                      None if np.isnan(bearing) else round(float(bearing), 1), lon, lat, admin1)
+                      None if np.isnan(bearing) else round(float(bearing), 1), lon, lat, admin1, since, until)
+
+
+def _days(ring: Ring) -> tuple[str, str]:
+    if ring.valid is None:
+        return "", ""
+    mark = " (approximate)" if ring.valid.approximate else ""
+    return tuple(d.isoformat() + mark if d is not None else "" for d in (ring.valid.start, ring.valid.end))
 
 
 # -- fitting a ring into the map's view -----------------------------------------------------------

@@ -13,7 +13,7 @@ from shapely.geometry import Polygon
 
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
-from dashboard.model import Catalogue, Event
+from dashboard.model import Catalogue, Event, Validity
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
 from dashboard.share import RingSpec, ViewState
@@ -40,6 +40,15 @@ class Scene:
     # above BULK_THRESHOLD the map draws them from it as one clustered layer.
     table: EventTable | None = field(default=None, compare=False)
     rows: np.ndarray | None = field(default=None, compare=False)
+    # Dated rings whose days miss the view's dates: listed with their days, not drawn, not measured. Every
+    # scene sorts its rings so (the map, the in-range table and every export draw `rings` only).
+    dormant: tuple[Ring, ...] = ()
+
+    def __post_init__(self) -> None:
+        every = tuple(self.rings) + tuple(self.dormant)
+        start, end = self.state.start, self.state.end
+        object.__setattr__(self, "rings", tuple(r for r in every if r.holds(start, end)))
+        object.__setattr__(self, "dormant", tuple(r for r in every if not r.holds(start, end)))
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -88,11 +97,24 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
                 built[spec] = (build or direct)(spec)
                 if spec.name:  # the user's own name labels it on the map, in the legend and every export
                     built[spec] = replace(built[spec], label=spec.name)
+                if spec.dated:  # its days follow its label, unless the user named it
+                    valid = validity(spec, catalogue)
+                    label = built[spec].label if spec.name else f"{built[spec].label}, {valid.label}"
+                    built[spec] = replace(built[spec], valid=valid, label=label)
                 spent += vertices
             rings.append(built[spec])
         except DashboardError as exc:
             problems.append(f"Ring “{spec.label}” left out: {_sentence(str(exc))}")
     return rings, problems
+
+
+def validity(spec: RingSpec, catalogue: Catalogue) -> Validity | None:
+    """The days a ring holds: a deployment the catalogue declares for exactly this system, origin and span
+    (its source, quote and "approximate" come with it), else the link's days as they are."""
+    if not spec.dated:
+        return None
+    declared = catalogue.deployment(spec.system, spec.origin, spec.since, spec.until) if spec.system else None
+    return declared.valid if declared is not None else Validity(spec.since, spec.until)
 
 
 def _sentence(text: str) -> str:

@@ -24,7 +24,9 @@ The parameters, in the order they are written (only those that differ from the d
     coarse  1                          area, distance and map-view filters also take events located only by
                                        a country or region (their outline crosses the area); default 0
     ring    iskander-m@Minsk           repeated: SYSTEM@ORIGIN, SYSTEM:MUNITION@ORIGIN or KM@ORIGIN (as near),
-                                       optionally |NAME, the user's name for it: 150@Belgorod|S-300 from Belgorod
+                                       optionally ~FROM..UNTIL, the days it holds (either side empty for an
+                                       open end: iskander-m@BY~2022-06-25..), then optionally |NAME, the user's
+                                       name for it: 150@Belgorod|S-300 from Belgorod
     reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
@@ -110,12 +112,22 @@ class RingSpec:
     munition: str = ""
     reach: bool = False
     name: str = ""  # the user's own name for it ("S-300 from Belgorod, 150 km"): the map, legend and exports
+    # The days the ring holds (a system reported at the origin from `since` until `until`, either open):
+    # a view whose dates miss them lists the ring without drawing it.
+    since: date | None = None
+    until: date | None = None
 
     def __post_init__(self) -> None:
         _set(self, "origin", _clean(_text_field(self.origin, "ring.origin")))
         _set(self, "name", _clean(_text_field(self.name, "ring.name")))
         if "|" in self.origin:
             raise ValidationError("ring.origin", self.origin, "cannot hold '|' (it starts the ring's name in a link)")
+        if "~" in self.origin:
+            raise ValidationError("ring.origin", self.origin, "cannot hold '~' (it starts the ring's dates in a link)")
+        for name in ("since", "until"):
+            _set(self, name, _date_field(getattr(self, name), f"ring.{name}"))
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise ValidationError("ring.until", self.until.isoformat(), f"is before ring.since {self.since.isoformat()}")
         _set(self, "system", _clean(_text_field(self.system, "ring.system")).lower())
         _set(self, "munition", _clean(_text_field(self.munition, "ring.munition")).lower())
         if self.km is not None:
@@ -135,7 +147,20 @@ class RingSpec:
         if self.munition:
             what += f" ({self.munition})"
         words = f"reach of {what} from {self.origin}" if self.reach else f"{what} from {self.origin}"
+        if self.dated:
+            words += ", " + span_words(self.since, self.until)
         return f"{self.name} ({words})" if self.name else words
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
+def span_words(since: date | None, until: date | None) -> str:
+    """'since 2022-06-25', 'until 2022-12-31', '2022-06-25 to 2022-12-31' (ISO dates, as the link has them)."""
+    if since is not None and until is not None:
+        return f"{since.isoformat()} to {until.isoformat()}"
+    return f"since {since.isoformat()}" if since is not None else f"until {until.isoformat()}"  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -321,7 +346,12 @@ def to_query(state: ViewState) -> str:
 
 def _ring_value(ring: RingSpec) -> str:
     head = _num(ring.km) if ring.km is not None else ring.system + (f":{ring.munition}" if ring.munition else "")
-    return f"{head}@{ring.origin}" + (f"|{ring.name}" if ring.name else "")
+    span = f"~{_iso(ring.since)}..{_iso(ring.until)}" if ring.dated else ""
+    return f"{head}@{ring.origin}{span}" + (f"|{ring.name}" if ring.name else "")
+
+
+def _iso(day: date | None) -> str:
+    return "" if day is None else day.isoformat()
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -605,7 +635,12 @@ def _read_rings(r: _Reader) -> tuple[RingSpec, ...]:
 
 def _read_ring(r: _Reader, key: str, value: str) -> RingSpec | None:
     named, bar, name_text = value.partition("|")
-    spec = _read_ring_only(r, key, named)
+    head, at, origin = named.partition("@")  # '~' also numbers a munition (cruise~2), before the '@'
+    origin, tilde, span_text = origin.partition("~")
+    ring_text = head + at + origin
+    spec = _read_ring_only(r, key, ring_text)
+    if spec is not None and tilde:
+        spec = _read_span(r, key, named, spec, span_text)
     if spec is None or not bar:
         return spec
     name = r.text(key, name_text, value)
@@ -651,6 +686,32 @@ def _read_ring_only(r: _Reader, key: str, value: str) -> RingSpec | None:
     else:
         return RingSpec(origin, system=system, munition=munition, reach=key == "reach")
     return None
+
+
+def _read_span(r: _Reader, key: str, value: str, spec: RingSpec, text: str) -> RingSpec:
+    """The days after '~': FROM..UNTIL, either side empty for an open end. A bad span is reported and the ring
+    kept without it (drawn whatever the dates), so the sentence says so."""
+    first, dots, last = text.strip().partition("..")
+    days = [d.strip() for d in (first, last)]
+    bad = (f"Ignored the dates of {key}={_show(value)}: write ~FROM..UNTIL with days as YYYY-MM-DD, either side "
+           f"empty for an open end, like ~2022-06-25.. ; the ring is drawn whatever the dates.")
+    if not dots or not any(days) or not all(_DATE.fullmatch(d) for d in days if d):
+        r.note(bad)
+        return spec
+    try:
+        since, until = (date.fromisoformat(d) if d else None for d in days)
+    except ValueError:
+        r.note(bad)
+        return spec
+    if any(d is not None and not EARLIEST <= d <= LATEST for d in (since, until)):
+        r.note(f"Ignored the dates of {key}={_show(value)}: days run from {EARLIEST.isoformat()} to "
+               f"{LATEST.isoformat()}; the ring is drawn whatever the dates.")
+        return spec
+    if since is not None and until is not None and until < since:
+        r.note(f"Ignored the dates of {key}={_show(value)}: the last day is before the first; the ring is drawn "
+               "whatever the dates.")
+        return spec
+    return replace(spec, since=since, until=until)
 
 
 def _munition_ok(munition: str) -> bool:

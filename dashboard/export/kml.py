@@ -30,11 +30,12 @@ import pyarrow.compute as pc
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
                                       record_batches, ring_record)
-from dashboard.export.words import date_span, summary
+from dashboard.export.words import date_span, not_drawn, summary
 from dashboard.share import to_query
 from dashboard.table import type_counts
 
 if TYPE_CHECKING:
+    from dashboard.rings import Ring
     from dashboard.scene import Scene
 
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -152,6 +153,15 @@ def _event_types(scene: Scene) -> list[str]:
     return sorted({e.event_type for e in scene.events})
 
 
+def _validity_lines(ring: Ring) -> list[str | None]:
+    valid = ring.valid
+    if valid is None:
+        return []
+    src = valid.source
+    return [f"Holds: {valid.label}", src and f"Dated by: {src.publisher}, {src.title}",
+            src and src.quote and f"“{src.quote}”", valid.note]
+
+
 def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
     # The map's colours; marks holds them, but importing it imports the map (folium): only for styles.
     from dashboard.mapview import RING_COLOURS, type_colour
@@ -161,7 +171,7 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
     doc = _sub(root, "Document")
     _sub(doc, "name", title or summary(scene))
     _sub(doc, "description", _balloon([summary(scene), f"Dates: {date_span(scene)}",
-                                       f"Query: {to_query(scene.state)}", *scene.problems]))
+                                       f"Query: {to_query(scene.state)}", not_drawn(scene), *scene.problems]))
     types = _event_types(scene)
     type_index = {t: i for i, t in enumerate(types)}
     for i, event_type in enumerate(types):
@@ -187,7 +197,7 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
         _sub(mark, "description", _balloon([
             ring.label, f"Origin: {ring.origin.name} ({ring.origin.kind})", f"Radius: {ring.radius_km:,.0f} km",
             src and f"Range: {src.publisher}, {src.title}", src and src.quote and f"“{src.quote}”",
-            src and src.url]))
+            src and src.url, *_validity_lines(ring)]))
         _sub(mark, "styleUrl", f"#ring-{i}")
         _extended_data(mark, ring_record(ring))
         polys = _polygons(ring.geometry)

@@ -32,7 +32,8 @@ EVENT_FIELDS: tuple[str, ...] = (
     "source_publisher", "source_url", "source_published", "quote", "attributes")
 RING_FIELDS: tuple[str, ...] = (
     "label", "kind", "radius_km", "origin", "origin_kind", "system", "munition", "range_source_title",
-    "range_source_publisher", "range_source_url", "range_quote")
+    "range_source_publisher", "range_source_url", "range_quote", "valid_from", "valid_until", "valid_approximate",
+    "valid_source_title", "valid_source_url", "valid_quote")
 
 DECIMALS = 6  # about 0.1 m: more would be noise, fewer would move points
 
@@ -244,7 +245,18 @@ def ring_record(r: Ring) -> dict:
         "origin_kind": r.origin.kind, "system": r.system, "munition": r.munition,
         "range_source_title": src.title if src else "", "range_source_publisher": src.publisher if src else "",
         "range_source_url": src.url if src else "", "range_quote": src.quote if src else "",
+        **valid_record(r),
     }
+
+
+def valid_record(r: Ring) -> dict:
+    """The days a dated ring holds and who dates it ("" for an open end; all empty for an undated ring)."""
+    valid = r.valid
+    src = valid.source if valid else None
+    return {"valid_from": valid.start.isoformat() if valid and valid.start else "",
+            "valid_until": valid.end.isoformat() if valid and valid.end else "",
+            "valid_approximate": bool(valid and valid.approximate), "valid_source_title": src.title if src else "",
+            "valid_source_url": src.url if src else "", "valid_quote": src.quote if src else ""}
 
 
 def _polygons(geom: BaseGeometry) -> list[Polygon]:
@@ -266,4 +278,6 @@ def _meta(scene: Scene, title: str | None) -> dict:
         meta["title"] = title
     if scene.problems:
         meta["problems"] = list(scene.problems)
+    if scene.dormant:  # dated rings whose days miss the view's: named, not drawn
+        meta["rings_not_drawn"] = [{"label": r.label, **valid_record(r)} for r in scene.dormant]
     return meta

@@ -69,6 +69,13 @@ def _day(d: date) -> str:
     return f"{d.day} {'JanFebMarAprMayJunJulAugSepOctNovDec'[3 * d.month - 3:3 * d.month]} {d.year}"
 
 
+def not_drawn(scene: Scene) -> str:
+    """'Not drawn, outside these dates: Iskander-M, 500 km from Belarus, from 25 Jun 2022 (approximate).' or ""."""
+    if not scene.dormant:
+        return ""
+    return "Not drawn, outside these dates: " + "; ".join(r.label for r in scene.dormant) + "."
+
+
 def attribution(scene: Scene, limit: int = 8) -> str:
     """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
     parts = ["Natural Earth"]

@@ -11,15 +11,18 @@ import json
 from pathlib import Path
 
 from dashboard.errors import DashboardError, ValidationError
-from dashboard.ingest.story import parse_date
+from dashboard import settings
+from dashboard.ingest.story import load_deployments, parse_date
 from dashboard.model import Catalogue, Munition, Source, WeaponSystem
 from dashboard.settings import GEODATA_DIR
 
 CATALOGUE_PATH = GEODATA_DIR / "systems.json"
 
 
-def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    """Every system with its munitions, each range cited; errors name the system and field."""
+def load_catalogue(path: Path = CATALOGUE_PATH, story_dir: Path | None = None) -> Catalogue:
+    """Every system with its munitions, each range cited; errors name the system and field. With the
+    deployments the story files declare (`story_dir`, the story_dir setting by default), each checked to name
+    a system of the catalogue."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -31,7 +34,11 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
         except (KeyError, TypeError) as exc:
             raise ValidationError(f"systems[{raw.get('id', '?')}]", exc.args[0] if exc.args else raw,
                                   "missing or malformed field") from exc
-    return Catalogue(tuple(systems))
+    deployments = load_deployments(story_dir if story_dir is not None else settings.story_dir())
+    catalogue = Catalogue(tuple(systems))
+    for deployment in deployments:
+        catalogue.get(deployment.system)  # raises, naming the known ones, for a system the catalogue lacks
+    return Catalogue(tuple(systems), deployments)
 
 
 def _system(raw: dict) -> WeaponSystem:

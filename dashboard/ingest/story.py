@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.geodesy import distance_bearing
-from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.model import Deployment, Event, Place, Source, TimeSpan, Validity
 
 # A story place that names a GeoNames id must sit this close to GeoNames' own point for that id.
 MAX_OFFSET_KM = 5.0
@@ -27,6 +27,7 @@ class Story:
     places: tuple[Place, ...]
     events: tuple[Event, ...]
     sources: tuple[Source, ...]
+    deployments: tuple[Deployment, ...] = ()  # where the story places a system, and from when
 
     @property
     def origin(self) -> str:
@@ -52,17 +53,55 @@ def load_story(path: Path, gazetteer: Gazetteer) -> Story:
         sources = {key: _source(raw) for key, raw in data["sources"].items()}
         places = {key: _place(key, raw, gazetteer) for key, raw in data["places"].items()}
         events = tuple(_event(raw, places, sources) for raw in data["events"])
+        deployments = _deployments(data, sources)
         story_date = parse_date(data["date"], "date")
     except KeyError as exc:
         raise DashboardError(f"The story file {path} lacks the field {exc.args[0]!r}.") from exc
     except ValidationError as exc:
         raise DashboardError(f"In the story file {path}: {exc}") from exc
     return Story(data["id"], data["title"], story_date, data.get("summary", ""),
-                 tuple(places.values()), events, tuple(sources.values()))
+                 tuple(places.values()), events, tuple(sources.values()), deployments)
 
 
 def load_stories(folder: Path, gazetteer: Gazetteer) -> list[Story]:
     return [load_story(p, gazetteer) for p in sorted(Path(folder).glob("*.json"))]
+
+
+def load_deployments(folder: Path) -> tuple[Deployment, ...]:
+    """The deployments every story file in `folder` declares (no gazetteer needed: an origin is text, as in a
+    ring's link, and is resolved when a ring is drawn)."""
+    found: list[Deployment] = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found += _deployments(data, {key: _source(raw) for key, raw in data.get("sources", {}).items()})
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DashboardError(f"Cannot read the story file {path}: {exc}.") from exc
+        except KeyError as exc:
+            raise DashboardError(f"The story file {path} lacks the field {exc.args[0]!r}.") from exc
+        except ValidationError as exc:
+            raise DashboardError(f"In the story file {path}: {exc}") from exc
+    return tuple(found)
+
+
+def _deployments(data: dict, sources: dict[str, Source]) -> tuple[Deployment, ...]:
+    """A story's "deployments": system, origin (as a ring's), from/until (either may be null), approximate,
+    source (a key of the story's sources) and the quote that dates it."""
+    out = []
+    for raw in data.get("deployments", ()):
+        where = f"deployments.{raw.get('id')}"
+        if raw["source"] not in sources:
+            raise ValidationError(f"{where}.source", raw["source"], "names no source of this story")
+        base = sources[raw["source"]]
+        source = Source(base.title, base.publisher, base.url, base.published, raw.get("quote", ""))
+        approximate = raw.get("approximate", False)
+        if not isinstance(approximate, bool):
+            raise ValidationError(f"{where}.approximate", approximate, "must be true or false")
+        valid = Validity(parse_date(raw.get("from"), f"{where}.from"), parse_date(raw.get("until"), f"{where}.until"),
+                         approximate, source, raw.get("note", ""))
+        out.append(Deployment(raw["id"], raw["system"], raw["origin"], valid, bool(raw.get("reach", False)),
+                              raw.get("title", "")))
+    return tuple(out)
 
 
 def _source(raw: dict) -> Source:
