@@ -294,3 +294,36 @@ def test_a_custom_ring_can_be_named_and_the_name_labels_it(app):
     assert not at.exception
     assert at.query_params["ring"] == "150@Belgorod|S-300 from Belgorod, 150 km"
     assert any("S-300 from Belgorod, 150 km" in m.value.replace("\\", "") for m in at.sidebar.markdown)
+
+
+DEPLOYMENT = "Iskander-M systems in Belarus, from 25 Jun 2022 (approximate)"
+
+
+def test_the_storys_deployment_adds_a_dated_reach_and_the_table_says_from_when(app):
+    at = app.run()
+    next(b for b in at.button if b.label == DEPLOYMENT).click().run()
+    assert not at.exception
+    assert at.query_params["reach"] == "iskander-m@BY~2022-06-25.."
+    table = at.dataframe[0].value
+    assert set(table["since"]) == {"2022-06-25 (approximate)"} and set(table["until"]) == {""}
+    assert any("In the coming months" in c.value for c in at.caption)
+
+
+def test_a_dated_ring_outside_the_dates_is_listed_greyed_and_not_drawn(app):
+    app.query_params.update({"v": "1", "to": "2022-06-24", "reach": "iskander-m@BY~2022-06-25.."})
+    at = app.run()
+    assert not at.exception and not at.warning
+    assert "In range" not in [s.value for s in at.subheader]
+    assert any("not drawn, it holds from 25 Jun 2022 (approximate)" in c.value.replace("\\", "")
+               for c in at.sidebar.caption)
+    at.date_input(key="end").set_value(date(2022, 6, 25)).run()
+    assert "In range" in [s.value for s in at.subheader]
+
+
+def test_a_custom_ring_can_hold_from_a_day(app):
+    at = app.run()
+    next(n for n in at.number_input if n.label == "Radius km").set_value(150.0)
+    next(d for d in at.date_input if d.label == "Holds from").set_value(date(2023, 3, 1))
+    next(b for b in at.button if b.label == "Add ring").click().run()
+    assert not at.exception
+    assert at.query_params["ring"] == "150@Minsk~2023-03-01.."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -16,12 +17,12 @@ from dashboard.errors import DashboardError
 from dashboard.mapview import DEFAULT_CENTRE, DEFAULT_ZOOM, bulk_layer, grid, type_colour
 from dashboard.mapview.assets import use_bundle
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
-from dashboard.scene import Scene, scene_map
+from dashboard.scene import Scene, scene_map, validity
 from dashboard.table import EventTable, day_of
 from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
 from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of
-from dashboard.share import MAX_KM, RingSpec, ViewState, to_query
+from dashboard.share import EARLIEST, LATEST, MAX_KM, RingSpec, ViewState, to_query
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui.map_component import map_in_page
 from dashboard.ui.timeline import timeline_chart
@@ -86,9 +87,19 @@ _MAP_FIRST_CSS = """<style>
 </style>"""
 
 
+def deployment_rings(catalogue) -> list[tuple[str, RingSpec]]:
+    """A button's words and ring for each deployment the stories declare: the system's reach (or ring) from
+    its origin, holding over the declared days ("Iskander-M systems in Belarus, from 25 Jun 2022 (approximate)")."""
+    out = []
+    for d in catalogue.deployments:
+        spec = RingSpec(d.origin, system=d.system, reach=d.reach, since=d.valid.start, until=d.valid.end)
+        out.append((f"{d.title or spec.label}, {d.valid.label}", spec))
+    return out
+
+
 def _rings_panel(view: ViewState) -> None:
     st.header("Range rings")
-    for label, spec in QUICK_RINGS:
+    for label, spec in QUICK_RINGS + tuple(deployment_rings(S.catalogue())):
         if st.button(label, disabled=spec in view.rings, width="stretch"):
             _add_ring_in_view(spec)
             st.rerun()
@@ -96,7 +107,13 @@ def _rings_panel(view: ViewState) -> None:
         _ring_form()
     for i, spec in enumerate(view.rings):
         left, right = st.columns([3, 2], vertical_alignment="center")
-        left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
+        valid = validity(spec, S.catalogue())
+        if valid is not None and not valid.overlaps(view.start, view.end):
+            # Listed, greyed, with its days: a dated ring the view's dates miss is not drawn.
+            undated = replace(spec, since=None, until=None).label
+            left.caption(S.md(f"{i + 1}. {undated}: not drawn, it holds {valid.label}, outside the dates shown."))
+        else:
+            left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
         if right.button("Remove", key=f"remove_ring_{i}", type="tertiary", icon=":material/close:"):
             S.remove_ring(i)
             st.rerun()
@@ -116,6 +133,12 @@ def _ring_form() -> None:
                                   "and every export")
         km = st.number_input("Radius km", min_value=0.0, max_value=MAX_KM, value=0.0, step=10.0,
                              help="Used when no system is chosen; a system's ring uses its declared range")
+        first, last = st.columns(2)
+        since = first.date_input("Holds from", value=None, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
+                                 help="Optional: the first day the system is (reported) at the origin. Outside its "
+                                      "days the ring is listed but not drawn")
+        until = last.date_input("until", value=None, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
+                                help="Optional: the last day; empty for open-ended")
         if st.form_submit_button("Add ring"):
             origin = origin_text.strip()
             if origin_kind == "Point clicked on the map":
@@ -128,9 +151,14 @@ def _ring_form() -> None:
             if not system and km <= 0:
                 st.warning("Choose a system or type a radius greater than 0 km.")
                 return
-            spec = RingSpec(origin, km=None if system else km, system=system, munition=munition,
-                            reach=origin_kind in ("Country territory", "Border"), name=name)
-            try:
+            if since is not None and until is not None and until < since:
+                st.warning(f"The last day ({until.isoformat()}) is before the first ({since.isoformat()}); "
+                           "swap them or leave one empty.")
+                return
+            try:  # an origin with '|' or '~' has no spelling in a link: RingSpec says so
+                spec = RingSpec(origin, km=None if system else km, system=system, munition=munition,
+                                reach=origin_kind in ("Country territory", "Border"), name=name, since=since,
+                                until=until)
                 _add_ring_in_view(spec)
             except DashboardError as exc:
                 st.warning(f"That ring cannot be drawn: {exc}")
@@ -325,14 +353,21 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
         if inside > MAX_IN_RANGE:
             st.caption(S.md(f"{ring.label}: {inside:,} of the selected events are in range; the table lists "
                             f"the {MAX_IN_RANGE:,} nearest. Narrow the filters to list the others."))
-    table = pd.DataFrame([r.__dict__ for r in rows],
-                         columns=["ring", "name", "kind", "country", "distance_km", "bearing_deg", "lat", "lon"])
+    columns = ["ring", "name", "kind", "country", "distance_km", "bearing_deg", "lat", "lon"]
+    if any(ring.valid is not None for ring in rings):  # dated rings: from when (until when) each is in range
+        columns[4:4] = ["since", "until"]
+    table = pd.DataFrame([r.__dict__ for r in rows], columns=columns)
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"distance_km": st.column_config.NumberColumn("distance km", format="%.1f"),
-                                "bearing_deg": st.column_config.NumberColumn("bearing °", format="%.1f")})
+                                "bearing_deg": st.column_config.NumberColumn("bearing °", format="%.1f"),
+                                "since": st.column_config.TextColumn("in range from"),
+                                "until": st.column_config.TextColumn("until")})
     for ring in rings:
         if ring.source:
             st.caption(S.md(f"{ring.label}: range as declared in “{ring.source.title}” ({ring.source.publisher})."))
+        if ring.valid is not None and ring.valid.source is not None:
+            st.caption(S.md(f"{ring.label}: holds {ring.valid.label} as dated by “{ring.valid.source.title}” "
+                            f"({ring.valid.source.publisher}): “{ring.valid.source.quote}”"))
     st.download_button("Download in-range table (CSV)", lambda: _csv(table), file_name="reachmap-in-range.csv",
                        mime="text/csv", on_click="ignore")
 
