@@ -33,6 +33,11 @@ The parameters, in the order they are written (only those that differ from the d
     base    vector-dark                vector | vector-dark | osm | satellite (vector, the offline map, is the default)
     layers  events,rings  or  none     visible layers in LAYERS order; "none" hides all ("countries": country
                                        borders, "capitals": place names of the offline map)
+    play    2022-06-25                 the paused frame of the playback: its last day (the map shows the events
+                                       of its window only, and the rings that hold on one of its days)
+    window  7d  or  all                the frame's days (1d to 3660d, default 7d); all: cumulative, every day
+                                       up to the frame's
+    step    1d                         days from one frame to the next (1d to 3660d, default 1d)
 
 Two rules keep the string canonical, so that `from_query(to_query(s)).state == s` for every valid state:
 the constructors normalise what has several spellings (rounding, case, order, duplicates, control
@@ -48,7 +53,7 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, quote
 
 from dashboard.errors import ValidationError
@@ -62,7 +67,7 @@ BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector
 DEFAULT_BASE = "vector"
 
 KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q", "coarse",
-                         "ring", "reach", "c", "z", "base", "layers")
+                         "ring", "reach", "c", "z", "base", "layers", "play", "window", "step")
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
 MAX_RING_NAME = 80  # characters of a ring's own name
@@ -83,6 +88,7 @@ LATEST = date(2100, 12, 31)
 MAX_LAT_CENTER = 85.0511  # a Web-Mercator map ends there: a centre beyond it cannot be shown
 MAX_PROBLEMS = 20       # sentences reported for one link; the rest are counted in one more
 MAX_AREA_POINTS = 200
+MAX_PLAY_DAYS = 3660    # a playback window or step: up to about ten years, in days
 _SHOWN = 60             # characters of a bad value quoted back in a problem
 _SAFE = ",:@;"          # left readable in to_query
 
@@ -164,6 +170,31 @@ def span_words(since: date | None, until: date | None) -> str:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """A frame of the playback: the events of the `window` days up to `day` (0: every day up to it,
+    cumulative), the next frame `step` days later. The map opens paused on it."""
+
+    day: date
+    window: int = 7
+    step: int = 1
+
+    def __post_init__(self) -> None:
+        _set(self, "day", _date_field(self.day, "play.day"))
+        if self.day is None:
+            raise ValidationError("play.day", self.day, "must be a date")
+        for name, low in (("window", 0), ("step", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_PLAY_DAYS:
+                raise ValidationError(f"play.{name}", value, f"must be a whole number of days from {low} to "
+                                                              f"{MAX_PLAY_DAYS}")
+
+    @property
+    def first(self) -> date | None:
+        """The frame's first day (None: cumulative, from the first day shown)."""
+        return None if self.window == 0 else self.day - timedelta(days=self.window - 1)
+
+
+@dataclass(frozen=True)
 class ViewState:
     """Everything a user sees: filters, rings and the map view. Normalised on construction (see module doc)."""
 
@@ -183,6 +214,7 @@ class ViewState:
     zoom: int | None = None
     base: str = DEFAULT_BASE
     layers: tuple[str, ...] = DEFAULT_LAYERS
+    play: Frame | None = None  # the paused frame of the playback; None: every selected event
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -206,6 +238,8 @@ class ViewState:
         _set(self, "base", _clean(_text_field(self.base, "base")).lower() or DEFAULT_BASE)
         layers = _unique(_clean(x).lower() for x in _tuple_field(self.layers, "layers", str))
         _set(self, "layers", tuple(sorted(layers, key=lambda x: LAYERS.index(x) if x in LAYERS else len(LAYERS))))
+        if self.play is not None and not isinstance(self.play, Frame):
+            raise ValidationError("play", self.play, "must be a Frame or None")
 
     def with_(self, **changes: object) -> ViewState:
         """A copy with some fields changed (and normalised again)."""
@@ -332,6 +366,12 @@ def to_params(state: ViewState) -> dict[str, str | list[str]]:
         params["base"] = state.base
     if state.layers != DEFAULT_LAYERS:
         params["layers"] = ",".join(state.layers) or NO_LAYERS
+    if state.play is not None:
+        params["play"] = state.play.day.isoformat()
+        if state.play.window != Frame.window:
+            params["window"] = f"{state.play.window}d" if state.play.window else "all"
+        if state.play.step != Frame.step:
+            params["step"] = f"{state.play.step}d"
     return params
 
 
@@ -399,6 +439,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collec
     fields["zoom"] = _read_zoom(r)
     fields["base"] = _read_base(r)
     fields["layers"] = _read_layers(r)
+    fields["play"] = _read_play(r)
     state = ViewState(**fields)  # type: ignore[arg-type]
     _read_unknown(r)
     return Decoded(state, r.reported())
@@ -779,6 +820,35 @@ def _read_layers(r: _Reader) -> tuple[str, ...]:
     if bad:
         r.note(f"Ignored {_show(', '.join(bad), 30)} in layers={_show(text)}: {choices}.")
     return good
+
+
+def _read_play(r: _Reader) -> Frame | None:
+    day_text, window_text, step_text = r.one("play"), r.one("window"), r.one("step")
+    if day_text is None:
+        for key, text in (("window", window_text), ("step", step_text)):
+            if text is not None:
+                r.note(f"Ignored {key}={_show(text)}: it belongs to a playback frame, play=YYYY-MM-DD.")
+        return None
+    day = _read_date(r, "play")
+    if day is None:
+        return None
+    window = _play_days(r, "window", window_text, Frame.window, allow_all=True)
+    step = _play_days(r, "step", step_text, Frame.step, allow_all=False)
+    return Frame(day, window, step)
+
+
+def _play_days(r: _Reader, key: str, text: str | None, default: int, *, allow_all: bool) -> int:
+    if text is None:
+        return default
+    words = text.strip().lower()
+    if allow_all and words == "all":
+        return 0
+    digits = words[:-1] if words.endswith("d") else words
+    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= MAX_PLAY_DAYS:
+        return int(digits)
+    choices = f"a number of days from 1 to {MAX_PLAY_DAYS} such as 7d" + (", or all (cumulative)" if allow_all else "")
+    r.note(f"Ignored {key}={_show(text)}: it is {choices}; used {default}d.")
+    return default
 
 
 def _read_unknown(r: _Reader) -> None:
