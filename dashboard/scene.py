@@ -152,10 +152,20 @@ def load_basemap(gazetteer: Gazetteer) -> Basemap:
     return Basemap(border.geometry, border.name, added=added_labels_js(added) if added else "")
 
 
-def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_events: bool = True):
+def scene_play(scene: Scene):
+    """The play control's settings for a scene's map (mapview.Play): its paused frame and date filter."""
+    from dashboard.mapview import Play
+
+    frame = scene.state.play
+    return Play(None if frame is None else (frame.day, frame.window, frame.step), scene.state.start, scene.state.end)
+
+
+def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_events: bool = True,
+              playback: bool = True):
     """The folium map of a scene; `interactive=False` leaves out drawing tools and URL syncing (exports).
 
-    `with_events=False` builds the map without its events (see mapview.bulk_layer).
+    `with_events=False` builds the map without its events (see mapview.bulk_layer). `playback=False`
+    leaves out the play control (a thumbnail; a picture of no frame).
     """
     from dashboard.mapview import MapView, build_map
     from dashboard.mapview.bulk import BULK_THRESHOLD
@@ -173,4 +183,5 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
             bulk = (EventTable.from_events(scene.events), np.arange(len(scene.events)))
     # Passed as they are: build_map leaves them unread when it draws a bulk layer or no events at all.
     return build_map(scene.events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
-                     bulk=bulk if with_events else None, with_events=with_events)
+                     bulk=bulk if with_events else None, with_events=with_events,
+                     play=scene_play(scene) if playback else None)

@@ -31,8 +31,9 @@ _EXPORT_CSS = """
 # A picture has no buttons to press: the top controls (zoom, full screen, layers) go.
 # Tiles fade in over 200 ms after they are drawn (Leaflet sets their opacity frame by frame): a picture
 # taken then has every basemap colour a little off, differently each time. A picture shows them whole.
-_PNG_CSS = (".leaflet-top .leaflet-control { display: none; } .rm-export-title { left: 10px; } "
-            ".leaflet-tile-container .leaflet-tile { opacity: 1 !important; }")
+_PNG_CSS = (".leaflet-top .leaflet-control:not(.rm-play) { display: none; } .rm-export-title { left: 10px; } "
+            ".leaflet-tile-container .leaflet-tile { opacity: 1 !important; } "
+            ".rm-play button, .rm-play-opts, .rm-play input { display: none; }")
 
 
 # A thumbnail is a small picture of the map itself: title box, legend, credits and scale would cover it.
@@ -49,7 +50,10 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
     """
     offline = scene if scene.state.base in STYLES else replace(scene, state=scene.state.with_(base="vector"))
     # A file has no server to fetch tiles from: it embeds those of its view, whoever's basemap this is.
-    html = scene_map(offline, replace(basemap, served=False), interactive=False).get_root().render()
+    # The play control: in an HTML file; in a picture only of a paused frame (it names the frame's days).
+    playback = not thumbnail and (not picture or scene.state.play is not None)
+    html = scene_map(offline, replace(basemap, served=False), interactive=False,
+                     playback=playback).get_root().render()
     heading = title or summary(scene)
     # Every value goes through safe.html: the title box holds the user's title and data-derived words.
     lines = [safe.html("<h1>{heading}</h1>", heading=heading)]

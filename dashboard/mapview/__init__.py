@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 import folium
 import numpy as np
 import shapely
@@ -23,9 +24,10 @@ from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
+from dashboard.mapview.playback import Timeline, add_playback
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring, fit_view
-from dashboard.table import type_counts
+from dashboard.table import EventTable, type_counts
 
 LAYER_NAMES = {
     "events": "Events", "rings": "Range rings", "reach": "Reach envelopes",
@@ -66,15 +68,28 @@ class MapView:
     area: tuple[LonLat, ...] = ()  # the area filter's corners (lon, lat): drawn while it filters
 
 
+@dataclass(frozen=True)
+class Play:
+    """The play control of a map (mapview.playback): the paused frame, if any, as (last day, window days or
+    0 for cumulative, step days) — share.Frame's fields — and the date filter's days, which bound the frames
+    (None: the events' own first or last day)."""
+
+    frame: tuple[date, int, int] | None = None
+    start: date | None = None
+    end: date | None = None
+    unavailable: str = ""  # why this map cannot play (shown instead of the control)
+
+
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
               *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None,
-              with_events: bool = True) -> folium.Map:
+              with_events: bool = True, play: Play | None = None) -> folium.Map:
     """A folium map of the events and rings on the bundled basemap, every asset served locally.
 
     `bulk` = (EventTable, rows): draw those rows as one clustered canvas layer instead of one marker per
     point (for thousands of events; the caller decides, see mapview.bulk.BULK_THRESHOLD).
     `with_events=False`: leave the events out entirely, for a caller that adds them as a separate layer
     (`bulk_layer`) so a filter change replaces that layer instead of the whole map.
+    `play`: add the play control (mapview.playback); with `with_events=False`, give it to `bulk_layer`.
     """
     if not with_events or bulk is not None:
         events = []  # bulk: the table's rows are the events (it fits the view to them itself)
@@ -103,12 +118,24 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     if not with_events:
         pass  # the caller adds the events as a layer of their own
     elif bulk is None:
-        add_events(m, events, LAYER_NAMES["events"], "events" in shown)
+        markers = add_events(m, events, LAYER_NAMES["events"], "events" in shown)
+        if play is not None and events:
+            # A clustered copy of the markers' events, drawn instead of them while a frame is shown.
+            table = EventTable.from_events(events)
+            standby = folium.FeatureGroup(LAYER_NAMES["events"], control=False, show=False)
+            standby.add_to(m)
+            add_bulk_events(None, table, np.arange(len(events)), {t: type_colour(t) for t in table.types},
+                            parent=standby, legend_position=None)
+            add_playback(m, Timeline.of_days(table.t_start, play.start, play.end), play.frame, standby=standby,
+                         markers=markers, unavailable=play.unavailable)
     else:
         table, rows = bulk
         add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],
                         show="events" in shown, legend_position=None, fit_bounds=view.centre is None)
         note = clustered_note(len(rows))
+        if play is not None:
+            add_playback(m, Timeline.of_days(table.t_start[rows], play.start, play.end), play.frame,
+                         unavailable=play.unavailable)
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
     m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings], note))
@@ -124,7 +151,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     return localize(m)
 
 
-def bulk_layer(table, rows, view: grid.View | None = None) -> folium.FeatureGroup:
+def bulk_layer(table, rows, view: grid.View | None = None, play: Play | None = None) -> folium.FeatureGroup:
     """The clustered events as a layer of their own, with their own legend, to add to a map built
     `with_events=False` (the map component swaps it without rebuilding the map).
 
@@ -134,7 +161,15 @@ def bulk_layer(table, rows, view: grid.View | None = None) -> folium.FeatureGrou
     clusters = grid.cluster_view(table, rows, view.padded()) if view is not None else None
     add_bulk_events(None, table, rows, {t: type_colour(t) for t in table.types}, parent=group,
                     legend_position="bottomright", clusters=clusters)
+    if play is not None:  # the layer (re)configures the map's play control for its events when added
+        unavailable = play.unavailable or (SERVED_CANNOT_PLAY if clusters is not None else "")
+        add_playback(group, Timeline.of_days(table.t_start[rows], play.start, play.end), play.frame,
+                     unavailable=unavailable)
     return group
+
+
+SERVED_CANNOT_PLAY = ("Playback needs every selected event in the page: narrow the filters to fewer events "
+                      "(the map clusters larger selections on the server, one view at a time).")
 
 
 def _default_centre(events: Sequence[Event]) -> LonLat:

@@ -15,6 +15,7 @@ from folium.template import Template as FoliumTemplate
 from shapely.geometry import mapping
 
 from dashboard.mapview import safe
+from dashboard.mapview.playback import ring_days
 from dashboard.model import FEATURE_KINDS, Event
 from dashboard.rings import Ring
 
@@ -66,7 +67,7 @@ def add_rings(m: folium.Map, rings: Sequence[Ring], colours: dict[str, str], nam
         colour = colours[ring.label]
         lon, lat = ring.origin.lonlat
         props = {"label": ring.label, "radius_km": ring.radius_km, "kind": ring.kind, "colour": colour,
-                 "origin": [lat, lon]}
+                 "origin": [lat, lon], **ring_days(ring.valid)}  # a dated ring's days, for the play control
         folium.GeoJson({"type": "Feature", "geometry": mapping(ring.geometry), "properties": props},
                        style_function=lambda _, c=colour: {"color": c, "weight": 2, "fillColor": c,
                                                            "fillOpacity": 0.08},
@@ -275,7 +276,7 @@ class _Cluster(MarkerCluster):
         self.on_click = _CLUSTER_CLICK_JS
 
 
-def add_events(m: folium.Map, events: Sequence[Event], name: str, show: bool) -> None:
+def add_events(m: folium.Map, events: Sequence[Event], name: str, show: bool) -> folium.FeatureGroup:
     """One marker per map point and location level; its popup lists every selected event there.
 
     Markers that overlap on screen at the zoom shown are clustered (a count; a click spreads them out),
@@ -302,6 +303,7 @@ def add_events(m: folium.Map, events: Sequence[Event], name: str, show: bool) ->
     if events:
         m.add_child(_ClosedPopupsLetClicksThrough())
     m._rm_levels = tuple(sorted(levels | set(getattr(m, "_rm_levels", ()))))  # for the legend's key
+    return group
 
 
 class _ClosedPopupsLetClicksThrough(MacroElement):

@@ -17,7 +17,7 @@ from dashboard.errors import DashboardError
 from dashboard.mapview import DEFAULT_CENTRE, DEFAULT_ZOOM, bulk_layer, grid, type_colour
 from dashboard.mapview.assets import use_bundle
 from dashboard.mapview.bulk import BULK_THRESHOLD, clicked_event_id
-from dashboard.scene import Scene, scene_map, validity
+from dashboard.scene import Scene, scene_map, scene_play, validity
 from dashboard.table import EventTable, day_of
 from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
@@ -207,7 +207,7 @@ def _map(scene: Scene) -> None:
         # clustered events layer is swapped in, and the map in the page is not rebuilt.
         m = scene_map(scene, S.basemap(), with_events=False)
         served = _served_view(view) if len(scene.rows) > settings.map_served_above() else None
-        layer = bulk_layer(scene.table, scene.rows, served)
+        layer = bulk_layer(scene.table, scene.rows, served, play=scene_play(scene))
     else:
         m = scene_map(scene, S.basemap())
     out = map_in_page(use_bundle(m), key=MAP_KEY, height=620, center=view.center, zoom=view.zoom, layer=layer)
