@@ -28,7 +28,7 @@ from dashboard.ingest.catalogue import load_catalogue
 from dashboard.model import BIDI_CONTROLS, Event, check_range_km, is_hidden_control
 from dashboard.query import EventFilter, select_events
 from dashboard.rings import in_range_rows, resolve_origin, resolve_ring
-from dashboard.share import EARLIEST, LATEST, MAX_KM, from_query
+from dashboard.share import EARLIEST, LATEST, MAX_KM, MAX_PLAY_DAYS, Frame, from_query
 from dashboard.table import EventTable
 
 
@@ -62,7 +62,7 @@ def say(prefix: str, text: object) -> None:
 
 
 # The keys of export.FORMATS, written out so that `ring` and `events` need not import folium (about 1 s).
-EXPORT_FORMATS = ("png", "html", "geojson", "kml", "kmz", "csv")
+EXPORT_FORMATS = ("png", "html", "geojson", "kml", "kmz", "csv", "mp4", "webm", "gif")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,8 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to write")
     out.add_argument("-o", "--output", required=True, metavar="FILE",
                      help="file to write; - for stdout (text formats only)")
-    out.add_argument("--width", type=int, default=1600, help="PNG width in pixels (default: 1600)")
-    out.add_argument("--height", type=int, default=1000, help="PNG height in pixels (default: 1000)")
+    out.add_argument("--width", type=int, help="PNG or animation width in pixels (default: 1600, animations 1280)")
+    out.add_argument("--height", type=int, help="PNG or animation height in pixels (default: 1000, animations 720)")
+    out.add_argument("--step", type=_days, metavar="Nd", help="animations: days from frame to frame (default: the "
+                     "link's step=, else 1d)")
+    out.add_argument("--window", type=_window, metavar="Nd|all", help="animations: days in each frame, or all "
+                     "(cumulative) (default: the link's window=, else 7d)")
+    out.add_argument("--fps", type=int, default=4, help="animations: frames a second (default: 4)")
     out.add_argument("--title", help="title on the map and in the file (default: the selection in words)")
 
     imp = sub.add_parser("import", help="add events from ACLED, CSV, Excel, GeoJSON or KML to the store")
@@ -180,6 +185,18 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}, "
                                          "the dates Reachmap shows; pick a date inside it")
     return day
+
+
+def _days(text: str) -> int:
+    """'7d' or '7' → 7 (1 to share.MAX_PLAY_DAYS), as a link's step= and window= read it."""
+    digits = text.strip().lower().removesuffix("d")
+    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= MAX_PLAY_DAYS:
+        return int(digits)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to {MAX_PLAY_DAYS}; write e.g. 7d")
+
+
+def _window(text: str) -> int:
+    return 0 if text.strip().lower() == "all" else _days(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -341,12 +358,18 @@ def _export(args: argparse.Namespace) -> int:
     scene = replace(scene, events=scene.events.with_columns(columns))
     for problem in scene.problems:
         say("warning: ", problem)
-    basemap = load_basemap(gazetteer) if args.format in ("png", "html") else None
-    if args.format in ("png", "html") and decoded.state.base in ("osm", "satellite"):
+    if args.format in export.ANIMATIONS:  # --step/--window: the frames' days, as the link's step=/window=
+        frame = scene.state.play or Frame(date(2000, 1, 1))
+        frame = replace(frame, step=args.step or frame.step, window=frame.window if args.window is None else args.window)
+        scene = replace(scene, state=scene.state.with_(play=frame))
+    elif args.step is not None or args.window is not None:
+        say("warning: ", f"--step and --window are for animations (mp4, webm, gif), not {args.format}; ignored.")
+    basemap = load_basemap(gazetteer) if args.format in export.PICTURES else None
+    if args.format in export.PICTURES and decoded.state.base in ("osm", "satellite"):
         print(f"warning: base={decoded.state.base} is an online layer; the export opens on the offline "
               "map instead.", file=sys.stderr)
     progress = (lambda fraction, message: print(f"{fraction:4.0%}  {message}", file=sys.stderr)
-                if args.format == "png" else None)
+                if args.format in ("png", *export.ANIMATIONS) else None)
     if args.format in export.STREAMED:  # written as it is made: 100,000 events are never one string
         if args.output == "-":
             sys.stdout.flush()
@@ -357,7 +380,7 @@ def _export(args: argparse.Namespace) -> int:
                 export.stream(scene, args.format, out, title=args.title)
     else:
         data = export.export(scene, basemap, args.format, title=args.title, width=args.width, height=args.height,
-                             progress=progress)
+                             progress=progress, fps=args.fps)
         if args.output == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

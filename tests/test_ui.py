@@ -236,6 +236,14 @@ def test_data_downloads_and_prepared_png(app, chromium_path):
     assert "Save PNG" in [b.label for b in at.get("download_button")]
 
 
+def test_the_map_page_prepares_an_animation_of_the_selection(app, chromium_path):
+    app.query_params.update({"v": "1", "from": "2022-06-20", "to": "2022-06-26"})
+    at = app.run()
+    next(b for b in at.button if b.label == "Prepare GIF").click().run()
+    assert not at.exception and not at.error
+    assert "Save GIF" in [b.label for b in at.get("download_button")]
+
+
 def test_events_page_lists_the_newest_first_and_says_when_it_stops(app, store_path, monkeypatch):
     from dashboard.ui import events_page
 

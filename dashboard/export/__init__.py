@@ -5,7 +5,8 @@ exactly what the UI shows for the same query string. GeoJSON, KML and CSV carry 
 (source, publication date, quoted sentence); HTML and PNG are the app's own map, with a title box, the
 date span, the query string, the legend, a scale bar and the sources named on the picture.
 
-One module per format: `geojson`, `kml`, `tabular` (CSV), `page` (HTML), `png`; `records` and `words`
+One module per format: `geojson`, `kml`, `tabular` (CSV), `page` (HTML), `png`, `animation` (MP4, WebM
+and GIF of the playback); `records` and `words`
 hold what they share, `columns` the Arrow encoders the text formats use when the events come as the
 store's columns (the CLI's way: `GeoPackageStore.record_tables`), `output` the file written whole or not
 at all. The map formats (and folium) are imported only when one of them is asked for.
@@ -43,7 +44,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_PX", "MIN_PX", "RING_FIELDS",
+__all__ = ["ANIMATIONS", "PICTURES", "CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_PX", "MIN_PX", "RING_FIELDS",
            "TEXT_FORMATS", "Progress", "attribution", "date_bounds", "date_span", "event_record", "export",
            "STREAMED", "filename", "kml_colour", "map_page", "ring_record", "stream", "summary", "to_csv",
            "to_geojson", "to_html", "to_kml", "to_kmz", "to_png", "xml_text"]
@@ -52,13 +53,26 @@ __all__ = ["CSV_FIELDS", "DECIMALS", "EVENT_FIELDS", "FORMATS", "KML_NS", "MAX_P
 STREAMED: tuple[str, ...] = ("geojson", "kml", "csv")
 
 
-def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int = 1600,
-           height: int = 1000, progress: Progress | None = None) -> bytes:
-    """The export in `fmt` (a key of FORMATS) as bytes, text formats UTF-8; `basemap` only for png/html."""
+ANIMATIONS: tuple[str, ...] = ("mp4", "webm", "gif")  # the playback's frames (export.animation)
+PICTURES: tuple[str, ...] = ("png", "html", *ANIMATIONS)  # drawn on the map: they need the basemap
+
+
+def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int | None = None,
+           height: int | None = None, progress: Progress | None = None, fps: int = 4) -> bytes:
+    """The export in `fmt` (a key of FORMATS) as bytes, text formats UTF-8; `basemap` only for PICTURES.
+
+    `width`×`height`: pixels of a PNG (default 1600×1000) or an animation (1280×720); `fps`: an animation's
+    frames a second (its window and step are the paused frame's, share.Frame, else 7 days and 1 day)."""
     if fmt not in FORMATS:
         raise ValidationError("format", fmt, f"must be one of {', '.join(FORMATS)}")
-    if fmt in ("png", "html") and basemap is None:
+    if fmt in PICTURES and basemap is None:
         raise ValidationError("basemap", basemap, f"is needed for {fmt}")
+    if fmt in ANIMATIONS:
+        from dashboard.export.animation import to_animation
+
+        return to_animation(scene, basemap, fmt, width=width, height=height, fps=fps, title=title,  # type: ignore[arg-type]
+                            progress=progress)
+    width, height = width or 1600, height or 1000
     if fmt == "png":
         from dashboard.export.png import to_png
 

@@ -33,7 +33,8 @@ _EXPORT_CSS = """
 # taken then has every basemap colour a little off, differently each time. A picture shows them whole.
 _PNG_CSS = (".leaflet-top .leaflet-control:not(.rm-play) { display: none; } .rm-export-title { left: 10px; } "
             ".leaflet-tile-container .leaflet-tile { opacity: 1 !important; } "
-            ".rm-play button, .rm-play-opts, .rm-play input { display: none; }")
+            ".rm-play button, .rm-play-opts, .rm-play input { display: none; } "
+            ".rm-play .rm-play-label { font-size: 15px; margin-left: 0; }")
 
 
 # A thumbnail is a small picture of the map itself: title box, legend, credits and scale would cover it.

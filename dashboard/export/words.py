@@ -22,6 +22,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "kml": ("application/vnd.google-earth.kml+xml", ".kml"),
     "kmz": ("application/vnd.google-earth.kmz", ".kmz"),
     "csv": ("text/csv", ".csv"),
+    "mp4": ("video/mp4", ".mp4"),      # the playback, frame by frame (export.animation)
+    "webm": ("video/webm", ".webm"),
+    "gif": ("image/gif", ".gif"),
 }
 TEXT_FORMATS: tuple[str, ...] = ("html", "geojson", "kml", "csv")
 
@@ -45,6 +48,11 @@ def _publishers(scene: Scene) -> set[str]:
     if scene.table is not None and scene.rows is not None:
         return publishers_of(scene.table, scene.rows)
     return {e.source.publisher for e in scene.events}
+
+
+def selection_days(scene: Scene) -> tuple[date, date] | None:
+    """First and last day of the scene's events (from its table's columns when it has them)."""
+    return _bounds(scene)
 
 
 def summary(scene: Scene) -> str:

@@ -305,18 +305,20 @@ PREPARED = "_prepared_export"  # (format, query, bytes) of the last PNG/HTML mad
 
 
 def _downloads(scene: Scene) -> None:
-    """Hand the map to someone: data formats at once, PNG and HTML prepared with a progress bar."""
+    """Hand the map to someone: data formats at once; PNG, HTML and the animations prepared with a progress bar."""
     from dashboard import export
 
-    st.caption("What the map shows now, with every event's source and quote.")
-    cols = st.columns(3) + st.columns(2)
+    st.caption("What the map shows now, with every event's source and quote. The animations play the "
+               "selection frame by frame with the play control's window and step (7 days and 1 day unless a "
+               "frame is paused).")
+    cols = st.columns(3) + st.columns(2) + st.columns(3)
     for col, fmt in zip(cols, ("geojson", "kml", "csv")):
         mime, _ = export.FORMATS[fmt]
         col.download_button(f"{fmt.upper()}", lambda fmt=fmt: export.export(scene, None, fmt),
                             file_name=export.filename(scene, fmt), mime=mime, key=f"download_{fmt}",
                             icon=":material/download:", on_click="ignore", width="stretch")
     query = to_query(scene.state)
-    for col, fmt in zip(cols[3:], ("png", "html")):
+    for col, fmt in zip(cols[3:], ("png", "html", "mp4", "webm", "gif")):
         prepared = st.session_state.get(PREPARED)
         if prepared and prepared[:2] == (fmt, query):
             col.download_button(f"Save {fmt.upper()}", prepared[2], file_name=export.filename(scene, fmt),
