@@ -3,7 +3,7 @@
 A control in the map's top-right corner (under the layer menu) plays the selection as frames: the events of a moving window of
 days (1, 7 or 30) or cumulatively, one step (1, 7 or 30 days) after the other, at 1 to 8 frames a second;
 pause, step and scrub. A strip above the slider is the timeline of the selection (events per day) with the
-current frame marked. Dated rings (their GeoJSON properties `valid_from`/`valid_until`, days since
+current frame marked, and the page's own timeline (dashboard/ui/timeline.py) marks it too. Dated rings (their GeoJSON properties `valid_from`/`valid_until`, days since
 1970-01-01) appear and vanish by their days. Everything a frame needs is already in the page: the
 clustered layer's columns (mapview/bulk.py) carry each event's start day, and each frame clusters only
 the frame's events: while playing into 60 px cells of the zoom shown, in one pass (so a frame of 100k
@@ -269,6 +269,11 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
     });
   }
   // -- the control ----------------------------------------------------------------------------------
+  // Each frame's days for the page's timeline (dashboard/ui/timeline.py), which marks them.
+  function announce(days) {
+    window.__reachmapFrame = days;
+    window.dispatchEvent(new CustomEvent("reachmap:frame", {detail: days}));
+  }
   function Player(map) {
     this.map = map; this.k = -1; this.playing = false; this.timer = null; this.frames = [];
     this.window = 7; this.step = 1; this.speed = 2; this.days = function () { return null; };
@@ -394,6 +399,7 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
       this.label.textContent = span(days[0], days[1]) + " · " + shown.toLocaleString("en") + " events";
     }
     this.drawStrip();
+    announce([days[0], days[1]]);
     this.publish({k: k, from: iso(days[0]), to: iso(days[1]), shown: shown, ms: performance.now() - t0,
                   rings: this.rings.map(function (r) { return !!r.on; })});
     map.getContainer().setAttribute("data-play-frame", String(k));
@@ -456,6 +462,7 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
     if (this.label) { this.label.textContent = "Play the selection day by day"; }
     this.drawStrip();
     map.getContainer().setAttribute("data-play-frame", "");
+    announce(null);
     this.publish(null);
     this.remember();
   };

@@ -368,8 +368,10 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
         if ring.source:
             st.caption(S.md(f"{ring.label}: range as declared in “{ring.source.title}” ({ring.source.publisher})."))
         if ring.valid is not None and ring.valid.source is not None:
+            quote = ring.valid.source.quote
+            quote = quote if quote.startswith(("“", '"')) else f"“{quote}”"
             st.caption(S.md(f"{ring.label}: holds {ring.valid.label} as dated by “{ring.valid.source.title}” "
-                            f"({ring.valid.source.publisher}): “{ring.valid.source.quote}”"))
+                            f"({ring.valid.source.publisher}): {quote}"))
     st.download_button("Download in-range table (CSV)", lambda: _csv(table), file_name="reachmap-in-range.csv",
                        mime="text/csv", on_click="ignore")
 

@@ -1,5 +1,8 @@
 """The Map page's timeline: events per day, week or month by type, long events as spans, drag to filter.
 
+While the map plays (mapview/playback.py), a band marks the frame's days: the play control announces each
+frame on `window` ("reachmap:frame", [first, last] in days since 1970-01-01, or null), no rerun needed.
+
 Drawn in SVG by a few lines of our own script (a Streamlit v2 component, in the page itself: no iframe, no
 chart library). The Vega-Lite chart it replaces made the browser load and compile about 1 MB of script on
 every first visit, which delayed the map above it by about 0.6 s (benchmarks/map_page.py).
@@ -23,6 +26,7 @@ _CSS = """
 .rm-timeline .axis { fill: currentColor; opacity: .75; }
 .rm-timeline .grid { stroke: currentColor; opacity: .12; }
 .rm-timeline .brush { fill: #1f6feb; opacity: .18; stroke: #1f6feb; }
+.rm-timeline .frame { fill: #b71c1c; opacity: .16; stroke: #b71c1c; pointer-events: none; }
 .rm-timeline .spans-title { font-size: 11px; opacity: .75; }
 .rm-timeline .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin-top: 4px; }
 .rm-timeline .legend span::before { content: ""; display: inline-block; width: 10px; height: 10px;
@@ -140,6 +144,14 @@ function draw(root, data, setTriggerValue) {
     const first = Math.floor(a / DAY) * DAY, last = Math.max(first, Math.ceil(b / DAY) * DAY - DAY);
     setTriggerValue("span", [iso(first), iso(last)]);
   };
+  // The play control's frame (mapview/playback.py announces each one): a band over its days.
+  const frame = el("rect", {class: "frame", y: 0, height: top + barsH, x: 0, width: 0, visibility: "hidden"}, svg);
+  root.__showFrame = days => {
+    if (!days) { frame.setAttribute("visibility", "hidden"); return; }
+    const a = x(days[0] * DAY), b = x((days[1] + 1) * DAY);
+    frame.setAttribute("x", a); frame.setAttribute("width", Math.max(b - a, 2)); frame.setAttribute("visibility", "visible");
+  };
+  if (window.__reachmapFrame !== undefined) root.__showFrame(window.__reachmapFrame);
 }
 
 export default function (component) {
@@ -149,7 +161,9 @@ export default function (component) {
   const box = root.querySelector(".rm-timeline");
   const observer = new ResizeObserver(() => draw(root, data, setTriggerValue));
   observer.observe(box);
-  return () => observer.disconnect();
+  const onFrame = e => root.__showFrame && root.__showFrame(e.detail);
+  window.addEventListener("reachmap:frame", onFrame);
+  return () => { observer.disconnect(); window.removeEventListener("reachmap:frame", onFrame); };
 }
 """
 
