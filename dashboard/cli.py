@@ -148,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="add events from ACLED, CSV, Excel, GeoJSON or KML to the store")
     imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--format", default="auto", choices=("auto", "acled", "csv", "xlsx", "geojson", "kml"))
+    imp.add_argument("--format", default="auto", choices=("auto", "acled", "csv", "xlsx", "geojson", "kml",
+                                                          "deployments"),
+                     help="deployments: a CSV or JSON of systems at origins over days (dated rings), not events")
     imp.add_argument("--skip-bad", action="store_true",
                      help="store the good rows and report the rest (default: all or nothing)")
 
@@ -393,6 +395,17 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from dashboard.ingest.importer import import_file
+
+    if args.format == "deployments":
+        from dashboard import settings
+        from dashboard.ingest.deployments import read_deployments, save_deployments
+
+        found = read_deployments(Path(args.file), load_catalogue())
+        saved = save_deployments(found, settings.deployments_dir(), Path(args.file).stem)
+        for d in found:
+            print(f"{d.id}: {d.system} from {d.origin}, {d.valid.label} ({d.valid.source.publisher})")
+        print(f"{len(found)} deployment(s) saved to {saved}; the rings panel offers them.")
+        return 0
 
     gazetteer = open_gazetteer()
     try:

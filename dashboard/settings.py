@@ -32,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite index built once from GeoNames cities500; empty means <data_dir>/gazetteer-v<N>.sqlite."),
     Setting("story_dir", str(GEODATA_DIR / "stories"),
             "Folder of story files seeded into a new store."),
+    Setting("deployments_dir", "",
+            "Folder of the deployments imported with `import FILE --format deployments` (systems at origins over "
+            "days: dated rings); empty means <data_dir>/deployments."),
     Setting("chromium_path", "/usr/bin/chromium",
             "The Chromium executable that draws PNG exports (headless, through Playwright; never downloaded)."),
     Setting("user_header", "",
@@ -71,6 +74,10 @@ def store_path() -> Path:
 
 def story_dir() -> Path:
     return Path(get("story_dir"))
+
+
+def deployments_dir() -> Path:
+    return Path(get("deployments_dir") or data_dir() / "deployments")
 
 
 def import_max_mb() -> float:

@@ -21,8 +21,8 @@ CATALOGUE_PATH = GEODATA_DIR / "systems.json"
 
 def load_catalogue(path: Path = CATALOGUE_PATH, story_dir: Path | None = None) -> Catalogue:
     """Every system with its munitions, each range cited; errors name the system and field. With the
-    deployments the story files declare (`story_dir`, the story_dir setting by default), each checked to name
-    a system of the catalogue."""
+    deployments the story files declare (`story_dir`; by default the story_dir setting's, and those imported
+    into the deployments_dir setting's folder), each checked to name a system of the catalogue."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -35,6 +35,8 @@ def load_catalogue(path: Path = CATALOGUE_PATH, story_dir: Path | None = None) -
             raise ValidationError(f"systems[{raw.get('id', '?')}]", exc.args[0] if exc.args else raw,
                                   "missing or malformed field") from exc
     deployments = load_deployments(story_dir if story_dir is not None else settings.story_dir())
+    if story_dir is None:  # and those imported (ingest.deployments)
+        deployments += load_deployments(settings.deployments_dir())
     catalogue = Catalogue(tuple(systems))
     for deployment in deployments:
         catalogue.get(deployment.system)  # raises, naming the known ones, for a system the catalogue lacks

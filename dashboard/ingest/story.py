@@ -97,10 +97,14 @@ def _deployments(data: dict, sources: dict[str, Source]) -> tuple[Deployment, ..
         approximate = raw.get("approximate", False)
         if not isinstance(approximate, bool):
             raise ValidationError(f"{where}.approximate", approximate, "must be true or false")
-        valid = Validity(parse_date(raw.get("from"), f"{where}.from"), parse_date(raw.get("until"), f"{where}.until"),
-                         approximate, source, raw.get("note", ""))
-        out.append(Deployment(raw["id"], raw["system"], raw["origin"], valid, bool(raw.get("reach", False)),
-                              raw.get("title", "")))
+        try:
+            valid = Validity(parse_date(raw.get("from"), f"{where}.from"),
+                             parse_date(raw.get("until"), f"{where}.until"), approximate, source, raw.get("note", ""))
+            out.append(Deployment(raw["id"], raw["system"], raw["origin"], valid, bool(raw.get("reach", False)),
+                                  raw.get("title", "")))
+        except ValidationError as exc:  # named by the deployment: "deployments.minsk-3.valid.end: …"
+            raise ValidationError(exc.field if exc.field.startswith(where) else f"{where}.{exc.field}", exc.value,
+                                  exc.reason) from None
     return tuple(out)
 
 

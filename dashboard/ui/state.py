@@ -79,9 +79,22 @@ def index_progress() -> BuildProgress | None:
     return gazetteer().progress()
 
 
-@st.cache_resource
 def catalogue() -> Catalogue:
+    """The catalogue, with the deployments imported since it was last read (their folder's state keys it)."""
+    return _catalogue(_deployments_version())
+
+
+@st.cache_resource(max_entries=4)
+def _catalogue(version: tuple) -> Catalogue:  # noqa: ARG001 (the cache key)
     return load_catalogue()
+
+
+def _deployments_version() -> tuple:
+    folder = settings.deployments_dir()
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.json")))
+    except OSError:
+        return ()
 
 
 @st.cache_resource
