@@ -362,7 +362,8 @@ def _export(args: argparse.Namespace) -> int:
         say("warning: ", problem)
     if args.format in export.ANIMATIONS:  # --step/--window: the frames' days, as the link's step=/window=
         frame = scene.state.play or Frame(date(2000, 1, 1))
-        frame = replace(frame, step=args.step or frame.step, window=frame.window if args.window is None else args.window)
+        frame = replace(frame, step=args.step or frame.step,
+                        window=frame.window if args.window is None else args.window)
         scene = replace(scene, state=scene.state.with_(play=frame))
     elif args.step is not None or args.window is not None:
         say("warning: ", f"--step and --window are for animations (mp4, webm, gif), not {args.format}; ignored.")

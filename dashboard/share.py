@@ -133,7 +133,8 @@ class RingSpec:
         for name in ("since", "until"):
             _set(self, name, _date_field(getattr(self, name), f"ring.{name}"))
         if self.since is not None and self.until is not None and self.until < self.since:
-            raise ValidationError("ring.until", self.until.isoformat(), f"is before ring.since {self.since.isoformat()}")
+            raise ValidationError("ring.until", self.until.isoformat(),
+                                  f"is before ring.since {self.since.isoformat()}")
         _set(self, "system", _clean(_text_field(self.system, "ring.system")).lower())
         _set(self, "munition", _clean(_text_field(self.munition, "ring.munition")).lower())
         if self.km is not None:
@@ -166,7 +167,9 @@ def span_words(since: date | None, until: date | None) -> str:
     """'since 2022-06-25', 'until 2022-12-31', '2022-06-25 to 2022-12-31' (ISO dates, as the link has them)."""
     if since is not None and until is not None:
         return f"{since.isoformat()} to {until.isoformat()}"
-    return f"since {since.isoformat()}" if since is not None else f"until {until.isoformat()}"  # type: ignore[union-attr]
+    if since is not None:
+        return f"since {since.isoformat()}"
+    return f"until {until.isoformat()}"  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)

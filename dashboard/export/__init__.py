@@ -70,8 +70,8 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
     if fmt in ANIMATIONS:
         from dashboard.export.animation import to_animation
 
-        return to_animation(scene, basemap, fmt, width=width, height=height, fps=fps, title=title,  # type: ignore[arg-type]
-                            progress=progress)
+        return to_animation(scene, basemap, fmt, width=width, height=height,  # type: ignore[arg-type]
+                            fps=fps, title=title, progress=progress)
     width, height = width or 1600, height or 1000
     if fmt == "png":
         from dashboard.export.png import to_png

@@ -95,8 +95,9 @@ def _csv(text: str, name: str) -> dict:
     header = [h.strip().lower() for h in rows.fieldnames or ()]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
+        optional = ", ".join(c for c in COLUMNS if c not in REQUIRED)
         raise DashboardError(f"The deployments file {name} has no column {', '.join(missing)}; its header must name "
-                             f"{', '.join(REQUIRED)} (and may name {', '.join(c for c in COLUMNS if c not in REQUIRED)}).")
+                             f"{', '.join(REQUIRED)} (and may name {optional}).")
     sources: dict[str, dict] = {}
     deployments = []
     for line, raw in enumerate(rows, start=2):

@@ -1,20 +1,21 @@
 """Playback: the filtered events frame by frame on the map, in the browser, with no server round trip.
 
-A control in the map's top-right corner (under the layer menu) plays the selection as frames: the events of a moving window of
-days (1, 7 or 30) or cumulatively, one step (1, 7 or 30 days) after the other, at 1 to 8 frames a second;
-pause, step and scrub. A strip above the slider is the timeline of the selection (events per day) with the
-current frame marked, and the page's own timeline (dashboard/ui/timeline.py) marks it too. Dated rings (their GeoJSON properties `valid_from`/`valid_until`, days since
-1970-01-01) appear and vanish by their days. Everything a frame needs is already in the page: the
-clustered layer's columns (mapview/bulk.py) carry each event's start day, and each frame clusters only
-the frame's events: while playing into 60 px cells of the zoom shown, in one pass (so a frame of 100k
-events stays within 100 ms: benchmarks/playback.py); paused, with supercluster as the layer always does
-(so clicks on clusters zoom in and list their events). A map of a few markers (one per place, with popups) keeps a clustered
-copy of its events in standby and shows it while a frame is shown.
+A control in the map's top-right corner (under the layer menu) plays the selection as frames: the events of a
+moving window of days (1, 7 or 30) or cumulatively, one step (1, 7 or 30 days) after the other, at 1 to 8
+frames a second; pause, step and scrub. A strip above the slider is the timeline of the selection (events per
+day) with the current frame marked, and the page's own timeline (dashboard/ui/timeline.py) marks it too. Dated
+rings (their GeoJSON properties `valid_from`/`valid_until`, days since 1970-01-01) appear and vanish by their
+days. Everything a frame needs is already in the page: the clustered layer's columns (mapview/bulk.py) carry
+each event's start day, and each frame clusters only the frame's events: while playing into 60 px cells of the
+zoom shown, in one pass (so a frame of 100k events stays within 100 ms: benchmarks/playback.py); paused, with
+supercluster as the layer always does (so clicks on clusters zoom in and list their events). A map of a few
+markers (one per place, with popups) keeps a clustered copy of its events in standby and shows it while a
+frame is shown.
 
 Paused, stepped or scrubbed, the frame goes into the app's URL (`play=2022-06-25&window=7d&step=1d`, see
-share.Frame): the permalink reopens that frame, paused. An exported HTML page plays the same way; a PNG
-of a paused frame shows that frame. Not in served mode (mapview.grid: above settings.map_served_above
-events the page holds only one view's clusters): the control then says why it cannot play.
+share.Frame): the permalink reopens that frame, paused. An exported HTML page plays the same way; a PNG of a
+paused frame shows that frame. Not in served mode (mapview.grid: above settings.map_served_above events the
+page holds only one view's clusters): the control then says why it cannot play.
 
 An event is in a frame when its first day is (the payload holds start days only); one that began before the
 playback's first day counts from that day, so the last cumulative frame holds every selected event.
