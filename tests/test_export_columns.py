@@ -156,6 +156,23 @@ def test_balloons_of_columns_are_those_of_each_row():
     assert kml._balloon_column([pa.array(c) for c in lines]).to_pylist() == expected
 
 
+def test_attributes_of_a_column_are_those_of_each_stored_list():
+    store_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode  # as the store writes
+    rng = random.Random(8)
+    names = ["a", "b", "é", "", ", ", '"', "\\", "x\n", "]", '"], ["', ", \"", "\U0001f600"]
+    stored = [store_json([[rng.choice(names), "".join(rng.choices(ALPHABET + ['", "', '"], ["'], k=rng.randint(0, 4)))]
+                          for _ in range(rng.randint(1, 5))]) for _ in range(3_000)]
+    stored += ["[]", "[ ]", '[["a", "1"], ["b", "2"], ["a", "3"]]', '[["n", 5], [6, "x"]]', '[["a","1"]]',
+               '[["é", "\\u00e9"]]', '[["", ""]]']
+    expected = [records._stored_attributes(s) for s in stored]
+    assert records.attributes_column(pa.array(stored)).to_pylist() == expected
+    assert records.attributes_column(pa.array(stored)[5:]).to_pylist() == expected[5:]  # a slice of a column
+    plain = [s for s in stored if pa.compute.match_substring_regex(s, records._PLAIN_PAIRS).as_py()]
+    assert len(plain) > 200  # lists without an escape go the way of C
+    assert records.attributes_column(pa.array(plain)).to_pylist() == [records._stored_attributes(s) for s in plain]
+    assert records.attributes_column(pa.array([], pa.string())).to_pylist() == []
+
+
 def test_utf8_is_the_texts_one_after_another_even_for_a_slice():
     column = pa.array(["ab", "", "cé", "d"])
     assert bytes(columns.utf8(column)) == "abcéd".encode()
