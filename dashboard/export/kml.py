@@ -27,6 +27,7 @@ from shapely.geometry import Polygon
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.colours import RING_COLOURS, type_colour  # the map's colours
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
                                       record_batches, ring_record)
@@ -153,9 +154,6 @@ def _event_types(scene: Scene) -> list[str]:
 
 
 def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
-    # The map's colours; marks holds them, but importing it imports the map (folium): only for styles.
-    from dashboard.mapview import RING_COLOURS, type_colour
-
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = _sub(root, "Document")
