@@ -173,6 +173,20 @@ def test_attributes_of_a_column_are_those_of_each_stored_list():
     assert records.attributes_column(pa.array([], pa.string())).to_pylist() == []
 
 
+def test_rounded_reprs_are_what_round_and_repr_write():
+    import numpy as np
+
+    rng = np.random.default_rng(9)
+    near_halves = np.round(rng.uniform(-180, 180, 2_000), 6) + 5e-7  # where rint of the product may differ
+    values = np.concatenate([rng.uniform(-180, 180, 5_000), np.round(rng.uniform(-90, 90, 2_000), 4), near_halves,
+                             rng.uniform(-1e-3, 1e-3, 500), np.arange(-180, 181, dtype=float),
+                             [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-5, 5e-5, 1e-4, 1e9, 1e12, 1e300, 5e-7, -5e-7,
+                              2.5e-6, 1.5e-6, -179.9999995, 0.1 + 0.2]])
+    expected = [repr(round(v, records.DECIMALS)) for v in values.tolist()]
+    assert columns.rounded_reprs(values, records.DECIMALS).to_pylist() == expected
+    assert columns.rounded_reprs(np.array([]), 6).to_pylist() == []
+
+
 def test_utf8_is_the_texts_one_after_another_even_for_a_slice():
     column = pa.array(["ab", "", "cé", "d"])
     assert bytes(columns.utf8(column)) == "abcéd".encode()

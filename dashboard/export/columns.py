@@ -34,6 +34,30 @@ def reprs(values: list[float]) -> pa.Array:
     return pa.array(map(float.__repr__, values), pa.string(), size=len(values))
 
 
+def rounded_reprs(values: np.ndarray, decimals: int) -> pa.Array:
+    """repr(round(float(v), decimals)) of each value (how lon and lat are written), made in C for all but
+    a few: round's exact decimal rounding is rint(v * 10**decimals) / 10**decimals wherever the product is
+    not within its own rounding error of a half, and Arrow writes the shortest text that reads back as the
+    value, as repr does, but for integral values ("1" for "1.0") and outside [1e-4, 1e9) (exponents)."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** decimals
+    scaled = values * scale
+    rounded = np.rint(scaled) / scale
+    with np.errstate(invalid="ignore"):  # NaN and infinities compare False: they take the slow way
+        exact = np.abs(scaled - np.floor(scaled) - 0.5) > np.abs(scaled) * 2.0 ** -50
+        size = np.abs(rounded)
+        fast = exact & (size >= 1e-4) & (size < 1e9)
+    out = pc.cast(pa.array(rounded), pa.string())
+    integral = fast & (rounded == np.trunc(rounded))
+    if integral.any():
+        out = pc.if_else(pa.array(integral), joined(out, ".0"), out)
+    if not fast.all():
+        slow = ~fast
+        out = pc.replace_with_mask(out, pa.array(slow), pa.array(
+            [repr(round(v, decimals)) for v in values[slow].tolist()], pa.string()))
+    return out
+
+
 def per_distinct(column: pa.Array, make: Callable[[object], str]) -> pa.Array:
     """make(value) for each row, called once per distinct value (a few hundred actor lists, not 100,000)."""
     encoded = pc.dictionary_encode(column)

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from shapely.geometry import MultiPolygon, mapping
 
-import pyarrow as pa
+import numpy as np
 import pyarrow.compute as pc
 
 from dashboard.export import columns as arrow
 from dashboard.export.records import (EVENT_FIELDS, _meta, _polygons, _rounded, actor_lists, column_batches,
-                                      record_batches, ring_record)
+                                      lonlat_texts, record_batches, ring_record)
 
 if TYPE_CHECKING:
     from dashboard.scene import Scene
@@ -96,7 +96,9 @@ def _actors_json(stored: str) -> str:
 def _features(batch: dict):
     """The Features of a batch of Arrow columns (records.column_batches), each after ", ", as the text
     `write_geojson` writes for the same events: every value of a column encoded at once, in C."""
-    values = [pa.array(_numbers(batch["lon"]), pa.string()), pa.array(_numbers(batch["lat"]), pa.string())]
+    if not (np.isfinite(batch["lon"]).all() and np.isfinite(batch["lat"]).all()):
+        raise ValueError("Out of range float values are not JSON compliant")  # as json.dumps says it
+    values = list(lonlat_texts(batch))
     for name in EVENT_FIELDS:
         if name == "actors":
             values.append(arrow.per_distinct(batch[name], _actors_json))

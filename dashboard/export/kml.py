@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from dashboard.colours import RING_COLOURS, type_colour  # the map's colours
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
-                                      record_batches, ring_record)
+                                      lonlat_texts, record_batches, ring_record)
 from dashboard.export.words import date_span, summary
 from dashboard.share import to_query
 from dashboard.table import type_counts
@@ -311,7 +311,8 @@ def _placemark_column(batch: dict, type_index: dict[str, int]) -> pa.Array:
         if name == "actors":
             values = arrow.per_distinct(values, lambda a: "; ".join(actor_lists(a)))
         parts.append(_element_column(values, *element))
-    parts += [_POINT, arrow.reprs(batch["lon"]), ",", arrow.reprs(batch["lat"]), _END_POINT]
+    lon, lat = lonlat_texts(batch)
+    parts += [_POINT, lon, ",", lat, _END_POINT]
     return arrow.joined(*parts)  # every CR came from data, and each column wrote its own as "&#13;"
 
 

@@ -121,7 +121,8 @@ def column_batches(scene: Scene) -> Iterator[dict[str, Any]] | None:
 
     Each batch holds EVENT_FIELDS as the values `record_batches` gives, as Arrow arrays: "date_label" made,
     "source_published" null where there is none, "attributes" as `attributes_text`; except "actors", still
-    the store's JSON list (see `actor_lists`); plus "lon" and "lat" as lists of floats rounded to DECIMALS.
+    the store's JSON list (see `actor_lists`); plus "lon" and "lat" as numpy arrays of the stored floats, which
+    `lonlat_texts` writes as record_batches' values (rounded to DECIMALS) are written.
     """
     columns = getattr(scene.events, "columns", None)
     tables = columns() if columns is not None else None
@@ -188,9 +189,13 @@ def _column_batch(table: pa.Table) -> dict[str, Any]:
                                              _label)
     batch["source_published"] = arrow.empty_as_null(arrow.text(batch["source_published"]))
     batch["attributes"] = attributes_column(batch["attributes"])
-    lon, lat = batch.pop("lon"), batch.pop("lat")
-    _add_lonlat(batch, lon.to_numpy(zero_copy_only=False).tolist(), lat.to_numpy(zero_copy_only=False).tolist())
+    batch["lon"], batch["lat"] = (batch[name].to_numpy(zero_copy_only=False) for name in ("lon", "lat"))
     return batch
+
+
+def lonlat_texts(batch: dict[str, Any]) -> tuple[pa.Array, pa.Array]:
+    """The lon and lat of a column batch as text: repr of each value rounded to DECIMALS (see _add_lonlat)."""
+    return arrow.rounded_reprs(batch["lon"], DECIMALS), arrow.rounded_reprs(batch["lat"], DECIMALS)
 
 
 def _label(key: str) -> str:

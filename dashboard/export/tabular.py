@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dashboard.export import columns as arrow
-from dashboard.export.records import EVENT_FIELDS, actor_lists, column_batches, record_batches
+from dashboard.export.records import EVENT_FIELDS, actor_lists, column_batches, lonlat_texts, record_batches
 
 if TYPE_CHECKING:
     from dashboard.scene import Scene
@@ -103,7 +103,7 @@ def _write_columns(batch: dict, out: TextIO) -> None:
             if formula.true_count:
                 column = pc.if_else(formula, arrow.joined("'", column), column)
         cells.append(_quoted_column(arrow.text(column)))
-    cells += [arrow.reprs(batch["lon"]), arrow.reprs(batch["lat"])]  # digits, "." and "-": never quoted
+    cells += lonlat_texts(batch)  # digits, "." and "-": never quoted
     parts: list = [","] * (2 * len(cells))
     parts[0::2] = cells
     parts[-1] = "\r\n"
