@@ -132,6 +132,7 @@ def test_csv_cells_of_a_column_are_those_of_each_value():
     assert formula.to_pylist() == [tabular.is_formula(v) for v in values]
     cells = tabular._quoted_column(pa.compute.if_else(formula, columns.joined("'", column), column))
     assert cells.to_pylist() == expected
+    assert columns.joined(*tabular._cell_parts(column)).to_pylist() == expected  # the parts of one join
 
 
 def test_the_arrow_formula_pattern_is_the_python_one_for_every_skipped_character():
