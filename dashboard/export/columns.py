@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _string = json.encoder.encode_basestring  # json's own, in C: what json.dumps(..., ensure_ascii=False) writes
-_C0 = bytes(range(32))
 
 
 def text(column: pa.Array) -> pa.Array:
@@ -81,7 +80,7 @@ def json_strings(column: pa.Array) -> pa.Array:
         if char.encode() in data:  # a pass over a column costs as much as a copy: only where needed
             escaped = pc.replace_substring(escaped, char, escape)
     out = pc.binary_join_element_wise('"', escaped, '"', "")
-    if len(data.translate(None, _C0)) != len(data):  # rare: json's own encoder for those rows (\n, \u001b, …)
+    if has_control(data):  # rare: json's own encoder for those rows (\n, \u001b, …)
         controls = pc.match_substring_regex(column, "[\\x00-\\x1f]").fill_null(False)
         out = pc.replace_with_mask(out, controls, pa.array(list(map(_string, column.filter(controls).to_pylist())),
                                                            pa.string()))
@@ -152,6 +151,12 @@ def utf8(lines: pa.Array) -> memoryview:
     if data is None:
         return memoryview(b"")
     return memoryview(data)[int(ends[0]):int(ends[-1])]
+
+
+def has_control(data: bytes) -> bool:
+    """Whether the text holds a C0 control character (a byte below 0x20: UTF-8 puts none inside another
+    character), found with one pass of numpy, twice as fast as bytes.translate's copy."""
+    return bool(len(data)) and int(np.frombuffer(data, np.uint8).min()) < 0x20
 
 
 def raw(column: pa.Array) -> bytes:

@@ -260,7 +260,8 @@ def _xml_column(column) -> pa.Array:
     "&#13;", which the document writes for every CR of the data (see _document)."""
     column = arrow.text(column)
     data = arrow.raw(column)
-    if len(data.translate(None, _NOT_XML_BYTES)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+    controls = arrow.has_control(data) and len(data.translate(None, _NOT_XML_BYTES)) != len(data)
+    if controls or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
         column = pc.replace_substring_regex(column, _NOT_XML_RE2, "")
     for char, reference in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         if char.encode() in data:  # only a column that holds one is rewritten: a pass costs as much as a copy
