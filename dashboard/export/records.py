@@ -143,27 +143,32 @@ def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     """The items of `items`, in order, each next one read in a thread while this one is used: GDAL reads
     the next batch of columns in C while Python encodes this one, on the machine's other core (a 100k CSV:
     0.5 s less). An error of the reader is raised here; when the caller stops early, the reader stops and
-    `items` is closed in its own thread (a store it opened is closed)."""
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    `items` is closed in its own thread (a store it opened is closed).
+
+    The reader starts on the next item only once this one is taken, so two are held at a time, never a third
+    waiting in line (a batch of columns is some 20 MB)."""
+    items = iter(items)
+    ready: queue.Queue = queue.Queue()
+    taken = threading.Semaphore(1)  # released when the caller takes an item: the reader may read one more
     stop = threading.Event()
 
-    def put(item: object) -> bool:
+    def may_read() -> bool:
         while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
+            if taken.acquire(timeout=0.05):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def read() -> None:
         try:
-            for item in items:
-                if not put(item):
+            while may_read():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    ready.put(_END)
                     return
-            put(_END)
+                ready.put(item)
         except BaseException as error:  # noqa: BLE001 (handed over and raised in the caller's thread)
-            put(_Failed(error))
+            ready.put(_Failed(error))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
@@ -173,6 +178,7 @@ def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     reader.start()
     try:
         while (item := ready.get()) is not _END:
+            taken.release()
             if isinstance(item, _Failed):
                 raise item.error
             yield item
