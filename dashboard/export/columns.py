@@ -72,19 +72,26 @@ def empty_as_null(column: pa.Array) -> pa.Array:
 def json_strings(column: pa.Array) -> pa.Array:
     """Each value as JSON text, as json.dumps(value, ensure_ascii=False) writes it: text quoted and escaped
     (json escapes only the quote, the backslash and C0 controls), null as null, integers as digits."""
+    return joined(*json_parts(column))
+
+
+def json_parts(column: pa.Array) -> list[Part]:
+    """json_strings of a column as parts of a join (see `joined`): the quotes, and the escaped text between."""
     if not pa.types.is_string(column.type):
-        return column.cast(pa.string()).fill_null("null")
+        return [column.cast(pa.string()).fill_null("null")]
     data = raw(column)
     escaped = column
     for char, escape in (("\\", "\\\\"), ('"', '\\"')):  # the backslash first
         if char.encode() in data:  # a pass over a column costs as much as a copy: only where needed
             escaped = pc.replace_substring(escaped, char, escape)
-    out = pc.binary_join_element_wise('"', escaped, '"', "")
-    if has_control(data):  # rare: json's own encoder for those rows (\n, \u001b, …)
+    if has_control(data):  # rare: json's own encoder for those rows (\n, \u001b, …), its quotes taken off
         controls = pc.match_substring_regex(column, "[\\x00-\\x1f]").fill_null(False)
-        out = pc.replace_with_mask(out, controls, pa.array(list(map(_string, column.filter(controls).to_pylist())),
-                                                           pa.string()))
-    return out.fill_null("null") if out.null_count else out
+        escaped = pc.replace_with_mask(escaped, controls, pa.array(
+            [_string(v)[1:-1] for v in column.filter(controls).to_pylist()], pa.string()))
+    if not escaped.null_count:
+        return ['"', escaped, '"']
+    text = pc.is_valid(escaped).to_numpy(zero_copy_only=False)
+    return [Either(text, '"', ""), escaped.fill_null("null"), Either(text, '"', "")]
 
 
 @dataclass(frozen=True, eq=False)
