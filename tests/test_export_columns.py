@@ -139,6 +139,9 @@ def test_the_arrow_formula_pattern_is_the_python_one_for_every_skipped_character
     texts = [c + s for c in tabular._SKIPPED for s in ("=1", "a", "\t1", "")]
     found = pa.compute.match_substring_regex(pa.array(texts), tabular._FORMULA_RE2).to_pylist()
     assert found == [bool(tabular._FORMULA.match(t)) for t in texts]
+    for text in texts:  # each alone: a column whose first bytes could not start a formula is not searched
+        cells = columns.joined(*tabular._cell_parts(pa.array(["plain", text])))
+        assert cells.to_pylist() == tabular._quoted(tabular._cells(["plain", text]))
 
 
 def test_xml_columns_are_escaped_as_each_value_would_be():

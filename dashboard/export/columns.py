@@ -160,6 +160,14 @@ def utf8(lines: pa.Array) -> memoryview:
     return memoryview(data)[int(ends[0]):int(ends[-1])]
 
 
+def first_bytes(column: pa.Array) -> np.ndarray:
+    """The first byte (UTF-8) of each non-empty text of a column of text without nulls."""
+    _, offsets, _ = column.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[column.offset:column.offset + len(column) + 1]
+    starts = ends[:-1][ends[1:] > ends[:-1]]
+    return np.frombuffer(utf8(column), np.uint8)[starts - ends[0]] if len(starts) else np.empty(0, np.uint8)
+
+
 def has_control(data: bytes) -> bool:
     """Whether the text holds a C0 control character (a byte below 0x20: UTF-8 puts none inside another
     character), found with one pass of numpy, twice as fast as bytes.translate's copy."""

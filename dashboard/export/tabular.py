@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -61,6 +62,10 @@ def _cells(values: list) -> list:
 # _FORMULA for Arrow's regular expressions (RE2): the same characters, each written as a code point.
 _FORMULA_RE2 = "^(?:[=+\\-@\\t\\r]|[%s]*[=+\\-@])" % "".join(f"\\x{{{ord(c):x}}}" for c in _SKIPPED)
 _NEEDS_QUOTES_RE2 = '[,"\\r\\n]'
+# The bytes a formula's text may start with (UTF-8 of _FORMULA_START and _SKIPPED): a column whose texts all
+# start otherwise holds no formula, and is not searched.
+_FORMULA_FIRST = np.zeros(256, dtype=bool)
+_FORMULA_FIRST[[c.encode("utf-8")[0] for c in _FORMULA_START + tuple(_SKIPPED)]] = True
 
 
 def write_csv(scene: Scene, out: TextIO) -> None:
@@ -111,8 +116,10 @@ def _write_columns(batch: dict, out: TextIO) -> None:
 def _cell_parts(column: pa.Array) -> list[arrow.Part]:
     """The cells of a column of text as parts of a join: "'" before a formula (see is_formula), and quotes
     around a cell as csv.writer puts them (_quoted_column)."""
-    formula = pc.match_substring_regex(column, _FORMULA_RE2)
-    marks = [arrow.Either(formula.to_numpy(zero_copy_only=False), "'", "")] if formula.true_count else []
+    marks: list[arrow.Part] = []
+    if _FORMULA_FIRST[arrow.first_bytes(column)].any():  # a text may start like a formula: ask each
+        formula = pc.match_substring_regex(column, _FORMULA_RE2)
+        marks = [arrow.Either(formula.to_numpy(zero_copy_only=False), "'", "")] if formula.true_count else []
     return _quoted_parts(column, marks)
 
 
