@@ -271,8 +271,8 @@ def _plain_objects(plain: pa.Array) -> tuple[pa.Array, np.ndarray]:
     ends -= ends[0]
     quotes = np.flatnonzero(data == ord('"'))
     name_start, name_end, value_end = quotes[0::4], quotes[1::4], quotes[3::4]
-    row = np.searchsorted(ends, name_start, side="right") - 1
-    pairs = np.bincount(row, minlength=len(plain))
+    pairs = np.diff(np.searchsorted(quotes, ends)) // 4  # each row's quotes lie between its ends
+    row = np.repeat(np.arange(len(plain)), pairs)
     out = data.copy()
     out[name_end + 1] = ord(":")
     out[ends[:-1]] = ord("{")
