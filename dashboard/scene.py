@@ -51,6 +51,11 @@ class Scene:
         object.__setattr__(self, "dormant", tuple(r for r in every if not r.holds(start, end)))
 
 
+def names_places(state: ViewState) -> bool:
+    """Whether the state has something to look up in the gazetteer: a ring or a distance filter."""
+    return bool(state.rings) or bool(state.near and state.near_km)
+
+
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
     """The state's filters with places resolved through the gazetteer; unresolvable ones reported."""
     problems: list[str] = []
@@ -127,14 +132,18 @@ def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, cat
     return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems))
 
 
-def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]], gazetteer: Gazetteer,
-                catalogue: Catalogue, rows: Callable[[list[str]], Iterator[tuple]] | None = None) -> Scene:
+def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]],
+                gazetteer: Gazetteer | None, catalogue: Catalogue,
+                rows: Callable[[list[str]], Iterator[tuple]] | None = None) -> Scene:
     """The scene of a store read as columns, as the app reads it: the rows `table.select` picks, and the
     events themselves read with `load(ids)` only if something iterates them. A map of thousands, a summary
     and the credits come from the columns; KML reads the events, in one query, and GeoJSON and CSV the store's
-    flat rows (`rows(ids)`, GeoPackageStore.record_rows) when given."""
-    flt, problems = event_filter(state, gazetteer)
-    rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
+    flat rows (`rows(ids)`, GeoPackageStore.record_rows) when given. `gazetteer` may be None when the state
+    has no ring and no distance filter: nothing is looked up then."""
+    if gazetteer is None and names_places(state):
+        raise ValueError("a view with rings or a distance filter needs the gazetteer")
+    flt, problems = event_filter(state, gazetteer)  # type: ignore[arg-type]  (None: nothing to look up)
+    rings, ring_problems = resolve_rings(state, gazetteer, catalogue)  # type: ignore[arg-type]
     picked = select(table, flt)
     return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings), tuple(problems + ring_problems),
                  table, picked)

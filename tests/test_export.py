@@ -247,6 +247,24 @@ def test_cli_writes_text_to_stdout_but_not_a_png(store_path, capsys):
     assert capsys.readouterr().err == "error: -o: png is binary; give a file name (got '-')\n"
 
 
+@pytest.mark.parametrize("fmt", export.STREAMED)
+def test_a_text_export_of_a_view_without_places_opens_no_gazetteer_and_imports_no_map(store_path, gazetteer,
+                                                                                       tmp_path, fmt):
+    """Issue 15: the gazetteer (with the stories' places) and the map's modules took about a second of a
+    100k export; a view with no ring and no distance filter looks nothing up."""
+    with open_store(gazetteer=gazetteer):
+        pass  # seed the store once: a new store opens the gazetteer to seed itself
+    out = tmp_path / f"out.{fmt}"
+    code = ("import sys; from dashboard import cli, gazetteer; "
+            "gazetteer.Gazetteer.open = classmethod(lambda cls, *a, **k: sys.exit('opened the gazetteer')); "
+            f"done = cli.main(['export', '?v=1&country=UA&from=2022-06-01', '--format', '{fmt}', '-o', {str(out)!r}]); "
+            "print(done, sorted(m for m in ('folium', 'dashboard.mapview', 'dashboard.geoparse') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "REACHMAP_STORE_PATH": str(store_path)}, cwd=settings.PROJECT_DIR)
+    assert result.stdout == "0 []\n", result.stderr
+    assert "Desna" in out.read_text(encoding="utf-8")
+
+
 def test_cli_export_that_fails_says_one_line_and_keeps_the_old_file(store_path, tmp_path, monkeypatch, capsys):
     target = tmp_path / "map.png"
     target.write_bytes(b"old")

@@ -132,12 +132,16 @@ def test_csv_cells_of_a_column_are_those_of_each_value():
     assert formula.to_pylist() == [tabular.is_formula(v) for v in values]
     cells = tabular._quoted_column(pa.compute.if_else(formula, columns.joined("'", column), column))
     assert cells.to_pylist() == expected
+    assert columns.joined(*tabular._cell_parts(column)).to_pylist() == expected  # the parts of one join
 
 
 def test_the_arrow_formula_pattern_is_the_python_one_for_every_skipped_character():
     texts = [c + s for c in tabular._SKIPPED for s in ("=1", "a", "\t1", "")]
     found = pa.compute.match_substring_regex(pa.array(texts), tabular._FORMULA_RE2).to_pylist()
     assert found == [bool(tabular._FORMULA.match(t)) for t in texts]
+    for text in texts:  # each alone: a column whose first bytes could not start a formula is not searched
+        cells = columns.joined(*tabular._cell_parts(pa.array(["plain", text])))
+        assert cells.to_pylist() == tabular._quoted(tabular._cells(["plain", text]))
 
 
 def test_xml_columns_are_escaped_as_each_value_would_be():
@@ -154,6 +158,37 @@ def test_balloons_of_columns_are_those_of_each_row():
     lines = [[rng.choice(["", "a<b>", "\x07", "x\ny", "&"]) for _ in range(300)] for _ in range(4)]
     expected = [kml._balloon(row) for row in zip(*lines)]
     assert kml._balloon_column([pa.array(c) for c in lines]).to_pylist() == expected
+
+
+def test_attributes_of_a_column_are_those_of_each_stored_list():
+    store_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode  # as the store writes
+    rng = random.Random(8)
+    names = ["a", "b", "é", "", ", ", '"', "\\", "x\n", "]", '"], ["', ", \"", "\U0001f600"]
+    stored = [store_json([[rng.choice(names), "".join(rng.choices(ALPHABET + ['", "', '"], ["'], k=rng.randint(0, 4)))]
+                          for _ in range(rng.randint(1, 5))]) for _ in range(3_000)]
+    stored += ["[]", "[ ]", '[["a", "1"], ["b", "2"], ["a", "3"]]', '[["n", 5], [6, "x"]]', '[["a","1"]]',
+               '[["é", "\\u00e9"]]', '[["", ""]]']
+    expected = [records._stored_attributes(s) for s in stored]
+    assert records.attributes_column(pa.array(stored)).to_pylist() == expected
+    assert records.attributes_column(pa.array(stored)[5:]).to_pylist() == expected[5:]  # a slice of a column
+    plain = [s for s in stored if pa.compute.match_substring_regex(s, records._PLAIN_PAIRS).as_py()]
+    assert len(plain) > 200  # lists without an escape go the way of C
+    assert records.attributes_column(pa.array(plain)).to_pylist() == [records._stored_attributes(s) for s in plain]
+    assert records.attributes_column(pa.array([], pa.string())).to_pylist() == []
+
+
+def test_rounded_reprs_are_what_round_and_repr_write():
+    import numpy as np
+
+    rng = np.random.default_rng(9)
+    near_halves = np.round(rng.uniform(-180, 180, 2_000), 6) + 5e-7  # where rint of the product may differ
+    values = np.concatenate([rng.uniform(-180, 180, 5_000), np.round(rng.uniform(-90, 90, 2_000), 4), near_halves,
+                             rng.uniform(-1e-3, 1e-3, 500), np.arange(-180, 181, dtype=float),
+                             [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-5, 5e-5, 1e-4, 1e9, 1e12, 1e300, 5e-7, -5e-7,
+                              2.5e-6, 1.5e-6, -179.9999995, 0.1 + 0.2]])
+    expected = [repr(round(v, records.DECIMALS)) for v in values.tolist()]
+    assert columns.rounded_reprs(values, records.DECIMALS).to_pylist() == expected
+    assert columns.rounded_reprs(np.array([]), 6).to_pylist() == []
 
 
 def test_utf8_is_the_texts_one_after_another_even_for_a_slice():

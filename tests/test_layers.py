@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dashboard"
 
 # Lower number = lower floor. A module may import its own floor or any floor below.
 FLOORS = {
-    "dashboard.errors": 0, "dashboard.settings": 0, "dashboard.model": 1,
+    "dashboard.errors": 0, "dashboard.settings": 0, "dashboard.model": 1, "dashboard.colours": 1,
     "dashboard.geodesy": 2, "dashboard.gazetteer": 2,
     "dashboard.store": 3, "dashboard.ingest": 4,
     "dashboard.query": 5, "dashboard.rings": 5, "dashboard.geoparse": 5, "dashboard.table": 5, "dashboard.mapview": 6,

@@ -298,3 +298,16 @@ def _bulk_script(table) -> str:
     m = build_map([], [], BASEMAP, MapView(centre=(28.0, 53.0), zoom=6), draw=False, sync_url=False)
     add_bulk_events(m, table, np.arange(len(table)), {})
     return m.get_root().render()
+
+
+def test_the_colours_doctests_hold_and_kml_styles_need_no_folium():
+    import doctest
+    import subprocess
+    import sys
+
+    from dashboard import colours
+
+    result = doctest.testmod(colours)
+    assert result.attempted and result.failed == 0
+    code = "import sys, dashboard.export.kml; print('folium' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

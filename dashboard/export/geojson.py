@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from shapely.geometry import MultiPolygon, mapping
 
-import pyarrow as pa
+import numpy as np
 import pyarrow.compute as pc
 
 from dashboard.export import columns as arrow
 from dashboard.export.records import (EVENT_FIELDS, _meta, _polygons, _rounded, actor_lists, column_batches,
-                                      record_batches, ring_record)
+                                      lonlat_texts, record_batches, ring_record)
 
 if TYPE_CHECKING:
     from dashboard.scene import Scene
@@ -96,17 +96,20 @@ def _actors_json(stored: str) -> str:
 def _features(batch: dict):
     """The Features of a batch of Arrow columns (records.column_batches), each after ", ", as the text
     `write_geojson` writes for the same events: every value of a column encoded at once, in C."""
-    values = [pa.array(_numbers(batch["lon"]), pa.string()), pa.array(_numbers(batch["lat"]), pa.string())]
+    if not (np.isfinite(batch["lon"]).all() and np.isfinite(batch["lat"]).all()):
+        raise ValueError("Out of range float values are not JSON compliant")  # as json.dumps says it
+    values: list[list[arrow.Part]] = [[text] for text in lonlat_texts(batch)]  # each value as parts of the join
     for name in EVENT_FIELDS:
         if name == "actors":
-            values.append(arrow.per_distinct(batch[name], _actors_json))
+            values.append([arrow.per_distinct(batch[name], _actors_json)])
         elif name == "attributes":
-            values.append(pc.if_else(pc.equal(batch[name], ""), "{}", batch[name]))
+            none = pc.equal(batch[name], "").to_numpy(zero_copy_only=False)
+            values.append([arrow.Either(none, "{}", ""), batch[name]] if none.any() else [batch[name]])
         else:
-            values.append(arrow.json_strings(batch[name]))
-    parts: list = [_PARTS[0]]  # constant, value, constant, value, …, constant
-    for column, part in zip(values, _PARTS[1:]):
-        parts += [column, part]
+            values.append(arrow.json_parts(batch[name]))
+    parts: list[arrow.Part] = [_PARTS[0]]  # constant, value, constant, value, …, constant
+    for value, part in zip(values, _PARTS[1:]):
+        parts += [*value, part]
     return arrow.joined(*parts)
 
 

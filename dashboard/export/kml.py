@@ -27,9 +27,10 @@ from shapely.geometry import Polygon
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.colours import RING_COLOURS, type_colour  # the map's colours
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
-                                      record_batches, ring_record)
+                                      lonlat_texts, record_batches, ring_record)
 from dashboard.export.words import date_span, not_drawn, summary
 from dashboard.share import to_query
 from dashboard.table import type_counts
@@ -163,9 +164,6 @@ def _validity_lines(ring: Ring) -> list[str | None]:
 
 
 def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
-    # The map's colours; marks holds them, but importing it imports the map (folium): only for styles.
-    from dashboard.mapview import RING_COLOURS, type_colour
-
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
     doc = _sub(root, "Document")
@@ -272,7 +270,8 @@ def _xml_column(column) -> pa.Array:
     "&#13;", which the document writes for every CR of the data (see _document)."""
     column = arrow.text(column)
     data = arrow.raw(column)
-    if len(data.translate(None, _NOT_XML_BYTES)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+    controls = arrow.has_control(data) and len(data.translate(None, _NOT_XML_BYTES)) != len(data)
+    if controls or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
         column = pc.replace_substring_regex(column, _NOT_XML_RE2, "")
     for char, reference in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         if char.encode() in data:  # only a column that holds one is rewritten: a pass costs as much as a copy
@@ -282,11 +281,16 @@ def _xml_column(column) -> pa.Array:
 
 def _element_column(column, start: str, end: str, empty: str) -> pa.Array:
     """_xml_elements of a column, in C."""
+    return arrow.joined(*_element_parts(column, start, end, empty))
+
+
+def _element_parts(column, start: str, end: str, empty: str) -> list[arrow.Part]:
+    """_element_column as parts of a join: the start tag (`empty` for no text), the escaped text, the end tag."""
     texts = _xml_column(column)
-    elements = arrow.joined(start, texts, end)
-    if not len(texts) or pc.min(pc.binary_length(texts)).as_py():  # no empty text: no empty element
-        return elements
-    return pc.if_else(pc.equal(texts, ""), empty, elements)
+    has_text = pc.greater(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
+    if has_text.all():  # no empty text: no empty element
+        return [start, texts, end]
+    return [arrow.Either(has_text, start, empty), texts, arrow.Either(has_text, end, "")]
 
 
 def _balloon_column(lines: list) -> pa.Array:
@@ -315,15 +319,16 @@ def _placemark_column(batch: dict, type_index: dict[str, int]) -> pa.Array:
                                    pc.if_else(pc.equal(quote, ""), "", arrow.joined("“", quote, "”")), source,
                                    batch["source_url"]])
     styles = {t: f"        <styleUrl>#type-{i}</styleUrl>\n        <ExtendedData>\n" for t, i in type_index.items()}
-    parts = [_element_column(batch["title"], *_NAME), _element_column(batch["start"], *_BEGIN),
-             _element_column(batch["end"], *_END), _element_column(description, *_DESCRIPTION),
+    parts = [*_element_parts(batch["title"], *_NAME), *_element_parts(batch["start"], *_BEGIN),
+             *_element_parts(batch["end"], *_END), *_element_parts(description, *_DESCRIPTION),
              arrow.per_distinct(batch["event_type"], styles.__getitem__)]
     for name, element in zip(EVENT_FIELDS, _DATA):
         values = batch[name]
         if name == "actors":
             values = arrow.per_distinct(values, lambda a: "; ".join(actor_lists(a)))
-        parts.append(_element_column(values, *element))
-    parts += [_POINT, arrow.reprs(batch["lon"]), ",", arrow.reprs(batch["lat"]), _END_POINT]
+        parts += _element_parts(values, *element)
+    lon, lat = lonlat_texts(batch)
+    parts += [_POINT, lon, ",", lat, _END_POINT]
     return arrow.joined(*parts)  # every CR came from data, and each column wrote its own as "&#13;"
 
 

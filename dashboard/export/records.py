@@ -12,7 +12,9 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
@@ -120,7 +122,8 @@ def column_batches(scene: Scene) -> Iterator[dict[str, Any]] | None:
 
     Each batch holds EVENT_FIELDS as the values `record_batches` gives, as Arrow arrays: "date_label" made,
     "source_published" null where there is none, "attributes" as `attributes_text`; except "actors", still
-    the store's JSON list (see `actor_lists`); plus "lon" and "lat" as lists of floats rounded to DECIMALS.
+    the store's JSON list (see `actor_lists`); plus "lon" and "lat" as numpy arrays of the stored floats, which
+    `lonlat_texts` writes as record_batches' values (rounded to DECIMALS) are written.
     """
     columns = getattr(scene.events, "columns", None)
     tables = columns() if columns is not None else None
@@ -141,27 +144,32 @@ def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     """The items of `items`, in order, each next one read in a thread while this one is used: GDAL reads
     the next batch of columns in C while Python encodes this one, on the machine's other core (a 100k CSV:
     0.5 s less). An error of the reader is raised here; when the caller stops early, the reader stops and
-    `items` is closed in its own thread (a store it opened is closed)."""
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    `items` is closed in its own thread (a store it opened is closed).
+
+    The reader starts on the next item only once this one is taken, so two are held at a time, never a third
+    waiting in line (a batch of columns is some 20 MB)."""
+    items = iter(items)
+    ready: queue.Queue = queue.Queue()
+    taken = threading.Semaphore(1)  # released when the caller takes an item: the reader may read one more
     stop = threading.Event()
 
-    def put(item: object) -> bool:
+    def may_read() -> bool:
         while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
+            if taken.acquire(timeout=0.05):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def read() -> None:
         try:
-            for item in items:
-                if not put(item):
+            while may_read():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    ready.put(_END)
                     return
-            put(_END)
+                ready.put(item)
         except BaseException as error:  # noqa: BLE001 (handed over and raised in the caller's thread)
-            put(_Failed(error))
+            ready.put(_Failed(error))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
@@ -171,6 +179,7 @@ def read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     reader.start()
     try:
         while (item := ready.get()) is not _END:
+            taken.release()
             if isinstance(item, _Failed):
                 raise item.error
             yield item
@@ -186,12 +195,14 @@ def _column_batch(table: pa.Table) -> dict[str, Any]:
     batch["date_label"] = arrow.per_distinct(arrow.joined(start, "\x00", end, "\x00", precision, "\x00", text),
                                              _label)
     batch["source_published"] = arrow.empty_as_null(arrow.text(batch["source_published"]))
-    # One by one, as record_batches does: rewriting the lists in C ran no faster (each is text of its own).
-    batch["attributes"] = pa.array(map(_stored_attributes, batch["attributes"].to_pylist()), pa.string(),
-                                   size=len(table))
-    lon, lat = batch.pop("lon"), batch.pop("lat")
-    _add_lonlat(batch, lon.to_numpy(zero_copy_only=False).tolist(), lat.to_numpy(zero_copy_only=False).tolist())
+    batch["attributes"] = attributes_column(batch["attributes"])
+    batch["lon"], batch["lat"] = (batch[name].to_numpy(zero_copy_only=False) for name in ("lon", "lat"))
     return batch
+
+
+def lonlat_texts(batch: dict[str, Any]) -> tuple[pa.Array, pa.Array]:
+    """The lon and lat of a column batch as text: repr of each value rounded to DECIMALS (see _add_lonlat)."""
+    return arrow.rounded_reprs(batch["lon"], DECIMALS), arrow.rounded_reprs(batch["lat"], DECIMALS)
 
 
 def _label(key: str) -> str:
@@ -217,6 +228,87 @@ def _stored_attributes(stored: str) -> str:
     except msgspec.ValidationError:  # not all text: a store written by other software
         return attributes_text(_text_dict(_loads(stored)))
     return "".join(_dump(found, 0)) if found and _dump else attributes_text(found)
+
+
+# The store's list of (name, value) pairs as its own encoder writes it (", " between items), every text
+# without an escape: then every quote is a text's first or last character, four to a pair.
+_PLAIN_TEXT = r'"[^"\\\x00-\x1f]*"'
+_PLAIN_PAIR = rf"\[{_PLAIN_TEXT}, {_PLAIN_TEXT}\]"
+_PLAIN_PAIRS = rf"^\[{_PLAIN_PAIR}(?:, {_PLAIN_PAIR})*\]$"
+
+
+def attributes_column(stored: pa.Array) -> pa.Array:
+    """_stored_attributes of each value of the store's attributes column: in C for the lists in the plain
+    form (_PLAIN_PAIRS) that name no attribute twice (`_plain_objects`); one by one for any other (an escape,
+    a number, a name twice: dict() keeps one)."""
+    stored = arrow.text(stored)
+    empty = pc.equal(stored, "[]").to_numpy(zero_copy_only=False)
+    plain = np.flatnonzero(pc.match_substring_regex(stored, _PLAIN_PAIRS).to_numpy(zero_copy_only=False))
+    made, twice = _plain_objects(stored.take(pa.array(plain))) if len(plain) else (pa.array([], pa.string()), [])
+    if len(plain) == len(stored) and not np.any(twice):
+        return made
+    where = np.full(len(stored), len(plain), dtype=np.int64)  # "" after the others, for "[]"
+    where[plain] = np.arange(len(plain))
+    slow = np.ones(len(stored), dtype=bool)
+    slow[plain[~np.asarray(twice, dtype=bool)]] = False
+    slow &= ~empty
+    slow_rows = np.flatnonzero(slow)
+    where[slow_rows] = len(plain) + 1 + np.arange(len(slow_rows))
+    texts = stored.take(pa.array(slow_rows)).to_pylist()
+    return pa.concat_arrays([made, pa.array([""]), pa.array(map(_stored_attributes, texts), pa.string())]).take(
+        pa.array(where))
+
+
+def _plain_objects(plain: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The lists of a column in the plain form (_PLAIN_PAIRS) as JSON objects, as json.dumps writes their
+    dict, and per list whether it names an attribute twice (its object is then not the dict's).
+
+    '[["a", "1"], ["b", "2"]]' is '{"a": "1", "b": "2"}': with every quote a text's end (four to a pair),
+    the object is the list with "[[" as "{", each ", " after a name as ": ", each "], [" as ", " and "]]" as "}",
+    made on the column's bytes at once."""
+    data = np.frombuffer(arrow.utf8(plain), np.uint8)
+    _, offsets, _ = plain.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[plain.offset:plain.offset + len(plain) + 1].astype(np.int64)
+    ends -= ends[0]
+    quotes = np.flatnonzero(data == ord('"'))
+    name_start, name_end, value_end = quotes[0::4], quotes[1::4], quotes[3::4]
+    pairs = np.diff(np.searchsorted(quotes, ends)) // 4  # each row's quotes lie between its ends
+    row = np.repeat(np.arange(len(plain)), pairs)
+    out = data.copy()
+    out[name_end + 1] = ord(":")
+    out[ends[:-1]] = ord("{")
+    out[ends[1:] - 1] = ord("}")
+    keep = np.ones(len(out), dtype=bool)
+    keep[ends[:-1] + 1] = False  # the second "["
+    keep[value_end + 1] = False  # "]" after each pair
+    last = np.zeros(len(value_end), dtype=bool)
+    last[np.cumsum(pairs) - 1] = True
+    keep[value_end[~last] + 4] = False  # "[" before each pair but the first
+    made_ends = ends - np.concatenate(([0], np.cumsum(2 * pairs)))
+    made = pa.StringArray.from_buffers(len(plain), pa.py_buffer(made_ends.astype(np.int32)),
+                                       pa.py_buffer(out[keep]))
+    return made, _names_twice(data, name_start, name_end, row, len(plain))
+
+
+def _names_twice(data: np.ndarray, name_start: np.ndarray, name_end: np.ndarray, row: np.ndarray,
+                 rows: int) -> np.ndarray:
+    """Per row, whether a name comes twice in it: the names (data[name_start + 1:name_end] of each pair, in
+    `row`) read as one column of text and numbered; a row and a number that come twice are a name twice."""
+    bounds = np.empty(2 * len(name_start), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = name_start + 1, name_end  # name, the text up to the next name, name, …
+    texts = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer((bounds - bounds[0]).astype(np.int32)),
+                                        pa.py_buffer(data[bounds[0]:]))
+    names = pc.dictionary_encode(texts.take(pa.array(np.arange(0, len(texts), 2))))
+    size = max(len(names.dictionary), 1)
+    keys = row * size + names.indices.to_numpy().astype(np.int64)
+    if rows * size <= 4 * len(keys) + (1 << 20):  # a count per (row, name): small enough to hold
+        seen = np.flatnonzero(np.bincount(keys, minlength=rows * size) > 1)
+    else:
+        found, counts = np.unique(keys, return_counts=True)
+        seen = found[counts > 1]
+    twice = np.zeros(rows, dtype=bool)
+    twice[seen // size] = True
+    return twice
 
 
 def _add_lonlat(batch: dict[str, list], lon: Iterable[float], lat: Iterable[float]) -> None:

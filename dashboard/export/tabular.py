@@ -7,13 +7,15 @@ import io
 import itertools
 import json
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dashboard.export import columns as arrow
-from dashboard.export.records import EVENT_FIELDS, actor_lists, column_batches, record_batches
+from dashboard.export.records import EVENT_FIELDS, actor_lists, column_batches, lonlat_texts, record_batches
 
 if TYPE_CHECKING:
     from dashboard.scene import Scene
@@ -60,6 +62,10 @@ def _cells(values: list) -> list:
 # _FORMULA for Arrow's regular expressions (RE2): the same characters, each written as a code point.
 _FORMULA_RE2 = "^(?:[=+\\-@\\t\\r]|[%s]*[=+\\-@])" % "".join(f"\\x{{{ord(c):x}}}" for c in _SKIPPED)
 _NEEDS_QUOTES_RE2 = '[,"\\r\\n]'
+# The bytes a formula's text may start with (UTF-8 of _FORMULA_START and _SKIPPED): a column whose texts all
+# start otherwise holds no formula, and is not searched.
+_FORMULA_FIRST = np.zeros(256, dtype=bool)
+_FORMULA_FIRST[[c.encode("utf-8")[0] for c in _FORMULA_START + tuple(_SKIPPED)]] = True
 
 
 def write_csv(scene: Scene, out: TextIO) -> None:
@@ -91,36 +97,48 @@ def _quoted(values: list) -> list[str]:
 
 def _write_columns(batch: dict, out: TextIO) -> None:
     """A batch of Arrow columns (records.column_batches) as the rows `write_csv` writes, every cell of a
-    column made at once in C."""
-    cells = []
+    column made at once in C, all of them in one join."""
+    parts: list[arrow.Part] = []
     for name in EVENT_FIELDS:
         column = batch[name]
         if name == "actors":
             column = arrow.per_distinct(column, lambda a: "; ".join(actor_lists(a)))
         if pa.types.is_string(column.type):  # text can be a formula; a number (geonameid) is never quoted as one
-            column = arrow.text(column)
-            formula = pc.match_substring_regex(column, _FORMULA_RE2)
-            if formula.true_count:
-                column = pc.if_else(formula, arrow.joined("'", column), column)
-        cells.append(_quoted_column(arrow.text(column)))
-    cells += [arrow.reprs(batch["lon"]), arrow.reprs(batch["lat"])]  # digits, "." and "-": never quoted
-    parts: list = [","] * (2 * len(cells))
-    parts[0::2] = cells
-    parts[-1] = "\r\n"
-    lines = arrow.joined(*parts)
-    arrow.write_utf8(out, arrow.utf8(lines))
+            parts += _cell_parts(arrow.text(column))
+        else:
+            parts.append(arrow.text(column))
+        parts.append(",")
+    lon, lat = lonlat_texts(batch)  # digits, "." and "-": never quoted
+    parts += [lon, ",", lat, "\r\n"]
+    arrow.write_utf8(out, arrow.utf8(arrow.joined(*parts)))
+
+
+def _cell_parts(column: pa.Array) -> list[arrow.Part]:
+    """The cells of a column of text as parts of a join: "'" before a formula (see is_formula), and quotes
+    around a cell as csv.writer puts them (_quoted_column)."""
+    marks: list[arrow.Part] = []
+    if _FORMULA_FIRST[arrow.first_bytes(column)].any():  # a text may start like a formula: ask each
+        formula = pc.match_substring_regex(column, _FORMULA_RE2)
+        marks = [arrow.Either(formula.to_numpy(zero_copy_only=False), "'", "")] if formula.true_count else []
+    return _quoted_parts(column, marks)
 
 
 def _quoted_column(column: pa.Array) -> pa.Array:
     """_quoted of a column of text, in C."""
+    return arrow.joined(*_quoted_parts(column))
+
+
+def _quoted_parts(column: pa.Array, marks: Sequence[arrow.Part] = ()) -> list[arrow.Part]:
+    """_quoted of a column of text, after `marks` (which hold none of ,"\r\n), as parts of a join."""
     data = arrow.raw(column)
     if not (b"," in data or b'"' in data or b"\r" in data or b"\n" in data):  # checked once on the column
-        return column
+        return [*marks, column]
     needs = pc.match_substring_regex(column, _NEEDS_QUOTES_RE2)
     if not needs.true_count:
-        return column
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
-    return pc.if_else(needs, quoted, column)
+        return [*marks, column]
+    quote = arrow.Either(needs.to_numpy(zero_copy_only=False), '"', "")
+    doubled = pc.replace_substring(column, '"', '""') if b'"' in data else column  # a cell with '"' is quoted
+    return [quote, *marks, doubled, quote]
 
 
 def to_csv(scene: Scene) -> str:

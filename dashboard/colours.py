@@ -1,0 +1,46 @@
+"""The colours of event types and rings, the same on the map and in every export (KML styles).
+
+Apart from the map's marks (mapview.marks) so that a KML export need not import folium to colour its styles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+# A categorical palette of 12 colours that stay apart for the colour-blind: each pair differs by at least
+# 11.8 CIEDE2000 units in normal vision and under simulated deuteranopia and protanopia (Machado, Oliveira &
+# Fernandes 2009, severity 1), as tests/test_marks.py computes. Chosen, to maximise that least difference,
+# from Paul Tol's qualitative schemes "muted", "vibrant", "light" and "bright"
+# (https://personal.sron.nl/~pault/#sec:qualitative) and Okabe & Ito's black ("Color Universal Design", 2008,
+# https://jfly.uni-koeln.de/color/). A marker also carries a white rim and a dark outline, so the pale
+# ones read on the beige basemap.
+PALETTE = (
+    "#EE3377", "#882255", "#AAAA00", "#009988",  # vibrant magenta, muted wine, light olive, vibrant teal
+    "#332288", "#0077BB", "#99DDFF", "#117733",  # muted indigo, vibrant blue, light cyan, muted green
+    "#EEDD88", "#BBBBBB", "#77AADD", "#000000",  # light yellow, bright grey, light blue, Okabe–Ito black
+)
+# The story's types keep a fixed colour of the palette (strikes magenta-red, invasion wine, military olive).
+TYPE_COLOURS = {
+    "missile strike": PALETTE[0], "invasion": PALETTE[1], "military activity": PALETTE[2],
+    "arms transfer": PALETTE[3], "military cooperation": PALETTE[4], "diplomacy": PALETTE[5],
+    "statement": PALETTE[6], "election": PALETTE[7], "protest": PALETTE[8], "sanctions": PALETTE[9],
+}
+# Any other type: one of the palette's two unused colours or of eight more from the same schemes (Tol's dark
+# red, muted purple, light orange, light mint and dark blue; Okabe–Ito's yellow, purple and vermillion),
+# each the farthest from those before it; these ten differ pairwise by at least 10.8 units in the three
+# visions.
+_FALLBACK = (PALETTE[10], PALETTE[11], "#663333", "#AA4499", "#EE8866", "#F0E442", "#CC79A7", "#D55E00",
+             "#44BB99", "#222255")
+RING_COLOURS = ("#c2185b", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f")
+
+
+def type_colour(event_type: str) -> str:
+    """A fixed colour per event type, so a type keeps its colour whatever the filters show.
+
+    >>> type_colour("missile strike"), type_colour("air/drone strike") == type_colour("air/drone strike")
+    ('#EE3377', True)
+    """
+    if event_type in TYPE_COLOURS:
+        return TYPE_COLOURS[event_type]
+    digest = hashlib.sha256(event_type.encode("utf-8")).digest()
+    return _FALLBACK[int.from_bytes(digest[:4], "big") % len(_FALLBACK)]
