@@ -172,7 +172,7 @@ def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000
     say(0.05, "Building the map")
     want_vectors = _draws_something(scene, basemap)
     # Chromium starts while the map is built: at 100k events that is 0.4 s of the 3 s a PNG may take.
-    png = render_page(lambda: map_page(scene, basemap, title, picture=True, thumbnail=thumbnail), executable,
-                      width, height, want_vectors, say)
+    png = render_page(lambda: map_page(scene, basemap, title, picture=True, thumbnail=thumbnail,
+                                       size=(width, height)), executable, width, height, want_vectors, say)
     say(1.0, "Done")
     return png

@@ -42,6 +42,8 @@
  * Offline export: set window.REACHMAP_BASEMAP = {index: <index.json>, tiles: {"z/x/y": <tile>, ...}}
  * before the layer is added (or pass it as option `embedded`); tiles found there are never fetched, and
  * with `fetch: false` a missing tile is drawn from the nearest embedded ancestor or left empty.
+ * Or {packed: "<base64>"}: the index and tiles packed by dashboard/mapview/basemap.py (pack_tiles), read
+ * with the browser's DecompressionStream (see unpack below).
  * Needs Leaflet 1.9. No request leaves the page's origin.
  */
 (function () {
@@ -75,6 +77,41 @@
 
   function dataZoom(z) { return z <= 3 ? 2 : z <= 5 ? 4 : z <= 7 ? 6 : 8; }
 
+  var GEOMETRY = ["land", "urban", "lake", "a1", "a0", "coast", "river"];
+
+  // {index, tiles} from pack_tiles' base64: deflate of [uint32 LE n][n bytes of skeleton JSON][varints],
+  // the skeleton's coordinate arrays being lengths whose values (zigzag varints, each x and y a delta from
+  // the previous pair) follow in the skeleton's order. Unpacked once per page, for both styles.
+  function unpack(b64) {
+    var s = atob(b64), bytes = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buf) {
+      var u8 = new Uint8Array(buf), n = new DataView(buf).getUint32(0, true), at = 4 + n;
+      var skeleton = JSON.parse(new TextDecoder().decode(u8.subarray(4, at))), tiles = {};
+      skeleton.tiles.forEach(function (kt) {
+        var tile = kt[1];
+        GEOMETRY.forEach(function (layer) {
+          (tile[layer] || []).forEach(function (group) {
+            group[1] = group[1].map(function (length) {
+              var a = new Int32Array(length);
+              for (var j = 0; j < length; j++) {
+                var v = 0, scale = 1, b;
+                do { b = u8[at++]; v += (b & 127) * scale; scale *= 128; } while (b & 128);
+                v = v % 2 ? -(v + 1) / 2 : v / 2;
+                a[j] = j >= 2 ? v + a[j - 2] : v;
+              }
+              return a;
+            });
+          });
+        });
+        tiles[kt[0]] = tile;
+      });
+      if (at !== u8.length) throw new Error("packed tiles: " + (u8.length - at) + " bytes left over");
+      return {index: skeleton.index, tiles: tiles};
+    });
+  }
+
   function prepare(tile) {
     // bounding boxes per array, so a display tile skips what it cannot show
     ["land", "urban", "lake", "a1", "a0", "coast", "river"].forEach(function (k) {
@@ -104,14 +141,18 @@
       this._tiles_ = {};      // "tz/x/y" -> Promise(tile | null)
       this._ready = {};       // "tz/x/y" -> tile | null, once loaded
       this._drawn = [];
-      var emb = this.options.embedded || window.REACHMAP_BASEMAP || null;
+      var emb = this.options.embedded || window.REACHMAP_BASEMAP || null, self = this;
       this._embedded = emb && emb.tiles ? emb.tiles : {};
       // One request per tile folder, shared by the light and dark layers (each made at once, one shown).
       var indexes = L.ReachmapBasemap._indexes = L.ReachmapBasemap._indexes || {};
-      this._indexPromise = emb && emb.index ? Promise.resolve(emb.index)
-        : (indexes[this.options.url] = indexes[this.options.url] ||
-           fetch(this.options.url + "index.json").then(function (r) { return r.json(); }));
-      var self = this;
+      if (emb && emb.packed) {
+        emb.unpacked = emb.unpacked || unpack(emb.packed);
+        this._indexPromise = emb.unpacked.then(function (u) { self._embedded = u.tiles; return u.index; });
+      } else {
+        this._indexPromise = emb && emb.index ? Promise.resolve(emb.index)
+          : (indexes[this.options.url] = indexes[this.options.url] ||
+             fetch(this.options.url + "index.json").then(function (r) { return r.json(); }));
+      }
       this._indexPromise.then(function (index) {
         self._index = index;
         self._exists = {};
