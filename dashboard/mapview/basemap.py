@@ -10,7 +10,7 @@ cut (each label carries the zooms at which it shows). `static/basemap/reachmap-b
   the view's zoom, the whole world at zoom 2, the zoom below, and the zoom above over the view's
   centre); past them the layer draws the nearest embedded coarser tile, so zooming degrades instead of
   going blank. A picture (PNG) embeds only the tiles its one view draws. The tiles travel packed
-  (`pack_tiles`: coordinates delta-coded as varints, then deflate and base64, a third of their JSON)
+  (`pack_tiles`: coordinates delta-coded as varints, then deflate and base85, under a third of their JSON)
   and the page unpacks them with the browser's own DecompressionStream, as the events' payload.
 
 Base layers: `vector` (light) and `vector-dark`. "Country borders" and "Place names" are overlays in the
@@ -19,7 +19,6 @@ layer control that switch those parts of the basemap on and off.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import zlib
@@ -32,6 +31,7 @@ from folium.elements import JSCSSMixin
 
 from dashboard.mapview import safe
 from dashboard.mapview.assets import OWN_DIR, OWN_PREFIX
+from dashboard.mapview.packing import bytes85, text85, varints
 from dashboard.rings import TILE_PX, mercator_y
 
 BASEMAP_DIR = OWN_DIR                      # static/basemap
@@ -128,22 +128,6 @@ def view_tiles(lon: float, lat: float, zoom: int, width: int = 1600, height: int
 
 # ---------------------------------------------------------------------------------------------- packing
 
-def _varints(values: np.ndarray) -> bytes:
-    """Signed integers as zigzag LEB128 varints (7 bits a byte, low first; most deltas take one byte)."""
-    z = (values.astype(np.int64) << 1) ^ (values.astype(np.int64) >> 63)
-    length = np.ones(len(z), np.int64)
-    for k in range(1, 10):
-        length += z >= (1 << (7 * k))
-    ends = np.cumsum(length)
-    out = np.zeros(int(ends[-1]) if len(z) else 0, np.uint8)
-    starts = ends - length
-    for k in range(int(length.max()) if len(z) else 0):
-        has = length > k
-        byte = (z[has] >> (7 * k)) & 0x7F
-        out[starts[has] + k] = byte | np.where(length[has] > k + 1, 0x80, 0)
-    return out.tobytes()
-
-
 @functools.lru_cache(maxsize=4096)
 def _packed_tile(tiles_dir: Path, key: str, text: str) -> tuple[str, bytes]:
     """One tile as (its JSON with each coordinate array replaced by its length, the arrays' varints).
@@ -165,13 +149,13 @@ def _packed_tile(tiles_dir: Path, key: str, text: str) -> tuple[str, bytes]:
     d = v.copy()
     d[2:] -= v[:-2]
     d[offset < 2] = v[offset < 2]  # each array's first x and y stay absolute
-    coded = _varints(d)
+    coded = varints(d)
     return json.dumps(tile, separators=(",", ":"), ensure_ascii=False), coded
 
 
 def pack_tiles(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
-    """The index (without its source list) and the tiles as the page's `packed` string: base64 of
-    deflate of [uint32 LE length][skeleton JSON: {"index", "tiles": [[key, tile], ...]}][varints].
+    """The index (without its source list) and the tiles as the page's `packed` string: base85 text
+    (mapview.packing) of deflate of [uint32 LE length][skeleton JSON: {"index", "tiles": [[key, tile], ...]}][varints].
 
     Every tile's coordinate arrays are lengths in the skeleton; their values follow as varints in the
     skeleton's order (tiles, then GEOMETRY layers, groups, arrays). `unpack_tiles` and the page's
@@ -183,12 +167,12 @@ def pack_tiles(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
     head = skeleton.encode("utf-8")
     raw = len(head).to_bytes(4, "little") + head + b"".join(coded for _, coded in parts)
     # Level 6: level 9 saves 1% and takes twice as long; this runs on every export.
-    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    return text85(zlib.compress(raw, 6))
 
 
 def unpack_tiles(packed: str) -> tuple[dict, dict[str, str]]:
     """(index, {"tz/x/y": tile JSON text}) from `pack_tiles` output, as the page's script reads it."""
-    raw = zlib.decompress(base64.b64decode(packed))
+    raw = zlib.decompress(bytes85(packed))
     n = int.from_bytes(raw[:4], "little")
     skeleton = json.loads(raw[4:4 + n].decode("utf-8"))
     at = 4 + n
@@ -222,10 +206,10 @@ def unpack_tiles(packed: str) -> tuple[dict, dict[str, str]]:
 
 
 def embedded_json(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
-    """`window.REACHMAP_BASEMAP` for an offline page: {"packed": base64 of the index and tiles}.
+    """`window.REACHMAP_BASEMAP` for an offline page: {"packed": the index and tiles as base85 text}.
 
-    Base64 holds no character that could end the <script> element or start a Jinja tag; the names
-    inside it are data the script parses, never markup."""
+    The base85 alphabet holds no character that could end the <script> element, a JS string or start a
+    Jinja tag; the names inside it are data the script parses, never markup."""
     return '{"packed":"' + pack_tiles(tiles, tiles_dir) + '"}'
 
 

@@ -24,7 +24,7 @@
  * Offline export: set window.REACHMAP_BASEMAP = {index: <index.json>, tiles: {"z/x/y": <tile>, ...}}
  * before the layer is added (or pass it as option `embedded`); tiles found there are never fetched, and
  * with `fetch: false` a missing tile is drawn from the nearest embedded ancestor or left empty.
- * Or {packed: "<base64>"}: the index and tiles packed by dashboard/mapview/basemap.py (pack_tiles), read
+ * Or {packed: "<base85 text>"}: the index and tiles packed by dashboard/mapview/basemap.py (pack_tiles), read
  * with the browser's DecompressionStream (see unpack below).
  * Needs Leaflet 1.9. No request leaves the page's origin.
  */
@@ -61,12 +61,26 @@
 
   var GEOMETRY = ["land", "urban", "lake", "a1", "a0", "coast", "river"];
 
-  // {index, tiles} from pack_tiles' base64: deflate of [uint32 LE n][n bytes of skeleton JSON][varints],
+  // Base85 text (dashboard/mapview/packing.py): five digits for four bytes, a last group of r + 1 digits
+  // for r bytes, read as if padded with the highest digit.
+  var ALPHABET = "!#$%()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz|~";
+  function bytes85(text) {
+    var digit = new Uint8Array(128), n = text.length, rest = n % 5, groups = (n - rest) / 5 + (rest ? 1 : 0);
+    for (var i = 0; i < 85; i++) digit[ALPHABET.charCodeAt(i)] = i;
+    var out = new Uint8Array((n - rest) / 5 * 4 + (rest ? rest - 1 : 0)), o = 0;
+    for (var g = 0, at = 0; g < groups; g++, at += 5) {
+      var v = 0;
+      for (var k = 0; k < 5; k++) v = v * 85 + (at + k < n ? digit[text.charCodeAt(at + k)] : 84);
+      for (var b = 0, m = at + 5 <= n ? 4 : rest - 1; b < m; b++) out[o++] = Math.floor(v / Math.pow(256, 3 - b)) % 256;
+    }
+    return out;
+  }
+
+  // {index, tiles} from pack_tiles' text: deflate of [uint32 LE n][n bytes of skeleton JSON][varints],
   // the skeleton's coordinate arrays being lengths whose values (zigzag varints, each x and y a delta from
   // the previous pair) follow in the skeleton's order. Unpacked once per page, for both styles.
-  function unpack(b64) {
-    var s = atob(b64), bytes = new Uint8Array(s.length);
-    for (var i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  function unpack(text) {
+    var bytes = bytes85(text);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Response(stream).arrayBuffer().then(function (buf) {
       var u8 = new Uint8Array(buf), n = new DataView(buf).getUint32(0, true), at = 4 + n;
