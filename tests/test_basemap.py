@@ -42,7 +42,8 @@ def test_an_embedded_view_keeps_its_own_tiles_and_stays_under_the_budget():
     tiles = bm.view_tiles(30.77, 50.93, 9, 1600, 1000)
     size = sum(len(t.encode()) for t in tiles.values())
     assert size <= bm.EMBED_MAX_BYTES
-    own = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(bm.load_index(), 30.77, 50.93, 9, 9, 1600, 1000)}
+    own = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(bm.load_index(), 30.77, 50.93, 9, 9, 1600, 1000,
+                                                            bm.VIEW_MARGIN)}
     assert own <= set(tiles)
     tight = bm.view_tiles(30.77, 50.93, 9, 1600, 1000, max_bytes=1)
     assert set(tight) == own  # under any budget the view's own tiles go in, and only they
