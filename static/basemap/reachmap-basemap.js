@@ -64,6 +64,7 @@
   // Base85 text (dashboard/mapview/packing.py): five digits for four bytes, a last group of r + 1 digits
   // for r bytes, read as if padded with the highest digit.
   var ALPHABET = "!#$%()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz|~";
+  var PLACE = [16777216, 65536, 256, 1];  // a group's four bytes, most significant first
   function bytes85(text) {
     var digit = new Uint8Array(128), n = text.length, rest = n % 5, groups = (n - rest) / 5 + (rest ? 1 : 0);
     for (var i = 0; i < 85; i++) digit[ALPHABET.charCodeAt(i)] = i;
@@ -71,7 +72,7 @@
     for (var g = 0, at = 0; g < groups; g++, at += 5) {
       var v = 0;
       for (var k = 0; k < 5; k++) v = v * 85 + (at + k < n ? digit[text.charCodeAt(at + k)] : 84);
-      for (var b = 0, m = at + 5 <= n ? 4 : rest - 1; b < m; b++) out[o++] = Math.floor(v / Math.pow(256, 3 - b)) % 256;
+      for (var b = 0, m = at + 5 <= n ? 4 : rest - 1; b < m; b++) out[o++] = Math.floor(v / PLACE[b]) % 256;
     }
     return out;
   }
