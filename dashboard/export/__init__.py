@@ -53,8 +53,10 @@ STREAMED: tuple[str, ...] = ("geojson", "kml", "csv")
 
 
 def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int = 1600,
-           height: int = 1000, progress: Progress | None = None) -> bytes:
-    """The export in `fmt` (a key of FORMATS) as bytes, text formats UTF-8; `basemap` only for png/html."""
+           height: int = 1000, progress: Progress | None = None, ahead=None) -> bytes:
+    """The export in `fmt` (a key of FORMATS) as bytes, text formats UTF-8; `basemap` only for png/html.
+
+    `ahead`: for png, a browser already started by `png.start` (the CLI starts it before loading data)."""
     if fmt not in FORMATS:
         raise ValidationError("format", fmt, f"must be one of {', '.join(FORMATS)}")
     if fmt in ("png", "html") and basemap is None:
@@ -62,7 +64,7 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
     if fmt == "png":
         from dashboard.export.png import to_png
 
-        return to_png(scene, basemap, width, height, title, progress)  # type: ignore[arg-type]
+        return to_png(scene, basemap, width, height, title, progress, ahead=ahead)  # type: ignore[arg-type]
     if fmt == "kmz":
         return to_kmz(scene, title)
     if fmt == "html":

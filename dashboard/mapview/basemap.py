@@ -102,8 +102,9 @@ def view_tiles(lon: float, lat: float, zoom: int, width: int = 1600, height: int
     """The tiles an offline file embeds for its view: {"tz/x/y": tile JSON text}, at most max_bytes.
 
     The view's own zoom (and a quarter screen around it) first, then the whole world at zoom 2, zoom −1,
-    and zoom +1 over the central half of the view (what a reader sees after one step in at the centre; elsewhere that step draws the coarser
-    tile) while they fit. `still`: a picture that never moves draws only its view, with a thin margin.
+    and zoom +1 over the central half of the view (what a reader sees after one step in at the centre;
+    elsewhere that step draws the coarser tile) while they fit. `still`: a picture that never moves draws
+    only its view, with a thin margin.
     """
     index = load_index(tiles_dir)
     zoom = max(0, min(int(zoom), index["format"]["max_zoom"]))

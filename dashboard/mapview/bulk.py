@@ -2,13 +2,14 @@
 
 Above `BULK_THRESHOLD` events, one Leaflet marker with a popup per event is too slow to build, to send and
 to paint. Instead the map carries the selected events as columns — lon/lat in units of 1e-5° (so within
-0.5e-5° of the stored value), the start day as an offset, a type index, and the event ids — deflate-
-compressed and base64-encoded into the page. The rows are sorted by place so that coordinates, and ids
-split into prefix and number, go as small deltas (`_encode_sorted`: about 8 bytes per event in the page
-for ACLED-like data, 13.6 unsorted). The browser inflates them with the built-in DecompressionStream, clusters them with supercluster
-(vendored, static/vendor/supercluster) and draws clusters and points on one canvas, again on every
-moveend/zoomend. A cluster shows its count and zooms in on click (or lists its events when they share one
-spot); a point shows id, type and date — all in the payload, so an exported HTML file needs no server.
+0.5e-5° of the stored value), the start day as an offset, a type index, and the event ids — deflated and
+written into the page as base85 text (mapview/packing.py). The rows are sorted by place so that the
+coordinates, and the ids split into prefix and number, go as small deltas (`_encode_sorted`: about 7
+bytes per event in the page for ACLED-like data, 13.6 unsorted). The browser inflates them with the
+built-in DecompressionStream, clusters them with supercluster (vendored, static/vendor/supercluster) and
+draws clusters and points on one canvas, again on every moveend/zoomend. A cluster shows its count and
+zooms in on click (or lists its events when they share one spot); a point shows id, type and date — all
+in the payload, so an exported HTML file needs no server.
 
 The full event (title, source, quote) is loaded on demand: a click on a point
 
@@ -204,10 +205,10 @@ def _encode_sorted(table: EventTable, rows: np.ndarray, type_colours: Mapping[st
     """The browser-clustered payload (v2): the rows sorted by place so that every column codes small.
 
     Rows go west to east (then south to north, then by the id's number): lon and lat are zigzag deltas
-    from the previous row (of their tens of units; the units apart); ids split into a few prefixes and a number, delta-coded too; every column is
-    stored as byte planes (see _planes) and the whole is deflated. About 6 bytes an event before base64
-    for ACLED-like data, against 10 for the same columns unsorted. The browser needs no order: its
-    clusters and lists are built from the coordinates."""
+    from the previous row (of their tens of units; the units apart); ids split into a few prefixes and a
+    number, delta-coded too; every column is stored as byte planes (see _planes) and the whole is deflated.
+    About 5.7 bytes an event before base85 for ACLED-like data, against 10 for the same columns unsorted.
+    The browser needs no order: its clusters and lists are built from the coordinates."""
     n = len(rows)
     lon, lat = _quantised(table.lon[rows]).astype(np.int64), _quantised(table.lat[rows]).astype(np.int64)
     ids = table.id[rows]
@@ -443,9 +444,12 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
   }
   // n unsigned values stored as nb byte planes, low byte first (bulk.py _planes)
   function planes(u8, at, n, nb) {
-    var out = new Float64Array(n), scale = 1;
-    for (var j = 0; j < nb; j++, scale *= 256) {
-      for (var i = 0, p = at + j * n; i < n; i++) { out[i] += u8[p + i] * scale; }
+    if (nb === 1) { return u8.subarray(at, at + n); }
+    var out = new Float64Array(n), i, p1 = at + n, p2 = at + 2 * n, p3 = at + 3 * n;
+    if (nb === 2) { for (i = 0; i < n; i++) { out[i] = u8[at + i] + u8[p1 + i] * 256; } return out; }
+    for (i = 0; i < n; i++) { out[i] = u8[at + i] + u8[p1 + i] * 256 + u8[p2 + i] * 65536 + u8[p3 + i] * 16777216; }
+    for (var j = 4, scale = 4294967296; j < nb; j++, scale *= 256) {
+      for (i = 0, p1 = at + j * n; i < n; i++) { out[i] += u8[p1 + i] * scale; }
     }
     return out;
   }
@@ -472,10 +476,16 @@ if (!window.ReachmapBulk) { window.ReachmapBulk = (function () {
     cols.area = meta.areaBytes ? u8.subarray(at, at + n) : null;
     at += meta.areaBytes * n;
     if (meta.ids === "numbered") {
+      // Made on first use (a click, a list): a picture never needs the 100,000s of strings.
       var which = take(meta.prefixBytes), number = undelta(take(meta.numberBytes), new Float64Array(n));
-      var prefixes = JSON.parse(new TextDecoder().decode(u8.subarray(at))), ids = new Array(n);
-      for (var i = 0; i < n; i++) { ids[i] = prefixes[which[i]] + (number[i] ? String(number[i] - 1) : ""); }
-      cols.ids = ids;
+      var prefixes = JSON.parse(new TextDecoder().decode(u8.subarray(at))), ids = null;
+      Object.defineProperty(cols, "ids", {enumerable: true, get: function () {
+        if (!ids) {
+          ids = new Array(n);
+          for (var i = 0; i < n; i++) { ids[i] = prefixes[which[i]] + (number[i] ? String(number[i] - 1) : ""); }
+        }
+        return ids;
+      }});
     } else {
       var text = new TextDecoder().decode(u8.subarray(at));
       cols.ids = n === 0 ? [] : (meta.ids === "json" ? JSON.parse(text) : text.split("\n"));
