@@ -313,22 +313,6 @@ def _export(args: argparse.Namespace) -> int:
         raise ValidationError("-o", "-", f"{args.format} is binary; give a file name")
     if args.output != "-":
         check_target(args.output)  # a FIFO, device, folder or link is refused before any work
-    if args.format != "png":
-        return _export_scene(args, None)
-    from dashboard.export.png import start
-
-    # Chromium comes up (0.6-0.8 s) while the store, the gazetteer and folium load, instead of after them.
-    with start(args.width, args.height) as ahead:
-        return _export_scene(args, ahead)
-
-
-def _export_scene(args: argparse.Namespace, ahead) -> int:
-    """The export of args.query once the target is checked; `ahead`: Chromium started for a png."""
-    from dashboard import export
-    from dashboard.export.output import open_file, write_file
-    from dashboard.scene import load_basemap, table_scene
-    from dashboard.table import EventTable
-
     catalogue = load_catalogue()
     decoded = from_query(args.query, known_systems={s.id for s in catalogue.systems})
     for problem in decoded.problems:  # like the UI: say what was ignored, go on with the defaults
@@ -336,6 +320,21 @@ def _export_scene(args: argparse.Namespace, ahead) -> int:
     gazetteer = open_gazetteer()
     with open_store(gazetteer=gazetteer) as store:  # created and seeded if new
         path = store.path
+    if args.format != "png":
+        return _export_table(args, catalogue, decoded, gazetteer, path, None)
+    from dashboard.export.png import start
+
+    # Chromium comes up (0.6-0.8 s) while the table, folium and the map load, instead of after them.
+    with start(args.width, args.height) as ahead:
+        return _export_table(args, catalogue, decoded, gazetteer, path, ahead)
+
+
+def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path, ahead) -> int:
+    """The export of the decoded query from the store at `path`; `ahead`: Chromium started for a png."""
+    from dashboard import export
+    from dashboard.export.output import open_file, write_file
+    from dashboard.scene import load_basemap, table_scene
+    from dashboard.table import EventTable
 
     def load(ids: list[str]):
         with open_store(path, gazetteer=gazetteer) as store:
