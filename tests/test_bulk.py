@@ -149,7 +149,8 @@ def _with_ids(ids: list[str]) -> EventTable:
 @pytest.mark.parametrize("ids, coding", [
     # a prefix and a number: the number never keeps a leading zero, and 20 digits are past a double's 53 bits
     ([f"acled:UKR{100000 + i}" for i in range(30)] + ["abc007", "x00", "0", "9", "x", "Ж-12", "story-2020",
-                                                      "12345678901234567890", "a\nb7", "{{ 7*7 }}1"], "numbered"),
+                                                      "12345678901234567890", "a\nb7", "{{ 7*7 }}1", "000",
+                                                      "x0000000000000000000001", "ж٣", ""], "numbered"),
     ([f"{chr(0x4e00 + i)}-id" for i in range(40)], "lines"),  # every id its own prefix: plain text is shorter
     ([f"id{chr(0x4e00 + i)}" for i in range(39)] + ["line\nbreak"], "json"),
 ])

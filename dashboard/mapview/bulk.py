@@ -179,26 +179,49 @@ def _width(values: np.ndarray) -> int:
     return next(b for b in (1, 2, 4, 8) if top < 1 << (8 * b))
 
 
-# An id's trailing number without leading zeros (at most 15 digits, exact in a JS double) and what precedes
-# it; RE2 runs this form a quarter faster than a lazy prefix.
-_NUMBERED = r"^(?P<prefix>(?s:.*[^0-9])?(?:0*))(?P<number>[1-9][0-9]{0,14}|0)$"
+MAX_ID_DIGITS = 15  # an id's trailing number is coded when it has at most this many digits (exact in a JS double)
 
 
 def _numbered_ids(ids: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     """Ids as (prefixes, each id's prefix index, its trailing number + 1 or 0 when it has none), so that
-    prefix + number gives the id back (the number has no leading zero: "x007" is "x00" and 7); None when
-    the ids have too many different prefixes for this to be shorter than their text."""
+    prefix + number gives the id back (the number has no leading zero: "x007" is "x00" and 7, "x00" is
+    "x0" and 0); None when the ids have too many different prefixes for this to be shorter than their text.
+
+    Arrow kernels, a batch per length of the trailing digits (a regex took 0.1 s per 100k ids)."""
     arr = pa.array(ids, pa.string())
-    parts = pc.extract_regex(arr, _NUMBERED)
-    matched = parts.is_valid()
-    prefix = pc.if_else(matched, pc.struct_field(parts, "prefix"), arr)
-    number = pc.if_else(matched, pc.add(pc.cast(pc.struct_field(parts, "number"), pa.int64()), 1), 0)
-    coded = pc.dictionary_encode(prefix)
-    prefixes = coded.dictionary.to_pylist()
+    data = arr.cast(pa.binary())
+    digits_len = (pc.binary_length(data).to_numpy(zero_copy_only=False).astype(np.int64) -
+                  pc.binary_length(pc.utf8_rtrim(arr, characters="0123456789").cast(pa.binary()))
+                  .to_numpy(zero_copy_only=False).astype(np.int64))
+    number = np.zeros(len(arr), np.int64)
+    parts, rows = [], []
+    for run in np.unique(digits_len):
+        sel = np.flatnonzero(digits_len == run)
+        batch = data.take(pa.array(sel))
+        if run == 0:
+            parts.append(batch)
+            rows.append(sel)
+            continue
+        significant = pc.utf8_ltrim(pc.binary_slice(batch, -int(run)).cast(pa.string()), characters="0")
+        width = np.maximum(pc.utf8_length(significant).to_numpy(zero_copy_only=False).astype(np.int64), 1)
+        fits = width <= MAX_ID_DIGITS  # "000" keeps its last "0" as the number; longer numbers stay text
+        text = pc.if_else(pa.array(fits & (width > 0)), pc.if_else(pc.equal(significant, ""), "0", significant), "0")
+        number[sel] = np.where(fits, pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False) + 1, 0)
+        cut = np.where(fits, width, 0)
+        for c in np.unique(cut):
+            at = np.flatnonzero(cut == c)
+            part = batch.take(pa.array(at))
+            parts.append(pc.binary_slice(part, 0, -int(c)) if c else part)
+            rows.append(sel[at])
+    which = np.zeros(len(arr), np.int64)
+    prefixes: list[str] = []
+    if parts:
+        coded = pc.dictionary_encode(pa.concat_arrays(parts).cast(pa.string()))
+        which[np.concatenate(rows)] = coded.indices.to_numpy(zero_copy_only=False)
+        prefixes = coded.dictionary.to_pylist()
     if len(prefixes) > max(16, len(ids) // 8):
         return None
-    return prefixes, coded.indices.to_numpy(zero_copy_only=False).astype(np.int64), \
-        number.to_numpy(zero_copy_only=False).astype(np.int64)
+    return prefixes, which, number
 
 
 def _encode_sorted(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str]) -> Payload:
