@@ -326,9 +326,8 @@ def _event_feature(e: Event) -> dict:
 
 def _export(args: argparse.Namespace) -> int:
     from dashboard import export  # here, not at the top: HTML and PNG bring folium
-    from dashboard.export.output import check_target, open_file, write_file
-    from dashboard.scene import load_basemap, names_places, table_scene
-    from dashboard.table import EventTable
+    from dashboard.export.output import check_target
+    from dashboard.scene import names_places
 
     if args.output == "-" and args.format not in export.TEXT_FORMATS:
         raise ValidationError("-o", "-", f"{args.format} is binary; give a file name")
@@ -344,6 +343,21 @@ def _export(args: argparse.Namespace) -> int:
     gazetteer = open_gazetteer() if names_places(state) or args.format in export.PICTURES else None
     with open_store(gazetteer=gazetteer) as store:  # created and seeded if new
         path = store.path
+    if args.format != "png":
+        return _export_table(args, catalogue, decoded, gazetteer, path, None)
+    from dashboard.export.png import start
+
+    # Chromium comes up (0.6-0.8 s) while the table, folium and the map load, instead of after them.
+    with start(args.width or 1600, args.height or 1000) as ahead:
+        return _export_table(args, catalogue, decoded, gazetteer, path, ahead)
+
+
+def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path, ahead) -> int:
+    """The export of the decoded query from the store at `path`; `ahead`: Chromium started for a png."""
+    from dashboard import export
+    from dashboard.export.output import open_file, write_file
+    from dashboard.scene import load_basemap, table_scene
+    from dashboard.table import EventTable
 
     def load(ids: list[str]):
         with open_store(path, gazetteer=gazetteer) as store:
@@ -359,7 +373,7 @@ def _export(args: argparse.Namespace) -> int:
 
     # As columns, as the app reads the store: 100,000 events are not built one by one to be counted and mapped,
     # and the text formats encode the store's columns whole (StoredEvents.columns).
-    scene = table_scene(state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
+    scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
     scene = replace(scene, events=scene.events.with_columns(columns))
     for problem in scene.problems:
         say("warning: ", problem)
@@ -386,7 +400,7 @@ def _export(args: argparse.Namespace) -> int:
                 export.stream(scene, args.format, out, title=args.title)
     else:
         data = export.export(scene, basemap, args.format, title=args.title, width=args.width, height=args.height,
-                             progress=progress, fps=args.fps)
+                             progress=progress, fps=args.fps, ahead=ahead)
         if args.output == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

@@ -42,15 +42,47 @@ def test_an_embedded_view_keeps_its_own_tiles_and_stays_under_the_budget():
     tiles = bm.view_tiles(30.77, 50.93, 9, 1600, 1000)
     size = sum(len(t.encode()) for t in tiles.values())
     assert size <= bm.EMBED_MAX_BYTES
-    own = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(bm.load_index(), 30.77, 50.93, 9, 9, 1600, 1000)}
+    own = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(bm.load_index(), 30.77, 50.93, 9, 9, 1600, 1000,
+                                                            bm.VIEW_MARGIN)}
     assert own <= set(tiles)
     tight = bm.view_tiles(30.77, 50.93, 9, 1600, 1000, max_bytes=1)
     assert set(tight) == own  # under any budget the view's own tiles go in, and only they
 
 
 def test_embedded_json_cannot_close_its_script_element():
-    text = bm.embedded_json({"2/0/0": json.dumps({"label": [["</script><!--", 1, 2, 3, 2, 9]]})})
-    assert "<" not in text and json.loads(text)["tiles"]["2/0/0"]["label"][0][0] == "</script><!--"
+    text = bm.embedded_json({"2/0/0": json.dumps({"label": [["</script><!--", 1, 2, 3, 2, "{{ 7*7 }}"]]})})
+    assert "<" not in text and "{{" not in text and "${" not in text
+    _, tiles = bm.unpack_tiles(json.loads(text)["packed"])
+    assert json.loads(tiles["2/0/0"])["label"][0][0] == "</script><!--"
+
+
+def test_packed_tiles_unpack_to_the_same_bytes_for_every_tile_of_the_build():
+    tiles = {str(f.relative_to(bm.TILES_DIR))[:-len(".json")]: f.read_text(encoding="utf-8")
+             for f in bm.TILES_DIR.glob("*/*/*.json")}
+    index, back = bm.unpack_tiles(bm.pack_tiles(tiles))
+    assert back == tiles  # text for text: coordinates, names, zoom ranges, angles
+    assert index == {k: v for k, v in bm.load_index().items() if k != "sources"}
+
+
+def test_a_packed_view_is_at_most_a_third_of_its_json():
+    tiles = bm.view_tiles(29.0, 52.0, 5, 1600, 1000)
+    json_bytes = sum(len(t.encode()) for t in tiles.values())
+    assert len(bm.pack_tiles(tiles)) <= json_bytes / 3, (len(bm.pack_tiles(tiles)), json_bytes)
+
+
+@pytest.mark.parametrize("lon, lat, zoom", [(29.0, 52.0, 5), (30.77, 50.93, 9), (19.0, 55.0, 6), (0.0, 0.0, 2)])
+def test_a_still_picture_embeds_only_the_tiles_of_its_view(lon, lat, zoom):
+    still = bm.view_tiles(lon, lat, zoom, 1200, 800, still=True)
+    own = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(bm.load_index(), lon, lat, zoom, zoom, 1200, 800, 0)}
+    assert own <= set(still) <= set(bm.view_tiles(lon, lat, zoom, 1200, 800))
+
+
+def test_a_page_embeds_the_next_zoom_in_over_the_centre_of_its_view():
+    index = bm.load_index()
+    tiles = set(bm.view_tiles(29.0, 52.0, 5, 1600, 1000))
+    centre = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(index, 29.0, 52.0, 5, 6, 800, 500, 0)}
+    edge = {f"{t}/{x}/{y}" for t, x, y in bm.tiles_for_view(index, 58.0, 52.0, 5, 6, 100, 100, 0)}
+    assert centre <= tiles and not edge & tiles  # one step in at the centre is drawn from zoom-6 tiles
 
 
 def _png(state: ViewState, gazetteer) -> np.ndarray:

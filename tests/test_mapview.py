@@ -113,9 +113,12 @@ def test_view_centre_and_zoom_are_used():
 
 
 def _embedded(html: str) -> dict:
+    from dashboard.mapview.basemap import unpack_tiles
+
     found = re.search(r"window\.REACHMAP_BASEMAP = (\{.*?\});</script>", html)
     assert found, "no embedded basemap"
-    return json.loads(found.group(1))
+    index, tiles = unpack_tiles(json.loads(found.group(1))["packed"])
+    return {"index": index, "tiles": {key: json.loads(text) for key, text in tiles.items()}}
 
 
 def test_a_map_without_a_server_embeds_the_tiles_of_its_view():

@@ -58,11 +58,12 @@ PICTURES: tuple[str, ...] = ("png", "html", *ANIMATIONS)  # drawn on the map: th
 
 
 def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None = None, width: int | None = None,
-           height: int | None = None, progress: Progress | None = None, fps: int = 4) -> bytes:
+           height: int | None = None, progress: Progress | None = None, fps: int = 4, ahead=None) -> bytes:
     """The export in `fmt` (a key of FORMATS) as bytes, text formats UTF-8; `basemap` only for PICTURES.
 
     `width`×`height`: pixels of a PNG (default 1600×1000) or an animation (1280×720); `fps`: an animation's
-    frames a second (its window and step are the paused frame's, share.Frame, else 7 days and 1 day)."""
+    frames a second (its window and step are the paused frame's, share.Frame, else 7 days and 1 day).
+    `ahead`: for png, a browser already started by `png.start` (the CLI starts it before loading data)."""
     if fmt not in FORMATS:
         raise ValidationError("format", fmt, f"must be one of {', '.join(FORMATS)}")
     if fmt in PICTURES and basemap is None:
@@ -76,7 +77,7 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
     if fmt == "png":
         from dashboard.export.png import to_png
 
-        return to_png(scene, basemap, width, height, title, progress)  # type: ignore[arg-type]
+        return to_png(scene, basemap, width, height, title, progress, ahead=ahead)  # type: ignore[arg-type]
     if fmt == "kmz":
         return to_kmz(scene, title)
     if fmt == "html":

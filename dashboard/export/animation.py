@@ -75,7 +75,8 @@ def to_animation(scene: Scene, basemap: Basemap, fmt: str, *, width: int | None 
     plan = frame_plan(scene)
     say(0.02, "Building the map")
     # Paused on its first frame: the picture's play control shows each frame's days and events.
-    page = map_page(replace(scene, state=scene.state.with_(play=plan)), basemap, title, picture=True)
+    page = map_page(replace(scene, state=scene.state.with_(play=plan)), basemap, title, picture=True,
+                    size=(width, height))
     want_vectors = _draws_something(scene, basemap)
     told: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reachmap-animation") as pool:

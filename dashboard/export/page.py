@@ -42,19 +42,21 @@ _THUMBNAIL_CSS = (".rm-export-title, .rm-export-credit, .rm-legend, .rm-ring-lab
                   ".leaflet-control-container { display: none !important; }")
 
 
-def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool, thumbnail: bool = False) -> str:
+def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool, thumbnail: bool = False,
+             size: tuple[int, int] = (1600, 1000)) -> str:
     """The exported map page: the app's map, non-interactive extras off, with title box and credits.
 
     It opens on the offline map (light or dark, as the state chose) whatever the state's base: an online
     base would load tiles as the file opens (and draw nothing in a PNG, whose browser may not reach the
     network). The online bases stay in the layer menu of an HTML export, for a reader who chooses them.
+    `size`: the picture's pixels (a picture embeds the tiles of that one view only).
     """
     offline = scene if scene.state.base in STYLES else replace(scene, state=scene.state.with_(base="vector"))
     # A file has no server to fetch tiles from: it embeds those of its view, whoever's basemap this is.
     # The play control: in an HTML file; in a picture only of a paused frame (it names the frame's days).
     playback = not thumbnail and (not picture or scene.state.play is not None)
-    html = scene_map(offline, replace(basemap, served=False), interactive=False,
-                     playback=playback).get_root().render()
+    embedded = replace(basemap, served=False, still=size if picture else None)
+    html = scene_map(offline, embedded, interactive=False, playback=playback).get_root().render()
     heading = title or summary(scene)
     # Every value goes through safe.html: the title box holds the user's title and data-derived words.
     lines = [safe.html("<h1>{heading}</h1>", heading=heading)]

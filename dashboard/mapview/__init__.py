@@ -56,6 +56,8 @@ class Basemap:
     served: bool = False
     # The places added to the gazetteer that the tiles do not label (mapview.basemap.added_labels_js), or "".
     added: str = field(default="", repr=False)
+    # (width, height) of a picture (PNG) that never pans or zooms: it embeds only the tiles of that one view.
+    still: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,10 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=9)
     m.get_root().header.add_child(safe.Literal(_CSS + MARKS_CSS))
     shown = set(view.layers)
+    size = basemap.still or (1600, 1000)
     add_basemap(m, view.base, BASE_NAMES, LAYER_NAMES, shown, served=basemap.served,
-                view=None if basemap.served else _embedded_view(view, events, bulk), added=basemap.added)
+                view=None if basemap.served else _embedded_view(view, events, bulk, size), added=basemap.added,
+                size=size, still=basemap.still is not None)
     _add_online_bases(m, view.base)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
     _add_area(m, view.area)
@@ -194,7 +198,8 @@ def _add_area(m: folium.Map, area: Sequence[LonLat]) -> None:
     group.add_to(m)
 
 
-def _embedded_view(view: MapView, events: Sequence[Event], bulk: tuple | None) -> tuple[float, float, int]:
+def _embedded_view(view: MapView, events: Sequence[Event], bulk: tuple | None,
+                   size: tuple[int, int] = (1600, 1000)) -> tuple[float, float, int]:
     """The (lon, lat, zoom) an exported page opens on, for the tiles it embeds (see mapview.basemap)."""
     if view.centre is not None:
         return view.centre[0], view.centre[1], view.zoom or DEFAULT_ZOOM
@@ -205,7 +210,7 @@ def _embedded_view(view: MapView, events: Sequence[Event], bulk: tuple | None) -
         lons = np.array([e.place.lonlat[0] for e in events])
         lats = np.array([e.place.lonlat[1] for e in events])
     if len(lons) > 1:
-        (lat, lon), zoom = fit_view((lons.min(), lats.min(), lons.max(), lats.max()), 1600, 1000, max_zoom=9)
+        (lat, lon), zoom = fit_view((lons.min(), lats.min(), lons.max(), lats.max()), *size, max_zoom=9)
         return lon, lat, zoom
     centre = _default_centre(events)
     return centre[0], centre[1], view.zoom or DEFAULT_ZOOM

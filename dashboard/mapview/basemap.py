@@ -7,8 +7,11 @@ cut (each label carries the zooms at which it shows). `static/basemap/reachmap-b
 
 - In the app the browser fetches the tiles it needs from `/app/static/basemap/tiles/` and caches them.
 - An exported file cannot fetch: it embeds the tiles of its view (`view_tiles`, within a byte budget:
-  the view's zoom, the whole world at zoom 2, then the neighbouring zooms while they fit); past them the
-  layer draws the nearest embedded coarser tile, so zooming degrades instead of going blank.
+  the view's zoom, the whole world at zoom 2, the zoom below, and the zoom above over the view's
+  centre); past them the layer draws the nearest embedded coarser tile, so zooming degrades instead of
+  going blank. A picture (PNG) embeds only the tiles its one view draws. The tiles travel packed
+  (`pack_tiles`: coordinates delta-coded as varints, then deflate and base85, under a third of their JSON)
+  and the page unpacks them with the browser's own DecompressionStream, as the events' payload.
 
 Base layers: `vector` (light) and `vector-dark`. "Country borders" and "Place names" are overlays in the
 layer control that switch those parts of the basemap on and off.
@@ -18,14 +21,17 @@ from __future__ import annotations
 
 import functools
 import json
+import zlib
 from pathlib import Path
 
 import folium
+import numpy as np
 from branca.element import MacroElement, Template
 from folium.elements import JSCSSMixin
 
 from dashboard.mapview import safe
 from dashboard.mapview.assets import OWN_DIR, OWN_PREFIX
+from dashboard.mapview.packing import bytes85, text85, varints
 from dashboard.rings import TILE_PX, mercator_y
 
 BASEMAP_DIR = OWN_DIR                      # static/basemap
@@ -35,7 +41,9 @@ SERVED_TILES = SERVED_PREFIX + "/tiles/"
 SCRIPT_URL = SERVED_PREFIX + "/reachmap-basemap.js"
 STYLES = {"vector": "light", "vector-dark": "dark"}  # ViewState base -> basemap style
 PARTS = {"countries": "borders", "capitals": "labels"}  # ViewState layer -> the basemap part it shows
-EMBED_MAX_BYTES = 3_000_000
+EMBED_MAX_BYTES = 3_000_000  # of tile JSON (about a third of that reaches the page, packed)
+VIEW_MARGIN = 0.25  # of a screen, around an exported page's view, embedded at its zoom
+GEOMETRY = ("land", "urban", "lake", "a1", "a0", "coast", "river")  # layers of coordinate arrays
 
 
 def data_zoom(z: int) -> int:
@@ -89,20 +97,30 @@ def _tile_text(tiles_dir: Path, key: str) -> str:
 
 
 def view_tiles(lon: float, lat: float, zoom: int, width: int = 1600, height: int = 1000,
-               max_bytes: int = EMBED_MAX_BYTES, tiles_dir: Path = TILES_DIR) -> dict[str, str]:
+               max_bytes: int = EMBED_MAX_BYTES, tiles_dir: Path = TILES_DIR, *,
+               still: bool = False) -> dict[str, str]:
     """The tiles an offline file embeds for its view: {"tz/x/y": tile JSON text}, at most max_bytes.
 
-    The view's own zoom first, then the whole world at zoom 2, then zoom −1, +1, −2, +2 while they fit.
+    The view's own zoom (and a quarter screen around it) first, then the whole world at zoom 2, zoom −1,
+    and zoom +1 over the central half of the view (what a reader sees after one step in at the centre;
+    elsewhere that step draws the coarser tile) while they fit. `still`: a picture that never moves draws
+    only its view, with a thin margin.
     """
     index = load_index(tiles_dir)
     zoom = max(0, min(int(zoom), index["format"]["max_zoom"]))
+    if still:  # Leaflet draws the tiles under the viewport; the margin absorbs rounding of its centre
+        want = tiles_for_view(index, lon, lat, zoom, zoom, width, height, margin=0.05)
+        return {key: _tile_text(tiles_dir, key) for key in (f"{t}/{x}/{y}" for t, x, y in want)}
     tiles: dict[str, str] = {}
     used = 0
-    for z in (zoom, 2, zoom - 1, zoom + 1, zoom - 2, zoom + 2):
+    # (zoom, part of the view, margin): a quarter screen around the view keeps a short pan sharp (half a
+    # screen cost 35 KB more at zoom 5); one step out is the same data tiles over twice the width.
+    levels = ((zoom, 1.0, VIEW_MARGIN), (2, None, 0), (zoom - 1, 1.0, VIEW_MARGIN), (zoom + 1, 0.5, 0.0))
+    for z, part, margin in levels:
         if not 0 <= z <= index["format"]["max_zoom"]:
             continue
-        want = (tiles_for_view(index, 0, 0, 2, 2, 1024, 1024, 0) if z == 2
-                else tiles_for_view(index, lon, lat, zoom, z, width, height))
+        want = (tiles_for_view(index, 0, 0, 2, 2, 1024, 1024, 0) if part is None
+                else tiles_for_view(index, lon, lat, zoom, z, round(width * part), round(height * part), margin))
         level = {key: _tile_text(tiles_dir, key) for key in (f"{t}/{x}/{y}" for t, x, y in want) if key not in tiles}
         size = sum(len(text.encode("utf-8")) for text in level.values())
         if used + size > max_bytes and z != zoom:
@@ -112,16 +130,91 @@ def view_tiles(lon: float, lat: float, zoom: int, width: int = 1600, height: int
     return tiles
 
 
-def embedded_json(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
-    """`window.REACHMAP_BASEMAP` for an offline page: the index (without its source list) and the tiles.
+# ---------------------------------------------------------------------------------------------- packing
 
-    Tile text is our build's JSON (numbers and GeoNames/Natural Earth names); names are escaped for the
-    <script> element all the same ("</" and "<!--" must not end or change it).
-    """
+@functools.lru_cache(maxsize=4096)
+def _packed_tile(tiles_dir: Path, key: str, text: str) -> tuple[str, bytes]:
+    """One tile as (its JSON with each coordinate array replaced by its length, the arrays' varints).
+
+    Each array is delta-coded pairwise (x and y against the previous x and y): neighbouring vertices are
+    a few units apart, so the varints are mostly one byte and deflate finds the rest."""
+    tile = json.loads(text)
+    flat: list[int] = []
+    firsts: list[int] = []  # where each array starts in `flat`
+    for layer in GEOMETRY:
+        for group in tile.get(layer, []):
+            for a in group[1]:
+                firsts.append(len(flat))
+                flat.extend(a)
+            group[1] = [len(a) for a in group[1]]
+    v = np.array(flat, np.int64)
+    lengths = np.diff(np.append(firsts, len(v))).astype(np.int64)
+    offset = np.arange(len(v)) - np.repeat(np.asarray(firsts, np.int64), lengths)  # place in its array
+    d = v.copy()
+    d[2:] -= v[:-2]
+    d[offset < 2] = v[offset < 2]  # each array's first x and y stay absolute
+    coded = varints(d)
+    return json.dumps(tile, separators=(",", ":"), ensure_ascii=False), coded
+
+
+def pack_tiles(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
+    """The index (without its source list) and the tiles as the page's `packed` string: base85 text
+    (mapview.packing) of deflate of [uint32 LE length][skeleton JSON: {"index", "tiles": [[key, tile], ...]}][varints].
+
+    Every tile's coordinate arrays are lengths in the skeleton; their values follow as varints in the
+    skeleton's order (tiles, then GEOMETRY layers, groups, arrays). `unpack_tiles` and the page's
+    script read it back to the same JSON."""
+    parts = [_packed_tile(tiles_dir, key, tiles[key]) for key in sorted(tiles)]
     index = {k: v for k, v in load_index(tiles_dir).items() if k != "sources"}
-    body = ",".join(f"{json.dumps(key)}:{text}" for key, text in sorted(tiles.items()))
-    text = '{"index":' + json.dumps(index, ensure_ascii=False, separators=(",", ":")) + ',"tiles":{' + body + "}}"
-    return text.replace("<", "\\u003c")
+    skeleton = ('{"index":' + json.dumps(index, ensure_ascii=False, separators=(",", ":")) + ',"tiles":[' +
+                ",".join(f"[{json.dumps(key)},{tile}]" for key, (tile, _) in zip(sorted(tiles), parts)) + "]}")
+    head = skeleton.encode("utf-8")
+    raw = len(head).to_bytes(4, "little") + head + b"".join(coded for _, coded in parts)
+    # Level 6: level 9 saves 1% and takes twice as long; this runs on every export.
+    return text85(zlib.compress(raw, 6))
+
+
+def unpack_tiles(packed: str) -> tuple[dict, dict[str, str]]:
+    """(index, {"tz/x/y": tile JSON text}) from `pack_tiles` output, as the page's script reads it."""
+    raw = zlib.decompress(bytes85(packed))
+    n = int.from_bytes(raw[:4], "little")
+    skeleton = json.loads(raw[4:4 + n].decode("utf-8"))
+    at = 4 + n
+
+    def value() -> int:
+        nonlocal at
+        v = shift = 0
+        while True:
+            b = raw[at]
+            at += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return (v >> 1) ^ -(v & 1)
+
+    tiles = {}
+    for key, tile in skeleton["tiles"]:
+        for layer in GEOMETRY:
+            for group in tile.get(layer, []):
+                arrays = []
+                for length in group[1]:
+                    a = [value() for _ in range(length)]
+                    for i in range(2, length):
+                        a[i] += a[i - 2]
+                    arrays.append(a)
+                group[1] = arrays
+        tiles[key] = json.dumps(tile, separators=(",", ":"), ensure_ascii=False)
+    if at != len(raw):
+        raise ValueError(f"packed tiles: {len(raw) - at} bytes left over")
+    return skeleton["index"], tiles
+
+
+def embedded_json(tiles: dict[str, str], tiles_dir: Path = TILES_DIR) -> str:
+    """`window.REACHMAP_BASEMAP` for an offline page: {"packed": the index and tiles as base85 text}.
+
+    The base85 alphabet holds no character that could end the <script> element, a JS string or start a
+    Jinja tag; the names inside it are data the script parses, never markup."""
+    return '{"packed":"' + pack_tiles(tiles, tiles_dir) + '"}'
 
 
 class _Script(JSCSSMixin, MacroElement):
@@ -199,18 +292,19 @@ class AddedLabels(MacroElement):
 
 def add_basemap(m: folium.Map, base: str, names: dict[str, str], layer_names: dict[str, str],
                 shown_layers: set[str], *, served: bool, view: tuple[float, float, int] | None,
-                size: tuple[int, int] = (1600, 1000), added: str = "") -> None:
+                size: tuple[int, int] = (1600, 1000), added: str = "", still: bool = False) -> None:
     """The light and dark basemaps as base layers (`base` selects one), and the part overlays.
 
     served: the app fetches tiles from static/; otherwise the tiles of `view` (lon, lat, zoom) are
     embedded in the page (an exported file). added: `added_labels_js` of the places added to the gazetteer.
+    still: the page is a picture of `size` pixels that never moves (PNG): only its view's tiles go in.
     """
     m.add_child(_Script())
     if added:
         m.add_child(AddedLabels(added))
     if not served:
         lon, lat, zoom = view or (29.0, 52.0, 5)
-        tiles = view_tiles(lon, lat, zoom, *size)
+        tiles = view_tiles(lon, lat, zoom, *size, still=still)
         m.get_root().header.add_child(
             safe.Literal("<script>window.REACHMAP_BASEMAP = " + embedded_json(tiles) + ";</script>"))
     hide = tuple(part for key, part in PARTS.items() if key not in shown_layers)

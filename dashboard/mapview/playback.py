@@ -173,21 +173,6 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
     document.head.appendChild(s);
   }
   // -- the clustered layer, drawn from the events of some days only --------------------------------
-  function rowsOf(cols, q, keep) {
-    var n = keep ? keep.length : cols.lon.length, coords = [0, 0];
-    var f = {type: "Feature", properties: 0, geometry: {type: "Point", coordinates: coords}};
-    var rows = {length: n};
-    rows[Symbol.iterator] = function () {
-      var i = 0, step = {value: f, done: false};
-      return {next: function () {
-        if (i >= n) { return {value: undefined, done: true}; }
-        var k = keep ? keep[i] : i;
-        coords[0] = cols.lon[k] * q; coords[1] = cols.lat[k] * q; f.properties = k; i++;
-        return step;
-      }};
-    };
-    return rows;
-  }
   function key(days) { return days ? days[0] + ":" + days[1] : "all"; }
   // While playing: the frame's events grouped into 60 px cells of the zoom shown, in one pass (a few ms for
   // 100k), answering getClusters as supercluster does; paused, the layer indexes them with supercluster.
@@ -263,7 +248,8 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
           keep = keep.subarray(0, m);
         }
         this._index = zoom !== null ? cellIndex(cols, meta.quantum, keep)
-          : new Supercluster({radius: 60, extent: 256, maxZoom: 16, minPoints: 2}).load(rowsOf(cols, meta.quantum, keep));
+          : new Supercluster({radius: 60, extent: 256, maxZoom: 16, minPoints: 2})
+            .load(window.ReachmapBulk.features(cols, meta.quantum, meta.v === 2, keep));
         this._rmBuilt = zoom === null ? key(days) : "live";
         this._rmShown = keep ? keep.length : n;
       }

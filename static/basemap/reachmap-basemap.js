@@ -24,6 +24,8 @@
  * Offline export: set window.REACHMAP_BASEMAP = {index: <index.json>, tiles: {"z/x/y": <tile>, ...}}
  * before the layer is added (or pass it as option `embedded`); tiles found there are never fetched, and
  * with `fetch: false` a missing tile is drawn from the nearest embedded ancestor or left empty.
+ * Or {packed: "<base85 text>"}: the index and tiles packed by dashboard/mapview/basemap.py (pack_tiles), read
+ * with the browser's DecompressionStream (see unpack below).
  * Needs Leaflet 1.9. No request leaves the page's origin.
  */
 (function () {
@@ -57,6 +59,56 @@
 
   function dataZoom(z) { return z <= 3 ? 2 : z <= 5 ? 4 : z <= 7 ? 6 : 8; }
 
+  var GEOMETRY = ["land", "urban", "lake", "a1", "a0", "coast", "river"];
+
+  // Base85 text (dashboard/mapview/packing.py): five digits for four bytes, a last group of r + 1 digits
+  // for r bytes, read as if padded with the highest digit.
+  var ALPHABET = "!#$%()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz|~";
+  var PLACE = [16777216, 65536, 256, 1];  // a group's four bytes, most significant first
+  function bytes85(text) {
+    var digit = new Uint8Array(128), n = text.length, rest = n % 5, groups = (n - rest) / 5 + (rest ? 1 : 0);
+    for (var i = 0; i < 85; i++) digit[ALPHABET.charCodeAt(i)] = i;
+    var out = new Uint8Array((n - rest) / 5 * 4 + (rest ? rest - 1 : 0)), o = 0;
+    for (var g = 0, at = 0; g < groups; g++, at += 5) {
+      var v = 0;
+      for (var k = 0; k < 5; k++) v = v * 85 + (at + k < n ? digit[text.charCodeAt(at + k)] : 84);
+      for (var b = 0, m = at + 5 <= n ? 4 : rest - 1; b < m; b++) out[o++] = Math.floor(v / PLACE[b]) % 256;
+    }
+    return out;
+  }
+
+  // {index, tiles} from pack_tiles' text: deflate of [uint32 LE n][n bytes of skeleton JSON][varints],
+  // the skeleton's coordinate arrays being lengths whose values (zigzag varints, each x and y a delta from
+  // the previous pair) follow in the skeleton's order. Unpacked once per page, for both styles.
+  function unpack(text) {
+    var bytes = bytes85(text);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buf) {
+      var u8 = new Uint8Array(buf), n = new DataView(buf).getUint32(0, true), at = 4 + n;
+      var skeleton = JSON.parse(new TextDecoder().decode(u8.subarray(4, at))), tiles = {};
+      skeleton.tiles.forEach(function (kt) {
+        var tile = kt[1];
+        GEOMETRY.forEach(function (layer) {
+          (tile[layer] || []).forEach(function (group) {
+            group[1] = group[1].map(function (length) {
+              var a = new Int32Array(length);
+              for (var j = 0; j < length; j++) {
+                var v = 0, scale = 1, b;
+                do { b = u8[at++]; v += (b & 127) * scale; scale *= 128; } while (b & 128);
+                v = v % 2 ? -(v + 1) / 2 : v / 2;
+                a[j] = j >= 2 ? v + a[j - 2] : v;
+              }
+              return a;
+            });
+          });
+        });
+        tiles[kt[0]] = tile;
+      });
+      if (at !== u8.length) throw new Error("packed tiles: " + (u8.length - at) + " bytes left over");
+      return {index: skeleton.index, tiles: tiles};
+    });
+  }
+
   function prepare(tile) {
     // bounding boxes per array, so a display tile skips what it cannot show
     ["land", "urban", "lake", "a1", "a0", "coast", "river"].forEach(function (k) {
@@ -86,14 +138,18 @@
       this._tiles_ = {};      // "tz/x/y" -> Promise(tile | null)
       this._ready = {};       // "tz/x/y" -> tile | null, once loaded
       this._drawn = [];
-      var emb = this.options.embedded || window.REACHMAP_BASEMAP || null;
+      var emb = this.options.embedded || window.REACHMAP_BASEMAP || null, self = this;
       this._embedded = emb && emb.tiles ? emb.tiles : {};
       // One request per tile folder, shared by the light and dark layers (each made at once, one shown).
       var indexes = L.ReachmapBasemap._indexes = L.ReachmapBasemap._indexes || {};
-      this._indexPromise = emb && emb.index ? Promise.resolve(emb.index)
-        : (indexes[this.options.url] = indexes[this.options.url] ||
-           fetch(this.options.url + "index.json").then(function (r) { return r.json(); }));
-      var self = this;
+      if (emb && emb.packed) {
+        emb.unpacked = emb.unpacked || unpack(emb.packed);
+        this._indexPromise = emb.unpacked.then(function (u) { self._embedded = u.tiles; return u.index; });
+      } else {
+        this._indexPromise = emb && emb.index ? Promise.resolve(emb.index)
+          : (indexes[this.options.url] = indexes[this.options.url] ||
+             fetch(this.options.url + "index.json").then(function (r) { return r.json(); }));
+      }
       this._indexPromise.then(function (index) {
         self._index = index;
         self._exists = {};
