@@ -87,3 +87,20 @@ def test_too_many_frames_is_refused_with_what_to_do(chromium_path, store_path, g
         scene = build_scene(from_query("?v=1").state, store.events(), gazetteer, load_catalogue())
     with pytest.raises(DashboardError, match="longer step"):
         export.export(scene, load_basemap(gazetteer), "gif")
+
+
+def test_chromium_plays_the_mp4_and_the_webm(browser, june_scene):
+    import base64
+
+    scene, basemap = june_scene
+    page = browser.new_page()
+    try:
+        for fmt, mime in (("mp4", "video/mp4"), ("webm", "video/webm")):
+            data = base64.b64encode(export.export(scene, basemap, fmt, width=640, height=360, fps=2)).decode()
+            page.set_content(f'<video id="v" muted src="data:{mime};base64,{data}"></video>')
+            got = page.evaluate("""() => new Promise(done => { const v = document.getElementById('v');
+                v.onloadeddata = () => done({w: v.videoWidth, h: v.videoHeight, s: v.duration});
+                v.onerror = () => done({error: v.error && v.error.code}); v.load(); })""")
+            assert got == {"w": 640, "h": 360, "s": 3.0}, (fmt, got)  # 6 frames at 2 a second
+    finally:
+        page.close()
