@@ -70,6 +70,23 @@ def test_import_page_previews_then_imports(store_path, gazetteer):
         assert any(e.id.startswith("acled:") for e in store.events())
 
 
+def test_import_page_saves_deployments_for_the_rings_panel(store_path, gazetteer, tmp_path, monkeypatch):
+    monkeypatch.setenv("REACHMAP_DEPLOYMENTS_DIR", str(tmp_path / "deployments"))
+    data = ("system,origin,from,approximate,title,source_title,source_publisher,quote\n"
+            "iskander-m,Minsk,2023-03-01,1,Iskander-M near Minsk,A report,An agency,\"On duty near Minsk.\"\n")
+    at = AppTest.from_function(_import_page, default_timeout=120).run()
+    at.get("file_uploader")[0].upload("minsk.csv", data.encode(), "text/csv").run()
+    at.selectbox[0].set_value("deployments").run()
+    assert not at.exception and not at.error
+    assert list(at.dataframe[0].value["holds"]) == ["from 1 Mar 2023 (approximate)"]
+    next(b for b in at.button if b.label == "Save deployments").click().run()
+    assert not at.exception and at.success
+    from dashboard.ingest.catalogue import load_catalogue
+    assert "minsk-line-2" in {d.id for d in load_catalogue().deployments}
+    at.get("file_uploader")[0].upload("bad.csv", data.replace("iskander-m,", "nope,").encode(), "text/csv").run()
+    assert not at.exception and "nope" in at.error[0].value
+
+
 def test_import_page_refuses_garbage_in_one_sentence(store_path, gazetteer):
     at = AppTest.from_function(_import_page, default_timeout=120).run()
     at.get("file_uploader")[0].upload("x.csv", bytes(range(256)) * 40, "text/csv").run()

@@ -18,6 +18,27 @@ from dashboard.ui import state as S
 PREVIEW_ROWS = 20
 
 
+def _deployments(path: Path) -> None:
+    """Systems at origins over days (ingest.deployments): checked, shown, saved for the rings panel."""
+    from dashboard.ingest.deployments import read_deployments, save_deployments
+
+    try:
+        found = read_deployments(path, S.catalogue())
+    except DashboardError as exc:
+        st.error(S.md(str(exc)))
+        return
+    st.dataframe(pd.DataFrame([{"system": d.system, "origin": d.origin, "reach": d.reach, "holds": d.valid.label,
+                                "source": d.valid.source.publisher, "quote": d.valid.source.quote}
+                               for d in found]), hide_index=True, width="stretch")
+    if st.button("Save deployments", type="primary"):
+        try:
+            saved = save_deployments(found, settings.deployments_dir(), path.stem)
+        except OSError as exc:
+            st.error(S.md(f"Cannot save the deployments to {settings.deployments_dir()}: {exc.strerror or exc}."))
+            return
+        st.success(S.md(f"{len(found)} deployment(s) saved ({saved.name}); the Map page's rings panel offers them."))
+
+
 def render() -> None:
     st.title("Import events")
     st.caption("ACLED exports (any vintage), CSV or Excel with coordinates or place names, GeoJSON and KML. "
@@ -32,10 +53,15 @@ def render() -> None:
     _gazetteer_section(limit_mb)
     if upload is None:
         return
-    fmt = st.selectbox("Format", ("auto", *FORMATS), help="auto recognises ACLED by its columns")
+    fmt = st.selectbox("Format", ("auto", *FORMATS, "deployments"),
+                       help="auto recognises ACLED by its columns; deployments: a CSV or JSON of systems at "
+                            "origins over days (dated rings), not events")
     with tempfile.TemporaryDirectory(prefix="reachmap-import-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
+        if fmt == "deployments":
+            _deployments(path)
+            return
         try:
             choices = _review(path, fmt, upload.name)
         except DashboardError as exc:
