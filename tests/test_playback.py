@@ -64,6 +64,16 @@ def test_a_frame_is_checked_when_made():
     assert frame_days(date(2022, 6, 25), 0, date(2022, 6, 1)) == (date(2022, 6, 1), date(2022, 6, 25))
 
 
+def test_only_the_apps_own_map_puts_a_paused_frame_into_the_url(gazetteer, catalogue):
+    from dashboard.scene import scene_map
+
+    scene = build_scene(ViewState(play=Frame(date(2022, 6, 25))), _many(3), gazetteer, catalogue)
+    basemap = load_basemap(gazetteer)
+    live = scene_map(scene, basemap).get_root().render()
+    frozen = scene_map(scene, basemap, interactive=False).get_root().render()
+    assert '"remember":true' in live and '"remember":false' in frozen
+
+
 def test_the_strip_counts_events_per_day_from_the_first_day():
     days = np.array([epoch_day(date(2022, 6, d)) for d in (1, 15, 15, 20, 30)])
     line = Timeline.of_days(days, date(2022, 6, 15), date(2022, 6, 25))

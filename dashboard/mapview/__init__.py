@@ -131,7 +131,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
             add_bulk_events(None, table, np.arange(len(events)), {t: type_colour(t) for t in table.types},
                             parent=standby, legend_position=None)
             add_playback(m, Timeline.of_days(table.t_start, play.start, play.end), play.frame, standby=standby,
-                         markers=markers, unavailable=play.unavailable)
+                         markers=markers, unavailable=play.unavailable, remember=sync_url)
     else:
         table, rows = bulk
         add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],
@@ -139,7 +139,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         note = clustered_note(len(rows))
         if play is not None:
             add_playback(m, Timeline.of_days(table.t_start[rows], play.start, play.end), play.frame,
-                         unavailable=play.unavailable)
+                         unavailable=play.unavailable, remember=sync_url)
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
     m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings], note))

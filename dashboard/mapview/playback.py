@@ -85,14 +85,14 @@ class Playback(MacroElement):
     """)
 
     def __init__(self, timeline: Timeline | None, frame: tuple[date, int, int] | None, *, standby: str = "",
-                 markers: str = "", unavailable: str = "") -> None:
+                 markers: str = "", unavailable: str = "", remember: bool = True) -> None:
         super().__init__()
         self._name = "Playback"
         config = {"first": timeline.first, "last": timeline.last, "counts": list(timeline.counts)} if timeline else {}
         if frame is not None:  # (last day, window days or 0 for cumulative, step days), as share.Frame
             day, window, step = frame
             config["frame"] = {"day": epoch_day(day), "window": window, "step": step}
-        config.update(standby=standby, markers=markers, unavailable=unavailable)
+        config.update(standby=standby, markers=markers, unavailable=unavailable, remember=remember)
         self.config = safe.js_json(config)
         self.library = _LIBRARY
 
@@ -100,11 +100,13 @@ class Playback(MacroElement):
 def add_playback(parent: folium.Map | folium.FeatureGroup, timeline: Timeline | None,
                  frame: tuple[date, int, int] | None, *,
                  standby: folium.FeatureGroup | None = None, markers: folium.FeatureGroup | None = None,
-                 unavailable: str = "") -> None:
+                 unavailable: str = "", remember: bool = True) -> None:
     """Add the play control. `standby`: a clustered copy of the events, shown instead of `markers` while a
-    frame is shown (a map of markers). `unavailable`: the sentence the control shows instead of playing."""
+    frame is shown (a map of markers). `unavailable`: the sentence the control shows instead of playing.
+    `remember`: a paused frame goes into the app's URL (not on a snapshot's page: its view is frozen)."""
     parent.add_child(Playback(timeline, frame, standby=standby.get_name() if standby is not None else "",
-                              markers=markers.get_name() if markers is not None else "", unavailable=unavailable))
+                              markers=markers.get_name() if markers is not None else "", unavailable=unavailable,
+                              remember=remember))
 
 
 def ring_days(valid) -> dict:
@@ -455,7 +457,8 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
   };
   // The paused frame into the app's URL (play, window, step), as the map's view is (mapview._ViewToUrl).
   Player.prototype.remember = function () {
-    var k = this.k, self = this;
+    var k = this.k;
+    if (!this.cfg.remember) { return; }
     try {
       var top = window.parent;
       if (!top || (top === window && !window.__reachmapApp)) { return; }
