@@ -123,15 +123,6 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         pass  # the caller adds the events as a layer of their own
     elif bulk is None:
         markers = add_events(m, events, LAYER_NAMES["events"], "events" in shown)
-        if play is not None and events:
-            # A clustered copy of the markers' events, drawn instead of them while a frame is shown.
-            table = EventTable.from_events(events)
-            standby = folium.FeatureGroup(LAYER_NAMES["events"], control=False, show=False)
-            standby.add_to(m)
-            add_bulk_events(None, table, np.arange(len(events)), {t: type_colour(t) for t in table.types},
-                            parent=standby, legend_position=None)
-            add_playback(m, Timeline.of_days(table.t_start, play.start, play.end), play.frame, standby=standby,
-                         markers=markers, unavailable=play.unavailable, remember=sync_url)
     else:
         table, rows = bulk
         add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],
@@ -152,6 +143,16 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     Fullscreen(position="topleft").add_to(m)
     if sync_url:
         m.add_child(_ViewToUrl())
+    if play is not None and bulk is None and with_events and events:
+        # A clustered copy of the markers' events, drawn instead of them while a frame is shown. Added last, so
+        # that its script (supercluster) loads after the others, in the order of the app's bundle.
+        table = EventTable.from_events(events)
+        standby = folium.FeatureGroup(LAYER_NAMES["events"], control=False, show=False)
+        standby.add_to(m)
+        add_bulk_events(None, table, np.arange(len(events)), {t: type_colour(t) for t in table.types},
+                        parent=standby, legend_position=None)
+        add_playback(m, Timeline.of_days(table.t_start, play.start, play.end), play.frame, standby=standby,
+                     markers=markers, unavailable=play.unavailable, remember=sync_url)
     return localize(m)
 
 
