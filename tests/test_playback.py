@@ -15,6 +15,7 @@ from dashboard.ingest.catalogue import load_catalogue
 from dashboard.mapview.playback import Timeline, epoch_day, frame_days
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.scene import build_scene, load_basemap
+from dashboard.table import EventTable
 from dashboard.share import Frame, ViewState, from_query, to_query
 from tests.conftest import CHROMIUM_ARGS
 
@@ -173,3 +174,16 @@ def test_each_frame_of_a_clustered_layer_holds_exactly_its_days_events(browser, 
         assert s["shown"] == expected and s["to"] == str(np.datetime64(int(day), "D")), k
     assert not errors
     page.close()
+
+
+def test_a_map_clustered_on_the_server_says_it_cannot_play_in_a_small_greyed_button(gazetteer):
+    import folium
+
+    from dashboard.mapview import SERVED_CANNOT_PLAY, Play, bulk_layer, grid
+
+    table = EventTable.from_events(_many(300))
+    group = bulk_layer(table, np.arange(300), grid.view_around(49.0, 31.0, 6, 1200, 620), play=Play())
+    m = folium.Map(tiles=None)
+    group.add_to(m)
+    page = m.get_root().render()
+    assert json.dumps(SERVED_CANNOT_PLAY)[1:-1] in page and "rm-play-off" in page

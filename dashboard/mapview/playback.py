@@ -171,7 +171,7 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
       "border:1px solid #bbb;border-radius:3px;background:#fff}.rm-play select{font:11px system-ui,sans-serif;" +
       "margin-right:4px}.rm-play-label{font-weight:600;margin-left:4px}.rm-play-strip{display:block;width:100%;" +
       "height:26px;margin:4px 0 0}.rm-play input[type=range]{width:100%;margin:0}.rm-play-opts{margin-top:2px;" +
-      "color:#555}.rm-play-note{color:#555}";
+      "color:#555}.rm-play.rm-play-off{width:auto;padding:3px}.rm-play.rm-play-off button{margin:0;cursor:help}";
     document.head.appendChild(s);
   }
   // -- the clustered layer, drawn from the events of some days only --------------------------------
@@ -311,8 +311,14 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
   Player.prototype.refresh = function () {
     var self = this, box = this.box;
     while (box.firstChild) { box.removeChild(box.firstChild); }
+    box.classList.toggle("rm-play-off", !!this.cfg.unavailable || !this.frames.length);
     if (this.cfg.unavailable || !this.frames.length) {
-      box.appendChild(el("div", "rm-play-note", this.cfg.unavailable || "No dated events to play."));
+      // A small greyed button that says why when pointed at: it must not cover the map it cannot play.
+      var off = el("button", "rm-play-toggle", "\u25B6");
+      off.disabled = true;
+      off.title = this.cfg.unavailable || "No dated events to play.";
+      off.setAttribute("aria-label", off.title);
+      box.appendChild(off);
       return;
     }
     var row = el("div");
