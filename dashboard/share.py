@@ -53,7 +53,7 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import parse_qsl, quote
 
 from dashboard.errors import ValidationError
@@ -190,11 +190,6 @@ class Frame:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_PLAY_DAYS:
                 raise ValidationError(f"play.{name}", value, f"must be a whole number of days from {low} to "
                                                               f"{MAX_PLAY_DAYS}")
-
-    @property
-    def first(self) -> date | None:
-        """The frame's first day (None: cumulative, from the first day shown)."""
-        return None if self.window == 0 else self.day - timedelta(days=self.window - 1)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ import numpy as np
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.export.page import map_page
 from dashboard.export.words import selection_days
-from dashboard.export.png import (_PAINTED_JS, _READY_JS, CHROMIUM_ARGS, RENDER_TIMEOUT_MS, _allowed, _chromium,
-                                  _draws_something, _size, _with_policy)
+from dashboard.export.png import (_PAINTED_JS, RENDER_TIMEOUT_MS, _chromium, _draws_something, _size,
+                                  chromium_failed, offline_tab, screenshot, show_page)
 from dashboard.mapview import Basemap
 from dashboard.scene import Scene
 from dashboard.share import Frame
@@ -97,44 +97,30 @@ def to_animation(scene: Scene, basemap: Basemap, fmt: str, *, width: int | None 
 def _record(page: str, executable: str, width: int, height: int, want_vectors: bool, fmt: str, fps: int,
             say: Progress) -> bytes:
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
-    def route(route) -> None:
-        route.continue_() if _allowed(route.request.url) else route.abort("blockedbyclient")
 
     try:
-        with sync_playwright() as pw:
-            say(0.05, "Starting the browser")
-            browser = pw.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
-            try:
-                context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
-                                              service_workers="block", accept_downloads=False)
-                context.route("**/*", route)
-                tab = context.new_page()
-                tab.set_content(_with_policy(page), wait_until="load", timeout=RENDER_TIMEOUT_MS)
-                tab.wait_for_function(_READY_JS, arg=want_vectors, timeout=RENDER_TIMEOUT_MS, polling="raf")
-                tab.wait_for_function("() => !!window.reachmapPlayback", timeout=RENDER_TIMEOUT_MS, polling="raf")
-                count = tab.evaluate(_FRAMES_JS)
-                if count <= 0:
-                    raise DashboardError("Nothing to animate: the selection has no dated events to play.")
-                if count > MAX_FRAMES:
-                    raise ValidationError("frames", count, f"more than {MAX_FRAMES:,} frames: narrow the dates or "
-                                          "take a longer step (step=7d, --step 7d)")
+        say(0.05, "Starting the browser")
+        with offline_tab(executable, width, height) as (context, tab):  # as a PNG: no file, no host
+            show_page(tab, page, want_vectors)
+            tab.wait_for_function("() => !!window.reachmapPlayback", timeout=RENDER_TIMEOUT_MS, polling="raf")
+            count = tab.evaluate(_FRAMES_JS)
+            if count <= 0:
+                raise DashboardError("Nothing to animate: the selection has no dated events to play.")
+            if count > MAX_FRAMES:
+                raise ValidationError("frames", count, f"more than {MAX_FRAMES:,} frames: narrow the dates or "
+                                      "take a longer step (step=7d, --step 7d)")
 
-                def frames() -> Iterator[np.ndarray]:
-                    for k in range(count):
-                        tab.evaluate(_SHOW_JS, k)
-                        tab.evaluate(_PAINTED_JS)
-                        shot = tab.screenshot(type="png", full_page=False)
-                        say(0.1 + 0.85 * (k + 1) / count, f"Frame {k + 1} of {count}")
-                        yield _rgb(shot)
+            def frames() -> Iterator[np.ndarray]:
+                for k in range(count):
+                    tab.evaluate(_SHOW_JS, k)
+                    tab.evaluate(_PAINTED_JS)
+                    shot = screenshot(context, tab)
+                    say(0.1 + 0.85 * (k + 1) / count, f"Frame {k + 1} of {count}")
+                    yield _rgb(shot)
 
-                return _encode(frames(), fmt, fps, width, height)
-            finally:
-                browser.close()
+            return _encode(frames(), fmt, fps, width, height)
     except PlaywrightError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DashboardError(f"Chromium could not draw the animation: {first}") from None
+        raise chromium_failed(exc, "the animation") from None
 
 
 def _rgb(png: bytes) -> np.ndarray:

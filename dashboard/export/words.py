@@ -37,8 +37,9 @@ def date_bounds(events: Iterable[Event]) -> tuple[date, date] | None:
     return min(e.time.start for e in events), max(e.time.end for e in events)
 
 
-def _bounds(scene: Scene) -> tuple[date, date] | None:
-    # The app's scenes carry the events' rows of the columnar table: read the days there, not every event.
+def selection_days(scene: Scene) -> tuple[date, date] | None:
+    """First and last day of the scene's events. The app's scenes carry the events' rows of the columnar
+    table: the days are read there, not from every event."""
     if scene.table is not None and scene.rows is not None:
         return table_date_bounds(scene.table, scene.rows)
     return date_bounds(scene.events)
@@ -50,19 +51,14 @@ def _publishers(scene: Scene) -> set[str]:
     return {e.source.publisher for e in scene.events}
 
 
-def selection_days(scene: Scene) -> tuple[date, date] | None:
-    """First and last day of the scene's events (from its table's columns when it has them)."""
-    return _bounds(scene)
-
-
 def summary(scene: Scene) -> str:
     """The selection in words ('1 event between 1 Jun and 30 Jun 2022 in UA'), plain text."""
-    return describe(scene.state, len(scene.events), _bounds(scene))
+    return describe(scene.state, len(scene.events), selection_days(scene))
 
 
 def date_span(scene: Scene) -> str:
     """The days the view covers: the date filter, its open sides filled from the events shown."""
-    bounds = _bounds(scene)
+    bounds = selection_days(scene)
     start = scene.state.start or (bounds[0] if bounds else None)
     end = scene.state.end or (bounds[1] if bounds else None)
     if start is None and end is None:

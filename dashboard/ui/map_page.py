@@ -99,7 +99,8 @@ def deployment_rings(catalogue) -> list[tuple[str, RingSpec]]:
 
 def _rings_panel(view: ViewState) -> None:
     st.header("Range rings")
-    for label, spec in QUICK_RINGS + tuple(deployment_rings(S.catalogue())):
+    catalogue = S.catalogue()  # once: it looks at the imported deployments' folder
+    for label, spec in QUICK_RINGS + tuple(deployment_rings(catalogue)):
         if st.button(label, disabled=spec in view.rings, width="stretch"):
             _add_ring_in_view(spec)
             st.rerun()
@@ -107,7 +108,7 @@ def _rings_panel(view: ViewState) -> None:
         _ring_form()
     for i, spec in enumerate(view.rings):
         left, right = st.columns([3, 2], vertical_alignment="center")
-        valid = validity(spec, S.catalogue())
+        valid = validity(spec, catalogue)
         if valid is not None and not valid.overlaps(view.start, view.end):
             # Listed, greyed, with its days: a dated ring the view's dates miss is not drawn.
             undated = replace(spec, since=None, until=None).label
