@@ -16,14 +16,29 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.errors import ValidationError
 from dashboard.model import LonLat, check_lat, check_lon, check_range_km
 
-GEOD = Geod(ellps="WGS84")
+
+class _Wgs84:
+    """pyproj's `Geod(ellps="WGS84")`, made at its first use. Importing pyproj takes 0.1-0.2 s (it loads
+    urllib, ssl and http.client for its grid downloads), which a process that never measures (a text
+    export of a view without rings) need not pay."""
+
+    _geod = None
+
+    def __getattr__(self, name: str):
+        if _Wgs84._geod is None:
+            from pyproj import Geod
+
+            _Wgs84._geod = Geod(ellps="WGS84")
+        return getattr(_Wgs84._geod, name)
+
+
+GEOD = _Wgs84()
 
 # Rings up to 19,950 km: beyond pi*b (19,970 km) geodesics from the equator stop being shortest before they
 # reach the radius, and a "ring" of points that far folds over itself near the antipode (GEOS then fails).
