@@ -452,3 +452,19 @@ def test_geojson_and_csv_from_the_store_rows_equal_those_from_the_events(store_p
 
     assert features(fast) == features(slow)
     assert to_csv(fast) == to_csv(slow)
+
+
+def test_credits_name_acled_once_with_the_outlets_it_cites(gazetteer, catalogue):
+    """An ACLED import's events are each 'ACLED, citing <outlet>': the picture's corner named ACLED once per
+    outlet ('ACLED, citing AFP, ACLED, citing Reuters, …')."""
+    def by(i: int, publisher: str) -> Event:
+        event = make_event(f"e{i}")
+        return Event(**{**event.__dict__, "source": Source("ACLED event", publisher, "", date(2022, 6, 25), "q")})
+
+    events = [by(i, p) for i, p in enumerate(["ACLED, citing Reuters", "ACLED, citing AFP", "ACLED, citing AFP",
+                                              "CNN", "ACLED"])]
+    events += [by(10 + i, f"ACLED, citing Outlet {i:02d}") for i in range(10)]
+    scene = build_scene(ViewState(), events, gazetteer, catalogue)
+    credits = export.attribution(scene)
+    assert credits.startswith("Natural Earth; events: ACLED (citing AFP, Outlet 00, Outlet 01, ")
+    assert credits.count("ACLED") == 1 and credits.endswith(" and 4 more), CNN")

@@ -86,10 +86,26 @@ def attribution(scene: Scene, limit: int = 8) -> str:
     for what, names in (("events", _publishers(scene)),
                         ("ranges", {r.source.publisher for r in scene.rings if r.source})):
         if names:
-            shown = sorted(names, key=str.casefold)
-            more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
-            parts.append(f"{what}: {', '.join(shown[:limit])}{more}")
+            parts.append(f"{what}: {_credits(names, limit)}")
     return "; ".join(parts)
+
+
+def _credits(names: set[str], limit: int) -> str:
+    """Publishers in order, those citing others once each: "ACLED, citing Reuters" and "ACLED, citing AFP"
+    (one per outlet in an ACLED import) are "ACLED (citing AFP, Reuters)", not the same name twice."""
+    citing: dict[str, list[str]] = {}
+    for name in names:
+        who, sep, cited = name.partition(", citing ")
+        citing.setdefault(who if sep else name, [])
+        if sep:
+            citing[who].append(cited)
+    shown = []
+    for who in sorted(citing, key=str.casefold):
+        cited = sorted(set(citing[who]), key=str.casefold)
+        more = f" and {len(cited) - limit} more" if len(cited) > limit else ""
+        shown.append(f"{who} (citing {', '.join(cited[:limit])}{more})" if cited else who)
+    more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
+    return ", ".join(shown[:limit]) + more
 
 
 def filename(scene: Scene, fmt: str) -> str:
