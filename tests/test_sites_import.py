@@ -123,3 +123,13 @@ def test_a_file_that_is_not_a_site_table_says_what_it_needs(data_dir, tmp_path, 
         load_sites(settings.sites_dir(), "nope")
     done = _run("import", str(file), "--format", "sites", "--name", "!!!")
     assert done.returncode == 2 and "has no letter or digit" in done.stderr
+
+
+def test_the_example_table_imports_with_a_source_and_quote_for_every_site(gazetteer):
+    sites = read_sites(settings.PROJECT_DIR / "examples" / "sites-belarus.csv", gazetteer, load_catalogue())
+    assert len(sites) == 7 and all(s.source.quote and s.source.url.startswith("https://") for s in sites)
+    assert {s.system for s in sites} == {"iskander-m", "tochka-u", "s-400", "kinzhal", "polonez"}
+    assert all(s.located.startswith("gazetteer: ") and s.located.endswith(", BY (geonames:" + s.located.split(":")[-1])
+               for s in sites)
+    polonez = next(s for s in sites if s.system == "polonez")
+    assert polonez.min_km == 50 and polonez.valid.start == date(2024, 8, 10)
