@@ -11,12 +11,13 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from dashboard import geodesy
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Validity
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
-from dashboard.share import RingSpec, ViewState
+from dashboard.share import RingSpec, SiteLayer, ViewState
 from dashboard.table import EventTable, StoredEvents, select
 
 if TYPE_CHECKING:  # the map (folium) is imported where a map is built: text exports never load it
@@ -73,7 +74,8 @@ def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, l
 
 def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
                   build: Callable[[RingSpec], Ring] | None = None,
-                  cost: Callable[[RingSpec], int] | None = None) -> tuple[list[Ring], list[str]]:
+                  cost: Callable[[RingSpec], int] | None = None,
+                  sites: Callable[[SiteLayer], list[Ring]] | None = None) -> tuple[list[Ring], list[str]]:
     """The state's rings as polygons; a ring that cannot be built, or past the view's budget, is reported.
 
     `build` turns one RingSpec into a Ring and `cost` gives its rings.ring_cost; the UI passes cached ones.
@@ -110,7 +112,33 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
             rings.append(built[spec])
         except DashboardError as exc:
             problems.append(f"Ring “{spec.label}” left out: {_sentence(str(exc))}")
+    for layer in state.sites:  # a ring per site of each stored table (ingest.sites), after the link's own
+        try:
+            layer_rings = (sites or (lambda x: layer_rings_of(x, catalogue)))(layer)
+        except DashboardError as exc:
+            problems.append(f"The {layer.label} left out: {_sentence(str(exc))}")
+            continue
+        vertices = sum(geodesy.ring_vertex_count(r.radius_km) for r in layer_rings)
+        if spent + vertices > MAX_VIEW_VERTICES:
+            problems.append(f"The {layer.label} left out: its {len(layer_rings)} rings would pass the "
+                            f"{MAX_VIEW_VERTICES / 1e6:.0f} million vertices one view may compute.")
+            continue
+        if not layer_rings:
+            problems.append(f"The {layer.label} shows nothing: no site of the table is of these systems.")
+        spent += vertices
+        rings.extend(layer_rings)
     return rings, problems
+
+
+def layer_rings_of(layer: SiteLayer, catalogue: Catalogue, folder=None) -> list[Ring]:
+    """The rings of a stored site table (settings.sites_dir, or `folder`), only the sites of its systems when
+    the link names some; DashboardError naming the stored tables when there is none of that name."""
+    from dashboard import settings
+    from dashboard.ingest.sites import load_sites
+    from dashboard.rings import site_rings
+
+    table = load_sites(folder or settings.sites_dir(), layer.table)
+    return site_rings(table.name, table.sites, catalogue, layer.systems)
 
 
 def validity(spec: RingSpec, catalogue: Catalogue) -> Validity | None:
