@@ -377,6 +377,10 @@ def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path,
     # and the text formats encode the store's columns whole (StoredEvents.columns).
     scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
     scene = replace(scene, events=scene.events.with_columns(columns))
+    if scene.state.sites and gazetteer is not None:  # what lies in range of the site rings, for the exports
+        from dashboard.scene import with_site_reach
+
+        scene = with_site_reach(scene, gazetteer)
     for problem in scene.problems:
         say("warning: ", problem)
     if args.format in export.ANIMATIONS:  # --step/--window: the frames' days, as the link's step=/window=

@@ -44,6 +44,8 @@ class Scene:
     # Dated rings whose days miss the view's dates: listed with their days, not drawn, not measured. Every
     # scene sorts its rings so (the map, the in-range table and every export draw `rings` only).
     dormant: tuple[Ring, ...] = ()
+    # What lies within any site's ring (sites=…), and of which sites (rings.LayerRow): see with_site_reach.
+    site_reach: tuple = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         every = tuple(self.rings) + tuple(self.dormant)
@@ -54,7 +56,7 @@ class Scene:
 
 def names_places(state: ViewState) -> bool:
     """Whether the state has something to look up in the gazetteer: a ring or a distance filter."""
-    return bool(state.rings) or bool(state.near and state.near_km)
+    return bool(state.rings) or bool(state.near and state.near_km) or bool(state.sites)
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -128,6 +130,27 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
         spent += vertices
         rings.extend(layer_rings)
     return rings, problems
+
+
+SITE_REACH_POPULATION = 100_000  # cities listed in range of a site layer in exports, as the app's default
+SITE_REACH_EVENTS = 20_000  # events listed per site ring (the nearest), as the app's in-range table
+
+
+def with_site_reach(scene: Scene, gazetteer: Gazetteer, min_population: int = SITE_REACH_POPULATION,
+                    events=None) -> Scene:
+    """The scene with what lies in range of its site rings (capitals, cities, its events) and of which sites.
+
+    `events` as rings.layer_in_range takes them; by default the scene's table rows, else its events."""
+    from dashboard.rings import layer_in_range
+
+    site_layer = [r for r in scene.rings if r.layer]
+    if not site_layer:
+        return scene
+    if events is None:
+        events = (scene.table, scene.rows) if scene.table is not None and scene.rows is not None \
+            else list(scene.events)
+    rows = layer_in_range(site_layer, gazetteer, events, min_population, max_events=SITE_REACH_EVENTS)
+    return replace(scene, site_reach=tuple(rows))
 
 
 def layer_rings_of(layer: SiteLayer, catalogue: Catalogue, folder=None) -> list[Ring]:

@@ -130,3 +130,82 @@ def test_a_dated_site_keeps_its_days_and_source_on_its_ring(catalogue):
     assert ring.holds(date(2023, 6, 1), None) and not ring.holds(None, date(2022, 12, 31))
     assert ring.site.source.quote == "The unit is at Minsk." and ring.valid.source.quote == "Q"
     assert to_query(from_query("sites=t").state) == "?v=1&sites=t"
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+def _exported(stored, gazetteer, catalogue, query="sites=sites-belarus:iskander-m,s-400"):
+    from dashboard.scene import with_site_reach
+
+    desna = make_event()  # the story's strike on Desna, about 200 km from Gomel
+    return with_site_reach(build_scene(from_query(query).state, [desna], gazetteer, catalogue), gazetteer)
+
+
+def test_geojson_carries_each_site_ring_with_its_source_and_what_lies_in_range(stored, gazetteer, catalogue):
+    from dashboard import export
+
+    scene = _exported(stored, gazetteer, catalogue)
+    data = json.loads(export.to_geojson(scene))
+    rings = [f["properties"] for f in data["features"] if f["properties"].get("layer") == "sites-belarus"]
+    assert len(rings) == 4 and all(r["site_quote"] and r["site_source_url"].startswith("https://") for r in rings)
+    luninets = next(r for r in rings if r["site"].startswith("Luninets"))
+    assert luninets["site_source_publisher"] == "Euroradio" and luninets["radius_km"] == 600
+    reach = {(r["kind"], r["name"]): r for r in data["reachmap"]["in_range_of_sites"]}
+    desna = reach[("event", "A strike")]
+    assert desna["nearest_site"].startswith("Zyabrovka") and set(desna["sites"]) >= {
+        "Zyabrovka airfield (Iskander-M)", "Zyabrovka airfield (S-400)", "Luninets airfield (S-300 or S-400)"}
+    _, _, metres = Geod(ellps="WGS84").inv(30.9754, 52.4345, *desna_lonlat())
+    assert abs(desna["nearest_km"] - metres / 1000) < 0.1
+    # A capital is listed when it is within some site's ring, on WGS84: Kyiv is; Berlin (about 900 km from
+    # Luninets, the nearest) is not.
+    geod, berlin = Geod(ellps="WGS84"), (13.41053, 52.52437)
+    assert ("capital", "Kyiv") in reach and ("capital", "Berlin") not in reach
+    assert len(scene.rings) == 4
+    assert all(geod.inv(*r.origin.lonlat, *berlin)[2] / 1000 > r.radius_km for r in scene.rings)
+    kyiv = reach[("capital", "Kyiv")]
+    assert any(geod.inv(*r.origin.lonlat, kyiv["lon"], kyiv["lat"])[2] / 1000 <= r.radius_km for r in scene.rings)
+
+
+def desna_lonlat() -> tuple[float, float]:
+    return make_event().place.lonlat
+
+
+def test_kml_names_the_site_and_lists_what_lies_in_range(stored, gazetteer, catalogue):
+    import xml.etree.ElementTree as ET
+
+    from dashboard import export
+
+    root = ET.fromstring(export.to_kml(_exported(stored, gazetteer, catalogue)).encode("utf-8"))
+    ns = "{http://www.opengis.net/kml/2.2}"
+    folders = {f.findtext(f"{ns}name"): f for f in root.iter(f"{ns}Folder")}
+    rings = folders["Range rings"].findall(f"{ns}Placemark")
+    zyabrovka = next(p for p in rings if p.findtext(f"{ns}name").startswith("Zyabrovka airfield (S-400)"))
+    assert "Placed by: Babel" in zyabrovka.findtext(f"{ns}description")
+    assert "said Oleksiy Hromov" in zyabrovka.findtext(f"{ns}description")
+    names = [p.findtext(f"{ns}name") for p in folders["In range of the sites"].findall(f"{ns}Placemark")]
+    assert "Kyiv" in names and "A strike" in names
+
+
+def test_the_cli_exports_a_link_with_sites(stored, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "sites.geojson"
+    done = subprocess.run([sys.executable, "-m", "dashboard", "export", "sites=sites-belarus&sites=nope", "--format",
+                           "geojson", "-o", str(out)], cwd=settings.PROJECT_DIR, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "warning: The sites of nope left out: No site table called 'nope'" in done.stderr
+    assert "7 ring(s) written" in done.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert sum(1 for f in data["features"] if f["properties"].get("layer")) == 7
+    assert data["reachmap"]["in_range_of_sites"] and data["reachmap"]["query"] == "?v=1&sites=sites-belarus&sites=nope"
+
+
+def test_an_html_export_draws_the_site_layer(stored, gazetteer, catalogue):
+    from dashboard import export
+    from dashboard.scene import load_basemap
+
+    page = export.export(_exported(stored, gazetteer, catalogue), load_basemap(gazetteer), "html").decode("utf-8")
+    assert json.dumps("Site rings") in page and "Iskander-M at 2 sites of sites-belarus" in page
