@@ -138,7 +138,9 @@ def site_rings(table: str, sites: Sequence[Site], catalogue: Catalogue, systems:
             continue
         km, munition = site_radius(site, catalogue)
         system_name = catalogue.get(site.system).name if site.system else ""
-        origin = Place(f"site:{table}:{i + 1}", site.name, "point", Point(site.lon, site.lat))
+        # Keyed by the point too: the app keeps each ring's measured events by its origin's key.
+        origin = Place(f"site:{table}:{i + 1}:{site.lat:.5f},{site.lon:.5f}", site.name, "point",
+                       Point(site.lon, site.lat))
         label = f"{site.name}: {system_name + ', ' if system_name else ''}{km:,.0f} km"
         rings.append(Ring(label, "ring", origin, km, geodesy.range_ring((site.lon, site.lat), km), system_name,
                           munition.name if munition else "", munition.source if munition else None, site.valid,
