@@ -182,6 +182,12 @@ def test_kml_names_the_site_and_lists_what_lies_in_range(stored, gazetteer, cata
     zyabrovka = next(p for p in rings if p.findtext(f"{ns}name").startswith("Zyabrovka airfield (S-400)"))
     assert "Placed by: Babel" in zyabrovka.findtext(f"{ns}description")
     assert "said Oleksiy Hromov" in zyabrovka.findtext(f"{ns}description")
+    # Coloured as the map colours them: by system, the two S-400 sites alike, Iskander-M's another colour.
+    styles = {st.get("id"): st.findtext(f"{ns}LineStyle/{ns}color") for st in root.iter(f"{ns}Style")}
+    colour = {p.findtext(f"{ns}name"): styles[p.findtext(f"{ns}styleUrl")[1:]] for p in rings}
+    assert colour["Zyabrovka airfield (S-400): S-400 Triumf, 600 km"] == \
+        colour["Luninets airfield (S-300 or S-400): S-400 Triumf, 600 km"] != \
+        colour["Zyabrovka airfield (Iskander-M): Iskander-M, 500 km"]
     names = [p.findtext(f"{ns}name") for p in folders["In range of the sites"].findall(f"{ns}Placemark")]
     assert "Kyiv" in names and "A strike" in names
 
@@ -209,3 +215,6 @@ def test_an_html_export_draws_the_site_layer(stored, gazetteer, catalogue):
 
     page = export.export(_exported(stored, gazetteer, catalogue), load_basemap(gazetteer), "html").decode("utf-8")
     assert json.dumps("Site rings") in page and "Iskander-M at 2 sites of sites-belarus" in page
+    from dashboard.export.words import attribution
+
+    assert attribution(_exported(stored, gazetteer, catalogue)).endswith("sites: Babel, Euroradio, TASS")

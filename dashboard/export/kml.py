@@ -27,7 +27,7 @@ from shapely.geometry import Polygon
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.colours import RING_COLOURS, type_colour  # the map's colours
+from dashboard.colours import ring_colours, type_colour  # the map's colours
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
                                       lonlat_texts, record_batches, ring_record)
@@ -189,8 +189,7 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
         _sub(style_icon, "color", kml_colour(type_colour(event_type)))
         if icon:
             _sub(_sub(style_icon, "Icon"), "href", icon)
-    for i, _ring in enumerate(scene.rings):
-        colour = RING_COLOURS[i % len(RING_COLOURS)]  # the map's colours, in the map's order
+    for i, colour in enumerate(ring_colours(scene.rings)):  # the map's colours, site rings by system
         style = _sub(doc, "Style", id=f"ring-{i}")
         line = _sub(style, "LineStyle")
         _sub(line, "color", kml_colour(colour))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import folium
 from shapely.geometry import mapping
 
-from dashboard.colours import RING_COLOURS
+from dashboard.colours import ring_colours
 from dashboard.mapview import safe
 from dashboard.mapview.marks import RingLabels
 from dashboard.mapview.playback import ring_days
@@ -22,12 +22,14 @@ def _key(ring: Ring) -> tuple[str, str]:
 
 
 def site_colours(rings: Sequence[Ring], offset: int = 0) -> dict[tuple[str, str], tuple[str, str]]:
-    """(table, system) → (legend words, colour), one colour per system of a table, after `offset` rings'."""
+    """(table, system) → (legend words, colour), one colour per system of a table, after `offset` rings'
+    (colours.ring_colours, which KML follows)."""
     counts: dict[tuple[str, str], int] = {}
-    for ring in rings:
+    colours: dict[tuple[str, str], str] = {}
+    for ring, colour in zip(rings, ring_colours([None] * offset + list(rings))[offset:]):
         counts[_key(ring)] = counts.get(_key(ring), 0) + 1
-    return {key: (f"{key[1]} at {n} site{'s' if n > 1 else ''} of {key[0]}",
-                  RING_COLOURS[(offset + i) % len(RING_COLOURS)]) for i, (key, n) in enumerate(counts.items())}
+        colours[_key(ring)] = colour
+    return {key: (f"{key[1]} at {n} site{'s' if n > 1 else ''} of {key[0]}", colours[key]) for key, n in counts.items()}
 
 
 def add_site_rings(m: folium.Map, rings: Sequence[Ring], colours: dict, name: str, show: bool) -> None:
