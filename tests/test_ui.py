@@ -386,3 +386,14 @@ def test_rings_and_site_rings_together_share_one_population_field(sites_app):
     at.number_input(key="min_population").set_value(1_000_000).run()
     fewer = set(at.dataframe[-1].value.query("kind == 'city'")["name"])
     assert not at.exception and "Kharkiv" in fewer < cities and "Bobruysk" in cities - fewer  # 1.4M and 0.2M people
+
+
+def test_more_rings_than_the_reach_cache_keeps_still_answer_for_the_sites(sites_app):
+    """Two rings and seven sites: past REACHES_PER_TABLE the sites' table measures the selected rows itself."""
+    from dashboard.ui.state import REACHES_PER_TABLE
+
+    sites_app.query_params.update({"v": "1", "ring": ["iskander-m@Minsk", "300@Kyiv"], "sites": "sites-belarus"})
+    at = sites_app.run()
+    assert not at.exception and 2 + 7 > REACHES_PER_TABLE
+    reach = at.dataframe[-1].value
+    assert reach[reach["name"].str.contains("Desna")]["nearest_site"].iloc[0] == "Polonez, Gomel and Mozyr regions"

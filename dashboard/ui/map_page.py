@@ -431,6 +431,10 @@ def _with_site_reach(scene: Scene) -> Scene:
 
     table_, selected = scene.table, scene.rows
     events = (lambda ring: (table_, selected, S.event_reach(ring, table_))) if table_ is not None else None
+    if table_ is not None and len(scene.rings) > S.REACHES_PER_TABLE:
+        # More rings than the per-store cache keeps: each rerun would evict and measure the whole store again,
+        # so measure the selected rows only (about 0.3 s per 100,000 events and site here).
+        events = (table_, selected)
     return with_site_reach(scene, S.gazetteer(), int(st.session_state.get("min_population", 100_000)), events)
 
 
