@@ -149,8 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="add events from ACLED, CSV, Excel, GeoJSON or KML to the store")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--format", default="auto", choices=("auto", "acled", "csv", "xlsx", "geojson", "kml",
-                                                          "deployments"),
-                     help="deployments: a CSV or JSON of systems at origins over days (dated rings), not events")
+                                                          "deployments", "sites"),
+                     help="deployments: a CSV or JSON of systems at origins over days (dated rings), not events; "
+                          "sites: a CSV, Excel or GeoJSON table of sites, one ring each (a link names it sites=NAME)")
+    imp.add_argument("--name", help="sites: the table's name (default: the file's name as a slug)")
     imp.add_argument("--skip-bad", action="store_true",
                      help="store the good rows and report the rest (default: all or nothing)")
 
@@ -412,6 +414,10 @@ def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path,
     # and the text formats encode the store's columns whole (StoredEvents.columns).
     scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
     scene = replace(scene, events=scene.events.with_columns(columns))
+    if scene.state.sites and gazetteer is not None:  # what lies in range of the site rings, for the exports
+        from dashboard.scene import with_site_reach
+
+        scene = with_site_reach(scene, gazetteer)
     for problem in scene.problems:
         say("warning: ", problem)
     if args.format in export.ANIMATIONS:  # --step/--window: the frames' days, as the link's step=/window=
@@ -462,6 +468,8 @@ def _import(args: argparse.Namespace) -> int:
         print(f"{len(found)} deployment(s) saved to {saved}; the rings panel offers them.")
         return 0
 
+    if args.format == "sites":
+        return _import_sites(args)
     gazetteer = open_gazetteer()
     try:
         with open_store(gazetteer=gazetteer) as store:
@@ -480,6 +488,25 @@ def _import(args: argparse.Namespace) -> int:
         print("error: nothing was stored because some rows were rejected; fix them, or use --skip-bad to "
               "store the good rows", file=sys.stderr)
         return 2
+    return 0
+
+
+def _import_sites(args: argparse.Namespace) -> int:
+    import time
+
+    from dashboard import settings
+    from dashboard.ingest.sites import read_sites, save_sites, table_name
+
+    started = time.perf_counter()
+    name = table_name(args.name or Path(args.file).stem)  # a bad --name is refused before the file is read
+    found = read_sites(Path(args.file), open_gazetteer(), load_catalogue())
+    saved = save_sites(found, settings.sites_dir(), name)
+    for s in found:
+        what = f"{s.km:g} km" if s.km is not None else s.system
+        days = f", {s.valid.label}" if s.valid else ""
+        print(printable(f"{s.name}: {what} at {s.lat:.4f},{s.lon:.4f} ({s.located}){days} [{s.source.publisher}]"))
+    print(f"{len(found)} site(s) saved as the table {name} to {saved} in {time.perf_counter() - started:.1f} s; "
+          f"show them with the link sites={name}.")
     return 0
 
 

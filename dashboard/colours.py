@@ -44,3 +44,22 @@ def type_colour(event_type: str) -> str:
         return TYPE_COLOURS[event_type]
     digest = hashlib.sha256(event_type.encode("utf-8")).digest()
     return _FALLBACK[int.from_bytes(digest[:4], "big") % len(_FALLBACK)]
+
+
+def ring_colours(rings) -> list[str]:
+    """The colour of each ring as the map draws it: a ring of its own by its place among those, the rings of a
+    site table (ring.layer) by system, one colour per (table, system) after them. KML styles follow it."""
+    own = [r for r in rings if not getattr(r, "layer", "")]
+    keys: dict[tuple[str, str], str] = {}
+    for r in rings:
+        key = (r.layer, r.system or f"{r.radius_km:g} km") if getattr(r, "layer", "") else None
+        if key is not None and key not in keys:
+            keys[key] = RING_COLOURS[(len(own) + len(keys)) % len(RING_COLOURS)]
+    out, i = [], 0
+    for r in rings:
+        if getattr(r, "layer", ""):
+            out.append(keys[(r.layer, r.system or f"{r.radius_km:g} km")])
+        else:
+            out.append(RING_COLOURS[i % len(RING_COLOURS)])
+            i += 1
+    return out

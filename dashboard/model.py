@@ -404,3 +404,41 @@ class Catalogue:
                 return system
         known = ", ".join(s.id for s in self.systems)
         raise ValidationError("system", system_id, f"unknown system id; known systems: {known}")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where a system is reported (a base, an airfield), with who says so: one row of a site table.
+
+    `lon`/`lat` are the source's coordinates or, when the table names a place, the gazetteer's point for
+    it; `located` says which ("source coordinates", "gazetteer: Asipovichy, BY (geonames:630468)"). The ring
+    is `km` when given, else the catalogue's longest range of `system`. `min_km` is the minimum range (an
+    annulus's inner edge), kept with the site; `valid` the days it is reported there (None: any day).
+    """
+
+    name: str
+    lon: float
+    lat: float
+    located: str
+    source: Source
+    system: str = ""
+    km: float | None = None
+    min_km: float | None = None
+    valid: Validity | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _check_text(self.name, "site.name"))
+        check_lon(self.lon, "site.lon")
+        check_lat(self.lat, "site.lat")
+        if not self.source.quote.strip():
+            raise ValidationError("site.quote", self.source.quote, "needs the quote of the source that places it")
+        if self.km is None and not self.system:
+            raise ValidationError("site", self.name, "needs a system or a radius in km")
+        if self.km is not None:
+            check_range_km(self.km, "site.radius_km")
+        if self.min_km is not None:
+            if not _is_number(self.min_km) or self.min_km < 0:
+                raise ValidationError("site.min_km", self.min_km, "must be a number of kilometres of 0 or more")
+            if self.km is not None and self.min_km >= self.km:
+                raise ValidationError("site.min_km", self.min_km, f"must be less than the radius {self.km:g} km")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.model import (Catalogue, Event, Munition, Place, Source, Validity, WeaponSystem, check_lat,
+from dashboard.model import (Catalogue, Event, Munition, Place, Site, Source, Validity, WeaponSystem, check_lat,
                              check_lon, check_range_km, split_munition)
 from dashboard.table import COARSE_KINDS, EventTable
 
@@ -36,6 +36,8 @@ class Ring:
     munition: str = ""
     source: Source | None = None  # who declared the range, when it comes from the catalogue
     valid: Validity | None = None  # the days it holds (a dated ring); None: whatever the dates
+    layer: str = ""  # the site table it is a ring of (sites=…), drawn in the sites layer; "" otherwise
+    site: Site | None = None  # that site: its name, source and quote, minimum range
 
     def holds(self, start: date | None, end: date | None) -> bool:
         """True when the ring holds on at least one day of [start, end] (None: open); an undated ring always."""
@@ -115,6 +117,76 @@ def munition_of(system: WeaponSystem, munition: str = "") -> Munition:
         raise ValidationError("munition", f"{system.id}:{munition}" if munition else system.id,
                               "has no munition of that kind with a declared range in the catalogue")
     return choices[nth - 1] if nth else max(choices, key=lambda m: m.range_km)
+
+
+def site_radius(site: Site, catalogue: Catalogue) -> tuple[float, Munition | None]:
+    """A site's ring radius: its own km, else its system's longest declared range (with that munition)."""
+    if site.km is not None:
+        return site.km, None
+    chosen = munition_of(catalogue.get(site.system))
+    return chosen.range_km, chosen
+
+
+def site_rings(table: str, sites: Sequence[Site], catalogue: Catalogue, systems: Sequence[str] = ()) -> list[Ring]:
+    """One geodesic ring per site of a table (only the sites of `systems`, catalogue ids, when given).
+
+    The ring is the site's radius; its minimum range stays on `Ring.site.min_km` (drawn as the full disc).
+    """
+    rings = []
+    for i, site in enumerate(sites):
+        if systems and site.system not in systems:
+            continue
+        km, munition = site_radius(site, catalogue)
+        system_name = catalogue.get(site.system).name if site.system else ""
+        # Keyed by the point too: the app keeps each ring's measured events by its origin's key.
+        origin = Place(f"site:{table}:{i + 1}:{site.lat:.5f},{site.lon:.5f}", site.name, "point",
+                       Point(site.lon, site.lat))
+        label = f"{site.name}: {system_name + ', ' if system_name else ''}{km:,.0f} km"
+        rings.append(Ring(label, "ring", origin, km, geodesy.range_ring((site.lon, site.lat), km), system_name,
+                          munition.name if munition else "", munition.source if munition else None, site.valid,
+                          layer=table, site=site))
+    return rings
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """A place or event within the ring of at least one site of a layer, and which sites reach it."""
+
+    name: str
+    kind: str  # capital | city | event
+    country: str
+    sites: tuple[str, ...]  # the sites whose ring holds it, nearest first
+    nearest_km: float
+    nearest_site: str
+    lon: float
+    lat: float
+
+
+def layer_in_range(rings: Sequence[Ring], gazetteer: Gazetteer,
+                   events: Sequence[Event] | EventRows | Callable[[Ring], Sequence[Event] | EventRows],
+                   min_population: int, max_events: int | None = None) -> list[LayerRow]:
+    """What lies within any site's ring of a layer, and of which sites: one row per place or event, nearest
+    first. A place closer to a site than its minimum range (Site.min_km) is out of that site's reach.
+
+    `events` as for in_range_rows, or a function giving them for each ring (the app's measured reach)."""
+    found: dict[tuple, list[tuple[float, str]]] = {}
+    meta: dict[tuple, tuple[str, str, str, float, float]] = {}
+    for ring in rings:
+        low = ring.site.min_km if ring.site is not None and ring.site.min_km else 0.0
+        chosen = events(ring) if callable(events) else events
+        for row in in_range_rows(ring, gazetteer, chosen, min_population, max_events=max_events):
+            if row.distance_km < low:
+                continue
+            key = (row.kind, row.name, round(row.lon, 5), round(row.lat, 5))
+            found.setdefault(key, []).append((row.distance_km, ring.site.name if ring.site else ring.label))
+            meta[key] = (row.name, row.kind, row.country, row.lon, row.lat)
+    rows = []
+    for key, hits in found.items():
+        hits.sort()
+        name, kind, country, lon, lat = meta[key]
+        rows.append(LayerRow(name, kind, country, tuple(dict.fromkeys(n for _, n in hits)), hits[0][0], hits[0][1],
+                             lon, lat))
+    return sorted(rows, key=lambda r: (r.nearest_km, r.name))
 
 
 @dataclass(frozen=True)

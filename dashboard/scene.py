@@ -11,12 +11,13 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from dashboard import geodesy
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Validity
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
-from dashboard.share import RingSpec, ViewState
+from dashboard.share import RingSpec, SiteLayer, ViewState
 from dashboard.table import EventTable, StoredEvents, select
 
 if TYPE_CHECKING:  # the map (folium) is imported where a map is built: text exports never load it
@@ -43,6 +44,8 @@ class Scene:
     # Dated rings whose days miss the view's dates: listed with their days, not drawn, not measured. Every
     # scene sorts its rings so (the map, the in-range table and every export draw `rings` only).
     dormant: tuple[Ring, ...] = ()
+    # What lies within any site's ring (sites=…), and of which sites (rings.LayerRow): see with_site_reach.
+    site_reach: tuple = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         every = tuple(self.rings) + tuple(self.dormant)
@@ -53,7 +56,7 @@ class Scene:
 
 def names_places(state: ViewState) -> bool:
     """Whether the state has something to look up in the gazetteer: a ring or a distance filter."""
-    return bool(state.rings) or bool(state.near and state.near_km)
+    return bool(state.rings) or bool(state.near and state.near_km) or bool(state.sites)
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -73,7 +76,8 @@ def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, l
 
 def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
                   build: Callable[[RingSpec], Ring] | None = None,
-                  cost: Callable[[RingSpec], int] | None = None) -> tuple[list[Ring], list[str]]:
+                  cost: Callable[[RingSpec], int] | None = None,
+                  sites: Callable[[SiteLayer], list[Ring]] | None = None) -> tuple[list[Ring], list[str]]:
     """The state's rings as polygons; a ring that cannot be built, or past the view's budget, is reported.
 
     `build` turns one RingSpec into a Ring and `cost` gives its rings.ring_cost; the UI passes cached ones.
@@ -110,7 +114,54 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
             rings.append(built[spec])
         except DashboardError as exc:
             problems.append(f"Ring “{spec.label}” left out: {_sentence(str(exc))}")
+    for layer in state.sites:  # a ring per site of each stored table (ingest.sites), after the link's own
+        try:
+            layer_rings = (sites or (lambda x: layer_rings_of(x, catalogue)))(layer)
+        except DashboardError as exc:
+            problems.append(f"The {layer.label} left out: {_sentence(str(exc))}")
+            continue
+        vertices = sum(geodesy.ring_vertex_count(r.radius_km) for r in layer_rings)
+        if spent + vertices > MAX_VIEW_VERTICES:
+            problems.append(f"The {layer.label} left out: its {len(layer_rings)} rings would pass the "
+                            f"{MAX_VIEW_VERTICES / 1e6:.0f} million vertices one view may compute.")
+            continue
+        if not layer_rings:
+            problems.append(f"The {layer.label} shows nothing: no site of the table is of these systems.")
+        spent += vertices
+        rings.extend(layer_rings)
     return rings, problems
+
+
+SITE_REACH_POPULATION = 100_000  # cities listed in range of a site layer in exports, as the app's default
+SITE_REACH_EVENTS = 20_000  # events listed per site ring (the nearest), as the app's in-range table
+
+
+def with_site_reach(scene: Scene, gazetteer: Gazetteer, min_population: int = SITE_REACH_POPULATION,
+                    events=None) -> Scene:
+    """The scene with what lies in range of its site rings (capitals, cities, its events) and of which sites.
+
+    `events` as rings.layer_in_range takes them; by default the scene's table rows, else its events."""
+    from dashboard.rings import layer_in_range
+
+    site_layer = [r for r in scene.rings if r.layer]
+    if not site_layer:
+        return scene
+    if events is None:
+        events = (scene.table, scene.rows) if scene.table is not None and scene.rows is not None \
+            else list(scene.events)
+    rows = layer_in_range(site_layer, gazetteer, events, min_population, max_events=SITE_REACH_EVENTS)
+    return replace(scene, site_reach=tuple(rows))
+
+
+def layer_rings_of(layer: SiteLayer, catalogue: Catalogue, folder=None) -> list[Ring]:
+    """The rings of a stored site table (settings.sites_dir, or `folder`), only the sites of its systems when
+    the link names some; DashboardError naming the stored tables when there is none of that name."""
+    from dashboard import settings
+    from dashboard.ingest.sites import load_sites
+    from dashboard.rings import site_rings
+
+    table = load_sites(folder or settings.sites_dir(), layer.table)
+    return site_rings(table.name, table.sites, catalogue, layer.systems)
 
 
 def validity(spec: RingSpec, catalogue: Catalogue) -> Validity | None:

@@ -35,6 +35,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("deployments_dir", "",
             "Folder of the deployments imported with `import FILE --format deployments` (systems at origins over "
             "days: dated rings); empty means <data_dir>/deployments."),
+    Setting("sites_dir", "",
+            "Folder of the site tables imported with `import FILE --format sites` (one ring per site, named in a "
+            "link as sites=NAME); empty means <data_dir>/sites."),
     Setting("chromium_path", "/usr/bin/chromium",
             "The Chromium executable that draws PNG exports (headless, through Playwright; never downloaded)."),
     Setting("user_header", "",
@@ -78,6 +81,10 @@ def story_dir() -> Path:
 
 def deployments_dir() -> Path:
     return Path(get("deployments_dir") or data_dir() / "deployments")
+
+
+def sites_dir() -> Path:
+    return Path(get("sites_dir") or data_dir() / "sites")
 
 
 def import_max_mb() -> float:

@@ -28,6 +28,9 @@ The parameters, in the order they are written (only those that differ from the d
                                        open end: iskander-m@BY~2022-06-25..), then optionally |NAME, the user's
                                        name for it: 150@Belgorod|S-300 from Belgorod
     reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
+    sites   sites-belarus              repeated: a stored table of sites (`import FILE --format sites`), one ring
+            sites-belarus:iskander-m,s-400   per site; after ':' only the sites of these catalogue systems
+                                       (comma-separated). A table that is not stored is reported and dropped
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
     base    vector-dark                vector | vector-dark | osm | satellite (vector, the offline map, is the default)
@@ -61,16 +64,18 @@ from dashboard.geodesy import MAX_RADIUS_KM
 from dashboard.model import MUNITION_KINDS, LonLat, is_hidden_control, split_munition
 
 VERSION = 1
-LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals")
+LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals", "sites")
 DEFAULT_LAYERS: tuple[str, ...] = LAYERS
 BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector*: the bundled offline map
 DEFAULT_BASE = "vector"
 
 KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q", "coarse",
-                         "ring", "reach", "c", "z", "base", "layers", "play", "window", "step")
+                         "ring", "reach", "sites", "c", "z", "base", "layers", "play", "window", "step")
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
 MAX_RING_NAME = 80  # characters of a ring's own name
+MAX_SITE_LAYERS = 8  # sites=… tables in one link
+SITE_TABLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?", re.ASCII)  # a stored table's name (ingest.sites)
 
 # Distances (near=…, ring=…, reach=…) run from 10 m, kept to two decimals as the sidebar's km field shows
 # them, to 19,950 km, past which a ring is no longer a circle on the ellipsoid (geodesy.MAX_RADIUS_KM).
@@ -173,6 +178,25 @@ def span_words(since: date | None, until: date | None) -> str:
 
 
 @dataclass(frozen=True)
+class SiteLayer:
+    """A stored table of sites drawn as one layer, a ring per site; with `systems`, only those systems' sites."""
+
+    table: str
+    systems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _set(self, "table", _clean(_text_field(self.table, "sites.table")).lower())
+        if not self.table:
+            raise ValidationError("sites.table", self.table, "needs the name of a stored table of sites")
+        _set(self, "systems", _unique(_clean(x).lower() for x in _tuple_field(self.systems, "sites.systems", str)))
+
+    @property
+    def label(self) -> str:
+        """'sites of sites-belarus', 'sites of sites-belarus (iskander-m, s-400)'."""
+        return f"sites of {self.table}" + (f" ({', '.join(self.systems)})" if self.systems else "")
+
+
+@dataclass(frozen=True)
 class Frame:
     """A frame of the playback: the events of the `window` days up to `day` (0: every day up to it,
     cumulative), the next frame `step` days later. The map opens paused on it."""
@@ -213,6 +237,7 @@ class ViewState:
     base: str = DEFAULT_BASE
     layers: tuple[str, ...] = DEFAULT_LAYERS
     play: Frame | None = None  # the paused frame of the playback; None: every selected event
+    sites: tuple[SiteLayer, ...] = ()  # stored tables of sites, each a layer of rings
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -238,6 +263,7 @@ class ViewState:
         _set(self, "layers", tuple(sorted(layers, key=lambda x: LAYERS.index(x) if x in LAYERS else len(LAYERS))))
         if self.play is not None and not isinstance(self.play, Frame):
             raise ValidationError("play", self.play, "must be a Frame or None")
+        _set(self, "sites", tuple(dict.fromkeys(_tuple_field(self.sites, "sites", SiteLayer))))
 
     def with_(self, **changes: object) -> ViewState:
         """A copy with some fields changed (and normalised again)."""
@@ -356,6 +382,9 @@ def to_params(state: ViewState) -> dict[str, str | list[str]]:
         values = [_ring_value(r) for r in state.rings if r.reach is reach]
         if values:
             params[key] = values
+    if state.sites:
+        params["sites"] = [layer.table + (":" + ",".join(layer.systems) if layer.systems else "")
+                           for layer in state.sites]
     if state.center is not None:
         params["c"] = f"{_num(state.center[0])},{_num(state.center[1])}"
     if state.zoom is not None:
@@ -394,14 +423,14 @@ def _iso(day: date | None) -> str:
 
 # ---------------------------------------------------------------------------------------------- reading
 
-def from_query(query: str, known_systems: Collection[str] = ()) -> Decoded:
+def from_query(query: str, known_systems: Collection[str] = (), known_sites: Collection[str] | None = None) -> Decoded:
     """Read a query string, with or without its '?', or a whole URL; never raises."""
     if isinstance(query, bytes):
         query = query.decode("utf-8", errors="replace")
     params: dict[str, list[str]] = {}
     for key, value in parse_qsl(_query_part(str(query)), keep_blank_values=True, errors="replace"):
         params.setdefault(key, []).append(value)
-    return from_params(params, known_systems)
+    return from_params(params, known_systems, known_sites)
 
 
 def _query_part(text: str) -> str:
@@ -413,12 +442,14 @@ def _query_part(text: str) -> str:
     return tail if mark and "=" not in head and "&" not in head else text
 
 
-def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collection[str] = ()) -> Decoded:
+def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collection[str] = (),
+                known_sites: Collection[str] | None = None) -> Decoded:
     """Read parameters (a str, or a list of str for repeated keys); never raises on their content.
 
     With Streamlit, pass `st.query_params` itself: its `get_all` is used so that repeated keys
     (ring=…&ring=…) are all read, where `st.query_params[key]` would give only the last one.
-    If `known_systems` is not empty, ring and reach systems must be among them (case-insensitive).
+    If `known_systems` is not empty, ring and reach systems must be among them (case-insensitive), and so
+    must a sites= filter's. With `known_sites` (the stored tables' names), a sites= table must be one of them.
     """
     r = _Reader(params, known_systems)
     _read_version(r)
@@ -433,6 +464,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collec
     fields["text"] = _read_q(r)
     fields["coarse"] = _read_coarse(r)
     fields["rings"] = _read_rings(r)
+    fields["sites"] = _read_sites(r, known_sites)
     fields["center"] = _read_center(r)
     fields["zoom"] = _read_zoom(r)
     fields["base"] = _read_base(r)
@@ -725,6 +757,40 @@ def _read_ring_only(r: _Reader, key: str, value: str) -> RingSpec | None:
     else:
         return RingSpec(origin, system=system, munition=munition, reach=key == "reach")
     return None
+
+
+def _read_sites(r: _Reader, known: Collection[str] | None) -> tuple[SiteLayer, ...]:
+    """sites=TABLE or TABLE:SYSTEM,SYSTEM; a bad table or system is reported and dropped."""
+    layers: list[SiteLayer] = []
+    for value in r.many("sites"):
+        table_text, colon, systems_text = value.partition(":")
+        table = r.text("sites", table_text, value).lower()
+        bad = f"Ignored sites={_show(value)}:"
+        if not SITE_TABLE.fullmatch(table):
+            r.note(f"{bad} a site table's name is letters, digits and '-', like sites=sites-belarus, optionally "
+                   "followed by :SYSTEM,SYSTEM.")
+            continue
+        if known is not None and table not in known:
+            stored = f"stored tables: {_list(sorted(known), 'and')}" if known else "no table is stored yet"
+            r.note(f"{bad} no site table called {table} ({stored}); import one with import FILE --format sites.")
+            continue
+        systems, wrong = [], []
+        for text in (p.strip().lower() for p in systems_text.split(",") if p.strip()):
+            good = _SYSTEM_ID.fullmatch(text) and (not r.known or text in r.known)
+            (systems if good else wrong).append(text)
+        if wrong:
+            known_words = f"; known systems: {_list(sorted(r.known), 'and')}" if r.known else ""
+            r.note(f"Ignored {_show(', '.join(wrong), 40)} in sites={_show(value)}: not a system id{known_words}.")
+            if not systems:
+                r.note(f"{bad} none of its systems is known, so none of its sites is drawn.")
+                continue
+        elif colon and not systems:
+            r.note(f"Ignored the ':' of sites={_show(value)}: no system follows it; all its sites are drawn.")
+        layers.append(SiteLayer(table, tuple(systems)))
+    layers = list(dict.fromkeys(layers))
+    if len(layers) > MAX_SITE_LAYERS:
+        r.note(f"Ignored {len(layers) - MAX_SITE_LAYERS} site table(s) after the first {MAX_SITE_LAYERS}.")
+    return tuple(layers[:MAX_SITE_LAYERS])
 
 
 def _read_span(r: _Reader, key: str, value: str, spec: RingSpec, text: str) -> RingSpec:

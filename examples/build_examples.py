@@ -111,11 +111,78 @@ def write_incidents(out: Path) -> None:
     workbook.save(out / "incidents.xlsx")
 
 
+# Sites where published reports place a system, each with its source and the exact words quoted from it
+# (examples/README.md). Places are the gazetteer's points for the named town (no source gives coordinates);
+# "from" is the day the source reports the system there, marked approximate: it may have been there earlier.
+SITES_COLUMNS = ("name,place,country,system,min_km,from,until,approximate,source_title,source_publisher,source_url,"
+                 "source_published,quote,note").split(",")
+_TASS_OSIPOVICHI = dict(
+    place="Osipovichi", country="BY", source_title="TASS report, MINSK, August 25 (2023)", source_publisher="TASS",
+    source_url="https://tass.com/defense/1665627", source_published="2023-08-25", **{"from": "2023-08-25"},
+    approximate="1",
+    quote="At a range near Osipovichi, fire control instruction of servicemen from a missile brigade is in progress. "
+          "The emphasis is on the cohesion of crews. A unit of missile forces armed with the Iskander-M tactical "
+          "systems and a unit of Tochka tactical systems are taking part in the training.",
+    note="The stored copy shows no headline: the title names the report by its dateline. From the day of the "
+         "report.")
+_BABEL_ZYABROVKA = dict(
+    place="Gomel", country="BY", source_title="General Staff: Belarus handed the Zyabrovka airfield under the "
+    "control of the Russians", source_publisher="Babel", source_url="https://babel.ua/en/news/81122-general-staff-"
+    "belarus-handed-the-zyabrovka-airfield-under-the-control-of-the-russians", **{"from": "2022-07-07"},
+    approximate="1",
+    quote="\"The airport \"Zyabrovka\" in Belarus is already fully controlled by the Russians. Currently, a Russian "
+          "military base is being set up there. The missile division of the \"Iskander-M\" missile complex and the "
+          "S-400 division are located on the territory of the airfield,\" said Oleksiy Hromov.",
+    note="Zyabrovka airfield is near Gomel; the gazetteer has no Zyabrovka, so the ring is centred on Gomel (about "
+         "15 km off). From the General Staff briefing of 7 July 2022 the article reports.")
+SITES_ROWS = [
+    dict(name="Osipovichi missile brigade (Iskander-M)", system="iskander-m", **_TASS_OSIPOVICHI),
+    dict(name="Osipovichi missile brigade (Tochka)", system="tochka-u", **_TASS_OSIPOVICHI),
+    dict(name="Zyabrovka airfield (Iskander-M)", system="iskander-m", **_BABEL_ZYABROVKA),
+    dict(name="Zyabrovka airfield (S-400)", system="s-400", **_BABEL_ZYABROVKA),
+    dict(name="Machulishchy airbase (Kinzhal carriers)", place="Machulishchy", country="BY", system="kinzhal",
+         source_title="Explosions occur at Machulishchy airbase in Belarus, Russian aircraft damaged",
+         source_publisher="Ukrainska Pravda (Yahoo News)",
+         source_url="https://www.yahoo.com/news/explosions-occur-machulishchy-airbase-belarus-143337249.html",
+         quote="It is from Machulishchy airfield that Kinzhal missile carriers usually take off, which is why Ukraine "
+               "issued an air-raid warning.",
+         note="Kinzhal is air-launched (MiG-31K): the ring is the missile's declared range from the airfield, not the "
+              "aircraft's radius."),
+    dict(name="Luninets airfield (S-300 or S-400)", place="Luninets", country="BY", system="s-400",
+         source_title="Радио \"Свобода\": Лунинецкий военный аэродром расчищают и расширяют",
+         source_publisher="Euroradio",
+         source_url="https://euroradio.fm/ru/radio-svoboda-lunineckiy-voennyy-aerodrom-raschishchayut-i-rasshiryayut",
+         quote="По снимкам журналисты заметили, что сейчас военной техники на аэродроме немного: только несколько "
+               "комплексов С-300 или С-400.",
+         note="The source says S-300 or S-400; drawn with the S-400's declared reach, the larger."),
+    dict(name="Polonez, Gomel and Mozyr regions", place="Mozyr", country="BY", system="polonez", min_km="50",
+         **{"from": "2024-08-10"}, approximate="1",
+         source_title="Belarus announces transfer of Iskanders and Polonez artillery systems to Ukraine border regions",
+         source_publisher="RBC-Ukraine", source_url="https://newsukraine.rbc.ua/news/belarus-announces-transfer-of-"
+         "iskanders-and-1723291082.html", source_published="2024-08-10",
+         quote="Belarus has announced that it will strengthen the regions bordering Ukraine. Troops and Iskander and "
+               "Polonez systems are set to be deployed there, according to Belarusian Defense Minister Viktor Khrenin. "
+               "According to him, Belarusian self-proclaimed President Alexander Lukashenko allegedly ordered the "
+               "reinforcement of troops in the Gomel and Mozyr regions, which border the northern areas of Ukraine.",
+         note="Centred on Mozyr (Mazyr), the town the region is named after. min_km 50 from belsat.eu after BelTA "
+              "(udf.by, 24 Feb 2021): \"MRLS Polonez can deliver strikes as far as 50-200km with a high degree of "
+              "precision.\""),
+]
+
+
+def write_sites(out: Path) -> None:
+    with open(out / "sites-belarus.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, SITES_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(SITES_ROWS)
+
+
 def main(argv: list[str]) -> None:
     out = Path(argv[0]) if argv else HERE
     out.mkdir(parents=True, exist_ok=True)
     write_acled(out)
     write_incidents(out)
+    write_sites(out)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,7 @@ def test_example_files_are_what_their_script_builds(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "examples" / "build_examples.py"), str(tmp_path)], check=True)
     examples = ROOT / "examples"
     assert (tmp_path / "acled-ukraine-2022.csv").read_bytes() == (examples / "acled-ukraine-2022.csv").read_bytes()
+    assert (tmp_path / "sites-belarus.csv").read_bytes() == (examples / "sites-belarus.csv").read_bytes()
 
     def cells(path: Path) -> list[tuple]:
         return list(openpyxl.load_workbook(path, read_only=True)["Incidents"].iter_rows(values_only=True))

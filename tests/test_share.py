@@ -100,7 +100,7 @@ def test_params_keep_key_order_and_use_lists_for_repeatable_keys():
     state = ViewState(start=date(2022, 6, 1), countries=("UA",), admins=("A",), near="N", near_km=1, area=TRIANGLE,
                       types=("t",), actors=("a",), text="q", coarse=True, rings=(RingSpec("BY", km=5, reach=True), ISKANDER_MINSK),
                       center=(1, 2), zoom=3, base="osm", layers=("events",), end=date(2022, 6, 2),
-                      play=share.Frame(date(2022, 6, 2), window=0, step=7))
+                      play=share.Frame(date(2022, 6, 2), window=0, step=7), sites=(share.SiteLayer("t"),))
     params = to_params(state)
     assert list(params) == list(share.KEYS)
     assert params["ring"] == ["iskander-m@Minsk"] and params["reach"] == ["5@BY"] and params["admin"] == ["A"]
@@ -498,3 +498,32 @@ def test_a_ring_can_carry_the_users_own_name_in_the_link():
 def test_a_munition_position_that_is_not_plain_digits_is_one_sentence_never_a_crash(munition):
     decoded = from_query(f"?v=1&ring=kalibr:{munition}@Minsk")
     assert decoded.state.rings == () and "optionally with ~N" in decoded.problems[0]
+
+
+# -- sites=: stored tables of sites ---------------------------------------------------------------
+
+@pytest.mark.parametrize("query, sites, problem", [
+    ("sites=sites-belarus", (share.SiteLayer("sites-belarus"),), ""),
+    ("sites=Sites-Belarus:Iskander-M,s-400", (share.SiteLayer("sites-belarus", ("iskander-m", "s-400")),), ""),
+    ("sites=a&sites=b:kinzhal&sites=a", (share.SiteLayer("a"), share.SiteLayer("b", ("kinzhal",))), ""),
+    ("sites=bad_name", (), "Ignored sites=bad_name: a site table's name is letters, digits and '-'"),
+    ("sites=a:nope,s-400", (share.SiteLayer("a", ("s-400",)),), "Ignored nope in sites=a:nope,s-400: not a system id"),
+    ("sites=a:nope", (), "none of its systems is known, so none of its sites is drawn"),
+    ("sites=a:", (share.SiteLayer("a"),), "no system follows it; all its sites are drawn"),
+    ("sites=%3Cscript%3E", (), "Ignored sites=<script>: a site table's name"),
+    ("sites=" + "x" * 200, (), "a site table's name is letters"),
+])
+def test_sites_are_read_or_reported_by_name_and_never_raise(query, sites, problem):
+    decoded = from_query(query, known_systems={"iskander-m", "s-400", "kinzhal"})
+    assert decoded.state.sites == sites
+    assert (problem in " ".join(decoded.problems)) if problem else not decoded.problems
+    assert from_query(to_query(decoded.state)).state == decoded.state
+
+
+def test_a_table_that_is_not_stored_is_named_with_the_stored_ones():
+    decoded = from_query("sites=nope&sites=sites-belarus", known_sites=("sites-belarus", "other"))
+    assert decoded.state.sites == (share.SiteLayer("sites-belarus"),)
+    assert decoded.problems == ("Ignored sites=nope: no site table called nope (stored tables: other and "
+                                "sites-belarus); import one with import FILE --format sites.",)
+    many = "&".join(f"sites=t{i}" for i in range(12))
+    assert len(from_query(many).state.sites) == share.MAX_SITE_LAYERS

@@ -335,3 +335,65 @@ def test_a_custom_ring_can_hold_from_a_day(app):
     next(b for b in at.button if b.label == "Add ring").click().run()
     assert not at.exception
     assert at.query_params["ring"] == "150@Minsk~2023-03-01.."
+
+
+@pytest.fixture
+def sites_app(app, gazetteer, tmp_path, monkeypatch):
+    """The app with the example site table stored as sites-belarus."""
+    from dashboard.ingest.catalogue import load_catalogue
+    from dashboard.ingest.sites import read_sites, save_sites
+
+    monkeypatch.setenv("REACHMAP_SITES_DIR", str(tmp_path / "sites"))
+    save_sites(read_sites(PROJECT_DIR / "examples" / "sites-belarus.csv", gazetteer, load_catalogue()),
+               tmp_path / "sites", "sites-belarus")
+    return app
+
+
+def test_a_site_table_is_a_toggle_with_a_system_filter_and_its_own_in_range_table(sites_app):
+    at = sites_app.run()
+    toggle = at.toggle(key="sites_on_sites-belarus")
+    assert not at.exception and not toggle.value and "In range of the sites" not in [s.value for s in at.subheader]
+    toggle.set_value(True).run()
+    assert not at.exception and at.query_params["sites"] == "sites-belarus"
+    assert "In range of the sites" in [s.value for s in at.subheader]
+    reach = at.dataframe[-1].value
+    desna = reach[reach["name"].str.contains("Desna")]
+    # Desna is about 160 km from Mozyr, inside Polonez's 50-200 km; the Gomel rings reach it too.
+    assert desna["nearest_site"].iloc[0] == "Polonez, Gomel and Mozyr regions"
+    assert "Zyabrovka airfield (Iskander-M)" in desna["sites"].iloc[0].split("; ")
+    at.multiselect(key="sites_systems_sites-belarus").set_value(["tochka-u"]).run()
+    assert not at.exception and at.query_params["sites"] == "sites-belarus:tochka-u"
+    reach = at.dataframe[-1].value
+    assert set(reach["nearest_site"]) == {"Osipovichi missile brigade (Tochka)"}  # 120 km: Minsk, not Desna
+    assert "Minsk" in set(reach["name"]) and not reach["name"].str.contains("Desna").any()
+    at.toggle(key="sites_on_sites-belarus").set_value(False).run()
+    assert not at.exception and "sites" not in at.query_params
+
+
+def test_a_link_with_an_unknown_site_table_warns_in_one_sentence(sites_app):
+    sites_app.query_params.update({"v": "1", "sites": "nope"})
+    at = sites_app.run()
+    assert not at.exception
+    assert any("no site table called nope" in w.value.replace("\\", "") for w in at.warning)
+
+
+def test_rings_and_site_rings_together_share_one_population_field(sites_app):
+    sites_app.query_params.update({"v": "1", "ring": "iskander-m@Minsk", "sites": "sites-belarus:s-400"})
+    at = sites_app.run()
+    assert not at.exception and {"In range", "In range of the sites"} <= {s.value for s in at.subheader}
+    assert [n.label for n in at.number_input].count("Cities of at least (people)") == 1
+    cities = set(at.dataframe[-1].value.query("kind == 'city'")["name"])
+    at.number_input(key="min_population").set_value(1_000_000).run()
+    fewer = set(at.dataframe[-1].value.query("kind == 'city'")["name"])
+    assert not at.exception and "Kharkiv" in fewer < cities and "Bobruysk" in cities - fewer  # 1.4M and 0.2M people
+
+
+def test_more_rings_than_the_reach_cache_keeps_still_answer_for_the_sites(sites_app):
+    """Two rings and seven sites: past REACHES_PER_TABLE the sites' table measures the selected rows itself."""
+    from dashboard.ui.state import REACHES_PER_TABLE
+
+    sites_app.query_params.update({"v": "1", "ring": ["iskander-m@Minsk", "300@Kyiv"], "sites": "sites-belarus"})
+    at = sites_app.run()
+    assert not at.exception and 2 + 7 > REACHES_PER_TABLE
+    reach = at.dataframe[-1].value
+    assert reach[reach["name"].str.contains("Desna")]["nearest_site"].iloc[0] == "Polonez, Gomel and Mozyr regions"

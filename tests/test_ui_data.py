@@ -87,6 +87,23 @@ def test_import_page_saves_deployments_for_the_rings_panel(store_path, gazetteer
     assert not at.exception and "nope" in at.error[0].value
 
 
+def test_import_page_saves_a_site_table_under_its_name(store_path, gazetteer, tmp_path, monkeypatch):
+    monkeypatch.setenv("REACHMAP_SITES_DIR", str(tmp_path / "sites"))
+    data = ("name,place,system,source_title,source_publisher,quote\n"
+            "Machulishchy,Machulishchy,s-400,A report,An agency,\"S-400 at Machulishchy.\"\n")
+    at = AppTest.from_function(_import_page, default_timeout=120).run()
+    at.get("file_uploader")[0].upload("Minsk sites.csv", data.encode(), "text/csv").run()
+    at.selectbox[0].set_value("sites").run()
+    assert not at.exception and not at.error
+    assert list(at.dataframe[0].value["system"]) == ["s-400"] and at.text_input(key="sites_name").value == "minsk-sites"
+    next(b for b in at.button if b.label == "Save sites").click().run()
+    assert not at.exception and "sites=minsk-sites" in at.success[0].value.replace("\\", "")
+    from dashboard.ingest.sites import load_sites
+    assert load_sites(tmp_path / "sites", "minsk-sites").sites[0].name == "Machulishchy"
+    at.get("file_uploader")[0].upload("bad.csv", data.replace("s-400,", "nope,").encode(), "text/csv").run()
+    assert not at.exception and "nope" in at.error[0].value
+
+
 def test_import_page_refuses_garbage_in_one_sentence(store_path, gazetteer):
     at = AppTest.from_function(_import_page, default_timeout=120).run()
     at.get("file_uploader")[0].upload("x.csv", bytes(range(256)) * 40, "text/csv").run()

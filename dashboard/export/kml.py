@@ -27,10 +27,11 @@ from shapely.geometry import Polygon
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.colours import RING_COLOURS, type_colour  # the map's colours
+from dashboard.colours import ring_colours, type_colour  # the map's colours
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
                                       lonlat_texts, record_batches, ring_record)
+from dashboard.export.records import layer_row_record
 from dashboard.export.words import date_span, not_drawn, summary
 from dashboard.share import to_query
 from dashboard.table import type_counts
@@ -163,6 +164,16 @@ def _validity_lines(ring: Ring) -> list[str | None]:
             src and src.quote and f"“{src.quote}”", valid.note]
 
 
+def _site_lines(ring: Ring) -> list[str | None]:
+    site = ring.site
+    if site is None:
+        return []
+    src = site.source
+    return [f"Site: {site.name} (table {ring.layer}; {site.located})",
+            site.min_km and f"Minimum range: {site.min_km:g} km (drawn as the full disc)",
+            f"Placed by: {src.publisher}, {src.title}", f"“{src.quote}”", src.url, site.note]
+
+
 def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) -> None:
     ET.register_namespace("", KML_NS)
     root = ET.Element(f"{{{KML_NS}}}kml")
@@ -178,8 +189,7 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
         _sub(style_icon, "color", kml_colour(type_colour(event_type)))
         if icon:
             _sub(_sub(style_icon, "Icon"), "href", icon)
-    for i, _ring in enumerate(scene.rings):
-        colour = RING_COLOURS[i % len(RING_COLOURS)]  # the map's colours, in the map's order
+    for i, colour in enumerate(ring_colours(scene.rings)):  # the map's colours, site rings by system
         style = _sub(doc, "Style", id=f"ring-{i}")
         line = _sub(style, "LineStyle")
         _sub(line, "color", kml_colour(colour))
@@ -195,13 +205,25 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
         _sub(mark, "description", _balloon([
             ring.label, f"Origin: {ring.origin.name} ({ring.origin.kind})", f"Radius: {ring.radius_km:,.0f} km",
             src and f"Range: {src.publisher}, {src.title}", src and src.quote and f"“{src.quote}”",
-            src and src.url, *_validity_lines(ring)]))
+            src and src.url, *_validity_lines(ring), *_site_lines(ring)]))
         _sub(mark, "styleUrl", f"#ring-{i}")
         _extended_data(mark, ring_record(ring))
         polys = _polygons(ring.geometry)
         holder = _sub(mark, "MultiGeometry") if len(polys) > 1 else mark
         for poly in polys:
             _kml_polygon(holder, poly)
+
+    if scene.site_reach:  # what lies within any site's ring (sites=…), and of which sites
+        folder = _sub(doc, "Folder")
+        _sub(folder, "name", "In range of the sites")
+        for row in scene.site_reach:
+            mark = _sub(folder, "Placemark")
+            _sub(mark, "name", row.name)
+            _sub(mark, "description", _balloon([f"{row.kind}, {row.country}" if row.country else row.kind,
+                                                f"In range of: {'; '.join(row.sites)}",
+                                                f"Nearest: {row.nearest_site}, {row.nearest_km:,.1f} km"]))
+            _extended_data(mark, layer_row_record(row))
+            _sub(_sub(mark, "Point"), "coordinates", f"{row.lon:.{DECIMALS}f},{row.lat:.{DECIMALS}f},0")
 
     folder = _sub(doc, "Folder")
     _sub(folder, "name", "Events")

@@ -35,7 +35,10 @@ EVENT_FIELDS: tuple[str, ...] = (
 RING_FIELDS: tuple[str, ...] = (
     "label", "kind", "radius_km", "origin", "origin_kind", "system", "munition", "range_source_title",
     "range_source_publisher", "range_source_url", "range_quote", "valid_from", "valid_until", "valid_approximate",
-    "valid_source_title", "valid_source_url", "valid_quote")
+    "valid_source_title", "valid_source_url", "valid_quote",
+    # A ring of a site table (sites=…): the table, the site and who places it there.
+    "layer", "site", "min_km", "site_located", "site_source_title", "site_source_publisher", "site_source_url",
+    "site_source_published", "site_quote")
 
 DECIMALS = 6  # about 0.1 m: more would be noise, fewer would move points
 
@@ -337,8 +340,26 @@ def ring_record(r: Ring) -> dict:
         "origin_kind": r.origin.kind, "system": r.system, "munition": r.munition,
         "range_source_title": src.title if src else "", "range_source_publisher": src.publisher if src else "",
         "range_source_url": src.url if src else "", "range_quote": src.quote if src else "",
-        **valid_record(r),
+        **valid_record(r), **site_fields(r),
     }
+
+
+def site_fields(r: Ring) -> dict:
+    """The site a ring of a site table stands for ("" and None for any other ring)."""
+    site = r.site
+    src = site.source if site else None
+    return {"layer": r.layer, "site": site.name if site else "", "min_km": site.min_km if site else None,
+            "site_located": site.located if site else "", "site_source_title": src.title if src else "",
+            "site_source_publisher": src.publisher if src else "", "site_source_url": src.url if src else "",
+            "site_source_published": src.published.isoformat() if src and src.published else None,
+            "site_quote": src.quote if src else ""}
+
+
+def layer_row_record(row) -> dict:
+    """A place or event in range of a site layer (rings.LayerRow), and the sites whose rings hold it."""
+    return {"name": row.name, "kind": row.kind, "country": row.country, "sites": list(row.sites),
+            "nearest_site": row.nearest_site, "nearest_km": row.nearest_km, "lon": round(row.lon, DECIMALS),
+            "lat": round(row.lat, DECIMALS)}
 
 
 def valid_record(r: Ring) -> dict:
@@ -372,4 +393,6 @@ def _meta(scene: Scene, title: str | None) -> dict:
         meta["problems"] = list(scene.problems)
     if scene.dormant:  # dated rings whose days miss the view's: named, not drawn
         meta["rings_not_drawn"] = [{"label": r.label, **valid_record(r)} for r in scene.dormant]
+    if scene.site_reach:  # what lies within any site's ring (sites=…), and of which sites
+        meta["in_range_of_sites"] = [layer_row_record(row) for row in scene.site_reach]
     return meta

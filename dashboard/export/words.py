@@ -84,7 +84,8 @@ def attribution(scene: Scene, limit: int = 8) -> str:
     """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
     parts = ["Natural Earth"]
     for what, names in (("events", _publishers(scene)),
-                        ("ranges", {r.source.publisher for r in scene.rings if r.source})):
+                        ("ranges", {r.source.publisher for r in scene.rings if r.source}),
+                        ("sites", {r.site.source.publisher for r in scene.rings if r.site})):
         if names:
             parts.append(f"{what}: {_credits(names, limit)}")
     return "; ".join(parts)

@@ -24,6 +24,7 @@ from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
+from dashboard.mapview.sites import add_site_rings, site_colours
 from dashboard.mapview.playback import Timeline, add_playback
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring, fit_view
@@ -32,6 +33,7 @@ from dashboard.table import EventTable, type_counts
 LAYER_NAMES = {
     "events": "Events", "rings": "Range rings", "reach": "Reach envelopes",
     "countries": "Country borders", "border": "Belarus–Ukraine border", "capitals": "Place names",
+    "sites": "Site rings",
 }
 BASE_NAMES = {"vector": "Offline map", "vector-dark": "Offline map, dark", "osm": "OpenStreetMap (online)",
               "satellite": "Satellite (online)"}
@@ -115,7 +117,10 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     _add_online_bases(m, view.base)
     _add_borders(m, basemap, view.extra_borders, "border" in shown)
     _add_area(m, view.area)
+    site_layer, rings = [r for r in rings if r.layer], [r for r in rings if not r.layer]  # sites=…: a layer of their own
     colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
+    site_keys = site_colours(site_layer, len(rings))
+    add_site_rings(m, site_layer, site_keys, LAYER_NAMES["sites"], "sites" in shown)
     add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
     note = ""
@@ -133,7 +138,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                          unavailable=play.unavailable, remember=sync_url)
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
-    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings], note))
+    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings] + list(site_keys.values()), note))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,

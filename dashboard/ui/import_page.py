@@ -39,6 +39,31 @@ def _deployments(path: Path) -> None:
         st.success(S.md(f"{len(found)} deployment(s) saved ({saved.name}); the Map page's rings panel offers them."))
 
 
+def _sites(path: Path) -> None:
+    """A table of sites (ingest.sites): checked, shown, saved under a name for the rings panel and links."""
+    from dashboard.ingest.sites import read_sites, save_sites, table_name
+
+    try:
+        name = table_name(st.text_input("Table name", value=table_name(path.stem), key="sites_name",
+                                        help="the link names it: sites=NAME; a table of the same name is replaced"))
+        found = read_sites(path, S.gazetteer(), S.catalogue())
+    except DashboardError as exc:
+        st.error(S.md(str(exc)))
+        return
+    st.dataframe(pd.DataFrame([{"name": s.name, "system": s.system, "radius_km": s.km, "min_km": s.min_km,
+                                "lat": s.lat, "lon": s.lon, "located": s.located,
+                                "holds": s.valid.label if s.valid else "", "source": s.source.publisher,
+                                "quote": s.source.quote} for s in found]), hide_index=True, width="stretch")
+    if st.button("Save sites", type="primary"):
+        try:
+            saved = save_sites(found, settings.sites_dir(), name)
+        except OSError as exc:
+            st.error(S.md(f"Cannot save the sites to {settings.sites_dir()}: {exc.strerror or exc}."))
+            return
+        st.success(S.md(f"{len(found)} site(s) saved as the table {name} ({saved.name}); the Map page's rings "
+                        f"panel offers it, and the link sites={name} shows it."))
+
+
 def render() -> None:
     st.title("Import events")
     st.caption("ACLED exports (any vintage), CSV or Excel with coordinates or place names, GeoJSON and KML. "
@@ -53,14 +78,18 @@ def render() -> None:
     _gazetteer_section(limit_mb)
     if upload is None:
         return
-    fmt = st.selectbox("Format", ("auto", *FORMATS, "deployments"),
+    fmt = st.selectbox("Format", ("auto", *FORMATS, "deployments", "sites"),
                        help="auto recognises ACLED by its columns; deployments: a CSV or JSON of systems at "
-                            "origins over days (dated rings), not events")
+                            "origins over days (dated rings), not events; sites: a CSV, Excel or GeoJSON table "
+                            "of sites, one ring each")
     with tempfile.TemporaryDirectory(prefix="reachmap-import-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
         if fmt == "deployments":
             _deployments(path)
+            return
+        if fmt == "sites":
+            _sites(path)
             return
         try:
             choices = _review(path, fmt, upload.name)

@@ -23,6 +23,7 @@ from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
 from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of
 from dashboard.share import EARLIEST, LATEST, MAX_KM, RingSpec, ViewState, to_query
+from dashboard.share import SiteLayer
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui.map_component import map_in_page
 from dashboard.ui.timeline import timeline_chart
@@ -45,6 +46,8 @@ def render() -> None:
     with st.sidebar:  # above the filters: the rings are one click away and never push the map down
         _rings_panel(S.current().state)
     scene = sidebar.open_page(None, with_rings=True)
+    if any(r.layer for r in scene.rings):  # what lies in range of the site rings: the table below and exports
+        scene = _with_site_reach(scene)
     st.html(_MAP_FIRST_CSS)
     _map(scene)
     if S.index_progress() is not None:
@@ -59,7 +62,8 @@ def render() -> None:
             _downloads(scene)
     with share:
         snapshots_page.share_control(scene)
-    _in_range(list(scene.rings), (scene.table, scene.rows))
+    _in_range([r for r in scene.rings if not r.layer], (scene.table, scene.rows))
+    _in_range_of_sites(scene)
     _timeline(scene)
 
 
@@ -106,6 +110,7 @@ def _rings_panel(view: ViewState) -> None:
             st.rerun()
     with st.popover("Custom ring", icon=":material/add_circle:", width="stretch"):
         _ring_form()
+    _site_tables(view)
     for i, spec in enumerate(view.rings):
         left, right = st.columns([3, 2], vertical_alignment="center")
         valid = validity(spec, catalogue)
@@ -118,6 +123,50 @@ def _rings_panel(view: ViewState) -> None:
         if right.button("Remove", key=f"remove_ring_{i}", type="tertiary", icon=":material/close:"):
             S.remove_ring(i)
             st.rerun()
+
+
+SITES_TOGGLE = "sites_on_"       # + a table's name: its toggle in the rings panel
+SITES_SYSTEMS = "sites_systems_"  # + a table's name: its system filter
+
+
+def _site_tables(view: ViewState) -> None:
+    """Each stored site table as a toggle (its layer of rings, sites=NAME), with a filter by system when on."""
+    tables = S.site_tables()
+    if not tables:
+        return
+    st.markdown("**Rings from site tables**")
+    on = {layer.table: layer for layer in view.sites}
+    for name in tables:
+        key = SITES_TOGGLE + name
+        if st.session_state.get(key) != (name in on):
+            st.session_state[key] = name in on
+        st.toggle(name, key=key, on_change=_set_sites, args=(name,),
+                  help=f"a ring for every site of the table {name} (the link's sites={name})")
+        if name not in on:
+            continue
+        try:
+            systems = S.site_table_systems(name, S.site_table_version(name))
+        except DashboardError as exc:
+            st.caption(S.md(str(exc)))
+            continue
+        key = SITES_SYSTEMS + name
+        wanted = [s for s in on[name].systems if s in systems]
+        if st.session_state.get(key) != wanted:
+            st.session_state[key] = wanted
+        st.multiselect(f"Systems of {name}", systems, key=key, on_change=_set_sites, args=(name,),
+                       placeholder="All systems", label_visibility="collapsed")
+
+
+def _set_sites(name: str) -> None:
+    """Write a table's toggle and system filter into the link (sites=NAME or NAME:SYSTEM,…)."""
+    state = S.current().state
+    kept = [layer for layer in state.sites if layer.table != name]
+    if st.session_state.get(SITES_TOGGLE + name):
+        chosen = tuple(st.session_state.get(SITES_SYSTEMS + name) or ())
+        previous = next((layer for layer in state.sites if layer.table == name), None)
+        at = state.sites.index(previous) if previous is not None else len(kept)
+        kept.insert(at, SiteLayer(name, chosen if previous is not None else ()))
+    S.commit(state.with_(sites=tuple(kept)))
 
 
 def _ring_form() -> None:
@@ -375,6 +424,49 @@ def _in_range(rings: list[Ring], events: tuple[EventTable, np.ndarray]) -> None:
                             f"({ring.valid.source.publisher}): {quote}"))
     st.download_button("Download in-range table (CSV)", lambda: _csv(table), file_name="reachmap-in-range.csv",
                        mime="text/csv", on_click="ignore")
+
+
+def _with_site_reach(scene: Scene) -> Scene:
+    from dashboard.scene import with_site_reach
+
+    table_, selected = scene.table, scene.rows
+    events = (lambda ring: (table_, selected, S.event_reach(ring, table_))) if table_ is not None else None
+    if table_ is not None and len(scene.rings) > S.REACHES_PER_TABLE:
+        # More rings than the per-store cache keeps: each rerun would evict and measure the whole store again,
+        # so measure the selected rows only (about 0.3 s per 100,000 events and site here).
+        events = (table_, selected)
+    return with_site_reach(scene, S.gazetteer(), int(st.session_state.get("min_population", 100_000)), events)
+
+
+def _in_range_of_sites(scene: Scene) -> None:
+    """Which places and events lie within any site's ring, and of which sites (scene.site_reach)."""
+    rings = [r for r in scene.rings if r.layer]
+    if not rings:
+        return
+    st.subheader("In range of the sites")
+    if not any(not r.layer for r in scene.rings):  # else the In range table above has the field
+        st.number_input("Cities of at least (people)", min_value=0, value=100_000, step=50_000, key="min_population")
+    table = pd.DataFrame([{"name": r.name, "kind": r.kind, "country": r.country, "sites": "; ".join(r.sites),
+                           "nearest_site": r.nearest_site, "nearest_km": r.nearest_km, "lat": r.lat, "lon": r.lon}
+                          for r in scene.site_reach],
+                         columns=["name", "kind", "country", "sites", "nearest_site", "nearest_km", "lat", "lon"])
+    st.caption(S.md(f"{len(table):,} places and events within the rings of {len(rings)} sites "
+                    f"({', '.join(layer.label for layer in scene.state.sites)})."))
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"nearest_km": st.column_config.NumberColumn("nearest km", format="%.1f"),
+                                "nearest_site": st.column_config.TextColumn("nearest site"),
+                                "sites": st.column_config.TextColumn("in range of")})
+    if any(r.site.min_km for r in rings):
+        st.caption("A place closer to a site than its minimum range is not counted in that site's range; the map "
+                   "draws each site's full disc.")
+    with st.expander("Who places each site there"):
+        for ring in rings:
+            src = ring.site.source
+            quote = src.quote if src.quote.startswith(("“", '"')) else f"“{src.quote}”"
+            st.caption(S.md(f"{ring.label}: “{src.title}” ({src.publisher}): {quote} Located: {ring.site.located}."))
+    st.download_button("Download the sites' in-range table (CSV)", lambda: _csv(table),
+                       file_name="reachmap-in-range-of-sites.csv", mime="text/csv", on_click="ignore",
+                       key="download_site_reach")
 
 
 def _csv(table: pd.DataFrame) -> bytes:

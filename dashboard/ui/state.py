@@ -33,8 +33,8 @@ from dashboard.model import Catalogue, Event
 from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring, ring_cost
 from dashboard.rings import event_reach as measure_reach
-from dashboard.scene import event_filter, load_basemap, resolve_rings
-from dashboard.share import Decoded, RingSpec, ViewState, from_params, to_params
+from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_rings
+from dashboard.share import Decoded, RingSpec, SiteLayer, ViewState, from_params, to_params
 from dashboard.query import Facets
 from dashboard.table import EventTable, StoredEvents, select
 from dashboard.table import facets as table_facets
@@ -227,7 +227,43 @@ def cost_of(origin: str, km: float | None, system: str, munition: str, reach: bo
 def rings_of(state: ViewState) -> tuple[list[Ring], list[str]]:
     return resolve_rings(state, gazetteer(), catalogue(),
                          lambda spec: ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach),
-                         lambda spec: cost_of(spec.origin, spec.km, spec.system, spec.munition, spec.reach))
+                         lambda spec: cost_of(spec.origin, spec.km, spec.system, spec.munition, spec.reach),
+                         lambda layer: site_layer_rings(layer, _site_table_version(layer.table)))
+
+
+# -- site tables (ingest.sites): stored files, rings cached by the file's state -------------------------
+
+def site_tables() -> tuple[str, ...]:
+    """The names of the stored site tables (settings.sites_dir), read each run: a new import shows at once."""
+    from dashboard.ingest.sites import site_tables as stored
+
+    return stored(settings.sites_dir())
+
+
+def _site_table_version(name: str) -> tuple:
+    try:
+        found = os.stat(settings.sites_dir() / f"{name}.geojson")
+    except (OSError, ValueError):
+        return ()
+    return (found.st_mtime_ns, found.st_size)
+
+
+@st.cache_data(show_spinner="Computing the sites' rings…", max_entries=32)
+def site_layer_rings(layer: SiteLayer, version: tuple) -> list[Ring]:  # noqa: ARG001 (version: the cache key)
+    """A stored table's rings (one per site), recomputed when its file changes (a re-import)."""
+    return layer_rings_of(layer, catalogue())
+
+
+@st.cache_data(max_entries=32)
+def site_table_systems(name: str, version: tuple) -> tuple[str, ...]:  # noqa: ARG001 (version: the cache key)
+    """The catalogue ids the sites of a stored table name, for its system filter."""
+    from dashboard.ingest.sites import load_sites
+
+    return load_sites(settings.sites_dir(), name).systems()
+
+
+def site_table_version(name: str) -> tuple:
+    return _site_table_version(name)
 
 
 # -- the state ------------------------------------------------------------------------------------
@@ -241,7 +277,7 @@ def current() -> Decoded:
     params = _url_params()
     if not params and LAST_STATE in st.session_state:
         return Decoded(st.session_state[LAST_STATE], ())
-    return from_params(params, known_systems={s.id for s in catalogue().systems})
+    return from_params(params, known_systems={s.id for s in catalogue().systems}, known_sites=site_tables())
 
 
 def commit(state: ViewState) -> None:
