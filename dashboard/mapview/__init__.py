@@ -25,6 +25,7 @@ from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
 from dashboard.mapview.playback import Timeline, add_playback
+from dashboard.mapview.measure import add_measure_tool
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring, fit_view
 from dashboard.table import EventTable, type_counts
@@ -141,6 +142,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                            "polygon": {"allowIntersection": False}, "rectangle": {}},
              edit_options={"edit": False, "remove": False}).add_to(m)
     Fullscreen(position="topleft").add_to(m)
+    add_measure_tool(m)  # every map: the app's, a snapshot's, an exported page (a PNG hides it)
     if sync_url:
         m.add_child(_ViewToUrl())
     if play is not None and bulk is None and with_events and events:
