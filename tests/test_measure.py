@@ -117,3 +117,72 @@ def test_measuring_needs_two_valid_points():
         geodesy.measure_path([MINSK])
     with pytest.raises(ValidationError, match="lat"):
         geodesy.measure_path([MINSK, (30.0, math.inf)])
+
+
+# ------------------------------------------------------------------------------------------- the command line
+
+def _cli(*args: str, store):
+    from tests.test_cli import run
+
+    return run(*args, store=store)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, gazetteer):
+    return tmp_path_factory.mktemp("measure-cli") / "store.gpkg"
+
+
+def test_measure_minsk_desna_prints_metres_nautical_miles_and_bearing(store, gazetteer):
+    from dashboard.rings import resolve_origin
+
+    result = _cli("measure", "Minsk", "Desna", "50.45,30.52", store=store)
+    assert result.returncode == 0, result.stderr
+    minsk, desna = (resolve_origin(n, gazetteer).lonlat for n in ("Minsk", "Desna"))
+    legs = geodesy.measure_path([minsk, desna, (30.52, 50.45)])
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"1. Minsk, Minsk City, BY → Desna, Chernihiv Oblast, UA: {legs[0].km:.3f} km "
+                        f"({legs[0].nmi:.2f} nmi), initial bearing {legs[0].bearing:.1f}°")
+    assert "395.940 km" in lines[0]  # computed once with pyproj (GeoNames' Minsk and Desna)
+    assert lines[1].startswith("2. Desna, Chernihiv Oblast, UA → 50.4500, 30.5200: ")
+    total = legs[0].km + legs[1].km
+    assert lines[2] == f"Total: {total:.3f} km ({total / 1.852:.2f} nmi) over 2 segments"
+
+
+def test_measure_geojson_is_one_densified_line_per_segment_cut_at_the_antimeridian(store):
+    result = _cli("measure", "--geojson", "-17.8,178.0", "-16.5,-179.9", store=store)  # southern points as typed
+    assert result.returncode == 0, result.stderr
+    collection = json.loads(result.stdout)
+    feature, = collection["features"]
+    assert feature["geometry"]["type"] == "MultiLineString"
+    assert all(-180 <= lon <= 180 for part in feature["geometry"]["coordinates"] for lon, _ in part)
+    km = geodesy.distance_bearing((178.0, -17.8), (-179.9, -16.5))[0]
+    assert feature["properties"]["distance_km"] == pytest.approx(km, abs=1e-6) == collection["total_km"]
+    result = _cli("measure", "Minsk", "Desna", "--geojson", store=store)
+    line = json.loads(result.stdout)["features"][0]["geometry"]
+    assert line["type"] == "LineString" and len(line["coordinates"]) > 15
+
+
+def test_bearing_gives_the_line_as_geojson(store):
+    result = _cli("bearing", "--from", "Desna", "--bearing", "-45", "--km", "200", "--label", "launch?", store=store)
+    assert result.returncode == 0, result.stderr
+    feature, = json.loads(result.stdout)["features"]
+    props = feature["properties"]
+    assert (props["kind"], props["bearing_deg"], props["length_km"], props["label"]) == ("bearing", 315.0, 200.0,
+                                                                                         "launch?")
+    start, end = feature["geometry"]["coordinates"][0], feature["geometry"]["coordinates"][-1]
+    assert geodesy.distance_bearing(start, end)[0] == pytest.approx(200.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("measure", "Minsk"), "at least two points"),
+    (("measure", "Minsk", "BY"), "is an area or a line"),
+    (("measure", "Minsk", "95,10"), "latitude"),
+    (("measure", "Minsk", "Nowhereville"), "Nowhereville"),
+    (("bearing", "--from", "Desna", "--bearing", "x", "--km", "5"), "--bearing"),
+    (("bearing", "--from", "Desna", "--bearing", "10", "--km", "0"), "km"),
+    (("bearing", "--from", "Desna", "--bearing", "10", "--km", "25000"), "at most 20,000 km"),
+])
+def test_bad_measuring_input_is_one_sentence(store, args, fragment):
+    result = _cli(*args, store=store)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
