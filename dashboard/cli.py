@@ -321,18 +321,13 @@ def _measure(args: argparse.Namespace) -> int:
 
 
 def _bearing(args: argparse.Namespace) -> int:
-    from dashboard.geodesy import bearing_path, check_bearing, split_antimeridian
+    from dashboard.export.records import bearing_geometry, bearing_record  # no folium: records is text only
     from dashboard.geoparse.regions import place_label
+    from dashboard.rings import resolve_bearing
 
-    place = _point_place(args.origin, open_gazetteer(), "--from")
-    path = bearing_path(place.lonlat, args.bearing, args.km)
-    parts = split_antimeridian(path)
-    geometry = ({"type": "LineString", "coordinates": parts[0]} if len(parts) == 1
-                else {"type": "MultiLineString", "coordinates": parts})
-    end = parts[-1][-1]
-    dump_json({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": geometry, "properties": {
-        "kind": "bearing", "label": args.label, "origin": place.name, "origin_label": place_label(place),
-        "bearing_deg": check_bearing(args.bearing), "length_km": args.km, "end": list(end)}}]})
+    line = resolve_bearing(args.origin, args.bearing, args.km, open_gazetteer(), args.label)
+    dump_json({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": bearing_geometry(line),
+               "properties": {**bearing_record(line), "origin_label": place_label(line.origin)}}]})
     return 0
 
 

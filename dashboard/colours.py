@@ -44,3 +44,5 @@ def type_colour(event_type: str) -> str:
         return TYPE_COLOURS[event_type]
     digest = hashlib.sha256(event_type.encode("utf-8")).digest()
     return _FALLBACK[int.from_bytes(digest[:4], "big") % len(_FALLBACK)]
+
+BEARING_COLOUR = "#6a1b9a"  # lines of bearing: on the map, in the legend and in KML

@@ -169,8 +169,10 @@ def test_bearing_gives_the_line_as_geojson(store):
     props = feature["properties"]
     assert (props["kind"], props["bearing_deg"], props["length_km"], props["label"]) == ("bearing", 315.0, 200.0,
                                                                                          "launch?")
+    assert props["origin_label"] == "Desna, Chernihiv Oblast, UA"
+    assert [props["end_lon"], props["end_lat"]] == pytest.approx(feature["geometry"]["coordinates"][-1], abs=1e-6)
     start, end = feature["geometry"]["coordinates"][0], feature["geometry"]["coordinates"][-1]
-    assert geodesy.distance_bearing(start, end)[0] == pytest.approx(200.0, abs=1e-6)
+    assert geodesy.distance_bearing(start, end)[0] == pytest.approx(200.0, abs=1e-3)  # 6 decimals: 0.1 m
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -181,6 +183,7 @@ def test_bearing_gives_the_line_as_geojson(store):
     (("bearing", "--from", "Desna", "--bearing", "x", "--km", "5"), "--bearing"),
     (("bearing", "--from", "Desna", "--bearing", "10", "--km", "0"), "km"),
     (("bearing", "--from", "Desna", "--bearing", "10", "--km", "25000"), "at most 20,000 km"),
+    (("bearing", "--from", "BY", "--bearing", "10", "--km", "50"), "is an area or a line"),
 ])
 def test_bad_measuring_input_is_one_sentence(store, args, fragment):
     result = _cli(*args, store=store)

@@ -19,6 +19,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
+from dashboard.colours import BEARING_COLOUR
 from dashboard.mapview import safe
 from dashboard.mapview.assets import local_url
 
@@ -77,3 +78,28 @@ def add_measure_tool(m: folium.Map) -> None:
     """Add the measure tool to a map (its stylesheet into the page's head, as build_map's own)."""
     m.get_root().header.add_child(safe.Literal(CSS), name="rm_measure_css")
     m.add_child(MeasureTool())
+
+
+# ------------------------------------------------------------------------------------------ lines of bearing
+
+BEARINGS_LAYER = "Lines of bearing"
+
+
+def add_bearings(m: folium.Map, lines) -> None:
+    """Each line of bearing (rings.BearingLine) as its densified geodesic, dashed, from a dot at its origin.
+
+    The path's longitudes are unrolled, so a line across the antimeridian is drawn as one line. Only numbers
+    go into the GeoJSON; the label (data: a place, the user's words) reaches the page through safe.Tooltip."""
+    if not lines:
+        return
+    group = folium.FeatureGroup(BEARINGS_LAYER, show=True)
+    for line in lines:
+        lon, lat = line.origin.lonlat
+        feature = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(p) for p in line.path]},
+                   "properties": {"kind": "bearing", "bearing_deg": line.bearing, "length_km": line.km}}
+        folium.GeoJson(feature, style_function=lambda _: {"color": BEARING_COLOUR, "weight": 3, "dashArray": "9 5",
+                                                          "opacity": 0.95},
+                       tooltip=safe.Tooltip(line.label), class_name="rm-bearing").add_to(group)
+        folium.CircleMarker((lat, lon), radius=4, color=BEARING_COLOUR, fill=True, fill_opacity=1,
+                            tooltip=safe.Tooltip(f"Origin: {line.origin.name}")).add_to(group)
+    group.add_to(m)
