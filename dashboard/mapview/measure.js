@@ -88,7 +88,13 @@ if (!window.ReachmapMeasure) { window.ReachmapMeasure = (function () {
       return box;
     },
 
-    onRemove: function () { this.off(); this._group.remove(); },
+    onRemove: function () {
+      // The map is going (the app rebuilds it on a change of rings or layers): what is measured stays stored
+      // for the map that replaces it, so leaving must not save the cleared state.
+      this._leaving = true;
+      this.off();
+      this._group.remove();
+    },
 
     api: function () {
       var self = this;
@@ -205,7 +211,7 @@ if (!window.ReachmapMeasure) { window.ReachmapMeasure = (function () {
     },
 
     _save: function () {
-      if (!window.__reachmapApp || !this._map.getContainer().isConnected) { return; }  // a map that is gone
+      if (!window.__reachmapApp || this._leaving || !this._map.getContainer().isConnected) { return; }
       try {
         window.sessionStorage.setItem(STORE, JSON.stringify({active: this._active, points: this.api().points()}));
       } catch (err) { /* storage refused (private mode, quota): the measurement lives until the map goes */ }

@@ -79,3 +79,33 @@ def _wait_for_frame(page: Page, sent: list[bytes], marks: bytes) -> None:
         page.page.wait_for_timeout(100)  # lets Playwright deliver the frame events; the loop is the condition
     raise AssertionError(f"no frame with {marks!r} was sent to the app")
 
+
+
+def test_a_line_of_bearing_measures_its_own_length_and_a_rebuilt_map_keeps_the_measurement(browser, app_url,
+                                                                                          gazetteer, tmp_path):
+    from dashboard.rings import resolve_bearing
+
+    line = resolve_bearing("Desna", 315, 200, gazetteer, "reported launch direction")
+    page = Page(browser, 1280, 1000)
+    try:
+        page.open(app_url + "/?v=1&bearing=Desna:315:200|reported%20launch%20direction&c=51.7,29.9&z=7").wait_for_map()
+        page.map_frame.locator("path.rm-bearing").wait_for()
+        drawn = page.leaflet("Object.values(map._layers).filter(l => l.feature && l.feature.properties &&"
+                             " l.feature.properties.kind === 'bearing').map(l => l.getLatLngs().map(p => [p.lng, p.lat]))")
+        assert drawn == [[list(p) for p in line.path]]  # the geodesic's vertices, as geodesy computed them
+        (lon0, lat0), (lon1, lat1) = line.path[0], line.path[-1]
+        page.page.evaluate(f"() => {{ window.reachmapMeasure.add({lat0}, {lon0});"
+                           f" window.reachmapMeasure.add({lat1}, {lon1}); }}")
+        segment = page.map_frame.locator(".rm-measure-segment").first
+        assert segment.inner_text().startswith("200.000 km · 107.99 nmi · bearing 315.0°")
+        page.map_frame.screenshot(path=str(tmp_path / "bearing-in-app.png"))
+        # A change that rebuilds the map (a ring): the measurement comes back from the tab's sessionStorage.
+        page.page.get_by_role("button", name="Iskander-M from Minsk").click()
+        page.page.wait_for_function("() => { const box = [...document.querySelectorAll('.rm-map-box')].pop();"
+                                    " return box && box.querySelector('path.rm-ring') && window.reachmapMeasure &&"
+                                    " window.reachmapMeasure.points().length === 2; }")
+        assert page.page.evaluate("() => window.reachmapMeasure.active()")
+        assert page.map_frame.locator(".rm-measure-segment").first.inner_text().startswith("200.000 km")
+        assert page.external_requests() == []
+    finally:
+        page.close()
