@@ -1,4 +1,4 @@
-"""`python -m dashboard …`: rings, reach envelopes, stored events and exports from the command line.
+"""`python -m dashboard …`: rings, reach envelopes, measuring, stored events and exports from the command line.
 
 Bad input prints one sentence on stderr and exits 2; nothing here prints a traceback for user input.
 Coordinates are typed as they are written, southern and western ones too: `ring --at -17.8,178.0` (see
@@ -124,6 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help='e.g. Belarus, BY, "Belarus-Ukraine border", Minsk')
     _add_range_args(reach)
 
+    meas = sub.add_parser("measure", help="geodesic distances and initial bearings along places or lat,lon points",
+                          description="Each segment's geodesic distance (WGS84) in km (3 decimals: metres) and "
+                                      "nautical miles, its initial bearing, and the total, as the map's measure "
+                                      "tool shows them. Southern/western points as typed: measure Minsk -17.8,178.0")
+    meas.add_argument("points", nargs="+", metavar="PLACE|LAT,LON", help="two or more, e.g. Minsk Desna 50.45,30.52")
+    meas.add_argument("--geojson", action="store_true",
+                      help="a GeoJSON FeatureCollection instead: one LineString per segment, densified along "
+                           "the geodesic (a MultiLineString where it crosses the antimeridian)")
+
+    bearing = sub.add_parser("bearing", help="a line of bearing: the geodesic from a point along a bearing, as GeoJSON")
+    bearing.add_argument("--from", dest="origin", required=True, metavar="PLACE|LAT,LON", help="e.g. Desna or 51.3,30.8")
+    bearing.add_argument("--bearing", type=float, required=True, metavar="DEG",
+                         help="initial bearing in degrees clockwise from true north (315 = north-west)")
+    bearing.add_argument("--km", type=float, required=True, help="length of the line in kilometres")
+    bearing.add_argument("--label", default="", help="what the line stands for, e.g. 'reported launch direction'")
+
     events = sub.add_parser("events", help="list stored events")
     events.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
     events.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD")
@@ -206,7 +222,7 @@ def _window(text: str) -> int:
 def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> int:
     """Run one command; `whole_process`: this process runs nothing else (`python -m dashboard`)."""
     parser = build_parser()
-    args = parser.parse_args(attach_values(sys.argv[1:] if argv is None else argv, parser))
+    args = parser.parse_args(attach_values(points_last(sys.argv[1:] if argv is None else argv), parser))
     if whole_process and args.command == "export" and args.format in ("geojson", "csv", "kml", "kmz"):
         gdal_without_pandas()
     try:
@@ -220,6 +236,10 @@ def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> i
             return _geoparse(args)
         if args.command == "gazetteer":
             return _gazetteer(args)
+        if args.command == "measure":
+            return _measure(args)
+        if args.command == "bearing":
+            return _bearing(args)
         return _range(args)
     except DashboardError as exc:
         say("error: ", exc)
@@ -291,6 +311,62 @@ def _range(args: argparse.Namespace) -> int:
                 "name": row.name, "label": label, "kind": row.kind, "admin1": region, "country": row.country,
                 "distance_km": row.distance_km, "bearing_deg": row.bearing_deg}))
     dump_json({"type": "FeatureCollection", "features": features})
+    return 0
+
+
+def points_last(argv: Sequence[str]) -> list[str]:
+    """`measure`'s points after "--", its flags before: argparse would take "-17.8,178.0" for an option."""
+    args = list(argv)
+    if not args or args[0] != "measure" or "--" in args:
+        return args
+    flags = [a for a in args[1:] if a.startswith("--")]
+    return ["measure", *flags, "--", *(a for a in args[1:] if not a.startswith("--"))]
+
+
+def _point_place(text: str, gazetteer, what: str):
+    """A place or lat,lon point for measuring; an area or a border is refused (it has no one point)."""
+    place = resolve_origin(text, gazetteer)
+    if place.kind in ("country", "border") or place.geometry.geom_type != "Point":
+        raise ValidationError(what, text, "is an area or a line; name a place or give a lat,lon point")
+    return place
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from dashboard.geodesy import NMI_KM, measure_path, split_antimeridian
+    from dashboard.geoparse.regions import place_label
+
+    gazetteer = open_gazetteer()
+    places = [_point_place(text, gazetteer, "point") for text in args.points]
+    legs = measure_path([p.lonlat for p in places])
+    total = sum(leg.km for leg in legs)
+    if args.geojson:
+        features = []
+        for i, (leg, a, b) in enumerate(zip(legs, places, places[1:]), 1):
+            parts = split_antimeridian(leg.path)
+            geometry = ({"type": "LineString", "coordinates": parts[0]} if len(parts) == 1
+                        else {"type": "MultiLineString", "coordinates": parts})
+            features.append({"type": "Feature", "geometry": geometry, "properties": {
+                "kind": "measure", "segment": i, "from": a.name, "from_label": place_label(a), "to": b.name,
+                "to_label": place_label(b), "distance_km": round(leg.km, 6), "distance_nmi": round(leg.nmi, 6),
+                "bearing_deg": round(leg.bearing, 6)}})
+        dump_json({"type": "FeatureCollection", "features": features, "total_km": round(total, 6),
+                   "total_nmi": round(total / NMI_KM, 6)}, indent=1)
+        return 0
+    for i, (leg, a, b) in enumerate(zip(legs, places, places[1:]), 1):
+        print(printable(f"{i}. {place_label(a)} → {place_label(b)}: {leg.km:.3f} km ({leg.nmi:.2f} nmi), "
+                        f"initial bearing {leg.bearing:.1f}°"))
+    print(f"Total: {total:.3f} km ({total / NMI_KM:.2f} nmi) over {len(legs)} segment{'s' * (len(legs) > 1)}")
+    return 0
+
+
+def _bearing(args: argparse.Namespace) -> int:
+    from dashboard.export.records import bearing_geometry, bearing_record  # no folium: records is text only
+    from dashboard.geoparse.regions import place_label
+    from dashboard.rings import resolve_bearing
+
+    line = resolve_bearing(args.origin, args.bearing, args.km, open_gazetteer(), args.label)
+    dump_json({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": bearing_geometry(line),
+               "properties": {**bearing_record(line), "origin_label": place_label(line.origin)}}]})
     return 0
 
 

@@ -63,3 +63,4 @@ def ring_colours(rings) -> list[str]:
             out.append(RING_COLOURS[i % len(RING_COLOURS)])
             i += 1
     return out
+BEARING_COLOUR = "#6a1b9a"  # lines of bearing: on the map, in the legend and in KML

@@ -463,3 +463,97 @@ def _merc_y(lat: float) -> float:
 
 def _merc_lat(y: float) -> float:
     return math.degrees(2.0 * math.atan(math.exp(y)) - math.pi / 2.0)
+
+
+# --------------------------------------------------------------------------- paths: measuring, lines of bearing
+
+PATH_STEP_KM = 20.0  # a drawn geodesic has a vertex at least this often (the map's measure tool uses the same)
+NMI_KM = 1.852
+MAX_PATH_KM = 20_000.0  # about half the meridian: past it a "line of bearing" comes back towards its origin
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One segment of a measured path: its length, initial bearing and its geodesic, densified."""
+
+    start: LonLat
+    end: LonLat
+    km: float
+    bearing: float  # initial bearing, degrees clockwise from true north, in [0, 360)
+    path: tuple[LonLat, ...]  # lon/lat vertices, longitudes unrolled from start's (see unrolled)
+
+    @property
+    def nmi(self) -> float:
+        return self.km / NMI_KM
+
+
+def unrolled(lons) -> np.ndarray:
+    """Longitudes made continuous (no jump of 360 between neighbours): a path across the antimeridian runs
+    past ±180 instead of jumping back, as Leaflet must draw it."""
+    return np.unwrap(np.asarray(lons, dtype=float), period=360.0)
+
+
+def measure_path(points) -> list[Leg]:
+    """The legs between consecutive lon/lat points: geodesic distance, initial bearing, densified path.
+
+    >>> leg, = measure_path([(27.56667, 53.9), (30.8, 51.0)])  # Minsk -> near Desna
+    >>> round(leg.km, 3), round(leg.bearing, 1), len(leg.path) > 10
+    (390.368, 144.4, True)
+    """
+    pts = [(check_lon(p[0], "lon"), check_lat(p[1], "lat")) for p in points]
+    if len(pts) < 2:
+        raise ValidationError("points", len(pts), "measuring needs at least two points")
+    legs = []
+    for a, b in zip(pts, pts[1:]):
+        az, _, metres = GEOD.inv(a[0], a[1], b[0], b[1])
+        n = max(2, math.ceil(metres / 1000.0 / PATH_STEP_KM) + 1)
+        r = GEOD.inv_intermediate(a[0], a[1], b[0], b[1], npts=n, initial_idx=0, terminus_idx=0,
+                                  return_back_azimuth=True)
+        lons = unrolled(r.lons)
+        legs.append(Leg(a, b, metres / 1000.0, az % 360.0, tuple(zip(lons.tolist(), list(r.lats)))))
+    return legs
+
+
+def bearing_path(origin: LonLat, bearing_deg: float, km: float) -> tuple[LonLat, ...]:
+    """The geodesic from `origin` along an initial bearing for `km`, densified, longitudes unrolled.
+
+    >>> path = bearing_path((30.8, 51.0), 315.0, 200.0)  # north-west from near Desna
+    >>> print([round(x, 4) for x in path[-1]], len(path))
+    [28.729, 52.2531] 11
+    """
+    lon, lat = check_lon(origin[0], "lon"), check_lat(origin[1], "lat")
+    bearing = check_bearing(bearing_deg)
+    km = check_range_km(km, "km")
+    if km > MAX_PATH_KM:
+        raise ValidationError("km", km, f"a line of bearing may be at most {MAX_PATH_KM:,.0f} km long")
+    n = max(2, math.ceil(km / PATH_STEP_KM) + 1)
+    r = GEOD.fwd_intermediate(lon, lat, bearing, npts=n, del_s=km * 1000.0 / (n - 1), initial_idx=0,
+                              terminus_idx=0, return_back_azimuth=True)
+    lons = unrolled(r.lons)
+    return tuple(zip(lons.tolist(), list(r.lats)))
+
+
+def check_bearing(value: float, field_name: str = "bearing") -> float:
+    """A bearing in degrees, returned in [0, 360); anything but a finite number is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValidationError(field_name, value, "a bearing must be a number of degrees (0 = north, 90 = east)")
+    return float(value) % 360.0
+
+
+def split_antimeridian(path) -> list[list[LonLat]]:
+    """An unrolled path as GeoJSON wants it (RFC 7946 §3.1.9): longitudes in [-180, 180], cut where it
+    crosses the antimeridian, the crossing point computed on the straight lon/lat segment."""
+    parts: list[list[LonLat]] = [[]]
+    prev = None
+    for lon, lat in path:
+        shift = math.floor((lon + 180.0) / 360.0)
+        if prev is not None and shift != prev[2]:
+            plon, plat, pshift = prev
+            edge = 180.0 + 360.0 * min(shift, pshift)  # the unrolled longitude of the crossing
+            t = (edge - plon) / (lon - plon) if lon != plon else 0.0
+            cross_lat = plat + t * (lat - plat)
+            parts[-1].append((edge - 360.0 * pshift, cross_lat))
+            parts.append([(edge - 360.0 * shift, cross_lat)])
+        parts[-1].append((lon - 360.0 * shift, lat))
+        prev = (lon, lat, shift)
+    return [p for p in parts if len(p) > 1]

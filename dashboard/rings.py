@@ -14,7 +14,8 @@ from shapely.geometry.base import BaseGeometry
 from dashboard import geodesy
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
-from dashboard.model import (Catalogue, Event, Munition, Place, Site, Source, Validity, WeaponSystem, check_lat,
+from dashboard.model import (Catalogue, Event, LonLat, Munition, Place, Site, Source, Validity, WeaponSystem,
+                             check_lat,
                              check_lon, check_range_km, split_munition)
 from dashboard.table import COARSE_KINDS, EventTable
 
@@ -378,3 +379,37 @@ def mercator_y(lat):
 def mercator_lat(y: float) -> float:
     """The latitude at Web Mercator y (mercator_y's inverse)."""
     return float(np.degrees(2 * np.arctan(np.exp((0.5 - y) * 2 * np.pi)) - np.pi / 2))
+
+
+# ------------------------------------------------------------------------------------------ lines of bearing
+
+@dataclass(frozen=True)
+class BearingLine:
+    """A line of bearing ready to draw and export: the geodesic from a place along an initial bearing."""
+
+    label: str
+    origin: Place
+    bearing: float  # degrees clockwise from true north, [0, 360)
+    km: float
+    path: tuple[LonLat, ...]  # lon/lat, densified, longitudes unrolled (geodesy.bearing_path)
+
+    @property
+    def end(self) -> LonLat:
+        lon, lat = self.path[-1]
+        return ((lon + 180.0) % 360.0) - 180.0, lat
+
+
+def resolve_bearing(origin: str, bearing: float, km: float, gazetteer: Gazetteer, name: str = "") -> BearingLine:
+    """The line of bearing from a place or "lat,lon" point; an area or a border is refused (no one start).
+
+    >>> line = resolve_bearing("51.0,30.8", 315, 200, None)  # a point needs no gazetteer
+    >>> line.label, [round(x, 3) for x in line.end]
+    ('Bearing 315° for 200 km from 51.0000, 30.8000', [28.729, 52.253])
+    """
+    place = resolve_origin(origin, gazetteer)
+    if place.kind in ("country", "border") or place.geometry.geom_type != "Point":
+        raise ValidationError("bearing origin", origin,
+                              "is an area or a line; a line of bearing starts at a place or a lat,lon point")
+    path = geodesy.bearing_path(place.lonlat, bearing, km)
+    label = name or f"Bearing {bearing % 360:g}° for {km:,g} km from {place.name}"
+    return BearingLine(label, place, bearing % 360.0, float(km), path)

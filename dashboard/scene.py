@@ -16,7 +16,7 @@ from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Validity
 from dashboard.query import EventFilter, refine
-from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
+from dashboard.rings import BearingLine, Ring, resolve_bearing, resolve_origin, resolve_ring, ring_cost
 from dashboard.share import RingSpec, SiteLayer, ViewState
 from dashboard.table import EventTable, StoredEvents, select
 
@@ -46,6 +46,7 @@ class Scene:
     dormant: tuple[Ring, ...] = ()
     # What lies within any site's ring (sites=…), and of which sites (rings.LayerRow): see with_site_reach.
     site_reach: tuple = field(default=(), compare=False)
+    bearings: tuple[BearingLine, ...] = ()  # lines of bearing (share.BearingSpec), drawn and exported with the rings
 
     def __post_init__(self) -> None:
         every = tuple(self.rings) + tuple(self.dormant)
@@ -55,8 +56,9 @@ class Scene:
 
 
 def names_places(state: ViewState) -> bool:
-    """Whether the state has something to look up in the gazetteer: a ring or a distance filter."""
-    return bool(state.rings) or bool(state.near and state.near_km) or bool(state.sites)
+    """Whether the state has something to look up in the gazetteer: a ring, a line of bearing, a site table or a
+    distance filter."""
+    return bool(state.rings) or bool(state.bearings) or bool(state.near and state.near_km) or bool(state.sites)
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -162,6 +164,15 @@ def layer_rings_of(layer: SiteLayer, catalogue: Catalogue, folder=None) -> list[
 
     table = load_sites(folder or settings.sites_dir(), layer.table)
     return site_rings(table.name, table.sites, catalogue, layer.systems)
+def resolve_bearings(state: ViewState, gazetteer: Gazetteer) -> tuple[list[BearingLine], list[str]]:
+    """The state's lines of bearing; one whose origin cannot be found or used is reported and left out."""
+    lines, problems = [], []
+    for spec in state.bearings:
+        try:
+            lines.append(resolve_bearing(spec.origin, spec.bearing, spec.km, gazetteer, spec.name))
+        except DashboardError as exc:
+            problems.append(f"Line of bearing “{spec.label}” left out: {_sentence(str(exc))}")
+    return lines, problems
 
 
 def validity(spec: RingSpec, catalogue: Catalogue) -> Validity | None:
@@ -180,7 +191,9 @@ def _sentence(text: str) -> str:
 def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, catalogue: Catalogue) -> Scene:
     flt, problems = event_filter(state, gazetteer)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
-    return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems))
+    bearings, bearing_problems = resolve_bearings(state, gazetteer)
+    return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems + bearing_problems),
+                 bearings=tuple(bearings))
 
 
 def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]],
@@ -195,9 +208,10 @@ def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]],
         raise ValueError("a view with rings or a distance filter needs the gazetteer")
     flt, problems = event_filter(state, gazetteer)  # type: ignore[arg-type]  (None: nothing to look up)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)  # type: ignore[arg-type]
+    bearings, bearing_problems = resolve_bearings(state, gazetteer)  # type: ignore[arg-type]
     picked = select(table, flt)
-    return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings), tuple(problems + ring_problems),
-                 table, picked)
+    return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings),
+                 tuple(problems + ring_problems + bearing_problems), table, picked, bearings=tuple(bearings))
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:
@@ -244,4 +258,4 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
     # Passed as they are: build_map leaves them unread when it draws a bulk layer or no events at all.
     return build_map(scene.events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
                      bulk=bulk if with_events else None, with_events=with_events,
-                     play=scene_play(scene) if playback else None)
+                     play=scene_play(scene) if playback else None, bearings=scene.bearings)

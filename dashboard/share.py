@@ -31,6 +31,10 @@ The parameters, in the order they are written (only those that differ from the d
     sites   sites-belarus              repeated: a stored table of sites (`import FILE --format sites`), one ring
             sites-belarus:iskander-m,s-400   per site; after ':' only the sites of these catalogue systems
                                        (comma-separated). A table that is not stored is reported and dropped
+    bearing Desna:315:200              repeated: ORIGIN:DEGREES:KM, a line of bearing — the geodesic from a place
+                                       or lat,lon point along an initial bearing (clockwise from true north,
+                                       two decimals) for 0.01 to 20,000 km; then optionally |NAME:
+                                       51.3,30.8:315:200|reported launch direction (at most 12)
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
     base    vector-dark                vector | vector-dark | osm | satellite (vector, the offline map, is the default)
@@ -70,12 +74,14 @@ BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector
 DEFAULT_BASE = "vector"
 
 KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q", "coarse",
-                         "ring", "reach", "sites", "c", "z", "base", "layers", "play", "window", "step")
+                         "ring", "reach", "sites", "bearing", "c", "z", "base", "layers", "play", "window", "step")
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
 MAX_RING_NAME = 80  # characters of a ring's own name
 MAX_SITE_LAYERS = 8  # sites=… tables in one link
 SITE_TABLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?", re.ASCII)  # a stored table's name (ingest.sites)
+MAX_BEARINGS = 12  # lines of bearing in one view
+MAX_BEARING_KM = 20_000.0  # geodesy.MAX_PATH_KM: past about half the meridian the line comes back
 
 # Distances (near=…, ring=…, reach=…) run from 10 m, kept to two decimals as the sidebar's km field shows
 # them, to 19,950 km, past which a ring is no longer a circle on the ellipsoid (geodesy.MAX_RADIUS_KM).
@@ -197,6 +203,31 @@ class SiteLayer:
 
 
 @dataclass(frozen=True)
+class BearingSpec:
+    """A line of bearing: the geodesic from `origin` ("Desna" or a point "51.3,30.8", lat,lon) along the
+    initial `bearing` (degrees clockwise from true north, kept in [0, 360) to two decimals) for `km`."""
+
+    origin: str
+    bearing: float
+    km: float
+    name: str = ""  # the user's words for it ("reported launch direction"): the map, legend and exports
+
+    def __post_init__(self) -> None:
+        _set(self, "origin", _clean(_text_field(self.origin, "bearing.origin")))
+        _set(self, "name", _clean(_text_field(self.name, "bearing.name")))
+        if not self.origin or "|" in self.origin:
+            raise ValidationError("bearing.origin", self.origin, "must be a place or a lat,lon point, without '|'")
+        _set(self, "bearing", _round(_float(self.bearing, "bearing.bearing") % 360.0, 2) % 360.0)
+        _set(self, "km", _round(_float(self.km, "bearing.km"), 2))
+
+    @property
+    def label(self) -> str:
+        """Data-free words: '315° for 200 km from Desna', or the user's name with them in brackets."""
+        words = f"{_num(self.bearing)}° for {_num(self.km)} km from {self.origin}"
+        return f"{self.name} ({words})" if self.name else words
+
+
+@dataclass(frozen=True)
 class Frame:
     """A frame of the playback: the events of the `window` days up to `day` (0: every day up to it,
     cumulative), the next frame `step` days later. The map opens paused on it."""
@@ -238,6 +269,7 @@ class ViewState:
     layers: tuple[str, ...] = DEFAULT_LAYERS
     play: Frame | None = None  # the paused frame of the playback; None: every selected event
     sites: tuple[SiteLayer, ...] = ()  # stored tables of sites, each a layer of rings
+    bearings: tuple[BearingSpec, ...] = ()  # lines of bearing, in the link's order
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -264,6 +296,7 @@ class ViewState:
         if self.play is not None and not isinstance(self.play, Frame):
             raise ValidationError("play", self.play, "must be a Frame or None")
         _set(self, "sites", tuple(dict.fromkeys(_tuple_field(self.sites, "sites", SiteLayer))))
+        _set(self, "bearings", _tuple_field(self.bearings, "bearings", BearingSpec))
 
     def with_(self, **changes: object) -> ViewState:
         """A copy with some fields changed (and normalised again)."""
@@ -385,6 +418,8 @@ def to_params(state: ViewState) -> dict[str, str | list[str]]:
     if state.sites:
         params["sites"] = [layer.table + (":" + ",".join(layer.systems) if layer.systems else "")
                            for layer in state.sites]
+    if state.bearings:
+        params["bearing"] = [_bearing_value(b) for b in state.bearings]
     if state.center is not None:
         params["c"] = f"{_num(state.center[0])},{_num(state.center[1])}"
     if state.zoom is not None:
@@ -415,6 +450,10 @@ def _ring_value(ring: RingSpec) -> str:
     head = _num(ring.km) if ring.km is not None else ring.system + (f":{ring.munition}" if ring.munition else "")
     span = f"~{_iso(ring.since)}..{_iso(ring.until)}" if ring.dated else ""
     return f"{head}@{ring.origin}{span}" + (f"|{ring.name}" if ring.name else "")
+
+
+def _bearing_value(line: BearingSpec) -> str:
+    return f"{line.origin}:{_num(line.bearing)}:{_num(line.km)}" + (f"|{line.name}" if line.name else "")
 
 
 def _iso(day: date | None) -> str:
@@ -465,6 +504,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collec
     fields["coarse"] = _read_coarse(r)
     fields["rings"] = _read_rings(r)
     fields["sites"] = _read_sites(r, known_sites)
+    fields["bearings"] = _read_bearings(r)
     fields["center"] = _read_center(r)
     fields["zoom"] = _read_zoom(r)
     fields["base"] = _read_base(r)
@@ -817,6 +857,42 @@ def _read_span(r: _Reader, key: str, value: str, spec: RingSpec, text: str) -> R
                "whatever the dates.")
         return spec
     return replace(spec, since=since, until=until)
+
+
+def _read_bearings(r: _Reader) -> tuple[BearingSpec, ...]:
+    lines = [line for value in r.many("bearing") if (line := _read_bearing(r, value)) is not None]
+    if len(lines) > MAX_BEARINGS:
+        r.note(f"Ignored {len(lines) - MAX_BEARINGS} line(s) of bearing after the first {MAX_BEARINGS}.")
+    return tuple(lines[:MAX_BEARINGS])
+
+
+def _read_bearing(r: _Reader, value: str) -> BearingSpec | None:
+    """ORIGIN:DEGREES:KM|NAME; the origin is what is left of the last two ':' (a place name may hold one)."""
+    named, bar, name_text = value.partition("|")
+    parts = named.rsplit(":", 2)
+    bad = f"Ignored bearing={_show(value)}:"
+    if len(parts) != 3 or not parts[0].strip():
+        r.note(f"{bad} write PLACE:DEGREES:KM, for example bearing=Desna:315:200 or "
+               "bearing=51.3,30.8:315:200|reported launch direction.")
+        return None
+    origin = r.text("bearing", parts[0], value)
+    degrees, km = _number(parts[1]), _km(parts[2])
+    point = _latlon(origin)
+    if len(origin) > MAX_NAME:
+        r.note(f"{bad} the place has more than {MAX_NAME} characters.")
+    elif point is not None and not _on_earth(*point):
+        r.note(f"{bad} a point is lat,lon with latitude from -90 to 90 and longitude from -180 to 180.")
+    elif degrees is None or not math.isfinite(degrees):
+        r.note(f"{bad} the bearing must be a number of degrees clockwise from north, like 315.")
+    elif km is None or not math.isfinite(km) or not MIN_KM <= round(km, 2) <= MAX_BEARING_KM:
+        r.note(f"{bad} the length must be a number of km from {_num(MIN_KM)} to {MAX_BEARING_KM:,.0f}.")
+    else:
+        name = r.text("bearing", name_text, value) if bar else ""
+        if len(name) > MAX_RING_NAME:
+            r.note(f"Ignored the name of bearing={_show(named)}: more than {MAX_RING_NAME} characters.")
+            name = ""
+        return BearingSpec(origin, degrees, km, name)
+    return None
 
 
 def _munition_ok(munition: str) -> bool:

@@ -100,7 +100,8 @@ def test_params_keep_key_order_and_use_lists_for_repeatable_keys():
     state = ViewState(start=date(2022, 6, 1), countries=("UA",), admins=("A",), near="N", near_km=1, area=TRIANGLE,
                       types=("t",), actors=("a",), text="q", coarse=True, rings=(RingSpec("BY", km=5, reach=True), ISKANDER_MINSK),
                       center=(1, 2), zoom=3, base="osm", layers=("events",), end=date(2022, 6, 2),
-                      play=share.Frame(date(2022, 6, 2), window=0, step=7), sites=(share.SiteLayer("t"),))
+                      play=share.Frame(date(2022, 6, 2), window=0, step=7), sites=(share.SiteLayer("t"),),
+                      bearings=(share.BearingSpec("Desna", 315, 200),))
     params = to_params(state)
     assert list(params) == list(share.KEYS)
     assert params["ring"] == ["iskander-m@Minsk"] and params["reach"] == ["5@BY"] and params["admin"] == ["A"]

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from dashboard.export import columns as arrow
 from dashboard.export.records import (EVENT_FIELDS, _meta, _polygons, _rounded, actor_lists, column_batches,
                                       lonlat_texts, record_batches, ring_record)
+from dashboard.export.records import bearing_geometry, bearing_record
 
 if TYPE_CHECKING:
     from dashboard.scene import Scene
@@ -67,6 +68,10 @@ def write_geojson(scene: Scene, out: TextIO, title: str | None = None) -> None:
         geom = {"type": geom["type"], "coordinates": _rounded(geom["coordinates"])}
         out.write(("" if first else ", ") + _dumps({"type": "Feature", "geometry": geom,
                                                     "properties": ring_record(ring)}))
+        first = False
+    for line in scene.bearings:  # lines of bearing after the rings, before the events
+        out.write(("" if first else ", ") + _dumps({"type": "Feature", "geometry": bearing_geometry(line),
+                                                    "properties": bearing_record(line)}))
         first = False
     batches = column_batches(scene)
     for batch in batches if batches is not None else ():
@@ -114,7 +119,8 @@ def _features(batch: dict):
 
 
 def to_geojson(scene: Scene, title: str | None = None) -> str:
-    """An RFC 7946 FeatureCollection: rings and envelopes first, then one Point per event, all lon/lat."""
+    """An RFC 7946 FeatureCollection: rings and envelopes first, then lines of bearing, then one Point per event,
+    all lon/lat."""
     out = io.StringIO()
     write_geojson(scene, out, title)
     return out.getvalue()

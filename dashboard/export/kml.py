@@ -27,12 +27,13 @@ from shapely.geometry import Polygon
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.colours import ring_colours, type_colour  # the map's colours
+from dashboard.colours import BEARING_COLOUR, ring_colours, type_colour  # the map's colours
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
                                       lonlat_texts, record_batches, ring_record)
-from dashboard.export.records import layer_row_record
+from dashboard.export.records import bearing_record, layer_row_record
 from dashboard.export.words import date_span, not_drawn, summary
+from dashboard.geodesy import split_antimeridian
 from dashboard.share import to_query
 from dashboard.table import type_counts
 
@@ -90,6 +91,30 @@ def _kml_polygon(parent: ET.Element, poly: Polygon) -> None:
     for tag, ring in [("outerBoundaryIs", poly.exterior)] + [("innerBoundaryIs", r) for r in poly.interiors]:
         coords = " ".join(f"{x:.{DECIMALS}f},{y:.{DECIMALS}f},0" for x, y in ring.coords)
         _sub(_sub(_sub(el, tag), "LinearRing"), "coordinates", coords)
+
+
+def _bearings_folder(doc: ET.Element, scene: Scene) -> None:
+    """A folder of the lines of bearing: one LineString each (a MultiGeometry where it crosses 180°)."""
+    if not scene.bearings:
+        return
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Lines of bearing")
+    for line in scene.bearings:
+        mark = _sub(folder, "Placemark")
+        _sub(mark, "name", line.label)
+        end_lon, end_lat = line.end
+        _sub(mark, "description", _balloon([
+            line.label, f"Origin: {line.origin.name} ({line.origin.kind})",
+            f"Initial bearing: {line.bearing:g}° from true north", f"Length: {line.km:,g} km (geodesic, WGS84)",
+            f"Ends at {end_lat:.5f}, {end_lon:.5f}"]))
+        _sub(mark, "styleUrl", "#bearing")
+        _extended_data(mark, bearing_record(line))
+        parts = split_antimeridian(line.path)
+        holder = _sub(mark, "MultiGeometry") if len(parts) > 1 else mark
+        for part in parts:
+            el = _sub(holder, "LineString")
+            _sub(el, "tessellate", 1)
+            _sub(el, "coordinates", " ".join(f"{x:.{DECIMALS}f},{y:.{DECIMALS}f},0" for x, y in part))
 
 
 def _balloon(lines: Iterable[str | None]) -> str:
@@ -195,6 +220,10 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
         _sub(line, "color", kml_colour(colour))
         _sub(line, "width", 2)
         _sub(_sub(style, "PolyStyle"), "color", kml_colour(colour, 0x30))
+    if scene.bearings:  # styles come before the folders (KML 2.2: a Document's styles precede its features)
+        line_style = _sub(_sub(doc, "Style", id="bearing"), "LineStyle")
+        _sub(line_style, "color", kml_colour(BEARING_COLOUR))
+        _sub(line_style, "width", 3)
 
     folder = _sub(doc, "Folder")
     _sub(folder, "name", "Range rings")
@@ -224,6 +253,7 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
                                                 f"Nearest: {row.nearest_site}, {row.nearest_km:,.1f} km"]))
             _extended_data(mark, layer_row_record(row))
             _sub(_sub(mark, "Point"), "coordinates", f"{row.lon:.{DECIMALS}f},{row.lat:.{DECIMALS}f},0")
+    _bearings_folder(doc, scene)
 
     folder = _sub(doc, "Folder")
     _sub(folder, "name", "Events")

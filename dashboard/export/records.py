@@ -21,11 +21,12 @@ from shapely.geometry.polygon import orient
 
 from dashboard.export import columns as arrow
 from dashboard.export.words import date_span, summary
+from dashboard.geodesy import split_antimeridian
 from dashboard.model import Event, span_label
 from dashboard.share import to_query
 
 if TYPE_CHECKING:  # not imported with an export: scene brings the map (folium), which text formats need not
-    from dashboard.rings import Ring
+    from dashboard.rings import BearingLine, Ring
     from dashboard.scene import Scene
 
 EVENT_FIELDS: tuple[str, ...] = (
@@ -370,6 +371,21 @@ def valid_record(r: Ring) -> dict:
             "valid_until": valid.end.isoformat() if valid and valid.end else "",
             "valid_approximate": bool(valid and valid.approximate), "valid_source_title": src.title if src else "",
             "valid_source_url": src.url if src else "", "valid_quote": src.quote if src else ""}
+
+
+def bearing_record(line: BearingLine) -> dict:
+    """What a line of bearing is: its origin, initial bearing, length and end point."""
+    end_lon, end_lat = line.end
+    return {"label": line.label, "kind": "bearing", "origin": line.origin.name, "origin_kind": line.origin.kind,
+            "bearing_deg": line.bearing, "length_km": line.km, "end_lon": round(end_lon, DECIMALS),
+            "end_lat": round(end_lat, DECIMALS)}
+
+
+def bearing_geometry(line: BearingLine) -> dict:
+    """A line of bearing as RFC 7946 wants it: a LineString, or a MultiLineString cut at the antimeridian."""
+    parts = [_rounded(part) for part in split_antimeridian(line.path)]
+    return ({"type": "LineString", "coordinates": parts[0]} if len(parts) == 1
+            else {"type": "MultiLineString", "coordinates": parts})
 
 
 def _polygons(geom: BaseGeometry) -> list[Polygon]:

@@ -80,6 +80,14 @@ def not_drawn(scene: Scene) -> str:
     return "Not drawn, outside these dates: " + "; ".join(r.label for r in scene.dormant) + "."
 
 
+def bearing_words(scene: Scene) -> str:
+    """'Lines of bearing: Bearing 315° for 200 km from Desna (to 52.2531, 28.7290).' or ""."""
+    if not scene.bearings:
+        return ""
+    lines = [f"{b.label} (to {b.end[1]:.4f}, {b.end[0]:.4f})" for b in scene.bearings]
+    return f"Line{'s' * (len(lines) > 1)} of bearing: " + "; ".join(lines) + "."
+
+
 def attribution(scene: Scene, limit: int = 8) -> str:
     """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
     parts = ["Natural Earth"]

@@ -26,6 +26,7 @@ from dashboard.mapview.bulk import add_bulk_events, clustered_note
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
 from dashboard.mapview.sites import add_site_rings, site_colours
 from dashboard.mapview.playback import Timeline, add_playback
+from dashboard.mapview.measure import BEARING_COLOUR, add_bearings, add_measure_tool
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring, fit_view
 from dashboard.table import EventTable, type_counts
@@ -86,7 +87,7 @@ class Play:
 
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
               *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None,
-              with_events: bool = True, play: Play | None = None) -> folium.Map:
+              with_events: bool = True, play: Play | None = None, bearings: Sequence = ()) -> folium.Map:
     """A folium map of the events and rings on the bundled basemap, every asset served locally.
 
     `bulk` = (EventTable, rows): draw those rows as one clustered canvas layer instead of one marker per
@@ -94,6 +95,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     `with_events=False`: leave the events out entirely, for a caller that adds them as a separate layer
     (`bulk_layer`) so a filter change replaces that layer instead of the whole map.
     `play`: add the play control (mapview.playback); with `with_events=False`, give it to `bulk_layer`.
+    `bearings`: lines of bearing (rings.BearingLine), drawn over the rings and listed in the legend.
     """
     if not with_events or bulk is not None:
         events = []  # bulk: the table's rows are the events (it fits the view to them itself)
@@ -123,6 +125,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     add_site_rings(m, site_layer, site_keys, LAYER_NAMES["sites"], "sites" in shown)
     add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
+    add_bearings(m, bearings)
     note = ""
     if not with_events:
         pass  # the caller adds the events as a layer of their own
@@ -138,7 +141,8 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                          unavailable=play.unavailable, remember=sync_url)
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
-    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings] + list(site_keys.values()), note))
+    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings] + list(site_keys.values())
+                       + [(b.label, BEARING_COLOUR) for b in bearings], note))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,
@@ -146,6 +150,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                            "polygon": {"allowIntersection": False}, "rectangle": {}},
              edit_options={"edit": False, "remove": False}).add_to(m)
     Fullscreen(position="topleft").add_to(m)
+    add_measure_tool(m)  # every map: the app's, a snapshot's, an exported page (a PNG hides it)
     if sync_url:
         m.add_child(_ViewToUrl())
     if play is not None and bulk is None and with_events and events:

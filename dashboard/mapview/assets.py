@@ -97,6 +97,9 @@ ASSET_MAP: dict[str, str] = {
         "leaflet-measure/leaflet-measure.css",
     # dashboard.mapview.bulk (not folium): client-side clustering of large selections
     "https://cdn.jsdelivr.net/npm/supercluster@9.1.0/dist/supercluster.min.js": "supercluster/supercluster.min.js",
+    # dashboard.mapview.measure (not folium): geodesic distances and bearings of the measure tool
+    "https://cdn.jsdelivr.net/npm/geographiclib-geodesic@2.2.0/geographiclib-geodesic.min.js":
+        "geographiclib-geodesic/geographiclib-geodesic.min.js",
 }
 
 # Elements that load CDN files outside default_js/default_css, which localize cannot rewrite.
@@ -411,6 +414,8 @@ BUNDLE_PARTS: dict[str, tuple[Path, str]] = {
     f"{LOCAL_PREFIX}/leaflet-draw/leaflet.draw.js": (VENDOR_DIR / "leaflet-draw" / "leaflet.draw.js", "leaflet-draw"),
     f"{LOCAL_PREFIX}/leaflet.fullscreen/Control.FullScreen.js":
         (VENDOR_DIR / "leaflet.fullscreen" / "Control.FullScreen.js", "leaflet.fullscreen"),
+    f"{LOCAL_PREFIX}/geographiclib-geodesic/geographiclib-geodesic.min.js":
+        (VENDOR_DIR / "geographiclib-geodesic" / "geographiclib-geodesic.min.js", "geographiclib-geodesic"),
     f"{LOCAL_PREFIX}/supercluster/supercluster.min.js":
         (VENDOR_DIR / "supercluster" / "supercluster.min.js", "supercluster"),
 }

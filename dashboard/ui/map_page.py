@@ -21,8 +21,8 @@ from dashboard.scene import Scene, scene_map, scene_play, validity
 from dashboard.table import EventTable, day_of
 from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
-from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of
-from dashboard.share import EARLIEST, LATEST, MAX_KM, RingSpec, ViewState, to_query
+from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of, resolve_bearing
+from dashboard.share import EARLIEST, LATEST, MAX_BEARING_KM, MAX_KM, BearingSpec, RingSpec, ViewState, to_query
 from dashboard.share import SiteLayer
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui.map_component import map_in_page
@@ -122,6 +122,46 @@ def _rings_panel(view: ViewState) -> None:
             left.markdown(f"**{i + 1}.** {S.md(spec.label)}")
         if right.button("Remove", key=f"remove_ring_{i}", type="tertiary", icon=":material/close:"):
             S.remove_ring(i)
+            st.rerun()
+    _bearings_panel(view)
+
+
+def _bearings_panel(view: ViewState) -> None:
+    """Lines of bearing: a form to add one (from a place, a point or the point clicked on the map) and the list."""
+    with st.popover("Line of bearing", icon=":material/north_east:", width="stretch"):
+        with st.form("new_bearing", border=False):
+            origin_text = st.text_input("From (place or lat,lon)", value="Desna",
+                                        help="A place name from the gazetteer or a point such as 51.3,30.8")
+            clicked_origin = st.checkbox("From the point clicked on the map instead")
+            left, right = st.columns(2)
+            degrees = left.number_input("Bearing °", min_value=0.0, max_value=359.99, value=315.0, step=5.0,
+                                        help="Initial bearing, degrees clockwise from true north (315 = north-west)")
+            km = right.number_input("Length km", min_value=0.01, max_value=MAX_BEARING_KM, value=200.0, step=10.0)
+            name = st.text_input("Name (optional)", max_chars=80, placeholder="e.g. reported launch direction")
+            if st.form_submit_button("Add line"):
+                origin = origin_text.strip()
+                if clicked_origin:
+                    clicked = st.session_state.get(S.CLICKED)
+                    if not clicked:
+                        st.warning("Click a point on the map first (with the measure tool off), then add the line.")
+                        return
+                    origin = f"{clicked[1]:.4f},{clicked[0]:.4f}"
+                try:  # the origin must be found and be a point; BearingSpec refuses what a link cannot spell
+                    spec = BearingSpec(origin, degrees, km, name)
+                    line = resolve_bearing(spec.origin, spec.bearing, spec.km, S.gazetteer(), spec.name)
+                except DashboardError as exc:
+                    st.warning(f"That line cannot be drawn: {exc}")
+                    return
+                S.add_bearing(spec)
+                lons, lats = zip(*line.path)
+                (lat, lon), zoom = fit_view((min(lons), min(lats), max(lons), max(lats)), *MAP_SIZE_PX)
+                S.update(center=(lat, (lon + 180.0) % 360.0 - 180.0), zoom=zoom)  # the path's lons are unrolled
+                st.rerun()
+    for i, spec in enumerate(view.bearings):
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.markdown(f"**↗ {i + 1}.** {S.md(spec.label)}")
+        if right.button("Remove", key=f"remove_bearing_{i}", type="tertiary", icon=":material/close:"):
+            S.remove_bearing(i)
             st.rerun()
 
 

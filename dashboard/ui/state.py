@@ -33,8 +33,8 @@ from dashboard.model import Catalogue, Event
 from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring, ring_cost
 from dashboard.rings import event_reach as measure_reach
-from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_rings
-from dashboard.share import Decoded, RingSpec, SiteLayer, ViewState, from_params, to_params
+from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_bearings, resolve_rings
+from dashboard.share import BearingSpec, Decoded, RingSpec, SiteLayer, ViewState, from_params, to_params
 from dashboard.query import Facets
 from dashboard.table import EventTable, StoredEvents, select
 from dashboard.table import facets as table_facets
@@ -340,3 +340,19 @@ def add_ring(spec: RingSpec) -> None:
 def remove_ring(index: int) -> None:
     state = current().state
     commit(state.with_(rings=state.rings[:index] + state.rings[index + 1:]))
+
+
+def bearings_of(state: ViewState) -> tuple[list, list[str]]:
+    """The view's lines of bearing (scene.resolve_bearings), with a sentence for each that cannot be drawn."""
+    return resolve_bearings(state, gazetteer())
+
+
+def add_bearing(spec: BearingSpec) -> None:
+    state = current().state
+    if spec not in state.bearings:
+        commit(state.with_(bearings=state.bearings + (spec,)))
+
+
+def remove_bearing(index: int) -> None:
+    state = current().state
+    commit(state.with_(bearings=state.bearings[:index] + state.bearings[index + 1:]))

@@ -333,6 +333,15 @@ PACKAGES: tuple[Package, ...] = (
         "Its UMD build bundles kdbush 4.1.0 (ISC, same author), whose licence is vendored beside it.",
     ),
     Package(
+        "geographiclib-geodesic", "2.2.0",
+        "sha512-cIedo9VTYb0DFufodgibDmVfsWe9EASqb/kUByl09xc6PZYvLvlc89BHCThtGTPf2OII/zWJGxsR3Uz6O7QOVw==",
+        "geographiclib-geodesic", "MIT",
+        {"geographiclib-geodesic.min.js": "geographiclib-geodesic.min.js"},  # no sourceMappingURL comment
+        {"LICENSE.txt": "LICENSE.txt"},
+        "Karney's geodesic algorithms (C. F. F. Karney), the JavaScript port of what pyproj.Geod runs: the map's "
+        "measure tool and lines of bearing (dashboard/mapview/measure.py) agree with the CLI to the metre.",
+    ),
+    Package(
         "kdbush", "4.1.0",
         "sha512-e9vurzrXJQrFX6ckpHP3bvj5l+9CnYzkxDNnNQ1h2QTqdWsUAJgXiKdGNcOa1EY85dU8KbQ+z/FdQdB7P+9yfQ==",
         "supercluster", "ISC",
