@@ -44,6 +44,7 @@ def test_each_user_lists_only_their_own_snapshots(browser, shared_app):
         page.open(f"{url}/snapshots")
         page.page.get_by_text("Snapshot of ana").first.wait_for()
         page.page.get_by_text("Your snapshots (ana)", exact=False).first.wait_for()
+        page.page.get_by_role("button", name="Delete").first.wait_for()  # drawn after the titles, on a slow machine
         assert page.page.get_by_text("Snapshot of ben").count() == 0
         assert page.page.get_by_role("button", name="Delete").count() == 1
     finally:
