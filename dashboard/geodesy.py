@@ -301,19 +301,91 @@ def reach_envelope(origin: BaseGeometry, radius_km: float) -> Polygon | MultiPol
 def _rings_for_union(points: np.ndarray, radius_km: float, n: int) -> tuple[list[BaseGeometry], BaseGeometry | None]:
     """Rings round many points at once, in continuous longitudes, and the caps left by rings round both poles.
 
-    The second value is the intersection (folded to ±180°) of the caps that rings enclosing both poles leave
-    uncovered, or None when no ring does; such a ring is the world minus its cap.
+    Each ring has n vertices, or more where its straight lon/lat edges would stray from the circle by more
+    than REACH_EDGE_KM (near a pole: see _ring_azimuths). The second value is the intersection (folded to
+    ±180°) of the caps that rings enclosing both poles leave uncovered, or None when no ring does; such a
+    ring is the world minus its cap.
     """
-    count = len(points)
-    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    pieces, caps, at = _ring_group(points, radius_km, *_ring_azimuths(points, radius_km, n))
+    if not caps:
+        return pieces, None
+    both = points[at]
+    reach_m = radius_km * 1000.0
+    # The caps lie round the antipodes, each within (half the meridian − r) of its own: if two samples are
+    # farther apart than twice that, no point is left out by all of them.
+    _, _, apart = GEOD.inv(np.full(len(both), both[0, 0]), np.full(len(both), both[0, 1]), both[:, 0], both[:, 1])
+    if np.max(apart) > 2.0 * (_HALF_MERIDIAN_M - reach_m) + 100_000.0:
+        return pieces, Polygon()
+    return pieces, shapely.intersection_all(caps)
+
+
+def _ring_coords(points: np.ndarray, radius_km: float, az: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(count, len(az)) longitudes, continuous along each ring and near its centre, and latitudes."""
+    count, n = len(points), len(az)
     lons, lats, _ = GEOD.fwd(np.repeat(points[:, 0], n), np.repeat(points[:, 1], n), np.tile(az, count),
                              np.full(count * n, radius_km * 1000.0))
     lons = np.asarray(lons, dtype=float).reshape(count, n)
-    lats = np.asarray(lats, dtype=float).reshape(count, n)
+    return _unwrap_rows(points, lons), np.asarray(lats, dtype=float).reshape(count, n)
+
+
+def _unwrap_rows(points: np.ndarray, lons: np.ndarray) -> np.ndarray:
     steps = np.diff(lons, axis=1)
     steps -= 360.0 * np.round(steps / 360.0)  # each vertex within 180° of the one before it
     first = lons[:, 0] + 360.0 * np.round((points[:, 0] - lons[:, 0]) / 360.0)
-    lons = np.concatenate([first[:, None], first[:, None] + np.cumsum(steps, axis=1)], axis=1)
+    return np.concatenate([first[:, None], first[:, None] + np.cumsum(steps, axis=1)], axis=1)
+
+
+# A ring's straight lon/lat edges stay this close to its circle at their midpoints; with the dip between
+# neighbouring rings (REACH_SAG_KM) the envelope's boundary is within REACH_EDGE_KM + REACH_SAG_KM.
+REACH_EDGE_KM = 0.25
+MAX_REACH_REFINE = 8  # halvings of the azimuth steps where edges pass next to a pole
+
+
+def _ring_azimuths(points: np.ndarray, radius_km: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rings' longitudes and latitudes at azimuths shared by all rings: n even steps, halved where some ring's edge strays over REACH_EDGE_KM.
+
+    Shapely and the map take each edge as straight in longitude and latitude. Spanning Δλ at latitude φ, it
+    strays from the geodesic by about R·Δλ²·sin φ·cos φ/8: nothing to speak of with n vertices away from the
+    poles, kilometres where a ring passes next to one (Belarus at 4,000 km: 1.96 km off). Only edges that
+    estimate flags are measured (the edge's midpoint against the radius), and only the steps where one fails
+    are split, for every ring, so the arrays stay rectangular.
+    """
+    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats = _ring_coords(points, radius_km, az)
+    for _ in range(MAX_REACH_REFINE):
+        bad = _bad_steps(points, lons, lats, radius_km)
+        if not bad.any():
+            break
+        mid = 0.5 * (az[bad] + np.append(az[1:], 360.0)[bad])
+        new_lons, new_lats = _ring_coords(points, radius_km, mid)
+        order = np.argsort(np.concatenate([az, mid]), kind="stable")
+        az = np.concatenate([az, mid])[order]
+        lons = _unwrap_rows(points, np.concatenate([lons, new_lons], axis=1)[:, order])
+        lats = np.concatenate([lats, new_lats], axis=1)[:, order]
+    return lons, lats
+
+
+def _bad_steps(points: np.ndarray, lons: np.ndarray, lats: np.ndarray, radius_km: float) -> np.ndarray:
+    """For each azimuth step, whether some ring's edge there has its midpoint over REACH_EDGE_KM off."""
+    nxt_lon = np.concatenate([lons[:, 1:], lons[:, :1]], axis=1)
+    nxt_lon = nxt_lon + 360.0 * np.round((lons - nxt_lon) / 360.0)  # the closing edge: the first vertex near the last
+    nxt_lat = np.concatenate([lats[:, 1:], lats[:, :1]], axis=1)
+    phi = np.radians(np.maximum(np.abs(lats), np.abs(nxt_lat)))
+    stray = _EARTH_R_KM * np.radians(nxt_lon - lons) ** 2 * np.abs(np.sin(2.0 * phi)) / 16.0
+    ring, step = np.nonzero(stray > 0.5 * REACH_EDGE_KM - REACH_CHORD_KM)
+    bad = np.zeros(lons.shape[1], dtype=bool)
+    if len(ring):
+        _, _, metres = GEOD.inv(points[ring, 0], points[ring, 1], 0.5 * (lons[ring, step] + nxt_lon[ring, step]),
+                                np.clip(0.5 * (lats[ring, step] + nxt_lat[ring, step]), -90.0, 90.0))
+        bad[step[np.abs(np.asarray(metres) / 1000.0 - radius_km) > REACH_EDGE_KM]] = True
+    return bad
+
+
+def _ring_group(points: np.ndarray, radius_km: float, lons: np.ndarray, lats: np.ndarray
+                ) -> tuple[list[BaseGeometry], list[BaseGeometry], np.ndarray]:
+    """Rings (continuous longitudes, latitudes) round points: the pieces to union, the caps of rings round both poles, and which
+    points those rings are round."""
+    count = len(points)
     _, _, to_north = GEOD.inv(points[:, 0], points[:, 1], points[:, 0], np.full(count, 90.0))
     _, _, to_south = GEOD.inv(points[:, 0], points[:, 1], points[:, 0], np.full(count, -90.0))
     north = np.asarray(to_north) < radius_km * 1000.0
@@ -331,17 +403,7 @@ def _rings_for_union(points: np.ndarray, radius_km: float, n: int) -> tuple[list
         ys = np.column_stack((la, la[:, 0], la[:, 1], pole, pole))
         pieces += list(shapely.polygons(np.stack([xs, ys], axis=-1)))
     both = np.flatnonzero(north & south)
-    if not len(both):
-        return pieces, None
-    reach_m = radius_km * 1000.0
-    # The caps lie round the antipodes, each within (half the meridian − r) of its own: if two samples are
-    # farther apart than twice that, no point is left out by all of them.
-    _, _, apart = GEOD.inv(np.full(len(both), points[both[0], 0]), np.full(len(both), points[both[0], 1]),
-                           points[both, 0], points[both, 1])
-    if np.max(apart) > 2.0 * (_HALF_MERIDIAN_M - reach_m) + 100_000.0:
-        return pieces, Polygon()
-    caps = [_fold(Polygon(np.column_stack((lons[i], lats[i])))) for i in both]
-    return pieces, shapely.intersection_all(caps)
+    return pieces, [_fold(Polygon(np.column_stack((lons[i], lats[i])))) for i in both], both
 
 
 _HALF_MERIDIAN_M = 20_003_931.5
