@@ -88,8 +88,12 @@ def _unwrap_near(lons: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def _ring_unwrapped(lon0: float, lat0: float, radius_m: float, n: int) -> np.ndarray:
-    """Ring vertices as an (m, 2) array with continuous longitudes, antimeridian crossings inserted."""
-    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    """Ring vertices as an (m, 2) array with continuous longitudes, antimeridian crossings inserted.
+
+    n even azimuth steps, halved where a straight lon/lat edge would stray over REACH_EDGE_KM (near a pole).
+    """
+    az = _ring_azimuths(np.array([[lon0, lat0]]), radius_m / 1000.0, n)[2]
+    n = len(az)
     lons, lats, _ = GEOD.fwd(np.full(n, lon0), np.full(n, lat0), az, np.full(n, radius_m))
     lons = np.asarray(lons, dtype=float)
     lats = np.asarray(lats, dtype=float)
@@ -306,7 +310,7 @@ def _rings_for_union(points: np.ndarray, radius_km: float, n: int) -> tuple[list
     ±180°) of the caps that rings enclosing both poles leave uncovered, or None when no ring does; such a
     ring is the world minus its cap.
     """
-    pieces, caps, at = _ring_group(points, radius_km, *_ring_azimuths(points, radius_km, n))
+    pieces, caps, at = _ring_group(points, radius_km, *_ring_azimuths(points, radius_km, n)[:2])
     if not caps:
         return pieces, None
     both = points[at]
@@ -341,8 +345,8 @@ REACH_EDGE_KM = 0.25
 MAX_REACH_REFINE = 8  # halvings of the azimuth steps where edges pass next to a pole
 
 
-def _ring_azimuths(points: np.ndarray, radius_km: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rings' longitudes and latitudes at azimuths shared by all rings: n even steps, halved where some ring's edge strays over REACH_EDGE_KM.
+def _ring_azimuths(points: np.ndarray, radius_km: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rings' longitudes, latitudes and the azimuths, shared by all rings: n even steps, halved where some ring's edge strays over REACH_EDGE_KM.
 
     Shapely and the map take each edge as straight in longitude and latitude. Spanning Δλ at latitude φ, it
     strays from the geodesic by about R·Δλ²·sin φ·cos φ/8: nothing to speak of with n vertices away from the
@@ -362,7 +366,7 @@ def _ring_azimuths(points: np.ndarray, radius_km: float, n: int) -> tuple[np.nda
         az = np.concatenate([az, mid])[order]
         lons = _unwrap_rows(points, np.concatenate([lons, new_lons], axis=1)[:, order])
         lats = np.concatenate([lats, new_lats], axis=1)[:, order]
-    return lons, lats
+    return lons, lats, az
 
 
 def _bad_steps(points: np.ndarray, lons: np.ndarray, lats: np.ndarray, radius_km: float) -> np.ndarray:
@@ -423,6 +427,101 @@ def range_ring_raw(lon: float, lat: float, radius_km: float, n: int) -> Polygon:
     if north or south:
         return _pole_closed(ring, 90.0 if north else -90.0)
     return Polygon(ring)
+
+
+def range_annulus(center: LonLat, min_km: float, max_km: float) -> Polygon | MultiPolygon:
+    """Every point at least min_km and at most max_km from center (a ring with a minimum range), map-ready.
+
+    The max_km ring less the min_km one, both split at the antimeridian and pole-closed alike, so the hole
+    is cut in the same pieces; min_km 0 is the plain ring.
+    """
+    min_km, max_km = _check_min(min_km, max_km)
+    outer = range_ring(center, max_km)
+    return outer if not min_km else _oriented(shapely.difference(outer, range_ring(center, min_km)))
+
+
+def _check_min(min_km: float, max_km: float) -> tuple[float, float]:
+    max_km = _check_radius(max_km)
+    if min_km is None or min_km == 0:
+        return 0.0, max_km
+    min_km = check_range_km(min_km, "min_km")
+    if min_km >= max_km:
+        raise ValidationError("min_km", min_km, f"the minimum range must be less than the range ({max_km:,.0f} km)")
+    return min_km, max_km
+
+
+def reach_annulus(origin: BaseGeometry, min_km: float, max_km: float) -> Polygon | MultiPolygon:
+    """Every point some launch point of the origin can reach with a range of [min_km, max_km].
+
+    A point P qualifies when one launch point q has min_km ≤ d(P, q) ≤ max_km. Over one connected part C
+    of the origin the distances from P fill [nearest, farthest], so P qualifies for C unless C lies wholly
+    out of range (nearest > max_km: outside the envelope) or wholly too close (farthest < min_km). It is
+    *not* the envelope less the points within min_km of the origin: from Belarus with a 50 km minimum, Minsk
+    itself can be hit from Brest. What is cut out is, per part, the points with all of it within min_km —
+    the intersection of the min_km discs round its outline, empty once the part is wider than 2 × min_km.
+    """
+    min_km, max_km = _check_min(min_km, max_km)
+    if origin.geom_type == "Point":
+        return range_annulus((origin.x, origin.y), min_km, max_km)
+    envelope = reach_envelope(origin, max_km)
+    if not min_km:
+        return envelope
+    parts = list(shapely.get_parts(origin))
+    too_close = [all_within(part, min_km) for part in parts]
+    if all(c.is_empty for c in too_close):
+        return envelope
+    keep = [shapely.difference(reach_envelope(part, max_km), close) for part, close in zip(parts, too_close)
+            if not close.is_empty]
+    rest = [part for part, close in zip(parts, too_close) if close.is_empty]
+    if rest:
+        keep.append(reach_envelope(shapely.union_all(rest), max_km))
+    return _oriented(shapely.union_all(keep))
+
+
+def too_close(origin: BaseGeometry, min_km: float) -> BaseGeometry:
+    """The points no launch point of origin can reach with a minimum range of min_km (see reach_annulus)."""
+    if origin.geom_type == "Point":
+        return range_ring((origin.x, origin.y), min_km)
+    return shapely.union_all([all_within(part, min_km) for part in shapely.get_parts(origin)])
+
+
+def all_within(part: BaseGeometry, km: float) -> BaseGeometry:
+    """The points with every point of part within km: the intersection of km discs round its outline."""
+    pts = densify(part, reach_spacing_km(km))
+    far, _ = distances_bearings(tuple(pts[0]), pts[:, 0], pts[:, 1])
+    if far.max() > 2.0 * km:  # two points farther apart than 2 km have no point within km of both
+        return Polygon()
+    return shapely.intersection_all([range_ring(tuple(p), km) for p in pts])
+
+
+def area_km2(geom: BaseGeometry, spacing_deg: float = 0.02) -> float:
+    """Area on the ellipsoid in km² of a lon/lat (multi)polygon whose edges are straight in lon/lat.
+
+    Geod.geometry_area_perimeter takes edges as geodesics: each edge is first cut every spacing_deg so the
+    two agree (the 49th parallel is 90 km off its geodesic over Canada's width).
+    """
+    total = 0.0
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        area, _ = GEOD.geometry_area_perimeter(shapely.geometry.polygon.orient(
+            shapely.segmentize(poly, spacing_deg), 1.0))
+        total += abs(area)
+    return total / 1e6
+
+
+def boundary_extremes(geom: BaseGeometry, target: LonLat, spacing_km: float = 0.25
+                      ) -> tuple[tuple[LonLat, float], tuple[LonLat, float]]:
+    """The nearest and farthest points of an area's boundary from target, with their geodesic km.
+
+    The farthest point of an area from a point outside it lies on its boundary, and so does the nearest.
+    """
+    pts = densify(geom, spacing_km)
+    pts = pts[np.abs(pts[:, 1]) <= 90.0]
+    dist, _ = distances_bearings(target, pts[:, 0], pts[:, 1])
+    lo, hi = int(np.argmin(dist)), int(np.argmax(dist))
+    return ((float(pts[lo, 0]), float(pts[lo, 1])), float(dist[lo])), \
+        ((float(pts[hi, 0]), float(pts[hi, 1])), float(dist[hi]))
 
 
 @dataclass(frozen=True)

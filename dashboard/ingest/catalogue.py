@@ -43,6 +43,11 @@ def load_catalogue(path: Path = CATALOGUE_PATH, story_dir: Path | None = None) -
     return Catalogue(tuple(systems), deployments)
 
 
+def _source(src: dict) -> Source:
+    return Source(src["title"], src["publisher"], src.get("url", ""),
+                  parse_date(src.get("published"), "source.published"), src.get("quote", ""))
+
+
 def _system(raw: dict) -> WeaponSystem:
     munitions = []
     for m in raw.get("munitions", []):
@@ -51,10 +56,11 @@ def _system(raw: dict) -> WeaponSystem:
         if "range_text" in m and m["range_text"] not in src.get("quote", ""):
             raise ValidationError(f"systems[{raw['id']}] munition {m['name']!r} range_text", m["range_text"],
                                   "must be copied verbatim from source.quote")
+        minimum = m.get("min_source")  # a minimum range is cited on its own, like the range
         munitions.append(Munition(
             name=m["name"], kind=m["kind"], range_km=m["range_km"], designation=m.get("designation", ""),
-            source=Source(src["title"], src["publisher"], src.get("url", ""),
-                          parse_date(src.get("published"), "source.published"), src.get("quote", "")),
+            source=_source(src), min_range_km=m.get("min_range_km", 0.0),
+            min_source=_source(minimum) if minimum else None,
         ))
     return WeaponSystem(id=raw["id"], name=raw["name"], category=raw.get("category", ""),
                         aliases=tuple(raw.get("aliases", ())), munitions=tuple(munitions))
