@@ -90,7 +90,7 @@ def launch_area(target: Place, territory: Place, radius_km: float, min_km: float
         (nearest, near_km), (farthest, far_km) = geodesy.boundary_extremes(geometry, target.lonlat, _SPACING_KM)
         if not min_km and shapely.contains_xy(geometry, *target.lonlat):
             nearest, near_km = target.lonlat, 0.0
-    what = label or (f"{system} {munition}".strip() if system else f"{_span(min_km, radius_km)} range")
+    what = label or (f"{system} {munition}".strip() if system else "Launch area")
     return LaunchArea(f"{what}, {_span(min_km, radius_km)} to {target.name} from {territory.name}", target,
                       territory, float(radius_km), float(min_km or 0.0), geometry, area, geodesy.area_km2(land),
                       near_t, far_t, nearest, near_km, farthest, far_km, system, munition, source)
