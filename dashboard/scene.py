@@ -11,12 +11,14 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from dashboard.analysis.launch import LaunchArea, resolve_launch
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Validity
 from dashboard.query import EventFilter, refine
 from dashboard.rings import Ring, resolve_origin, resolve_ring, ring_cost
-from dashboard.share import RingSpec, ViewState
+from dashboard.model import Place
+from dashboard.share import DRAWN_TERRITORY, LaunchSpec, RingSpec, ViewState
 from dashboard.table import EventTable, StoredEvents, select
 
 if TYPE_CHECKING:  # the map (folium) is imported where a map is built: text exports never load it
@@ -43,6 +45,7 @@ class Scene:
     # Dated rings whose days miss the view's dates: listed with their days, not drawn, not measured. Every
     # scene sorts its rings so (the map, the in-range table and every export draw `rings` only).
     dormant: tuple[Ring, ...] = ()
+    launches: tuple[LaunchArea, ...] = ()  # launch areas (analysis.launch), empty ones included: an answer too
 
     def __post_init__(self) -> None:
         every = tuple(self.rings) + tuple(self.dormant)
@@ -53,7 +56,7 @@ class Scene:
 
 def names_places(state: ViewState) -> bool:
     """Whether the state has something to look up in the gazetteer: a ring or a distance filter."""
-    return bool(state.rings) or bool(state.near and state.near_km)
+    return bool(state.rings) or bool(state.near and state.near_km) or bool(state.launches)
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -82,7 +85,7 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
     """
     def direct(spec: RingSpec) -> Ring:
         return resolve_ring(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
-                            munition=spec.munition, reach=spec.reach)
+                            munition=spec.munition, reach=spec.reach, min_km=spec.min_km)
 
     def direct_cost(spec: RingSpec) -> int:
         return ring_cost(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
@@ -113,6 +116,29 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
     return rings, problems
 
 
+def resolve_launches(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
+                     build: Callable[[LaunchSpec], LaunchArea] | None = None) -> tuple[list[LaunchArea], list[str]]:
+    """The state's launch areas; one that cannot be built is one sentence, as for rings. `build` (the UI
+    passes a cached one) turns a LaunchSpec into a LaunchArea; territory "area" is the view's drawn area."""
+    def direct(spec: LaunchSpec) -> LaunchArea:
+        territory: str | Place = spec.territory
+        if spec.territory == DRAWN_TERRITORY:
+            if len(state.area) < 3:
+                raise DashboardError("its territory is the drawn area, and this view has none; draw one on "
+                                     "the map or name a country such as BY")
+            territory = Place("drawn:area", "the drawn area", "region", shapely.make_valid(Polygon(state.area)))
+        return resolve_launch(spec.target, territory, gazetteer, catalogue, km=spec.km, min_km=spec.min_km,
+                              system=spec.system, munition=spec.munition, label=spec.name)
+
+    areas, problems = [], []
+    for spec in state.launches:
+        try:
+            areas.append((build or direct)(spec))
+        except DashboardError as exc:
+            problems.append(f"Launch area “{spec.label}” left out: {_sentence(str(exc))}")
+    return areas, problems
+
+
 def validity(spec: RingSpec, catalogue: Catalogue) -> Validity | None:
     """The days a ring holds: a deployment the catalogue declares for exactly this system, origin and span
     (its source, quote and "approximate" come with it), else the link's days as they are."""
@@ -129,7 +155,9 @@ def _sentence(text: str) -> str:
 def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, catalogue: Catalogue) -> Scene:
     flt, problems = event_filter(state, gazetteer)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
-    return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems))
+    launches, launch_problems = resolve_launches(state, gazetteer, catalogue)
+    return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems + launch_problems),
+                 launches=tuple(launches))
 
 
 def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]],
@@ -144,9 +172,10 @@ def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]],
         raise ValueError("a view with rings or a distance filter needs the gazetteer")
     flt, problems = event_filter(state, gazetteer)  # type: ignore[arg-type]  (None: nothing to look up)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)  # type: ignore[arg-type]
+    launches, launch_problems = resolve_launches(state, gazetteer, catalogue)  # type: ignore[arg-type]
     picked = select(table, flt)
-    return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings), tuple(problems + ring_problems),
-                 table, picked)
+    return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings),
+                 tuple(problems + ring_problems + launch_problems), table, picked, launches=tuple(launches))
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:

@@ -225,3 +225,20 @@ def test_rings_with_a_minimum_are_annuli_and_list_nothing_closer(gazetteer):
     assert not {"Minsk", "Barysaw"} & {r.name for r in found}
     plain = rings.resolve_ring("Minsk", gazetteer, _catalogue_with_minimum(), km=300)
     assert plain.min_km == 0 and "Barysaw" in {r.name for r in rings.in_range_rows(plain, gazetteer, [], 50_000)}
+
+
+# -- the scene: one place that resolves launch specs for the map, the table and the exports ------------
+
+def test_the_scene_resolves_launch_areas_and_reports_the_bad_one_in_a_sentence(gazetteer):
+    from dashboard.scene import build_scene
+    from dashboard.share import LaunchSpec, ViewState, from_query
+
+    drawn = ((30.0, 51.3), (31.5, 51.3), (31.5, 52.3), (30.0, 52.3))  # a box over the Belarus–Ukraine border
+    state = ViewState(area=drawn, launches=(LaunchSpec("Desna", "BY", system="iskander-m"),
+                                            LaunchSpec("Desna", "area", km=120), LaunchSpec("Nowhere-qq", "BY", km=5)))
+    scene = build_scene(state, [], gazetteer, load_catalogue())
+    assert [a.territory.name for a in scene.launches] == ["Belarus", "the drawn area"]
+    assert scene.launches[0].system == "Iskander-M" and 0.5 < scene.launches[1].share < 1
+    assert len(scene.problems) == 1 and scene.problems[0].startswith("Launch area “launch area of 5 km for Nowhere-qq")
+    none_drawn = build_scene(from_query("?launch=300@Desna/area").state, [], gazetteer, load_catalogue())
+    assert not none_drawn.launches and "has none" in none_drawn.problems[0]
