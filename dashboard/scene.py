@@ -222,4 +222,4 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
     # Passed as they are: build_map leaves them unread when it draws a bulk layer or no events at all.
     return build_map(scene.events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
                      bulk=bulk if with_events else None, with_events=with_events,
-                     play=scene_play(scene) if playback else None)
+                     play=scene_play(scene) if playback else None, launches=scene.launches)

@@ -242,3 +242,36 @@ def test_the_scene_resolves_launch_areas_and_reports_the_bad_one_in_a_sentence(g
     assert len(scene.problems) == 1 and scene.problems[0].startswith("Launch area “launch area of 5 km for Nowhere-qq")
     none_drawn = build_scene(from_query("?launch=300@Desna/area").state, [], gazetteer, load_catalogue())
     assert not none_drawn.launches and "has none" in none_drawn.problems[0]
+
+
+# -- the map: a layer of its own, a legend key, popups with the figures, data made inert ------------------
+
+def _map_html(areas):
+    from dashboard.mapview import Basemap, build_map
+    from tests.conftest import BORDER
+
+    return build_map([], [], Basemap(BORDER.geometry, BORDER.name), launches=list(areas)).get_root().render()
+
+
+def test_launch_areas_are_drawn_with_their_figures_in_popup_and_legend(gazetteer):
+    from tests.test_mapview import geojson_added, popups_of
+
+    area = launch.resolve_launch("Desna", "BY", gazetteer, load_catalogue(), system="iskander-m")
+    html = _map_html([area])
+    drawn = [f for f in geojson_added(html) if f.get("properties", {}).get("kind") == "launch_area"]
+    assert len(drawn) == 1 and drawn[0]["properties"]["area_km2"] == round(area.area_km2, 1)
+    assert "Launch areas" in html and "rm-launch-key" in html and "L.circle(" not in html
+    popups = " ".join(popups_of(html))
+    assert f"{area.area_km2:,.0f} km²" in popups and f"{100 * area.share:.1f}% of Belarus" in popups
+    assert f"Nearest launch point: {area.nearest_km:,.1f} km" in popups and "farthest: 500.0 km" in popups
+
+
+def test_hostile_names_in_a_launch_area_stay_inert_on_the_map():
+    hostile = "<img src=x onerror=alert(1)>{{7*7}}${x}"
+    target = point_place(hostile, 30.77, 50.93)
+    box = Polygon([(29.0, 51.0), (31.0, 51.0), (31.0, 52.5), (29.0, 52.5)])
+    area = launch.launch_area(target, area_place(hostile, box), 300, label=hostile)
+    html = _map_html([area])
+    assert "<img src=x" not in html and "{{7*7}}" not in html and "${x}" not in html and "49" not in html.split(
+        "rm-launch-key")[1][:300]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -23,6 +23,7 @@ from dashboard.mapview import grid, safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
+from dashboard.mapview.launch import add_launch_areas
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
 from dashboard.mapview.playback import Timeline, add_playback
 from dashboard.model import Event, LonLat
@@ -84,7 +85,7 @@ class Play:
 
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
               *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None,
-              with_events: bool = True, play: Play | None = None) -> folium.Map:
+              with_events: bool = True, play: Play | None = None, launches: Sequence = ()) -> folium.Map:
     """A folium map of the events and rings on the bundled basemap, every asset served locally.
 
     `bulk` = (EventTable, rows): draw those rows as one clustered canvas layer instead of one marker per
@@ -92,6 +93,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     `with_events=False`: leave the events out entirely, for a caller that adds them as a separate layer
     (`bulk_layer`) so a filter change replaces that layer instead of the whole map.
     `play`: add the play control (mapview.playback); with `with_events=False`, give it to `bulk_layer`.
+    `launches`: launch areas (analysis.launch.LaunchArea), a layer of their own (mapview.launch).
     """
     if not with_events or bulk is not None:
         events = []  # bulk: the table's rows are the events (it fits the view to them itself)
@@ -118,6 +120,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     colours = {ring.label: RING_COLOURS[i % len(RING_COLOURS)] for i, ring in enumerate(rings)}
     add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
+    launch_keys = add_launch_areas(m, launches)
     note = ""
     if not with_events:
         pass  # the caller adds the events as a layer of their own
@@ -133,7 +136,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                          unavailable=play.unavailable, remember=sync_url)
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
-    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings], note))
+    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings], note, launches=launch_keys))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,
