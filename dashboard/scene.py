@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from dashboard.analysis.launch import LaunchArea, resolve_launch
+from dashboard.analysis.launch import LaunchArea, reachers, resolve_launch
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Validity
@@ -127,8 +127,9 @@ def resolve_launches(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogu
                 raise DashboardError("its territory is the drawn area, and this view has none; draw one on "
                                      "the map or name a country such as BY")
             territory = Place("drawn:area", "the drawn area", "region", shapely.make_valid(Polygon(state.area)))
-        return resolve_launch(spec.target, territory, gazetteer, catalogue, km=spec.km, min_km=spec.min_km,
+        area = resolve_launch(spec.target, territory, gazetteer, catalogue, km=spec.km, min_km=spec.min_km,
                               system=spec.system, munition=spec.munition, label=spec.name)
+        return replace(area, listing=reachers(area.target, area.territory, catalogue))
 
     areas, problems = [], []
     for spec in state.launches:

@@ -275,3 +275,21 @@ def test_hostile_names_in_a_launch_area_stay_inert_on_the_map():
     assert "<img src=x" not in html and "{{7*7}}" not in html and "${x}" not in html and "49" not in html.split(
         "rm-launch-key")[1][:300]
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_launch_layer_runs_in_a_real_browser_without_errors(gazetteer, browser, tmp_path):
+    """What only a browser shows: the script builds the polygon (one tooltip per layer, not one shared)."""
+    from dashboard import export
+    from dashboard.scene import build_scene, load_basemap
+    from dashboard.share import from_query
+
+    scene = build_scene(from_query("?launch=iskander-m@Desna/BY").state, [], gazetteer, load_catalogue())
+    page_file = tmp_path / "map.html"  # the exported page: everything inline, it opens from disk
+    page_file.write_text(export.to_html(scene, load_basemap(gazetteer)), encoding="utf-8")
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_file.as_uri())
+    page.wait_for_selector("path.rm-launch", state="attached", timeout=15_000)
+    assert errors == []
+    page.close()

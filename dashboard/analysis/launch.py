@@ -51,6 +51,7 @@ class LaunchArea:
     system: str = ""
     munition: str = ""
     source: Source | None = None
+    listing: Reachers | None = None  # what else in the catalogue could reach the target from the territory
 
     @property
     def empty(self) -> bool:
@@ -175,9 +176,12 @@ class Reachers:
     farthest_km: float
     rows: tuple[Reacher, ...]
 
-    def sentence(self) -> str:
-        able = [r for r in self.rows if r.reaches]
-        names = ", ".join(dict.fromkeys(f"{r.system} ({r.range_km:,.0f} km)" for r in able)) or "no catalogue system"
+    def sentence(self, limit: int | None = None) -> str:
+        """'Could reach Desna from Belarus (at least 40.6 km away): BM-30 Smerch (70 km), …', shortest first;
+        with `limit`, that many systems and "and N more"."""
+        able = list(dict.fromkeys(f"{r.system} ({r.range_km:,.0f} km)" for r in self.rows if r.reaches))
+        more = f" and {len(able) - limit} more" if limit is not None and len(able) > limit else ""
+        names = (", ".join(able[:limit]) + more) if able else "no catalogue system"
         return (f"Could reach {self.target.name} from {self.territory.name} (at least {self.nearest_km:,.1f} km "
                 f"away): {names}")
 

@@ -80,11 +80,22 @@ def not_drawn(scene: Scene) -> str:
     return "Not drawn, outside these dates: " + "; ".join(r.label for r in scene.dormant) + "."
 
 
+def launch_lines(scene: Scene, limit: int = 8) -> list[str]:
+    """Each launch area in one sentence, then what could reach its target from its territory (once per pair):
+    'Iskander-M could reach Desna from 82.1% of Belarus …', 'Could reach Desna from Belarus (…): …'."""
+    lines: list[str] = []
+    for area in scene.launches:
+        lines.append(area.sentence() + ".")
+        if area.listing is not None and (listing := area.listing.sentence(limit) + ".") not in lines:
+            lines.append(listing)
+    return lines
+
+
 def attribution(scene: Scene, limit: int = 8) -> str:
     """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
     parts = ["Natural Earth"]
     for what, names in (("events", _publishers(scene)),
-                        ("ranges", {r.source.publisher for r in scene.rings if r.source})):
+                        ("ranges", {r.source.publisher for r in (*scene.rings, *scene.launches) if r.source})):
         if names:
             shown = sorted(names, key=str.casefold)
             more = f" and {len(shown) - limit} more" if len(shown) > limit else ""

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import folium
 from shapely.geometry import mapping
 
+from dashboard.colours import LAUNCH_COLOURS as COLOURS
 from dashboard.mapview import safe
 
 LAYER_NAME = "Launch areas"
-COLOURS = ("#6a1b9a", "#00695c", "#ad1457", "#4e342e")  # apart from RING_COLOURS and the event types
 
 
 def launch_colours(areas: Sequence) -> list[tuple[str, str]]:
@@ -45,13 +45,12 @@ def add_launch_areas(m: folium.Map, areas: Sequence, show: bool = True) -> list[
         return keys
     group = folium.FeatureGroup(LAYER_NAME, show=show)
     for area, (label, colour) in zip(areas, keys):
-        tip = safe.Tooltip(area.sentence())
         if not area.empty:
             props = {"kind": "launch_area", "area_km2": round(area.area_km2, 1), "share": round(area.share, 4)}
             folium.GeoJson({"type": "Feature", "geometry": mapping(area.geometry), "properties": props},
                            style_function=lambda _, c=colour: {"color": c, "weight": 2.5, "dashArray": "8 5",
                                                                "fillColor": c, "fillOpacity": 0.3},
-                           tooltip=tip, popup=safe.Popup(popup_html(area), max_width=360),
+                           tooltip=safe.Tooltip(area.sentence()), popup=safe.Popup(popup_html(area), max_width=360),
                            class_name="rm-launch").add_to(group)
             for point, km, what in ((area.nearest, area.nearest_km, "Nearest"),
                                     (area.farthest, area.farthest_km, "Farthest")):
@@ -62,7 +61,8 @@ def add_launch_areas(m: folium.Map, areas: Sequence, show: bool = True) -> list[
                                                          f"{area.target.name}")).add_to(group)
         lon, lat = area.target.lonlat
         folium.CircleMarker((lat, lon), radius=6, color=colour, weight=3, fill=True, fill_color="#ffffff",
-                            fill_opacity=1, tooltip=tip, popup=safe.Popup(popup_html(area), max_width=360),
+                            fill_opacity=1, tooltip=safe.Tooltip(area.sentence()),  # one element per parent
+                            popup=safe.Popup(popup_html(area), max_width=360),
                             ).add_to(group)
     group.add_to(m)
     return keys
