@@ -27,7 +27,7 @@ from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, LonLat, Place, Source
 from dashboard.rings import munition_of, resolve_origin
 
-_SPACING_KM = 0.25  # how finely boundaries are walked for the nearest and farthest points (error ~ s²/8d)
+_SPACING_KM = 0.1  # how finely boundaries are walked for the nearest and farthest points (error ~ s²/8d)
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,9 @@ class LaunchArea:
                     "away")
         if self.territory_nearest_km > self.radius_km:
             return (f"{what} could not reach {self.target.name} from {self.territory.name}: the territory is "
-                    f"at least {self.territory_nearest_km:,.1f} km away, beyond {self.radius_km:,.0f} km")
+                    f"at least {self.territory_nearest_km:,.1f} km away, beyond {_km(self.radius_km)} km")
         return (f"{what} could not reach {self.target.name} from {self.territory.name}: all of it is within "
-                f"{self.territory_farthest_km:,.1f} km, inside the {self.min_km:,.0f} km minimum range")
+                f"{self.territory_farthest_km:,.1f} km, inside the {_km(self.min_km)} km minimum range")
 
 
 def launch_area(target: Place, territory: Place, radius_km: float, min_km: float = 0.0, *, label: str = "",
@@ -98,7 +98,12 @@ def launch_area(target: Place, territory: Place, radius_km: float, min_km: float
 
 
 def _span(min_km: float, radius_km: float) -> str:
-    return f"{min_km:,.0f}–{radius_km:,.0f} km" if min_km else f"{radius_km:,.0f} km"
+    return f"{_km(min_km)}–{_km(radius_km)} km" if min_km else f"{_km(radius_km)} km"
+
+
+def _km(km: float) -> str:
+    """A typed range as words: 500 → '500', 1500 → '1,500', 0.25 → '0.25' (never '0')."""
+    return f"{km:,.0f}" if km >= 10 else f"{km:.2f}".rstrip("0").rstrip(".")
 
 
 def _check_target(target: Place) -> None:
