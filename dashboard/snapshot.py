@@ -20,7 +20,7 @@ import shapely
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, is_hidden_control, span_label
-from dashboard.scene import Scene, resolve_rings
+from dashboard.scene import Scene, resolve_launches, resolve_rings
 from dashboard.share import ViewState, describe, from_query, to_query
 from dashboard.store import EventStore
 from dashboard.store.snapshots import FrozenEvents, Snapshot
@@ -82,10 +82,13 @@ def frozen_scene(snapshot: Snapshot, state: ViewState, gazetteer: Gazetteer, cat
     Frozen columns come with their EventTable, so a map of 100k frozen events is drawn from columns (as the
     live map is) and no Event object is built unless something iterates the events."""
     rings, problems = resolve_rings(state, gazetteer, catalogue)
+    launches, launch_problems = resolve_launches(state, gazetteer, catalogue)  # rebuilt too, like rings
+    problems, launches = problems + launch_problems, tuple(launches)
     events = snapshot.events
     if isinstance(events, FrozenEvents):
-        return Scene(state, events, tuple(rings), tuple(problems), frozen_table(events), np.arange(len(events)))
-    return Scene(state, events, tuple(rings), tuple(problems))
+        return Scene(state, events, tuple(rings), tuple(problems), frozen_table(events), np.arange(len(events)),
+                     launches=launches)
+    return Scene(state, events, tuple(rings), tuple(problems), launches=launches)
 
 
 def frozen_table(frozen: FrozenEvents) -> EventTable:
