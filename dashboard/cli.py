@@ -456,7 +456,8 @@ def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path,
         else:
             write_file(args.output, data)
     if args.output != "-":
-        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s) written to {args.output}")
+        launches = f", {len(scene.launches)} launch area(s)" if scene.launches else ""
+        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s){launches} written to {args.output}")
     return 0
 
 

@@ -294,3 +294,12 @@ def test_launch_area_list_names_what_could_reach_desna_from_belarus(store):
     assert first.startswith("Could reach Desna from Belarus (at least 40.6 km away): ") and "Iskander-M (500 km)" in first
     verdicts = {tuple(r.split("\t")[:2]) for r in rows}
     assert ("in range", "iskander-m") in verdicts and ("out of range", "zala-lancet") not in verdicts
+
+
+def test_export_of_a_launch_link_says_what_it_wrote_and_names_the_bad_one(store, tmp_path):
+    out = tmp_path / "view.kml"
+    result = run("export", "?v=1&launch=iskander-m@Desna/BY&launch=5@Nowhereqq/BY", "--format", "kml", "-o", str(out),
+                 store=store)
+    assert result.returncode == 0, result.stderr
+    assert "1 launch area(s) written" in result.stderr and "Nowhereqq" in result.stderr
+    assert "Launch areas" in out.read_text(encoding="utf-8")
