@@ -76,3 +76,17 @@ def test_png_shows_the_launch_area(chromium_path, scene, basemap):
     # (Moscow region: outside Belarus, over 600 km from Desna) is not.
     assert max(ImageStat.Stat(diff.crop((360, 240, 460, 320))).mean) > 2
     assert diff.crop((700, 60, 790, 180)).getbbox() is None
+
+
+def test_a_hostile_launch_name_stays_text_in_every_export(gazetteer, basemap):
+    from urllib.parse import quote
+
+    hostile = '<script>alert(1)</script>{{7*7}}${x}'
+    scene = build_scene(from_query("?launch=300@Desna/BY|" + quote(hostile)).state, [], gazetteer, load_catalogue())
+    assert scene.launches[0].label == hostile
+    page = export.to_html(scene, basemap)
+    assert "<script>alert(1)" not in page and "{{7*7}}" not in page and "${x}" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    root = ET.fromstring(export.to_kml(scene).encode("utf-8"))  # parses: the name is XML text
+    assert root.find(f".//{KML}Placemark/{KML}name").text == hostile
+    assert json.loads(export.to_geojson(scene))["features"][0]["properties"]["label"] == hostile

@@ -64,7 +64,7 @@ class LaunchArea:
 
     def sentence(self) -> str:
         """One line for a title box, a popup or the CLI: what could reach the target from where."""
-        what = self.label.split(",")[0]
+        what = f"{self.system} {self.munition}".strip() if self.system else f"A {_span(self.min_km, self.radius_km)} range"
         if not self.empty:
             return (f"{what} could reach {self.target.name} from {100 * self.share:.1f}% of {self.territory.name} "
                     f"({self.area_km2:,.0f} km²), launch points {self.nearest_km:,.1f}–{self.farthest_km:,.1f} km "
@@ -91,8 +91,9 @@ def launch_area(target: Place, territory: Place, radius_km: float, min_km: float
         (nearest, near_km), (farthest, far_km) = geodesy.boundary_extremes(geometry, target.lonlat, _SPACING_KM)
         if not min_km and shapely.contains_xy(geometry, *target.lonlat):
             nearest, near_km = target.lonlat, 0.0
-    what = label or (f"{system} {munition}".strip() if system else "Launch area")
-    return LaunchArea(f"{what}, {_span(min_km, radius_km)} to {target.name} from {territory.name}", target,
+    what = f"{system} {munition}".strip() if system else "Launch area"
+    # The user's own name labels it, as for rings; otherwise what, how far, to where and from where.
+    return LaunchArea(label or f"{what}, {_span(min_km, radius_km)} to {target.name} from {territory.name}", target,
                       territory, float(radius_km), float(min_km or 0.0), geometry, area, geodesy.area_km2(land),
                       near_t, far_t, nearest, near_km, farthest, far_km, system, munition, source)
 
