@@ -184,6 +184,8 @@ def _add_range_args(p: argparse.ArgumentParser) -> None:
     how_far = p.add_mutually_exclusive_group(required=True)
     how_far.add_argument("--km", type=float, help="radius in kilometres")
     how_far.add_argument("--system", metavar="ID", help="a catalogue system, e.g. iskander-m (its longest range)")
+    p.add_argument("--min-km", type=float, help="minimum range in km: an annulus, nothing closer is in range "
+                   "(default: the munition's declared one, if any)")
     p.add_argument("--places", choices=("capitals", "cities", "events", "none"), default="capitals",
                    help="what to list in range (default: capitals)")
     p.add_argument("--min-population", type=int, default=100_000, help="for --places cities")
@@ -245,11 +247,11 @@ def _range(args: argparse.Namespace) -> int:
     if args.command == "ring" and resolve_origin(origin_text, gazetteer).kind in ("country", "border"):
         raise ValidationError("--at", args.at, "is an area or line; use `reach --from` for its reach")
     ring = resolve_ring(origin_text, gazetteer, load_catalogue(), km=args.km, system=args.system or "",
-                        reach=args.command == "reach")
+                        reach=args.command == "reach", min_km=args.min_km)
     cited = {"system": ring.system, "munition": ring.munition, "range_source": ring.source.url} if ring.source else {}
     features = [_feature(ring.geometry, {"kind": ring.kind, "label": ring.label, "origin": ring.origin.name,
                                          "origin_label": place_label(ring.origin), "origin_kind": ring.origin.kind,
-                                         "radius_km": ring.radius_km, **cited})]
+                                         "radius_km": ring.radius_km, "min_km": ring.min_km, **cited})]
     if args.places != "none":
         events: list | tuple = []
         if args.places == "events":

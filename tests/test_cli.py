@@ -303,3 +303,13 @@ def test_export_of_a_launch_link_says_what_it_wrote_and_names_the_bad_one(store,
     assert result.returncode == 0, result.stderr
     assert "1 launch area(s) written" in result.stderr and "Nowhereqq" in result.stderr
     assert "Launch areas" in out.read_text(encoding="utf-8")
+
+
+
+def test_a_ring_with_a_minimum_is_an_annulus_and_lists_nothing_closer(store):
+    feats = features(run("ring", "--at", "Minsk", "--km", "500", "--min-km", "50", store=store))
+    assert feats[0]["properties"]["min_km"] == 50 and "50–500 km" in feats[0]["properties"]["label"]
+    names = [f["properties"]["name"] for f in feats[1:]]
+    assert "Vilnius" in names and "Minsk" not in names
+    smerch = features(run("ring", "--at", "Minsk", "--system", "bm-30-smerch", "--places", "none", store=store))
+    assert smerch[0]["properties"]["min_km"] == 20  # its declared minimum (TASS: "20-70 km")
