@@ -139,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="initial bearing in degrees clockwise from true north (315 = north-west)")
     bearing.add_argument("--km", type=float, required=True, help="length of the line in kilometres")
     bearing.add_argument("--label", default="", help="what the line stands for, e.g. 'reported launch direction'")
+    launch = sub.add_parser("launch-area", help="the part of a territory from which a system could reach a "
+                            "target, as GeoJSON; or, with --list, which catalogue systems could")
+    launch.add_argument("--target", required=True, metavar="PLACE|LAT,LON", help="e.g. Desna or 50.93,30.77")
+    launch.add_argument("--from", dest="territory", required=True, metavar="COUNTRY", help="e.g. BY")
+    launch_how = launch.add_mutually_exclusive_group()
+    launch_how.add_argument("--km", type=float, help="range in kilometres")
+    launch_how.add_argument("--system", metavar="ID", help="a catalogue system, e.g. iskander-m (its longest range)")
+    launch.add_argument("--munition", default="", metavar="KIND", help="with --system: e.g. cruise (its longest)")
+    launch.add_argument("--min-km", type=float, help="minimum range in km (default: the munition's declared one)")
+    launch.add_argument("--list", action="store_true", help="list which catalogue systems could reach the target")
 
     events = sub.add_parser("events", help="list stored events")
     events.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
@@ -191,6 +201,8 @@ def _add_range_args(p: argparse.ArgumentParser) -> None:
     how_far = p.add_mutually_exclusive_group(required=True)
     how_far.add_argument("--km", type=float, help="radius in kilometres")
     how_far.add_argument("--system", metavar="ID", help="a catalogue system, e.g. iskander-m (its longest range)")
+    p.add_argument("--min-km", type=float, help="minimum range in km: an annulus, nothing closer is in range "
+                   "(default: the munition's declared one, if any)")
     p.add_argument("--places", choices=("capitals", "cities", "events", "none"), default="capitals",
                    help="what to list in range (default: capitals)")
     p.add_argument("--min-population", type=int, default=100_000, help="for --places cities")
@@ -240,6 +252,8 @@ def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> i
             return _measure(args)
         if args.command == "bearing":
             return _bearing(args)
+        if args.command == "launch-area":
+            return _launch_area(args)
         return _range(args)
     except DashboardError as exc:
         say("error: ", exc)
@@ -291,11 +305,11 @@ def _range(args: argparse.Namespace) -> int:
     if args.command == "ring" and resolve_origin(origin_text, gazetteer).kind in ("country", "border"):
         raise ValidationError("--at", args.at, "is an area or line; use `reach --from` for its reach")
     ring = resolve_ring(origin_text, gazetteer, load_catalogue(), km=args.km, system=args.system or "",
-                        reach=args.command == "reach")
+                        reach=args.command == "reach", min_km=args.min_km)
     cited = {"system": ring.system, "munition": ring.munition, "range_source": ring.source.url} if ring.source else {}
     features = [_feature(ring.geometry, {"kind": ring.kind, "label": ring.label, "origin": ring.origin.name,
                                          "origin_label": place_label(ring.origin), "origin_kind": ring.origin.kind,
-                                         "radius_km": ring.radius_km, **cited})]
+                                         "radius_km": ring.radius_km, "min_km": ring.min_km, **cited})]
     if args.places != "none":
         events: list | tuple = []
         if args.places == "events":
@@ -368,6 +382,40 @@ def _bearing(args: argparse.Namespace) -> int:
     dump_json({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": bearing_geometry(line),
                "properties": {**bearing_record(line), "origin_label": place_label(line.origin)}}]})
     return 0
+def _launch_area(args: argparse.Namespace) -> int:
+    from dashboard.analysis.launch import reachers, resolve_launch, resolve_target
+
+    gazetteer, catalogue = open_gazetteer(), load_catalogue()
+    if args.list:
+        listing = reachers(resolve_target(args.target, gazetteer), resolve_origin(args.territory, gazetteer),
+                           catalogue)
+        print(printable(listing.sentence()))
+        for r in listing.rows:
+            span = f"{r.min_km:g}–{r.range_km:g} km" if r.min_km else f"{r.range_km:g} km"
+            print("\t".join(printable(v) for v in (r.verdict, r.system_id, r.system, r.munition, span)))
+        return 0
+    if args.km is None and not args.system:
+        raise DashboardError("launch-area needs --km or --system (or --list, to see which systems could reach).")
+    area = resolve_launch(args.target, args.territory, gazetteer, catalogue, km=args.km, min_km=args.min_km,
+                          system=args.system or "", munition=args.munition)
+    cited = {"system": area.system, "munition": area.munition, "range_source": area.source.url} if area.source else {}
+    props = {"kind": "launch_area", "label": area.label, "target": area.target.name,
+             "territory": area.territory.name, "radius_km": area.radius_km, "min_km": area.min_km,
+             "area_km2": round(area.area_km2, 1), "share_of_territory": round(area.share, 4),
+             "nearest_km": _km(area.nearest_km), "farthest_km": _km(area.farthest_km),
+             "territory_nearest_km": _km(area.territory_nearest_km), "sentence": area.sentence(), **cited}
+    features = [{"type": "Feature", "geometry": None if area.empty else mapping(area.geometry), "properties": props}]
+    for kind, point, km in (("nearest_launch_point", area.nearest, area.nearest_km),
+                            ("farthest_launch_point", area.farthest, area.farthest_km)):
+        if point is not None:
+            features.append(_feature(Point(point), {"kind": kind, "distance_km": _km(km)}))
+    features.append(_feature(Point(area.target.lonlat), {"kind": "target", "name": area.target.name}))
+    dump_json({"type": "FeatureCollection", "features": features})
+    return 0
+
+
+def _km(km: float | None) -> float | None:
+    return None if km is None else round(km, 3)
 
 
 def _gazetteer(args: argparse.Namespace) -> int:
@@ -526,7 +574,8 @@ def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path,
         else:
             write_file(args.output, data)
     if args.output != "-":
-        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s) written to {args.output}")
+        launches = f", {len(scene.launches)} launch area(s)" if scene.launches else ""
+        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s){launches} written to {args.output}")
     return 0
 
 

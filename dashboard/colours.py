@@ -32,6 +32,8 @@ TYPE_COLOURS = {
 _FALLBACK = (PALETTE[10], PALETTE[11], "#663333", "#AA4499", "#EE8866", "#F0E442", "#CC79A7", "#D55E00",
              "#44BB99", "#222255")
 RING_COLOURS = ("#c2185b", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f")
+# Launch areas (analysis.launch): none of the rings' colours, and drawn dashed with a denser fill.
+LAUNCH_COLOURS = ("#8d5b00", "#4e342e", "#283593", "#558b2f")
 
 
 def type_colour(event_type: str) -> str:

@@ -103,8 +103,12 @@ def _unwrap_near(lons: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def _ring_unwrapped(lon0: float, lat0: float, radius_m: float, n: int) -> np.ndarray:
-    """Ring vertices as an (m, 2) array with continuous longitudes, antimeridian crossings inserted."""
-    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    """Ring vertices as an (m, 2) array with continuous longitudes, antimeridian crossings inserted.
+
+    n even azimuth steps, halved where a straight lon/lat edge would stray over REACH_EDGE_KM (near a pole).
+    """
+    az = _ring_azimuths(np.array([[lon0, lat0]]), radius_m / 1000.0, n)[2]
+    n = len(az)
     lons, lats, _ = GEOD.fwd(np.full(n, lon0), np.full(n, lat0), az, np.full(n, radius_m))
     lons = np.asarray(lons, dtype=float)
     lats = np.asarray(lats, dtype=float)
@@ -316,19 +320,98 @@ def reach_envelope(origin: BaseGeometry, radius_km: float) -> Polygon | MultiPol
 def _rings_for_union(points: np.ndarray, radius_km: float, n: int) -> tuple[list[BaseGeometry], BaseGeometry | None]:
     """Rings round many points at once, in continuous longitudes, and the caps left by rings round both poles.
 
-    The second value is the intersection (folded to ±180°) of the caps that rings enclosing both poles leave
-    uncovered, or None when no ring does; such a ring is the world minus its cap.
+    Each ring has n vertices, or more where its straight lon/lat edges would stray from the circle by more
+    than REACH_EDGE_KM (near a pole: see _ring_azimuths). The second value is the intersection (folded to
+    ±180°) of the caps that rings enclosing both poles leave uncovered, or None when no ring does; such a
+    ring is the world minus its cap.
     """
-    count = len(points)
-    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    pieces, caps, at = _ring_group(points, radius_km, *_ring_azimuths(points, radius_km, n)[:2])
+    if not caps:
+        return pieces, None
+    both = points[at]
+    reach_m = radius_km * 1000.0
+    # The caps lie round the antipodes, each within (half the meridian − r) of its own: if two samples are
+    # farther apart than twice that, no point is left out by all of them.
+    _, _, apart = GEOD.inv(np.full(len(both), both[0, 0]), np.full(len(both), both[0, 1]), both[:, 0], both[:, 1])
+    if np.max(apart) > 2.0 * (_HALF_MERIDIAN_M - reach_m) + 100_000.0:
+        return pieces, Polygon()
+    return pieces, shapely.intersection_all(caps)
+
+
+def _ring_coords(points: np.ndarray, radius_km: float, az: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(count, len(az)) longitudes, continuous along each ring and near its centre, and latitudes."""
+    count, n = len(points), len(az)
     lons, lats, _ = GEOD.fwd(np.repeat(points[:, 0], n), np.repeat(points[:, 1], n), np.tile(az, count),
                              np.full(count * n, radius_km * 1000.0))
     lons = np.asarray(lons, dtype=float).reshape(count, n)
-    lats = np.asarray(lats, dtype=float).reshape(count, n)
+    return _unwrap_rows(points, lons), np.asarray(lats, dtype=float).reshape(count, n)
+
+
+def _unwrap_rows(points: np.ndarray, lons: np.ndarray) -> np.ndarray:
     steps = np.diff(lons, axis=1)
     steps -= 360.0 * np.round(steps / 360.0)  # each vertex within 180° of the one before it
     first = lons[:, 0] + 360.0 * np.round((points[:, 0] - lons[:, 0]) / 360.0)
-    lons = np.concatenate([first[:, None], first[:, None] + np.cumsum(steps, axis=1)], axis=1)
+    return np.concatenate([first[:, None], first[:, None] + np.cumsum(steps, axis=1)], axis=1)
+
+
+# A ring's straight lon/lat edges stay this close to its circle at their midpoints; with the dip between
+# neighbouring rings (REACH_SAG_KM) the envelope's boundary is within REACH_EDGE_KM + REACH_SAG_KM.
+REACH_EDGE_KM = 0.25
+MAX_REACH_REFINE = 8  # halvings of the azimuth steps where edges pass next to a pole
+_MEASURED_PER_STEP = 32  # rings measured per azimuth step, those the estimate finds worst
+
+
+def _ring_azimuths(points: np.ndarray, radius_km: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rings' longitudes, latitudes and the azimuths, shared by all rings: n even steps, halved where some ring's edge strays over REACH_EDGE_KM.
+
+    Shapely and the map take each edge as straight in longitude and latitude. Spanning Δλ at latitude φ, it
+    strays from the geodesic by about R·Δλ²·sin φ·cos φ/8: nothing to speak of with n vertices away from the
+    poles, kilometres where a ring passes next to one (Belarus at 4,000 km: 1.96 km off). Only edges that
+    estimate flags are measured (the edge's midpoint against the radius), and only the steps where one fails
+    are split, for every ring, so the arrays stay rectangular. Never past MAX_REACH_VERTICES in all: an
+    envelope already at that budget (Russia at 5,000 km) keeps its even steps, and the error they leave.
+    """
+    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats = _ring_coords(points, radius_km, az)
+    for _ in range(MAX_REACH_REFINE):
+        bad = _bad_steps(points, lons, lats, radius_km)
+        if not bad.any() or len(points) * (len(az) + int(bad.sum())) > MAX_REACH_VERTICES:
+            break
+        mid = 0.5 * (az[bad] + np.append(az[1:], 360.0)[bad])
+        new_lons, new_lats = _ring_coords(points, radius_km, mid)
+        order = np.argsort(np.concatenate([az, mid]), kind="stable")
+        az = np.concatenate([az, mid])[order]
+        lons = _unwrap_rows(points, np.concatenate([lons, new_lons], axis=1)[:, order])
+        lats = np.concatenate([lats, new_lats], axis=1)[:, order]
+    return lons, lats, az
+
+
+def _bad_steps(points: np.ndarray, lons: np.ndarray, lats: np.ndarray, radius_km: float) -> np.ndarray:
+    """For each azimuth step, whether some ring's edge there has its midpoint over REACH_EDGE_KM off."""
+    nxt_lon = np.concatenate([lons[:, 1:], lons[:, :1]], axis=1)
+    nxt_lon = nxt_lon + 360.0 * np.round((lons - nxt_lon) / 360.0)  # the closing edge: the first vertex near the last
+    nxt_lat = np.concatenate([lats[:, 1:], lats[:, :1]], axis=1)
+    phi = np.radians(np.maximum(np.abs(lats), np.abs(nxt_lat)))
+    stray = _EARTH_R_KM * np.radians(nxt_lon - lons) ** 2 * np.abs(np.sin(2.0 * phi)) / 16.0
+    if len(stray) > _MEASURED_PER_STEP:  # a step is split for every ring: measure its worst few only
+        top = np.argpartition(stray, -_MEASURED_PER_STEP, axis=0)[-_MEASURED_PER_STEP:]
+        keep = np.zeros(stray.shape, dtype=bool)
+        np.put_along_axis(keep, top, True, axis=0)
+        stray = np.where(keep, stray, 0.0)
+    ring, step = np.nonzero(stray > 0.4 * REACH_EDGE_KM)  # an estimate: measured from 0.1 km, 40 % of the bound
+    bad = np.zeros(lons.shape[1], dtype=bool)
+    if len(ring):
+        _, _, metres = GEOD.inv(points[ring, 0], points[ring, 1], 0.5 * (lons[ring, step] + nxt_lon[ring, step]),
+                                np.clip(0.5 * (lats[ring, step] + nxt_lat[ring, step]), -90.0, 90.0))
+        bad[step[np.abs(np.asarray(metres) / 1000.0 - radius_km) > REACH_EDGE_KM]] = True
+    return bad
+
+
+def _ring_group(points: np.ndarray, radius_km: float, lons: np.ndarray, lats: np.ndarray
+                ) -> tuple[list[BaseGeometry], list[BaseGeometry], np.ndarray]:
+    """Rings (continuous longitudes, latitudes) round points: the pieces to union, the caps of rings round
+    both poles, and which points those rings are round."""
+    count = len(points)
     _, _, to_north = GEOD.inv(points[:, 0], points[:, 1], points[:, 0], np.full(count, 90.0))
     _, _, to_south = GEOD.inv(points[:, 0], points[:, 1], points[:, 0], np.full(count, -90.0))
     north = np.asarray(to_north) < radius_km * 1000.0
@@ -346,17 +429,7 @@ def _rings_for_union(points: np.ndarray, radius_km: float, n: int) -> tuple[list
         ys = np.column_stack((la, la[:, 0], la[:, 1], pole, pole))
         pieces += list(shapely.polygons(np.stack([xs, ys], axis=-1)))
     both = np.flatnonzero(north & south)
-    if not len(both):
-        return pieces, None
-    reach_m = radius_km * 1000.0
-    # The caps lie round the antipodes, each within (half the meridian − r) of its own: if two samples are
-    # farther apart than twice that, no point is left out by all of them.
-    _, _, apart = GEOD.inv(np.full(len(both), points[both[0], 0]), np.full(len(both), points[both[0], 1]),
-                           points[both, 0], points[both, 1])
-    if np.max(apart) > 2.0 * (_HALF_MERIDIAN_M - reach_m) + 100_000.0:
-        return pieces, Polygon()
-    caps = [_fold(Polygon(np.column_stack((lons[i], lats[i])))) for i in both]
-    return pieces, shapely.intersection_all(caps)
+    return pieces, [_fold(Polygon(np.column_stack((lons[i], lats[i])))) for i in both], both
 
 
 _HALF_MERIDIAN_M = 20_003_931.5
@@ -376,6 +449,136 @@ def range_ring_raw(lon: float, lat: float, radius_km: float, n: int) -> Polygon:
     if north or south:
         return _pole_closed(ring, 90.0 if north else -90.0)
     return Polygon(ring)
+
+
+def range_annulus(center: LonLat, min_km: float, max_km: float) -> Polygon | MultiPolygon:
+    """Every point at least min_km and at most max_km from center (a ring with a minimum range), map-ready.
+
+    The max_km ring less the min_km one, both split at the antimeridian and pole-closed alike, so the hole
+    is cut in the same pieces; min_km 0 is the plain ring.
+    """
+    min_km, max_km = _check_min(min_km, max_km)
+    outer = range_ring(center, max_km)
+    return outer if not min_km else _oriented(shapely.difference(outer, range_ring(center, min_km)))
+
+
+def _check_min(min_km: float, max_km: float) -> tuple[float, float]:
+    max_km = _check_radius(max_km)
+    if min_km is None or min_km == 0:
+        return 0.0, max_km
+    min_km = check_range_km(min_km, "min_km")
+    if min_km >= max_km:
+        raise ValidationError("min_km", min_km, f"the minimum range must be less than the range ({max_km:,.0f} km)")
+    return min_km, max_km
+
+
+def reach_annulus(origin: BaseGeometry, min_km: float, max_km: float) -> Polygon | MultiPolygon:
+    """Every point some launch point of the origin can reach with a range of [min_km, max_km].
+
+    A point P qualifies when one launch point q has min_km ≤ d(P, q) ≤ max_km. Over one connected part C
+    of the origin the distances from P fill [nearest, farthest], so P qualifies for C unless C lies wholly
+    out of range (nearest > max_km: outside the envelope) or wholly too close (farthest < min_km). It is
+    *not* the envelope less the points within min_km of the origin: from Belarus with a 50 km minimum, Minsk
+    itself can be hit from Brest. What is cut out is, per part, the points with all of it within min_km —
+    the intersection of the min_km discs round its outline, empty once the part is wider than 2 × min_km.
+    """
+    min_km, max_km = _check_min(min_km, max_km)
+    if origin.geom_type == "Point":
+        return range_annulus((origin.x, origin.y), min_km, max_km)
+    envelope = reach_envelope(origin, max_km)
+    if not min_km:
+        return envelope
+    parts = list(shapely.get_parts(origin))
+    too_close = [all_within(part, min_km) for part in parts]
+    if all(c.is_empty for c in too_close):
+        return envelope
+    keep = [shapely.difference(reach_envelope(part, max_km), close) for part, close in zip(parts, too_close)
+            if not close.is_empty]
+    rest = [part for part, close in zip(parts, too_close) if close.is_empty]
+    if rest:
+        keep.append(reach_envelope(shapely.union_all(rest), max_km))
+    return _oriented(shapely.union_all(keep))
+
+
+def too_close(origin: BaseGeometry, min_km: float) -> BaseGeometry:
+    """The points no launch point of origin can reach with a minimum range of min_km (see reach_annulus)."""
+    if origin.geom_type == "Point":
+        return range_ring((origin.x, origin.y), min_km)
+    return shapely.union_all([all_within(part, min_km) for part in shapely.get_parts(origin)])
+
+
+def all_within(part: BaseGeometry, km: float) -> BaseGeometry:
+    """The points with every point of part within km: the intersection of km discs round its outline."""
+    pts = densify(part, reach_spacing_km(km))
+    far, _ = distances_bearings(tuple(pts[0]), pts[:, 0], pts[:, 1])
+    if far.max() > 2.0 * km:  # two points farther apart than 2 km have no point within km of both
+        return Polygon()
+    return shapely.intersection_all([range_ring(tuple(p), km) for p in pts])
+
+
+def area_km2(geom: BaseGeometry, spacing_deg: float = 0.1) -> float:
+    """Area on the ellipsoid in km² of a lon/lat (multi)polygon whose edges are straight in lon/lat.
+
+    Geod.geometry_area_perimeter takes edges as geodesics: each edge is first cut every spacing_deg so the
+    two agree (the 49th parallel is 90 km off its geodesic over Canada's width).
+    """
+    total = 0.0
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        area, _ = GEOD.geometry_area_perimeter(shapely.geometry.polygon.orient(
+            shapely.segmentize(poly, spacing_deg), 1.0))
+        total += abs(area)
+    return total / 1e6
+
+
+def boundary_extremes(geom: BaseGeometry, target: LonLat, spacing_km: float = 0.1, coarse_km: float = 10.0
+                      ) -> tuple[tuple[LonLat, float], tuple[LonLat, float]]:
+    """The nearest and farthest points of an area's boundary (or a line) from target, with their geodesic km.
+
+    The farthest point of an area from a point outside it lies on its boundary, and so does the nearest.
+    Walked every coarse_km first; only the pieces next to samples within coarse_km of the best are walked
+    again every spacing_km (a step of s km changes a distance by at most s, so the best piece is among
+    them). Off by at most spacing²/8d, or spacing/2 right next to the target.
+    """
+    best_near, best_far = (None, math.inf), (None, -math.inf)
+    for coords, pieces in _outline(geom, coarse_km):
+        if len(coords) < 2:
+            continue
+        path = _walk(coords, pieces)
+        dist, _ = distances_bearings(target, path[:, 0], path[:, 1])
+        for pick, better in ((np.argmin, lambda d, b: d < b[1]), (np.argmax, lambda d, b: d > b[1])):
+            cut = dist <= dist.min() + coarse_km if pick is np.argmin else dist >= dist.max() - coarse_km
+            fine = _around(path, np.flatnonzero(cut), spacing_km, coarse_km)
+            fd, _ = distances_bearings(target, fine[:, 0], fine[:, 1])
+            i = int(pick(fd))
+            found = ((float(fine[i, 0]), float(fine[i, 1])), float(fd[i]))
+            if pick is np.argmin and better(found[1], best_near):
+                best_near = found
+            elif pick is np.argmax and better(found[1], best_far):
+                best_far = found
+    if best_near[0] is None:
+        raise ValidationError("geometry", geom.geom_type, "has no boundary to measure")
+    return best_near, best_far  # type: ignore[return-value]
+
+
+def _walk(coords: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """The points along a line part, in order, each edge cut into its pieces (every vertex kept)."""
+    a, b = coords[:-1], coords[1:]
+    edge = np.repeat(np.arange(len(a)), pieces)
+    step = np.arange(int(pieces.sum())) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    t = (step / pieces[edge])[:, None]
+    return np.concatenate([a[edge] + (b[edge] - a[edge]) * t, coords[-1:]])
+
+
+def _around(path: np.ndarray, at: np.ndarray, spacing_km: float, step_km: float) -> np.ndarray:
+    """Points every spacing_km along the two steps of path on either side of each index in at."""
+    lo, hi = np.maximum(at - 1, 0), np.minimum(at + 1, len(path) - 1)
+    n = max(2, math.ceil(step_km / spacing_km) + 1)
+    t = np.linspace(0.0, 1.0, n)[None, :, None]
+    left = path[lo][:, None, :] + (path[at] - path[lo])[:, None, :] * t
+    right = path[at][:, None, :] + (path[hi] - path[at])[:, None, :] * t
+    return np.concatenate([left.reshape(-1, 2), right.reshape(-1, 2)])
 
 
 @dataclass(frozen=True)

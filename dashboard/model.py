@@ -289,12 +289,19 @@ class Munition:
     range_km: float
     source: Source
     designation: str = ""
+    min_range_km: float = 0.0  # closer than this it cannot strike (0: no minimum declared)
+    min_source: Source | None = None  # who declared the minimum, when one is
 
     def __post_init__(self) -> None:
         _check_text(self.name, "munition.name")
         if self.kind not in MUNITION_KINDS:
             raise ValidationError("munition.kind", self.kind, f"must be one of {', '.join(MUNITION_KINDS)}")
         check_range_km(self.range_km, "munition.range_km")
+        if self.min_range_km != 0:
+            check_range_km(self.min_range_km, "munition.min_range_km")
+            if self.min_range_km >= self.range_km:
+                raise ValidationError("munition.min_range_km", self.min_range_km,
+                                      f"must be less than the range ({self.range_km:g} km)")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
@@ -39,6 +40,7 @@ class Ring:
     valid: Validity | None = None  # the days it holds (a dated ring); None: whatever the dates
     layer: str = ""  # the site table it is a ring of (sites=…), drawn in the sites layer; "" otherwise
     site: Site | None = None  # that site: its name, source and quote, minimum range
+    min_km: float = 0.0  # a minimum range: the ring is an annulus, nothing closer is in range
 
     def holds(self, start: date | None, end: date | None) -> bool:
         """True when the ring holds on at least one day of [start, end] (None: open); an undated ring always."""
@@ -67,15 +69,29 @@ def _lat_lon(text: str) -> tuple[float, float] | None:
 
 
 def resolve_ring(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, *, km: float | None = None,
-                 system: str = "", munition: str = "", reach: bool = False) -> Ring:
-    """Build the geodesic polygon a ring request stands for; errors name what was wrong."""
+                 system: str = "", munition: str = "", reach: bool = False, min_km: float | None = None) -> Ring:
+    """Build the geodesic polygon a ring request stands for; errors name what was wrong.
+
+    With a minimum range (min_km, or the munition's declared one when min_km is None) the ring is an
+    annulus: geodesy.range_annulus round a point, geodesy.reach_annulus from an area.
+    """
     place, km, reach, system_name, munition_name, source = _request(origin, gazetteer, catalogue, km, system,
                                                                     munition, reach)
-    geometry = (geodesy.reach_envelope(place.geometry, km) if reach
-                else geodesy.range_ring(place.lonlat, km))
+    low = ring_minimum(catalogue, system, munition, min_km)
+    geometry = (geodesy.reach_annulus(place.geometry, low, km) if reach
+                else geodesy.range_annulus(place.lonlat, low, km))
     what = (f"{system_name} {munition_name}" if munition else system_name) if system_name else "Ring"
-    label = f"{what}, {km:,.0f} km from {place.name}"
-    return Ring(label, "reach" if reach else "ring", place, km, geometry, system_name, munition_name, source)
+    span = f"{low:,.0f}–{km:,.0f} km" if low else f"{km:,.0f} km"
+    label = f"{what}, {span} from {place.name}"
+    return Ring(label, "reach" if reach else "ring", place, km, geometry, system_name, munition_name, source,
+                min_km=float(low or 0.0))
+
+
+def ring_minimum(catalogue: Catalogue, system: str, munition: str = "", min_km: float | None = None) -> float:
+    """The minimum range a request stands for: min_km if given, else the named munition's declared one."""
+    if min_km is not None:
+        return float(min_km)
+    return munition_of(catalogue.get(system), munition).min_range_km if system else 0.0
 
 
 def ring_cost(origin: str, gazetteer: Gazetteer, catalogue: Catalogue, *, km: float | None = None,
@@ -220,11 +236,25 @@ def event_reach(ring: Ring, table: EventTable) -> geodesy.InRange:
     origin, parts = _origin(ring), []
     for start in range(0, len(lon), _REACH_CHUNK):  # bounded memory: the nearest-point search is k-wide
         stop = start + _REACH_CHUNK
-        parts.append(geodesy.in_range(origin, ring.radius_km, lon[start:stop], lat[start:stop]))
+        parts.append(_in_range(ring, origin, lon[start:stop], lat[start:stop]))
     if not parts:
         return geodesy.InRange(np.zeros(0, bool), np.zeros(0), np.zeros(0))
     columns = (np.concatenate([getattr(p, f) for p in parts]) for f in ("inside", "distance_km", "bearing_deg"))
     return geodesy.InRange(*(c if back is None else c[back] for c in columns))
+
+
+def _in_range(ring: Ring, origin: BaseGeometry, lons: np.ndarray, lats: np.ndarray) -> geodesy.InRange:
+    """geodesy.in_range, less the points a minimum range leaves out (closer than it round a point; from an
+    area, those with all of it within the minimum: see geodesy.reach_annulus)."""
+    hits = geodesy.in_range(origin, ring.radius_km, lons, lats)
+    if not ring.min_km or not len(lons):
+        return hits
+    if origin.geom_type == "Point":
+        close = hits.distance_km < ring.min_km
+    else:
+        cut = geodesy.too_close(origin, ring.min_km)
+        close = np.zeros(len(lons), bool) if cut.is_empty else shapely.contains_xy(cut, lons, lats)
+    return geodesy.InRange(hits.inside & ~close, hits.distance_km, hits.bearing_deg)
 
 
 _REACH_CHUNK = 100_000
@@ -295,7 +325,7 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
                 add("event", e.title, ", ".join(e.place.countries), *e.place.lonlat)
     found: list[InRangeRow] = []
     if names:
-        hits = geodesy.in_range(_origin(ring), ring.radius_km, np.array(lons), np.array(lats))
+        hits = _in_range(ring, _origin(ring), np.array(lons), np.array(lats))
         found = [_row(ring, names[i], what[i], countries[i], hits, i, lons[i], lats[i], regions[i])
                  for i in np.flatnonzero(hits.inside)]
     if "event" in kinds and from_table:
@@ -303,7 +333,7 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
         if len(events) == 3:  # measured for the whole table: look these rows up in it
             reach, index = events[2], rows
         else:                 # measure these rows only
-            reach = geodesy.in_range(_origin(ring), ring.radius_km, table.lon[rows], table.lat[rows])
+            reach = _in_range(ring, _origin(ring), table.lon[rows], table.lat[rows])
             index = np.arange(len(rows))
         keep = reach.inside[index]
         if not include_coarse and len(table.place_coarse):

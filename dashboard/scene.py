@@ -12,12 +12,14 @@ import shapely
 from shapely.geometry import Polygon
 
 from dashboard import geodesy
+from dashboard.analysis.launch import LaunchArea, reachers, resolve_launch
 from dashboard.errors import DashboardError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, Validity
 from dashboard.query import EventFilter, refine
+from dashboard.model import Place
 from dashboard.rings import BearingLine, Ring, resolve_bearing, resolve_origin, resolve_ring, ring_cost
-from dashboard.share import RingSpec, SiteLayer, ViewState
+from dashboard.share import DRAWN_TERRITORY, LaunchSpec, RingSpec, SiteLayer, ViewState
 from dashboard.table import EventTable, StoredEvents, select
 
 if TYPE_CHECKING:  # the map (folium) is imported where a map is built: text exports never load it
@@ -47,6 +49,7 @@ class Scene:
     # What lies within any site's ring (sites=…), and of which sites (rings.LayerRow): see with_site_reach.
     site_reach: tuple = field(default=(), compare=False)
     bearings: tuple[BearingLine, ...] = ()  # lines of bearing (share.BearingSpec), drawn and exported with the rings
+    launches: tuple[LaunchArea, ...] = ()  # launch areas (analysis.launch), empty ones included: an answer too
 
     def __post_init__(self) -> None:
         every = tuple(self.rings) + tuple(self.dormant)
@@ -56,9 +59,10 @@ class Scene:
 
 
 def names_places(state: ViewState) -> bool:
-    """Whether the state has something to look up in the gazetteer: a ring, a line of bearing, a site table or a
-    distance filter."""
-    return bool(state.rings) or bool(state.bearings) or bool(state.near and state.near_km) or bool(state.sites)
+    """Whether the state has something to look up in the gazetteer: a ring, a line of bearing, a site table, a
+    launch area or a distance filter."""
+    return bool(state.rings) or bool(state.bearings) or bool(state.near and state.near_km) or bool(state.sites) \
+        or bool(state.launches)
 
 
 def event_filter(state: ViewState, gazetteer: Gazetteer) -> tuple[EventFilter, list[str]]:
@@ -88,7 +92,7 @@ def resolve_rings(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
     """
     def direct(spec: RingSpec) -> Ring:
         return resolve_ring(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
-                            munition=spec.munition, reach=spec.reach)
+                            munition=spec.munition, reach=spec.reach, min_km=spec.min_km)
 
     def direct_cost(spec: RingSpec) -> int:
         return ring_cost(spec.origin, gazetteer, catalogue, km=spec.km, system=spec.system,
@@ -164,6 +168,8 @@ def layer_rings_of(layer: SiteLayer, catalogue: Catalogue, folder=None) -> list[
 
     table = load_sites(folder or settings.sites_dir(), layer.table)
     return site_rings(table.name, table.sites, catalogue, layer.systems)
+
+
 def resolve_bearings(state: ViewState, gazetteer: Gazetteer) -> tuple[list[BearingLine], list[str]]:
     """The state's lines of bearing; one whose origin cannot be found or used is reported and left out."""
     lines, problems = [], []
@@ -173,6 +179,30 @@ def resolve_bearings(state: ViewState, gazetteer: Gazetteer) -> tuple[list[Beari
         except DashboardError as exc:
             problems.append(f"Line of bearing “{spec.label}” left out: {_sentence(str(exc))}")
     return lines, problems
+
+
+def resolve_launches(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogue,
+                     build: Callable[[LaunchSpec], LaunchArea] | None = None) -> tuple[list[LaunchArea], list[str]]:
+    """The state's launch areas; one that cannot be built is one sentence, as for rings. `build` (the UI
+    passes a cached one) turns a LaunchSpec into a LaunchArea; territory "area" is the view's drawn area."""
+    def direct(spec: LaunchSpec) -> LaunchArea:
+        territory: str | Place = spec.territory
+        if spec.territory == DRAWN_TERRITORY:
+            if len(state.area) < 3:
+                raise DashboardError("its territory is the drawn area, and this view has none; draw one on "
+                                     "the map or name a country such as BY")
+            territory = Place("drawn:area", "the drawn area", "region", shapely.make_valid(Polygon(state.area)))
+        area = resolve_launch(spec.target, territory, gazetteer, catalogue, km=spec.km, min_km=spec.min_km,
+                              system=spec.system, munition=spec.munition, label=spec.name)
+        return replace(area, listing=reachers(area.target, area.territory, catalogue))
+
+    areas, problems = [], []
+    for spec in state.launches:
+        try:
+            areas.append((build or direct)(spec))
+        except DashboardError as exc:
+            problems.append(f"Launch area “{spec.label}” left out: {_sentence(str(exc))}")
+    return areas, problems
 
 
 def validity(spec: RingSpec, catalogue: Catalogue) -> Validity | None:
@@ -192,8 +222,10 @@ def build_scene(state: ViewState, events: list[Event], gazetteer: Gazetteer, cat
     flt, problems = event_filter(state, gazetteer)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)
     bearings, bearing_problems = resolve_bearings(state, gazetteer)
-    return Scene(state, tuple(refine(events, flt)), tuple(rings), tuple(problems + ring_problems + bearing_problems),
-                 bearings=tuple(bearings))
+    launches, launch_problems = resolve_launches(state, gazetteer, catalogue)
+    return Scene(state, tuple(refine(events, flt)), tuple(rings),
+                 tuple(problems + ring_problems + bearing_problems + launch_problems),
+                 bearings=tuple(bearings), launches=tuple(launches))
 
 
 def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]], list[Event]],
@@ -209,9 +241,11 @@ def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]],
     flt, problems = event_filter(state, gazetteer)  # type: ignore[arg-type]  (None: nothing to look up)
     rings, ring_problems = resolve_rings(state, gazetteer, catalogue)  # type: ignore[arg-type]
     bearings, bearing_problems = resolve_bearings(state, gazetteer)  # type: ignore[arg-type]
+    launches, launch_problems = resolve_launches(state, gazetteer, catalogue)  # type: ignore[arg-type]
     picked = select(table, flt)
     return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings),
-                 tuple(problems + ring_problems + bearing_problems), table, picked, bearings=tuple(bearings))
+                 tuple(problems + ring_problems + bearing_problems + launch_problems), table, picked,
+                 bearings=tuple(bearings), launches=tuple(launches))
 
 
 def load_basemap(gazetteer: Gazetteer) -> Basemap:
@@ -258,4 +292,5 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
     # Passed as they are: build_map leaves them unread when it draws a bulk layer or no events at all.
     return build_map(scene.events, list(scene.rings), basemap, view, draw=interactive, sync_url=interactive,
                      bulk=bulk if with_events else None, with_events=with_events,
-                     play=scene_play(scene) if playback else None, bearings=scene.bearings)
+                     play=scene_play(scene) if playback else None, bearings=scene.bearings,
+                     launches=scene.launches)

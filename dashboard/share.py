@@ -27,7 +27,9 @@ The parameters, in the order they are written (only those that differ from the d
                                        optionally ~FROM..UNTIL, the days it holds (either side empty for an
                                        open end: iskander-m@BY~2022-06-25..), then optionally |NAME, the user's
                                        name for it: 150@Belgorod|S-300 from Belgorod
-    reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border
+    reach   iskander-m@BY, 500@BY-UA   repeated, same forms; everything in range of a territory or border.
+                                       A typed radius may carry a minimum range, MIN-KM: ring=50-500@Minsk
+                                       (an annulus; a system's declared minimum applies by itself)
     sites   sites-belarus              repeated: a stored table of sites (`import FILE --format sites`), one ring
             sites-belarus:iskander-m,s-400   per site; after ':' only the sites of these catalogue systems
                                        (comma-separated). A table that is not stored is reported and dropped
@@ -35,6 +37,10 @@ The parameters, in the order they are written (only those that differ from the d
                                        or lat,lon point along an initial bearing (clockwise from true north,
                                        two decimals) for 0.01 to 20,000 km; then optionally |NAME:
                                        51.3,30.8:315:200|reported launch direction (at most 12)
+    launch  iskander-m@Desna/BY        repeated: the launch area, the part of a territory from which a system
+                                       could reach a target: SYSTEM[:MUNITION]@TARGET/TERRITORY, KM@… or
+                                       MIN-KM@… (launch=300@Desna/BY, launch=50-300@50.93,30.77/BY), then
+                                       optionally |NAME; TERRITORY "area" is the view's drawn area
     c       52.1,29.3                  map centre as lat,lon (Leaflet's order), 4 decimals, |lat| ≤ 85.0511
     z       6                          zoom, 0-18
     base    vector-dark                vector | vector-dark | osm | satellite (vector, the offline map, is the default)
@@ -74,7 +80,8 @@ BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector
 DEFAULT_BASE = "vector"
 
 KEYS: tuple[str, ...] = ("v", "from", "to", "country", "admin", "near", "area", "type", "actor", "q", "coarse",
-                         "ring", "reach", "sites", "bearing", "c", "z", "base", "layers", "play", "window", "step")
+                         "ring", "reach", "sites", "bearing", "launch", "c", "z", "base", "layers", "play", "window",
+                         "step")
 RESERVED: tuple[str, ...] = ("snapshot", "page")  # read by other code; ignored here without a word
 NO_LAYERS = "none"
 MAX_RING_NAME = 80  # characters of a ring's own name
@@ -82,6 +89,8 @@ MAX_SITE_LAYERS = 8  # sites=… tables in one link
 SITE_TABLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?", re.ASCII)  # a stored table's name (ingest.sites)
 MAX_BEARINGS = 12  # lines of bearing in one view
 MAX_BEARING_KM = 20_000.0  # geodesy.MAX_PATH_KM: past about half the meridian the line comes back
+MAX_LAUNCHES = 6    # launch areas in one view
+DRAWN_TERRITORY = "area"  # launch=…/area: the view's drawn area is the territory
 
 # Distances (near=…, ring=…, reach=…) run from 10 m, kept to two decimals as the sidebar's km field shows
 # them, to 19,950 km, past which a ring is no longer a circle on the ellipsoid (geodesy.MAX_RADIUS_KM).
@@ -133,6 +142,7 @@ class RingSpec:
     # a view whose dates miss them lists the ring without drawing it.
     since: date | None = None
     until: date | None = None
+    min_km: float | None = None  # a typed minimum range (only with km): the ring is an annulus
 
     def __post_init__(self) -> None:
         _set(self, "origin", _clean(_text_field(self.origin, "ring.origin")))
@@ -157,11 +167,14 @@ class RingSpec:
             _set(self, "munition", "")
         if self.km is None and not self.system:
             raise ValidationError("ring", self.origin, "needs a system or a radius in km")
+        _set(self, "min_km", _minimum(self.min_km, self.km, "ring.min_km"))
 
     @property
     def label(self) -> str:
         """Data-free words: 'iskander-m (cruise) from Minsk', '300 km from 53.9,27.57', 'reach of iskander-m from BY'."""
         what = f"{_num(self.km)} km" if self.km is not None else self.system
+        if self.min_km:
+            what = f"{_num(self.min_km)}–{what}"
         if self.munition:
             what += f" ({self.munition})"
         words = f"reach of {what} from {self.origin}" if self.reach else f"{what} from {self.origin}"
@@ -181,6 +194,64 @@ def span_words(since: date | None, until: date | None) -> str:
     if since is not None:
         return f"since {since.isoformat()}"
     return f"until {until.isoformat()}"  # type: ignore[union-attr]
+
+
+def _minimum(value: object, km: float | None, name: str) -> float | None:
+    """A typed minimum range, two decimals; None or 0 for none. Only with a radius, and less than it."""
+    if value is None or value == 0:
+        return None
+    low = _round(_float(value, name), 2)
+    if km is None or not 0 < low < km:
+        raise ValidationError(name, value, "needs a radius in km, and must be more than 0 and less than it")
+    return low
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """A launch area: the part of `territory` from which a system (or a range in km) could reach `target`.
+
+    `target` is kept as typed, a place or a point "50.93,30.77" (lat,lon); `territory` a country code, a
+    name, or DRAWN_TERRITORY for the view's drawn area. As in RingSpec, a typed `km` wins over `system`;
+    `min_km` goes with `km` (a system brings its declared minimum).
+    """
+
+    target: str
+    territory: str
+    km: float | None = None
+    system: str = ""
+    munition: str = ""
+    min_km: float | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for field in ("target", "territory", "name"):
+            _set(self, field, _clean(_text_field(getattr(self, field), f"launch.{field}")))
+        for field in ("target", "territory"):
+            if any(ch in getattr(self, field) for ch in "|@~") or (field == "target" and "/" in self.target):
+                raise ValidationError(f"launch.{field}", getattr(self, field), "cannot hold '|', '@', '~' or, in the "
+                                      "target, '/' (they separate the parts of a launch= link)")
+            if not getattr(self, field):
+                raise ValidationError(f"launch.{field}", "", "must not be empty")
+        _set(self, "system", _clean(_text_field(self.system, "launch.system")).lower())
+        _set(self, "munition", _clean(_text_field(self.munition, "launch.munition")).lower())
+        if self.km is not None:
+            _set(self, "km", _round(_float(self.km, "launch.km"), 2))
+            _set(self, "system", "")
+            _set(self, "munition", "")
+        if self.km is None and not self.system:
+            raise ValidationError("launch", self.target, "needs a system or a range in km")
+        _set(self, "min_km", _minimum(self.min_km, self.km, "launch.min_km"))
+
+    @property
+    def label(self) -> str:
+        """Data-free words: 'launch area of iskander-m for Desna from BY'."""
+        what = f"{_num(self.km)} km" if self.km is not None else self.system
+        if self.min_km:
+            what = f"{_num(self.min_km)}–{what}"
+        if self.munition:
+            what += f" ({self.munition})"
+        words = f"launch area of {what} for {self.target} from {self.territory}"
+        return f"{self.name} ({words})" if self.name else words
 
 
 @dataclass(frozen=True)
@@ -263,6 +334,7 @@ class ViewState:
     text: str = ""
     coarse: bool = False  # spatial filters also take events located only by country/region
     rings: tuple[RingSpec, ...] = ()
+    launches: tuple[LaunchSpec, ...] = ()  # launch areas (inverse rings), in the order given
     center: tuple[float, float] | None = None   # (lat, lon), as Leaflet gives it
     zoom: int | None = None
     base: str = DEFAULT_BASE
@@ -288,6 +360,7 @@ class ViewState:
         # ring=… are written before reach=…; sorting here keeps the round trip exact.
         rings = _tuple_field(self.rings, "rings", RingSpec)
         _set(self, "rings", tuple(sorted(rings, key=lambda r: r.reach)))
+        _set(self, "launches", tuple(dict.fromkeys(_tuple_field(self.launches, "launches", LaunchSpec))))
         _set(self, "center", None if self.center is None else _pair(self.center, 4, "center"))
         _set(self, "zoom", _zoom_field(self.zoom))
         _set(self, "base", _clean(_text_field(self.base, "base")).lower() or DEFAULT_BASE)
@@ -420,6 +493,8 @@ def to_params(state: ViewState) -> dict[str, str | list[str]]:
                            for layer in state.sites]
     if state.bearings:
         params["bearing"] = [_bearing_value(b) for b in state.bearings]
+    if state.launches:
+        params["launch"] = [_launch_value(x) for x in state.launches]
     if state.center is not None:
         params["c"] = f"{_num(state.center[0])},{_num(state.center[1])}"
     if state.zoom is not None:
@@ -442,18 +517,26 @@ def to_query(state: ViewState) -> str:
     pairs = []
     for key, value in to_params(state).items():
         for item in [value] if isinstance(value, str) else value:
-            pairs.append(f"{key}={quote(item, safe=_SAFE, errors='replace')}")
+            safe = _SAFE + "/" if key == "launch" else _SAFE  # launch=iskander-m@Desna/BY, readable
+            pairs.append(f"{key}={quote(item, safe=safe, errors='replace')}")
     return "?" + "&".join(pairs)
 
 
 def _ring_value(ring: RingSpec) -> str:
     head = _num(ring.km) if ring.km is not None else ring.system + (f":{ring.munition}" if ring.munition else "")
+    head = f"{_num(ring.min_km)}-{head}" if ring.min_km else head
     span = f"~{_iso(ring.since)}..{_iso(ring.until)}" if ring.dated else ""
     return f"{head}@{ring.origin}{span}" + (f"|{ring.name}" if ring.name else "")
 
 
 def _bearing_value(line: BearingSpec) -> str:
     return f"{line.origin}:{_num(line.bearing)}:{_num(line.km)}" + (f"|{line.name}" if line.name else "")
+
+
+def _launch_value(spec: LaunchSpec) -> str:
+    head = _num(spec.km) if spec.km is not None else spec.system + (f":{spec.munition}" if spec.munition else "")
+    head = f"{_num(spec.min_km)}-{head}" if spec.min_km else head
+    return f"{head}@{spec.target}/{spec.territory}" + (f"|{spec.name}" if spec.name else "")
 
 
 def _iso(day: date | None) -> str:
@@ -505,6 +588,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], known_systems: Collec
     fields["rings"] = _read_rings(r)
     fields["sites"] = _read_sites(r, known_sites)
     fields["bearings"] = _read_bearings(r)
+    fields["launches"] = _read_launches(r)
     fields["center"] = _read_center(r)
     fields["zoom"] = _read_zoom(r)
     fields["base"] = _read_base(r)
@@ -778,14 +862,16 @@ def _read_ring_only(r: _Reader, key: str, value: str) -> RingSpec | None:
         r.note(f"{bad} a point is lat,lon with latitude from -90 to 90 and longitude from -180 to 180.")
         return None
     system, colon, munition = (s.strip().lower() for s in head.partition(":"))
-    km = _km(system)
+    low, km = _km_span(system)
     if km is not None:
-        if colon:
+        if low is not None and not (_good_km(low) and round(low, 2) < round(km, 2)):
+            r.note(f"{bad} the minimum range before '-' must be {_KM_RANGE} and less than the range.")
+        elif colon:
             r.note(f"{bad} a radius in km takes no munition; write {key}={_num(km)}@PLACE.")
         elif not _good_km(km):
             r.note(f"{bad} the radius must be {_KM_RANGE}.")
         else:
-            return RingSpec(origin, km=round(km, 2), reach=key == "reach")
+            return RingSpec(origin, km=round(km, 2), reach=key == "reach", min_km=low and round(low, 2))
         return None
     if not _SYSTEM_ID.fullmatch(system):
         r.note(f"{bad} a system id is letters, digits and '-', like iskander-m.")
@@ -831,6 +917,62 @@ def _read_sites(r: _Reader, known: Collection[str] | None) -> tuple[SiteLayer, .
     if len(layers) > MAX_SITE_LAYERS:
         r.note(f"Ignored {len(layers) - MAX_SITE_LAYERS} site table(s) after the first {MAX_SITE_LAYERS}.")
     return tuple(layers[:MAX_SITE_LAYERS])
+
+
+def _km_span(text: str) -> tuple[float | None, float | None]:
+    """'500' → (None, 500.0); '50-500' → (50.0, 500.0); a system id → (None, None)."""
+    low, dash, high = text.partition("-")
+    if dash and _km(low) is not None and _km(high) is not None:
+        return _km(low), _km(high)
+    return None, _km(text)
+
+
+def _read_launches(r: _Reader) -> tuple[LaunchSpec, ...]:
+    found = [spec for value in r.many("launch") if (spec := _read_launch(r, value)) is not None]
+    if len(found) > MAX_LAUNCHES:
+        r.note(f"Ignored {len(found) - MAX_LAUNCHES} launch area(s) after the first {MAX_LAUNCHES}.")
+    return tuple(dict.fromkeys(found[:MAX_LAUNCHES]))
+
+
+def _read_launch(r: _Reader, value: str) -> LaunchSpec | None:
+    """launch=SYSTEM[:MUNITION]@TARGET/TERRITORY, KM@… or MIN-KM@…, optionally |NAME; bad ones noted, dropped."""
+    named, bar, name_text = value.partition("|")
+    head, at, where = named.partition("@")
+    target, slash, territory = (r.text("launch", x, value) for x in where.rpartition("/"))
+    bad = f"Ignored launch={_show(value)}:"
+    if not at or not head.strip() or not slash or not target or not territory:
+        r.note(f"{bad} write SYSTEM@TARGET/TERRITORY or KM@TARGET/TERRITORY, for example "
+               "launch=iskander-m@Desna/BY or launch=50-300@50.93,30.77/BY.")
+        return None
+    if "/" in target or "~" in where or len(target) > MAX_NAME or len(territory) > MAX_NAME:
+        r.note(f"{bad} the target and the territory are names or lat,lon of at most {MAX_NAME} characters, "
+               "without '/' or '~'.")
+        return None
+    point = _latlon(target)
+    if point is not None and not _on_earth(*point):
+        r.note(f"{bad} a point is lat,lon with latitude from -90 to 90 and longitude from -180 to 180.")
+        return None
+    name = r.text("launch", name_text, value) if bar else ""
+    if len(name) > MAX_RING_NAME:
+        r.note(f"Ignored the name of launch={_show(named)}: more than {MAX_RING_NAME} characters.")
+        name = ""
+    system, colon, munition = (x.strip().lower() for x in head.partition(":"))
+    low, km = _km_span(system)
+    if km is not None:
+        if colon or not _good_km(km) or (low is not None and not (_good_km(low) and round(low, 2) < round(km, 2))):
+            r.note(f"{bad} the range is {_KM_RANGE}, optionally after a smaller minimum and '-' "
+                   "(50-300), and takes no munition.")
+            return None
+        return LaunchSpec(target, territory, km=round(km, 2), min_km=low and round(low, 2), name=name)
+    if not _SYSTEM_ID.fullmatch(system):
+        r.note(f"{bad} a system id is letters, digits and '-', like iskander-m.")
+    elif r.known and system not in r.known:
+        r.note(f"{bad} unknown system {_show(system, 40)}; known systems: {_list(sorted(r.known), 'and')}.")
+    elif colon and not _munition_ok(munition):
+        r.note(f"{bad} the munition must be {_list(MUNITION_KINDS)}, optionally with ~N, like cruise~2.")
+    else:
+        return LaunchSpec(target, territory, system=system, munition=munition, name=name)
+    return None
 
 
 def _read_span(r: _Reader, key: str, value: str, spec: RingSpec, text: str) -> RingSpec:

@@ -20,7 +20,7 @@ import shapely
 from dashboard.errors import ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Catalogue, Event, is_hidden_control, span_label
-from dashboard.scene import Scene, resolve_bearings, resolve_rings
+from dashboard.scene import Scene, resolve_bearings, resolve_launches, resolve_rings
 from dashboard.share import ViewState, describe, from_query, to_query
 from dashboard.store import EventStore
 from dashboard.store.snapshots import FrozenEvents, Snapshot
@@ -83,12 +83,13 @@ def frozen_scene(snapshot: Snapshot, state: ViewState, gazetteer: Gazetteer, cat
     live map is) and no Event object is built unless something iterates the events."""
     rings, problems = resolve_rings(state, gazetteer, catalogue)
     bearings, bearing_problems = resolve_bearings(state, gazetteer)  # lines of bearing: rebuilt like the rings
-    problems, bearings = problems + bearing_problems, tuple(bearings)
+    launches, launch_problems = resolve_launches(state, gazetteer, catalogue)  # rebuilt too, like rings
+    problems, bearings, launches = problems + bearing_problems + launch_problems, tuple(bearings), tuple(launches)
     events = snapshot.events
     if isinstance(events, FrozenEvents):
         return Scene(state, events, tuple(rings), tuple(problems), frozen_table(events), np.arange(len(events)),
-                     bearings=bearings)
-    return Scene(state, events, tuple(rings), tuple(problems), bearings=bearings)
+                     bearings=bearings, launches=launches)
+    return Scene(state, events, tuple(rings), tuple(problems), bearings=bearings, launches=launches)
 
 
 def frozen_table(frozen: FrozenEvents) -> EventTable:

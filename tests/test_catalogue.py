@@ -134,7 +134,9 @@ def test_each_system_and_munition_kind_draws_a_ring_from_minsk(gazetteer, system
     ring = resolve_ring("Minsk", gazetteer, CATALOGUE, system=system.id, munition=munition.kind)
     longest = max((m for m in system.munitions if m.kind == munition.kind), key=lambda m: m.range_km)
     assert ring.radius_km == longest.range_km
-    assert ring.label == f"{system.name} {longest.name}, {longest.range_km:,.0f} km from Minsk"
+    span = f"{longest.min_range_km:,.0f}–{longest.range_km:,.0f}" if longest.min_range_km else f"{longest.range_km:,.0f}"
+    assert ring.label == f"{system.name} {longest.name}, {span} km from Minsk"
+    assert ring.min_km == longest.min_range_km
     assert ring.geometry.is_valid and not ring.geometry.is_empty
     assert ring.source == longest.source
 
@@ -208,3 +210,24 @@ def test_the_geoparser_finds_every_alias_as_its_system(system):
 def test_ordinary_words_are_not_taken_for_catalogue_systems(text):
     found = FINDER.find(text, split_sentences(text))
     assert all(f.system_id == "" for f in found), [(f.text, f.system_id) for f in found]
+
+
+def test_a_minimum_range_is_cited_like_the_range():
+    """Only where a source states one: BM-30 Smerch's TASS dispatch says "20-70 km"."""
+    with_minimum = [(s, m) for s, m in ENTRIES if m.min_range_km]
+    assert [(s.id, m.min_range_km) for s, m in with_minimum] == [("bm-30-smerch", 20)]
+    for system, munition in with_minimum:
+        raw = RAW_ENTRIES[(system.id, munition.name)]
+        src = munition.min_source
+        assert raw["min_range_text"] in src.quote and min(_numbers(raw["min_range_text"])) == munition.min_range_km
+        assert src.url.startswith("http") and raw["min_range_note"].strip()
+
+
+def test_a_minimum_range_text_that_is_not_in_the_quote_is_rejected(tmp_path):
+    data = json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    entry = next(m for s in data["systems"] if s["id"] == "bm-30-smerch" for m in s["munitions"])
+    entry["min_range_text"] = "15-70 km"
+    path = tmp_path / "systems.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValidationError, match="min_range_text"):
+        load_catalogue(path, story_dir=tmp_path)

@@ -80,6 +80,11 @@ def test_events_filtered_by_date_country_and_distance(store):
     (("events", "--near", "Chernihiv"), "PLACE:KM"),
     (("events", "--near", "Chernihiv:-3"), "-3"),
     (("bogus",), "invalid choice"),
+    (("launch-area", "--target", "Desna", "--from", "BY"), "--km or --system"),
+    (("launch-area", "--target", "BY", "--from", "BY", "--km", "300"), "not an area"),
+    (("launch-area", "--target", "Desna", "--from", "Minsk", "--km", "300"), "territory"),
+    (("launch-area", "--target", "Desna", "--from", "BY", "--km", "300", "--min-km", "300"), "less than"),
+    (("launch-area", "--target", "Desna", "--from", "BY", "--system", "iskander-m", "--munition", "rocket"), "rocket"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(store, args, fragment):
     result = run(*args, store=store)
@@ -299,3 +304,50 @@ def test_a_ring_in_a_text_export_still_measures_after_pyproj_was_hidden(store):
     result = run("export", "ring=iskander-m@Minsk", "--format", "geojson", "-o", "-", store=store)
     ring = [f for f in features(result) if f["properties"].get("kind") == "ring"]
     assert len(ring) == 1 and ring[0]["geometry"]["type"] == "Polygon"
+
+
+def test_launch_area_from_belarus_for_desna_comes_first_then_what_it_found(store):
+    feats = features(run("launch-area", "--target", "Desna", "--system", "iskander-m", "--from", "BY", store=store))
+    area = feats[0]["properties"]
+    assert area["kind"] == "launch_area" and feats[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert (area["radius_km"], area["system"], area["territory"]) == (500, "Iskander-M", "Belarus")
+    assert 150_000 < area["area_km2"] < 207_000 and 0.5 < area["share_of_territory"] < 1
+    assert area["nearest_km"] == pytest.approx(40.6, abs=0.1) and area["farthest_km"] == pytest.approx(500, abs=0.5)
+    assert [f["properties"]["kind"] for f in feats[1:]] == ["nearest_launch_point", "farthest_launch_point", "target"]
+    assert feats[1]["properties"]["distance_km"] == area["nearest_km"]
+
+
+def test_launch_area_with_a_minimum_and_out_of_reach(store):
+    feats = features(run("launch-area", "--target", "Desna", "--km", "300", "--min-km", "200", "--from", "BY",
+                         store=store))
+    assert feats[0]["properties"]["min_km"] == 200 and feats[0]["properties"]["nearest_km"] >= 199.5
+    far = features(run("launch-area", "--target", "-33.92,18.42", "--km", "300", "--from", "BY", store=store))
+    assert far[0]["geometry"] is None and far[0]["properties"]["area_km2"] == 0
+    assert "could not reach" in far[0]["properties"]["sentence"] and len(far) == 2  # the target only
+
+
+def test_launch_area_list_names_what_could_reach_desna_from_belarus(store):
+    result = run("launch-area", "--target", "Desna", "--from", "BY", "--list", store=store)
+    assert result.returncode == 0, result.stderr
+    first, *rows = result.stdout.splitlines()
+    assert first.startswith("Could reach Desna from Belarus (at least 40.6 km away): ") and "Iskander-M (500 km)" in first
+    verdicts = {tuple(r.split("\t")[:2]) for r in rows}
+    assert ("in range", "iskander-m") in verdicts and ("out of range", "zala-lancet") not in verdicts
+
+
+def test_export_of_a_launch_link_says_what_it_wrote_and_names_the_bad_one(store, tmp_path):
+    out = tmp_path / "view.kml"
+    result = run("export", "?v=1&launch=iskander-m@Desna/BY&launch=5@Nowhereqq/BY", "--format", "kml", "-o", str(out),
+                 store=store)
+    assert result.returncode == 0, result.stderr
+    assert "1 launch area(s) written" in result.stderr and "Nowhereqq" in result.stderr
+    assert "Launch areas" in out.read_text(encoding="utf-8")
+
+
+def test_a_ring_with_a_minimum_is_an_annulus_and_lists_nothing_closer(store):
+    feats = features(run("ring", "--at", "Minsk", "--km", "500", "--min-km", "50", store=store))
+    assert feats[0]["properties"]["min_km"] == 50 and "50–500 km" in feats[0]["properties"]["label"]
+    names = [f["properties"]["name"] for f in feats[1:]]
+    assert "Vilnius" in names and "Minsk" not in names
+    smerch = features(run("ring", "--at", "Minsk", "--system", "bm-30-smerch", "--places", "none", store=store))
+    assert smerch[0]["properties"]["min_km"] == 20  # its declared minimum (TASS: "20-70 km")

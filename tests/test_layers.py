@@ -15,6 +15,7 @@ FLOORS = {
     "dashboard.geodesy": 2, "dashboard.gazetteer": 2,
     "dashboard.store": 3, "dashboard.ingest": 4,
     "dashboard.query": 5, "dashboard.rings": 5, "dashboard.geoparse": 5, "dashboard.table": 5, "dashboard.mapview": 6,
+    "dashboard.analysis": 6,
     "dashboard.share": 7, "dashboard.export": 7, "dashboard.scene": 7, "dashboard.snapshot": 7,
     "dashboard.cli": 8, "dashboard.ui": 8, "dashboard.__main__": 9,
 }

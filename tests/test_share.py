@@ -12,8 +12,8 @@ import pytest
 
 from dashboard import share
 from dashboard.errors import ValidationError
-from dashboard.share import (BASES, DEFAULT_LAYERS, LAYERS, RingSpec, ViewState, describe, from_params, from_query,
-                             to_params, to_query)
+from dashboard.share import (BASES, DEFAULT_LAYERS, LAYERS, LaunchSpec, RingSpec, ViewState, describe, from_params,
+                             from_query, to_params, to_query)
 
 SYSTEMS = {"iskander-m", "su-25"}
 ISKANDER_MINSK = RingSpec("Minsk", system="iskander-m")
@@ -56,6 +56,11 @@ ROUND_TRIPS = {
     "quotes and angle brackets": ViewState(text="<script>alert('1')</script> \"hi\""),
     "emoji": ViewState(text="🚀 launch"),
     "story": STORY,
+    "ring with a minimum": ViewState(rings=(RingSpec("Minsk", km=500, min_km=50), RingSpec("BY", km=300, min_km=0.5, reach=True))),
+    "launch by system": ViewState(launches=(LaunchSpec("Desna", "BY", system="iskander-m"),)),
+    "launch by km, point target, named": ViewState(launches=(LaunchSpec("50.93,30.77", "BY", km=300, name="From Belarus"),)),
+    "launch with a minimum and a munition": ViewState(launches=(
+        LaunchSpec("Desna", "BY", km=300, min_km=50), LaunchSpec("Desna", "area", system="iskander-m", munition="cruise"))),
 }
 
 
@@ -91,6 +96,10 @@ def test_round_trip_through_a_browser_url_as_streamlit_writes_it(state):
     (ViewState(layers=()), "?v=1&layers=none"),
     (ViewState(layers=tuple(reversed(LAYERS))), "?v=1"),
     (ViewState(text="Чернігів"), "?v=1&q=%D0%A7%D0%B5%D1%80%D0%BD%D1%96%D0%B3%D1%96%D0%B2"),
+    (ViewState(rings=(RingSpec("Minsk", km=500, min_km=50),)), "?v=1&ring=50-500@Minsk"),
+    (ViewState(launches=(LaunchSpec("Desna", "BY", system="iskander-m"), LaunchSpec("Desna", "BY", km=300, min_km=50))),
+     "?v=1&launch=iskander-m@Desna/BY&launch=50-300@Desna/BY"),
+    (ViewState(launches=(LaunchSpec("50.93,30.77", "BY", km=300, name="Mine"),)), "?v=1&launch=300@50.93,30.77/BY%7CMine"),
 ])
 def test_query_strings_are_written_literally(state, query):
     assert to_query(state) == query
@@ -99,6 +108,7 @@ def test_query_strings_are_written_literally(state, query):
 def test_params_keep_key_order_and_use_lists_for_repeatable_keys():
     state = ViewState(start=date(2022, 6, 1), countries=("UA",), admins=("A",), near="N", near_km=1, area=TRIANGLE,
                       types=("t",), actors=("a",), text="q", coarse=True, rings=(RingSpec("BY", km=5, reach=True), ISKANDER_MINSK),
+                      launches=(LaunchSpec("Desna", "BY", km=300),),
                       center=(1, 2), zoom=3, base="osm", layers=("events",), end=date(2022, 6, 2),
                       play=share.Frame(date(2022, 6, 2), window=0, step=7), sites=(share.SiteLayer("t"),),
                       bearings=(share.BearingSpec("Desna", 315, 200),))
@@ -207,6 +217,19 @@ BAD = [
     ("to=9999-12-31", "to=9999-12-31", {}, "dates run from 1900-01-01 to 2100-12-31"),
     ("from=1899-12-31&to=2022-06-30", "from=1899-12-31", {"end": date(2022, 6, 30)}, "dates run from"),
     ("ring=300:cruise@Minsk", "ring=300:cruise@Minsk", {}, "takes no munition"),
+    ("ring=500-50@Minsk", "ring=500-50@Minsk", {}, "less than the range"),
+    ("ring=0-50@Minsk", "ring=0-50@Minsk", {}, "minimum range before '-'"),
+    ("launch=300@Desna", "launch=300@Desna", {}, "SYSTEM@TARGET/TERRITORY"),
+    ("launch=500-50@Desna/BY", "launch=500-50@Desna/BY", {}, "smaller minimum"),
+    ("launch=300:cruise@Desna/BY", "launch=300:cruise@Desna/BY", {}, "takes no munition"),
+    ("launch=nosuch@Desna/BY", "launch=nosuch@Desna/BY", {}, "unknown system nosuch"),
+    ("launch=iskander-m:laser@Desna/BY", "launch=iskander-m:laser@Desna/BY", {}, "the munition must be"),
+    ("launch=300@91,0/BY", "launch=300@91,0/BY", {}, "a point is lat,lon"),
+    ("launch=300@a/b/BY", "launch=300@a/b/BY", {}, "without '/'"),
+    ("launch=300@/BY", "launch=300@/BY", {}, "SYSTEM@TARGET/TERRITORY"),
+    ("launch=300@Desna/BY&launch=bad", "launch=bad", {"launches": (LaunchSpec("Desna", "BY", km=300),)}, "for example"),
+    ("&".join(f"launch={i + 1}@Desna/BY" for i in range(7)), "after the first 6",
+     {"launches": tuple(LaunchSpec("Desna", "BY", km=i + 1) for i in range(6))}, "launch area(s)"),
     ("ring=nosuch@Minsk", "ring=nosuch@Minsk", {}, "unknown system nosuch; known systems: iskander-m and su-25"),
     ("ring=iskander-m:laser@Minsk", "ring=iskander-m:laser@Minsk", {}, "ballistic, cruise, aircraft"),
     ("ring=300@91,0", "ring=300@91,0", {}, "a point is lat,lon"),
@@ -528,3 +551,34 @@ def test_a_table_that_is_not_stored_is_named_with_the_stored_ones():
                                 "sites-belarus); import one with import FILE --format sites.",)
     many = "&".join(f"sites=t{i}" for i in range(12))
     assert len(from_query(many).state.sites) == share.MAX_SITE_LAYERS
+
+
+@pytest.mark.parametrize("build, field", [
+    (lambda: LaunchSpec("Desna", "BY"), "launch"),
+    (lambda: LaunchSpec("De/sna", "BY", km=3), "launch.target"),
+    (lambda: LaunchSpec("Desna", "B|Y", km=3), "launch.territory"),
+    (lambda: LaunchSpec("Desna", "", km=3), "launch.territory"),
+    (lambda: LaunchSpec("Desna", "BY", km=300, min_km=300), "launch.min_km"),
+    (lambda: LaunchSpec("Desna", "BY", system="iskander-m", min_km=30), "launch.min_km"),
+    (lambda: RingSpec("Minsk", km=300, min_km=400), "ring.min_km"),
+    (lambda: ViewState(launches=("launch=300@Desna/BY",)), "launches"),
+])
+def test_launch_specs_without_a_spelling_are_refused_when_built(build, field):
+    with pytest.raises(ValidationError) as err:
+        build()
+    assert err.value.field == field
+
+
+def test_launch_and_minimum_labels_are_data_free_words():
+    assert LaunchSpec("Desna", "BY", system="iskander-m").label == "launch area of iskander-m for Desna from BY"
+    assert LaunchSpec("Desna", "BY", km=300, min_km=50, name="Mine").label == (
+        "Mine (launch area of 50–300 km for Desna from BY)")
+    assert RingSpec("Minsk", km=500, min_km=50).label == "50–500 km from Minsk"
+    # a typed km clears the system, as for rings; a duplicate launch is kept once
+    assert LaunchSpec("Desna", "BY", km=3, system="iskander-m").system == ""
+    assert len(ViewState(launches=(LaunchSpec("Desna", "BY", km=3),) * 2).launches) == 1
+
+
+def test_a_launch_link_as_streamlit_escapes_it_reads_the_same():
+    state = from_query("?launch=iskander-m%40Desna%2FBY%7CMy+area", SYSTEMS).state
+    assert state.launches == (LaunchSpec("Desna", "BY", system="iskander-m", name="My area"),)

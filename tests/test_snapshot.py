@@ -433,3 +433,15 @@ def test_a_store_from_before_snapshots_is_refused_with_a_sentence(tmp_path):
         conn.execute("DROP TABLE snapshots")
     with pytest.raises(StoreError, match="lacks the table.*snapshots.*move it away"):
         GeoPackageStore.open(path)
+
+
+
+def test_a_snapshot_with_a_launch_area_opens_with_it_rebuilt(story_store, gazetteer):
+    from dashboard.share import LaunchSpec
+
+    state = ViewState(launches=(LaunchSpec("Desna", "BY", system="iskander-m"),))
+    scene = build_scene(state, story_store.events(), gazetteer, load_catalogue())
+    snapshot, opened = open_snapshot(story_store, freeze(story_store, scene, "From where in Belarus"))
+    assert opened == state
+    again = frozen_scene(snapshot, opened, gazetteer, load_catalogue())
+    assert [a.sentence() for a in again.launches] == [a.sentence() for a in scene.launches] and again.launches

@@ -397,3 +397,53 @@ def test_more_rings_than_the_reach_cache_keeps_still_answer_for_the_sites(sites_
     assert not at.exception and 2 + 7 > REACHES_PER_TABLE
     reach = at.dataframe[-1].value
     assert reach[reach["name"].str.contains("Desna")]["nearest_site"].iloc[0] == "Polonez, Gomel and Mozyr regions"
+
+
+def test_the_launch_area_form_finds_desna_from_belarus_and_lists_what_could_reach(app):
+    at = app.run()
+    next(s for s in at.selectbox if s.key == "launch_system").set_value("iskander-m:ballistic")
+    next(b for b in at.button if b.label == "Find launch area").click().run()
+    assert not at.exception
+    assert at.query_params["launch"] == "iskander-m:ballistic@Desna/BY"
+    assert "Launch areas" in [s.value for s in at.subheader]
+    said = " ".join(m.value.replace("\\", "") for m in at.markdown)
+    assert "Iskander-M ballistic missile could reach Desna from 82.1% of Belarus" in said
+    listing = at.dataframe[-1].value
+    assert {"Iskander-M", "Tochka-U"} <= set(listing[listing["verdict"] == "in range"]["system"])
+    next(b for b in at.button if b.key == "remove_launch_0").click().run()
+    assert "launch" not in at.query_params
+
+
+def test_a_launch_area_from_a_selected_event_with_a_typed_range_and_minimum(app):
+    at = app.run()
+    next(r for r in at.radio if r.key == "launch_target_kind").set_value("A selected event")
+    event = next(s for s in at.selectbox if s.key == "launch_event")
+    strike = next(o for o in event.options if o.startswith("Massive missile strike on Desna"))
+    event.select(strike)
+    next(n for n in at.number_input if n.key == "launch_km").set_value(300.0)
+    next(n for n in at.number_input if n.key == "launch_min_km").set_value(100.0)
+    next(b for b in at.button if b.label == "Find launch area").click().run()
+    assert not at.exception
+    assert at.query_params["launch"] == "100-300@50.92744,30.76678/BY"
+    said = " ".join(m.value.replace("\\", "") for m in at.markdown)
+    assert "launch points 99." in said or "launch points 100." in said
+
+
+def test_a_bad_launch_link_is_one_warning_and_the_rest_shows(app):
+    app.query_params.update({"v": "1", "launch": ["300@Xyzzyqq/BY", "300@Desna/BY"]})
+    at = app.run()
+    assert not at.exception
+    assert any("Launch area “launch area of 300 km for Xyzzyqq from BY” left out" in w.value.replace("\\", "")
+               for w in at.warning)
+    assert "Launch areas" in [s.value for s in at.subheader]
+
+
+def test_a_custom_ring_with_a_minimum_is_a_donut_in_the_link_and_the_table(app):
+    at = app.run()
+    next(n for n in at.number_input if n.label == "Radius km").set_value(500.0)
+    next(n for n in at.number_input if n.key == "ring_min_km").set_value(50.0)
+    next(b for b in at.button if b.label == "Add ring").click().run()
+    assert not at.exception
+    assert at.query_params["ring"] == "50-500@Minsk"
+    table = at.dataframe[0].value
+    assert "Minsk" not in set(table["name"]) and "Kyiv" in set(table["name"]) and table["distance_km"].min() >= 50

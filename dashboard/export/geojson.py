@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from dashboard.export import columns as arrow
 from dashboard.export.records import (EVENT_FIELDS, _meta, _polygons, _rounded, actor_lists, column_batches,
-                                      lonlat_texts, record_batches, ring_record)
+                                      launch_record, lonlat_texts, record_batches, ring_record)
 from dashboard.export.records import bearing_geometry, bearing_record
 
 if TYPE_CHECKING:
@@ -73,6 +73,14 @@ def write_geojson(scene: Scene, out: TextIO, title: str | None = None) -> None:
         out.write(("" if first else ", ") + _dumps({"type": "Feature", "geometry": bearing_geometry(line),
                                                     "properties": bearing_record(line)}))
         first = False
+    for area in scene.launches:  # after the rings, before the events; an empty one is in the meta only
+        polys = _polygons(area.geometry)
+        if polys:
+            geom = mapping(polys[0] if len(polys) == 1 else MultiPolygon(polys))
+            geom = {"type": geom["type"], "coordinates": _rounded(geom["coordinates"])}
+            out.write(("" if first else ", ") + _dumps({"type": "Feature", "geometry": geom,
+                                                        "properties": launch_record(area)}))
+            first = False
     batches = column_batches(scene)
     for batch in batches if batches is not None else ():
         features = _features(batch)

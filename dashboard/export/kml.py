@@ -27,12 +27,12 @@ from shapely.geometry import Polygon
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.colours import BEARING_COLOUR, ring_colours, type_colour  # the map's colours
+from dashboard.colours import BEARING_COLOUR, LAUNCH_COLOURS, RING_COLOURS, ring_colours, type_colour  # the map's
 from dashboard.export import columns as arrow
 from dashboard.export.records import (DECIMALS, EVENT_FIELDS, _polygons, actor_lists, column_batches,
-                                      lonlat_texts, record_batches, ring_record)
+                                      launch_record, lonlat_texts, record_batches, ring_record)
 from dashboard.export.records import bearing_record, layer_row_record
-from dashboard.export.words import date_span, not_drawn, summary
+from dashboard.export.words import date_span, launch_lines, not_drawn, summary
 from dashboard.geodesy import split_antimeridian
 from dashboard.share import to_query
 from dashboard.table import type_counts
@@ -205,7 +205,8 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
     doc = _sub(root, "Document")
     _sub(doc, "name", title or summary(scene))
     _sub(doc, "description", _balloon([summary(scene), f"Dates: {date_span(scene)}",
-                                       f"Query: {to_query(scene.state)}", not_drawn(scene), *scene.problems]))
+                                       f"Query: {to_query(scene.state)}", not_drawn(scene), *launch_lines(scene),
+                                       *scene.problems]))
     types = _event_types(scene)
     type_index = {t: i for i, t in enumerate(types)}
     for i, event_type in enumerate(types):
@@ -254,6 +255,8 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
             _extended_data(mark, layer_row_record(row))
             _sub(_sub(mark, "Point"), "coordinates", f"{row.lon:.{DECIMALS}f},{row.lat:.{DECIMALS}f},0")
     _bearings_folder(doc, scene)
+    if scene.launches:
+        _launch_folder(doc, scene)
 
     folder = _sub(doc, "Folder")
     _sub(folder, "name", "Events")
@@ -272,6 +275,33 @@ def _document(scene: Scene, title: str | None, icon: str | None, out: TextIO) ->
     for batch in record_batches(scene) if batches is None else ():
         out.write(_placemarks(batch, type_index).replace("\r", "&#13;"))
     out.write((tail.lstrip("\n").rstrip("\n") + "\n").replace("\r", "&#13;"))
+
+
+def _launch_folder(doc: ET.Element, scene: Scene) -> None:
+    """Launch areas: a style each in the map's colours, a Placemark each with its figures (an empty one too:
+    its balloon says why), and its ExtendedData as in GeoJSON."""
+    for i, _area in enumerate(scene.launches):
+        colour = LAUNCH_COLOURS[i % len(LAUNCH_COLOURS)]
+        style = _sub(doc, "Style", id=f"launch-{i}")
+        line = _sub(style, "LineStyle")
+        _sub(line, "color", kml_colour(colour))
+        _sub(line, "width", 3)
+        _sub(_sub(style, "PolyStyle"), "color", kml_colour(colour, 0x60))
+    folder = _sub(doc, "Folder")
+    _sub(folder, "name", "Launch areas")
+    for i, area in enumerate(scene.launches):
+        mark = _sub(folder, "Placemark")
+        _sub(mark, "name", area.label)
+        src = area.source
+        _sub(mark, "description", _balloon([
+            area.sentence(), area.listing and area.listing.sentence(),
+            src and f"Range: {src.publisher}, {src.title}", src and src.quote and f"“{src.quote}”", src and src.url]))
+        _sub(mark, "styleUrl", f"#launch-{i}")
+        _extended_data(mark, {k: v for k, v in launch_record(area).items() if not isinstance(v, list)})
+        polys = _polygons(area.geometry)
+        holder = _sub(mark, "MultiGeometry") if len(polys) != 1 else mark
+        for poly in polys:
+            _kml_polygon(holder, poly)
 
 
 def _element(tag: str, indent: str, before: str = "", after: str = "") -> tuple[str, str, str]:

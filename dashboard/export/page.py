@@ -7,7 +7,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 from dashboard.errors import DashboardError
-from dashboard.export.words import attribution, bearing_words, date_span, not_drawn, summary
+from dashboard.export.words import attribution, bearing_words, date_span, launch_lines, not_drawn, summary
 from dashboard.mapview import Basemap, safe
 from dashboard.mapview.assets import inline, is_external
 from dashboard.mapview.basemap import STYLES
@@ -67,6 +67,7 @@ def map_page(scene: Scene, basemap: Basemap, title: str | None, *, picture: bool
         lines.append(safe.html("<p>{words}</p>", words=not_drawn(scene)))
     if scene.bearings:
         lines.append(safe.html("<p>{words}</p>", words=bearing_words(scene)))
+    lines += [safe.html('<p class="rm-export-launch">{words}</p>', words=w) for w in launch_lines(scene)]
     lines.append(safe.html('<p class="rm-export-query">{query}</p>', query=to_query(scene.state)))
     overlay = safe.html('<div class="rm-export-title">{lines}</div><div class="rm-export-credit">{credit}</div>',
                         lines=safe.join(lines), credit=attribution(scene))

@@ -52,6 +52,7 @@ def _size(value: int, name: str) -> int:
 def _draws_something(scene: Scene, basemap: Basemap) -> bool:
     shown = set(scene.state.layers)
     return bool(("events" in shown and scene.events) or ({"rings", "reach"} & shown and scene.rings) or
+                any(not a.empty for a in scene.launches) or
                 ("border" in shown and basemap.border is not None) or scene.bearings)
 
 

@@ -361,6 +361,24 @@ def layer_row_record(row) -> dict:
     return {"name": row.name, "kind": row.kind, "country": row.country, "sites": list(row.sites),
             "nearest_site": row.nearest_site, "nearest_km": row.nearest_km, "lon": round(row.lon, DECIMALS),
             "lat": round(row.lat, DECIMALS)}
+def launch_record(a) -> dict:
+    """What a launch area (analysis.launch.LaunchArea) is, what it measures, and who declared the range."""
+    src = a.source
+    point = (lambda p: [round(p[0], DECIMALS), round(p[1], DECIMALS)] if p is not None else None)
+    return {
+        "label": a.label, "kind": "launch_area", "target": a.target.name, "territory": a.territory.name,
+        "radius_km": a.radius_km, "min_km": a.min_km, "area_km2": round(a.area_km2, 1),
+        "share_of_territory": round(a.share, 4), "nearest_km": _km(a.nearest_km), "farthest_km": _km(a.farthest_km),
+        "nearest_point": point(a.nearest), "farthest_point": point(a.farthest),
+        "territory_nearest_km": _km(a.territory_nearest_km), "sentence": a.sentence(),
+        "could_reach": a.listing.sentence() if a.listing is not None else "",
+        "system": a.system, "munition": a.munition, "range_source_publisher": src.publisher if src else "",
+        "range_source_url": src.url if src else "", "range_quote": src.quote if src else "",
+    }
+
+
+def _km(km: float | None) -> float | None:
+    return None if km is None else round(km, 3)
 
 
 def valid_record(r: Ring) -> dict:
@@ -411,4 +429,6 @@ def _meta(scene: Scene, title: str | None) -> dict:
         meta["rings_not_drawn"] = [{"label": r.label, **valid_record(r)} for r in scene.dormant]
     if scene.site_reach:  # what lies within any site's ring (sites=…), and of which sites
         meta["in_range_of_sites"] = [layer_row_record(row) for row in scene.site_reach]
+    if scene.launches:  # every launch area, an empty one (out of reach) too: its sentence is the answer
+        meta["launch_areas"] = [launch_record(a) for a in scene.launches]
     return meta

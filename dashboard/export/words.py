@@ -86,13 +86,22 @@ def bearing_words(scene: Scene) -> str:
         return ""
     lines = [f"{b.label} (to {b.end[1]:.4f}, {b.end[0]:.4f})" for b in scene.bearings]
     return f"Line{'s' * (len(lines) > 1)} of bearing: " + "; ".join(lines) + "."
+def launch_lines(scene: Scene, limit: int = 8) -> list[str]:
+    """Each launch area in one sentence, then what could reach its target from its territory (once per pair):
+    'Iskander-M could reach Desna from 82.1% of Belarus …', 'Could reach Desna from Belarus (…): …'."""
+    lines: list[str] = []
+    for area in scene.launches:
+        lines.append(area.sentence() + ".")
+        if area.listing is not None and (listing := area.listing.sentence(limit) + ".") not in lines:
+            lines.append(listing)
+    return lines
 
 
 def attribution(scene: Scene, limit: int = 8) -> str:
     """'Natural Earth; events: AFP, Reuters; ranges: CSIS Missile Threat', for the picture's corner."""
     parts = ["Natural Earth"]
     for what, names in (("events", _publishers(scene)),
-                        ("ranges", {r.source.publisher for r in scene.rings if r.source}),
+                        ("ranges", {r.source.publisher for r in (*scene.rings, *scene.launches) if r.source}),
                         ("sites", {r.site.source.publisher for r in scene.rings if r.site})):
         if names:
             parts.append(f"{what}: {_credits(names, limit)}")

@@ -3,6 +3,8 @@
 Each munition carries, besides the model's fields, the words of its quote that state the range
 (`range_text`) and notes on conversions, dates and titles (`range_note`, `date_note`, `title_note`);
 the loader checks that `range_text` is in the quote, and tests/test_catalogue.py that it says `range_km`.
+An optional minimum range (`min_range_km`) comes with `min_range_text`, checked the same way against the
+quote of `min_source` (by default the range's own source).
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ def load_catalogue(path: Path = CATALOGUE_PATH, story_dir: Path | None = None) -
     return Catalogue(tuple(systems), deployments)
 
 
+def _source(src: dict) -> Source:
+    return Source(src["title"], src["publisher"], src.get("url", ""),
+                  parse_date(src.get("published"), "source.published"), src.get("quote", ""))
+
+
 def _system(raw: dict) -> WeaponSystem:
     munitions = []
     for m in raw.get("munitions", []):
@@ -51,10 +58,16 @@ def _system(raw: dict) -> WeaponSystem:
         if "range_text" in m and m["range_text"] not in src.get("quote", ""):
             raise ValidationError(f"systems[{raw['id']}] munition {m['name']!r} range_text", m["range_text"],
                                   "must be copied verbatim from source.quote")
+        # A minimum range is cited like the range: its words (min_range_text) copied from the quote of its own
+        # source, or of the range's source when the same sentence states both ("20-70 km").
+        minimum = m.get("min_source", src if "min_range_km" in m else None)
+        if "min_range_km" in m and m.get("min_range_text", "\0") not in minimum.get("quote", ""):
+            raise ValidationError(f"systems[{raw['id']}] munition {m['name']!r} min_range_text",
+                                  m.get("min_range_text"), "must be given, copied verbatim from its source's quote")
         munitions.append(Munition(
             name=m["name"], kind=m["kind"], range_km=m["range_km"], designation=m.get("designation", ""),
-            source=Source(src["title"], src["publisher"], src.get("url", ""),
-                          parse_date(src.get("published"), "source.published"), src.get("quote", "")),
+            source=_source(src), min_range_km=m.get("min_range_km", 0.0),
+            min_source=_source(minimum) if minimum else None,
         ))
     return WeaponSystem(id=raw["id"], name=raw["name"], category=raw.get("category", ""),
                         aliases=tuple(raw.get("aliases", ())), munitions=tuple(munitions))

@@ -23,6 +23,7 @@ from dashboard.mapview import grid, safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
+from dashboard.mapview.launch import add_launch_areas
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
 from dashboard.mapview.sites import add_site_rings, site_colours
 from dashboard.mapview.playback import Timeline, add_playback
@@ -87,7 +88,8 @@ class Play:
 
 def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, view: MapView = MapView(),
               *, draw: bool = True, sync_url: bool = True, bulk: tuple | None = None,
-              with_events: bool = True, play: Play | None = None, bearings: Sequence = ()) -> folium.Map:
+              with_events: bool = True, play: Play | None = None, bearings: Sequence = (),
+              launches: Sequence = ()) -> folium.Map:
     """A folium map of the events and rings on the bundled basemap, every asset served locally.
 
     `bulk` = (EventTable, rows): draw those rows as one clustered canvas layer instead of one marker per
@@ -96,6 +98,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     (`bulk_layer`) so a filter change replaces that layer instead of the whole map.
     `play`: add the play control (mapview.playback); with `with_events=False`, give it to `bulk_layer`.
     `bearings`: lines of bearing (rings.BearingLine), drawn over the rings and listed in the legend.
+    `launches`: launch areas (analysis.launch.LaunchArea), a layer of their own (mapview.launch).
     """
     if not with_events or bulk is not None:
         events = []  # bulk: the table's rows are the events (it fits the view to them itself)
@@ -126,6 +129,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
     add_bearings(m, bearings)
+    launch_keys = add_launch_areas(m, launches)
     note = ""
     if not with_events:
         pass  # the caller adds the events as a layer of their own
@@ -142,7 +146,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
     m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings] + list(site_keys.values())
-                       + [(b.label, BEARING_COLOUR) for b in bearings], note))
+                       + [(b.label, BEARING_COLOUR) for b in bearings], note, launches=launch_keys))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,

@@ -353,10 +353,12 @@ class Legend(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]], note: str = "") -> None:
+    def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]], note: str = "", *,
+                 launches: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__()
         self._name = "Legend"
         self.types, self.rings, self.note = tuple(types), tuple(rings), note
+        self.launches = tuple(launches)  # (label, colour) of launch areas: a dashed, filled key
 
     def body_html(self) -> safe.Markup | str:
         rows = [safe.html('<div class="rm-note">{note}</div>', note=self.note)] if self.note else []
@@ -366,6 +368,8 @@ class Legend(MacroElement):
         rows += [safe.Markup(_LEVEL_KEYS[level]) for level in levels if level in _LEVEL_KEYS]
         rows += [safe.html('<div><i class="rm-ring-key" style="border-color:{c}"></i>{label}</div>', c=c, label=label)
                  for label, c in self.rings]
+        rows += [safe.html('<div><i class="rm-launch-key" style="border-color:{c};background:{c}55"></i>{label}</div>',
+                           c=c, label=label) for label, c in self.launches]
         return (safe.html("<details open><summary><b>Legend</b></summary>{rows}</details>", rows=safe.join(rows))
                 if rows else "")
 
@@ -402,6 +406,7 @@ CSS = """
 .rm-legend i { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px;
                vertical-align: -1px; }
 .rm-legend i.rm-ring-key { border-radius: 0; border: 2px solid; background: transparent; }
+.rm-legend i.rm-launch-key { border-radius: 0; border: 2px dashed; }
 .rm-legend i.rm-key-country { border-radius: 2px; border: 2px solid #333; width: 14px; height: 8px; background: #fff; }
 .rm-legend i.rm-key-region { border: 2px dashed #333; width: 7px; height: 7px; background: #fff; }
 .rm-ring-label-icon { width: 0; height: 0; }

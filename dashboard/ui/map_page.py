@@ -22,7 +22,8 @@ from dashboard.table import EventTable, day_of
 from dashboard.table import timeline as table_timeline
 from dashboard.table import timeline_bucket, timeline_window as table_window
 from dashboard.rings import InRangeRow, Ring, fit_view, in_range_rows, munition_of, resolve_bearing
-from dashboard.share import EARLIEST, LATEST, MAX_BEARING_KM, MAX_KM, BearingSpec, RingSpec, ViewState, to_query
+from dashboard.share import (DRAWN_TERRITORY, EARLIEST, LATEST, MAX_BEARING_KM, MAX_KM, BearingSpec, LaunchSpec,
+                             RingSpec, ViewState, to_query)
 from dashboard.share import SiteLayer
 from dashboard.ui import sidebar, snapshots_page
 from dashboard.ui.map_component import map_in_page
@@ -64,6 +65,7 @@ def render() -> None:
         snapshots_page.share_control(scene)
     _in_range([r for r in scene.rings if not r.layer], (scene.table, scene.rows))
     _in_range_of_sites(scene)
+    _could_reach(scene)
     _timeline(scene)
 
 
@@ -124,6 +126,7 @@ def _rings_panel(view: ViewState) -> None:
             S.remove_ring(i)
             st.rerun()
     _bearings_panel(view)
+    _launch_panel(view)
 
 
 def _bearings_panel(view: ViewState) -> None:
@@ -223,6 +226,8 @@ def _ring_form() -> None:
                                   "and every export")
         km = st.number_input("Radius km", min_value=0.0, max_value=MAX_KM, value=0.0, step=10.0,
                              help="Used when no system is chosen; a system's ring uses its declared range")
+        low = st.number_input("Minimum km", min_value=0.0, max_value=MAX_KM, value=0.0, step=10.0, key="ring_min_km",
+                              help="Optional, with a typed radius: nothing closer is in range (the ring is a donut)")
         first, last = st.columns(2)
         since = first.date_input("Holds from", value=None, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
                                  help="Optional: the first day the system is (reported) at the origin. Outside its "
@@ -248,7 +253,7 @@ def _ring_form() -> None:
             try:  # an origin with '|' or '~' has no spelling in a link: RingSpec says so
                 spec = RingSpec(origin, km=None if system else km, system=system, munition=munition,
                                 reach=origin_kind in ("Country territory", "Border"), name=name, since=since,
-                                until=until)
+                                until=until, min_km=low if low and not system else None)
                 _add_ring_in_view(spec)
             except DashboardError as exc:
                 st.warning(f"That ring cannot be drawn: {exc}")
@@ -262,10 +267,105 @@ MAP_SIZE_PX = (1200, 620)  # the map's height as map_in_page draws it below; its
 
 def _add_ring_in_view(spec: RingSpec) -> None:
     """Add the ring and move the map so that the whole ring or envelope is in view."""
-    ring = S.ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach)  # raises what it cannot draw
+    ring = S.ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach, spec.min_km)  # raises what it cannot draw
     centre, zoom = fit_view(ring.geometry.bounds, *MAP_SIZE_PX)
     S.add_ring(spec)
     S.update(center=centre, zoom=zoom)
+
+
+# -- launch areas ---------------------------------------------------------------------------------
+
+TARGET_KINDS = ("Place or lat,lon", "Point clicked on the map", "A selected event")
+MAX_TARGET_EVENTS = 300  # events offered as targets: the first of the selection with a point of their own
+
+
+def _launch_panel(view: ViewState) -> None:
+    """From where could it have been launched: a small form, then the launch areas, each removable."""
+    with st.popover("Launch area", icon=":material/my_location:", width="stretch",
+                    help="The part of a territory from which a system could reach a target"):
+        _launch_form(view)
+    for i, spec in enumerate(view.launches):
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.markdown(f"**L{i + 1}.** {S.md(spec.label)}")
+        if right.button("Remove", key=f"remove_launch_{i}", type="tertiary", icon=":material/close:"):
+            S.remove_launch(i)
+            st.rerun()
+
+
+def _launch_form(view: ViewState) -> None:
+    systems = {s.id: s for s in S.catalogue().systems if s.munitions}
+    with st.form("new_launch", border=False):
+        kind = st.radio("Target", TARGET_KINDS, key="launch_target_kind")
+        target_text = st.text_input("Target place or lat,lon", value="Desna", key="launch_target")
+        targets = _target_events(view)
+        event = st.selectbox("Event", list(targets), key="launch_event",
+                             help="With “A selected event”: its own location is the target")
+        territory = st.text_input("From (country code, or 'area' for the drawn area)", value="BY",
+                                  key="launch_territory")
+        choice = st.selectbox("System and munition", ["(type a range)"] + munition_choices(systems.values()),
+                              format_func=lambda v: v if v.startswith("(") else _munition_label(systems, v),
+                              key="launch_system")
+        km = st.number_input("Range km", min_value=0.0, max_value=MAX_KM, value=0.0, step=10.0, key="launch_km",
+                             help="Used when no system is chosen")
+        low = st.number_input("Minimum km", min_value=0.0, max_value=MAX_KM, value=0.0, step=10.0,
+                              key="launch_min_km", help="Optional, with a typed range")
+        if not st.form_submit_button("Find launch area"):
+            return
+    target = target_text.strip()
+    if kind == TARGET_KINDS[1]:
+        clicked = st.session_state.get(S.CLICKED)
+        if not clicked:
+            st.warning("Click a point on the map first, then find the launch area.")
+            return
+        target = f"{clicked[1]:.4f},{clicked[0]:.4f}"
+    elif kind == TARGET_KINDS[2]:
+        if not event:
+            st.warning("No selected event has a point of its own; pick a place or a point instead.")
+            return
+        target = targets[event]
+    system, _, munition = choice.partition(":") if not choice.startswith("(") else ("", "", "")
+    if not system and km <= 0:
+        st.warning("Choose a system or type a range greater than 0 km.")
+        return
+    try:  # a target with '/' or '|' has no spelling in a link: LaunchSpec says so
+        spec = LaunchSpec(target, territory.strip() or "BY", km=None if system else km, system=system,
+                          munition=munition, min_km=low if low and not system else None)
+        area = S.launch_for(spec, view.area if spec.territory == DRAWN_TERRITORY else ())
+    except DashboardError as exc:
+        st.warning(f"That launch area cannot be found: {S.md(str(exc))}")
+        return
+    S.add_launch(spec)
+    if not area.empty:
+        centre, zoom = fit_view(area.geometry.bounds, *MAP_SIZE_PX)
+        S.update(center=centre, zoom=zoom)
+    st.rerun()
+
+
+def _target_events(view: ViewState) -> dict[str, str]:
+    """'title · date' → "lat,lon" of the first selected events located by a point (not by a country)."""
+    events, table, rows, _ = S.selected(view)
+    if len(table.place_coarse):
+        rows = rows[~table.place_coarse[table.place_code[rows]]]
+    rows = rows[:MAX_TARGET_EVENTS]
+    return {f"{title} · {day_of(int(t))}": f"{lat:.5f},{lon:.5f}" for title, t, lat, lon in zip(
+        table.title[rows].tolist(), table.t_start[rows].tolist(), table.lat[rows].tolist(), table.lon[rows].tolist())}
+
+
+def _could_reach(scene: Scene) -> None:
+    """The in-range table's counterpart: for each launch area, what could reach its target from its territory."""
+    if not scene.launches:
+        return
+    st.subheader("Launch areas")
+    for area in scene.launches:
+        st.markdown(S.md(area.sentence() + "."))
+        if area.listing is None:
+            continue
+        st.caption(S.md(area.listing.sentence(12) + "."))
+        rows = [{"system": r.system, "munition": r.munition, "range_km": r.range_km, "min_km": r.min_km or None,
+                 "verdict": r.verdict} for r in area.listing.rows]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=220,
+                     column_config={"range_km": st.column_config.NumberColumn("range km", format="%.0f"),
+                                    "min_km": st.column_config.NumberColumn("minimum km", format="%.0f")})
 
 
 def munition_choices(systems) -> list[str]:

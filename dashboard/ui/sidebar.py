@@ -27,10 +27,11 @@ def open_page(title: str | None, with_rings: bool = False) -> Scene:
     events, table, rows, problems = S.selected(view)
     rings, ring_problems = S.rings_of(view) if with_rings else ([], [])
     bearings, bearing_problems = S.bearings_of(view) if with_rings else ([], [])
-    for problem in problems + ring_problems + bearing_problems:
+    launches, launch_problems = S.launches_of(view) if with_rings else ([], [])
+    for problem in problems + ring_problems + bearing_problems + launch_problems:
         st.warning(S.md(problem))
     st.subheader(S.md(describe(view, len(events), S.date_bounds())))
-    return Scene(view, events, tuple(rings), (), table, rows, bearings=tuple(bearings))
+    return Scene(view, events, tuple(rings), (), table, rows, bearings=tuple(bearings), launches=tuple(launches))
 
 
 PRESETS = ("All dates", "Story day", "Last 7 days of data", "Last 30 days of data")
@@ -52,7 +53,7 @@ def render(view: ViewState) -> None:
         _what(view, found)
         if st.button("Clear all filters", width="stretch"):
             S.commit(ViewState(rings=view.rings, center=view.center, zoom=view.zoom, base=view.base,
-                               layers=view.layers, bearings=view.bearings))
+                               layers=view.layers, bearings=view.bearings, launches=view.launches))
             st.rerun()
 
 

@@ -22,6 +22,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import settings
+from dashboard.analysis.launch import LaunchArea
 from dashboard.errors import NotFoundError
 from dashboard.geodesy import InRange
 from dashboard.gazetteer import BuildProgress, Gazetteer
@@ -33,8 +34,8 @@ from dashboard.model import Catalogue, Event
 from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring, ring_cost
 from dashboard.rings import event_reach as measure_reach
-from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_bearings, resolve_rings
-from dashboard.share import BearingSpec, Decoded, RingSpec, SiteLayer, ViewState, from_params, to_params
+from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_bearings, resolve_launches, resolve_rings
+from dashboard.share import BearingSpec, Decoded, LaunchSpec, RingSpec, SiteLayer, ViewState, from_params, to_params
 from dashboard.query import Facets
 from dashboard.table import EventTable, StoredEvents, select
 from dashboard.table import facets as table_facets
@@ -174,8 +175,10 @@ def source_groups() -> tuple[list[SourceGroup], int]:
 
 
 @st.cache_data(show_spinner="Computing the geodesic ring…", max_entries=64)
-def ring_for(origin: str, km: float | None, system: str, munition: str, reach: bool) -> Ring:
-    return resolve_ring(origin, gazetteer(), catalogue(), km=km, system=system, munition=munition, reach=reach)
+def ring_for(origin: str, km: float | None, system: str, munition: str, reach: bool,
+             min_km: float | None = None) -> Ring:
+    return resolve_ring(origin, gazetteer(), catalogue(), km=km, system=system, munition=munition, reach=reach,
+                        min_km=min_km)
 
 
 # Each table's reach per ring, kept with the table itself: a filter change only picks rows, and distances
@@ -226,7 +229,8 @@ def cost_of(origin: str, km: float | None, system: str, munition: str, reach: bo
 
 def rings_of(state: ViewState) -> tuple[list[Ring], list[str]]:
     return resolve_rings(state, gazetteer(), catalogue(),
-                         lambda spec: ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach),
+                         lambda spec: ring_for(spec.origin, spec.km, spec.system, spec.munition, spec.reach,
+                                               spec.min_km),
                          lambda spec: cost_of(spec.origin, spec.km, spec.system, spec.munition, spec.reach),
                          lambda layer: site_layer_rings(layer, _site_table_version(layer.table)))
 
@@ -264,6 +268,40 @@ def site_table_systems(name: str, version: tuple) -> tuple[str, ...]:  # noqa: A
 
 def site_table_version(name: str) -> tuple:
     return _site_table_version(name)
+
+
+@st.cache_data(show_spinner="Computing the launch area…", max_entries=32)
+def launch_for(spec: LaunchSpec, area: tuple) -> LaunchArea:
+    """scene.resolve_launches for one spec, cached; `area` (the drawn area) is in the key: it may be the territory."""
+    found, problems = resolve_launches(ViewState(area=area, launches=(spec,)), gazetteer(), catalogue())
+    if problems:
+        raise LaunchProblem(problems[0])
+    return found[0]
+
+
+class LaunchProblem(NotFoundError):
+    """A launch spec that cannot be built, as the sentence resolve_launches wrote for it."""
+
+
+def launches_of(state: ViewState) -> tuple[list[LaunchArea], list[str]]:
+    areas, problems = [], []
+    for spec in state.launches:
+        try:
+            areas.append(launch_for(spec, state.area if spec.territory == "area" else ()))
+        except LaunchProblem as exc:
+            problems.append(str(exc))
+    return areas, problems
+
+
+def add_launch(spec: LaunchSpec) -> None:
+    state = current().state
+    if spec not in state.launches:
+        commit(state.with_(launches=state.launches + (spec,)))
+
+
+def remove_launch(index: int) -> None:
+    state = current().state
+    commit(state.with_(launches=state.launches[:index] + state.launches[index + 1:]))
 
 
 # -- the state ------------------------------------------------------------------------------------
