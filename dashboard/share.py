@@ -71,7 +71,7 @@ from urllib.parse import parse_qsl, quote
 
 from dashboard.errors import ValidationError
 from dashboard.geodesy import MAX_RADIUS_KM
-from dashboard.model import MUNITION_KINDS, LonLat, is_hidden_control, split_munition
+from dashboard.model import MUNITION_KINDS, LonLat, has_hidden_control, is_hidden_control, split_munition
 
 VERSION = 1
 LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals", "sites")
@@ -443,7 +443,7 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 def _clean(text: str) -> str:
     """Text without control characters (line breaks and tabs become spaces) and without outer spaces."""
-    if any(is_hidden_control(ch) for ch in text):
+    if has_hidden_control(text):
         text = "".join((" " if ch.isspace() else "") if is_hidden_control(ch) else ch for ch in text)
     return text.strip()
 
@@ -636,7 +636,7 @@ class _Reader:
 
     def text(self, key: str, value: str, whole: str | None = None) -> str:
         """`value` (part of `whole`) cleaned of control characters; says so once per key."""
-        if any(is_hidden_control(ch) for ch in value) and key not in self._cleaned:
+        if key not in self._cleaned and has_hidden_control(value):
             self._cleaned.add(key)
             self.note(f"Removed control characters from {key}={_show(value if whole is None else whole)}.")
         return _clean(value)
