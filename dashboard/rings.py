@@ -147,7 +147,8 @@ def site_radius(site: Site, catalogue: Catalogue) -> tuple[float, Munition | Non
 def site_rings(table: str, sites: Sequence[Site], catalogue: Catalogue, systems: Sequence[str] = ()) -> list[Ring]:
     """One geodesic ring per site of a table (only the sites of `systems`, catalogue ids, when given).
 
-    The ring is the site's radius; its minimum range stays on `Ring.site.min_km` (drawn as the full disc).
+    The ring is the site's radius; with a minimum range (the site's own min_km, else its munition's declared
+    one) it is an annulus, and nothing closer is in range (Ring.min_km), as for any ring.
     """
     rings = []
     for i, site in enumerate(sites):
@@ -158,10 +159,11 @@ def site_rings(table: str, sites: Sequence[Site], catalogue: Catalogue, systems:
         # Keyed by the point too: the app keeps each ring's measured events by its origin's key.
         origin = Place(f"site:{table}:{i + 1}:{site.lat:.5f},{site.lon:.5f}", site.name, "point",
                        Point(site.lon, site.lat))
-        label = f"{site.name}: {system_name + ', ' if system_name else ''}{km:,.0f} km"
-        rings.append(Ring(label, "ring", origin, km, geodesy.range_ring((site.lon, site.lat), km), system_name,
-                          munition.name if munition else "", munition.source if munition else None, site.valid,
-                          layer=table, site=site))
+        low = site.min_km if site.min_km is not None else (munition.min_range_km if munition else 0.0)
+        label = f"{site.name}: {system_name + ', ' if system_name else ''}{f'{low:,.0f}–' if low else ''}{km:,.0f} km"
+        rings.append(Ring(label, "ring", origin, km, geodesy.range_annulus((site.lon, site.lat), low or 0.0, km),
+                          system_name, munition.name if munition else "", munition.source if munition else None,
+                          site.valid, layer=table, site=site, min_km=float(low or 0.0)))
     return rings
 
 
@@ -183,13 +185,13 @@ def layer_in_range(rings: Sequence[Ring], gazetteer: Gazetteer,
                    events: Sequence[Event] | EventRows | Callable[[Ring], Sequence[Event] | EventRows],
                    min_population: int, max_events: int | None = None) -> list[LayerRow]:
     """What lies within any site's ring of a layer, and of which sites: one row per place or event, nearest
-    first. A place closer to a site than its minimum range (Site.min_km) is out of that site's reach.
+    first. A place closer to a site than its minimum range (Ring.min_km) is out of that site's reach.
 
     `events` as for in_range_rows, or a function giving them for each ring (the app's measured reach)."""
     found: dict[tuple, list[tuple[float, str]]] = {}
     meta: dict[tuple, tuple[str, str, str, float, float]] = {}
     for ring in rings:
-        low = ring.site.min_km if ring.site is not None and ring.site.min_km else 0.0
+        low = ring.min_km  # in_range_rows leaves the hole out too; `events` may carry a reach measured elsewhere
         chosen = events(ring) if callable(events) else events
         for row in in_range_rows(ring, gazetteer, chosen, min_population, max_events=max_events):
             if row.distance_km < low:

@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import pytest
+import shapely
 from pyproj import Geod
 
 from dashboard import geodesy, settings
@@ -100,7 +101,7 @@ def test_the_map_draws_the_sites_as_one_toggleable_layer_with_a_legend_and_inert
     assert not any("<img src=x" in p or "{{" in p for p in popups)  # decoded, every popup and tooltip is inert
     assert any("&lt;img src=x" in p and "blockquote" in p for p in popups)
     site_popup = next(p for p in popups if "Vilnius site" in p and "blockquote" in p)
-    assert "Minimum range 20 km (drawn as the full disc)" in site_popup and "An agency, 2023-03-01" in site_popup
+    assert "Minimum range 20 km: nothing closer is in range" in site_popup and "An agency, 2023-03-01" in site_popup
     hidden = build_map([], rings, Basemap(BORDER.geometry, BORDER.name), MapView(layers=("events",)))
     assert not {c.layer_name: c for c in hidden._children.values() if hasattr(c, "layer_name")}["Site rings"].show
 
@@ -218,3 +219,17 @@ def test_an_html_export_draws_the_site_layer(stored, gazetteer, catalogue):
     from dashboard.export.words import attribution
 
     assert attribution(_exported(stored, gazetteer, catalogue)).endswith("sites: Babel, Euroradio, TASS")
+
+
+def test_a_site_with_a_minimum_range_is_an_annulus_whose_hole_holds_that_radius(catalogue):
+    """The example's Polonez site (50-200 km) and any site with min_km: the ring has a hole of that geodesic
+    radius, and both edges lie on their circles (sampled along the edges, as the geodesy tests do)."""
+    (ring,) = site_rings("t", [site("Annulus", 300, min_km=120.0)], catalogue)
+    assert ring.min_km == 120 and ring.label == "Annulus: 120–300 km" and len(ring.geometry.interiors) == 1
+    for boundary, km in ((ring.geometry.exterior, 300), (ring.geometry.interiors[0], 120)):
+        points = shapely.segmentize(shapely.LineString(boundary.coords), 0.02).coords
+        lons, lats = zip(*points)
+        dist, _ = geodesy.distances_bearings(MINSK, lons, lats)
+        assert abs(dist - km).max() < 0.06
+    (plain,) = site_rings("t", [site("Disc", 300)], catalogue)
+    assert plain.min_km == 0 and not plain.geometry.interiors

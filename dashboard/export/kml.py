@@ -195,7 +195,7 @@ def _site_lines(ring: Ring) -> list[str | None]:
         return []
     src = site.source
     return [f"Site: {site.name} (table {ring.layer}; {site.located})",
-            site.min_km and f"Minimum range: {site.min_km:g} km (drawn as the full disc)",
+            ring.min_km and f"Minimum range: {ring.min_km:g} km (nothing closer is in range)",
             f"Placed by: {src.publisher}, {src.title}", f"“{src.quote}”", src.url, site.note]
 
 

@@ -349,7 +349,7 @@ def site_fields(r: Ring) -> dict:
     """The site a ring of a site table stands for ("" and None for any other ring)."""
     site = r.site
     src = site.source if site else None
-    return {"layer": r.layer, "site": site.name if site else "", "min_km": site.min_km if site else None,
+    return {"layer": r.layer, "site": site.name if site else "", "min_km": r.min_km or None,
             "site_located": site.located if site else "", "site_source_title": src.title if src else "",
             "site_source_publisher": src.publisher if src else "", "site_source_url": src.url if src else "",
             "site_source_published": src.published.isoformat() if src and src.published else None,

@@ -61,9 +61,9 @@ def site_html(ring: Ring) -> safe.Markup:
     parts = [safe.html('<div class="rm-title">{name}</div>', name=site.name),
              safe.html('<div class="rm-meta">{what}, {km} km · table {table}</div>',
                        what=ring.system or "radius", km=f"{ring.radius_km:,.0f}", table=ring.layer)]
-    if site.min_km:
-        parts.append(safe.html('<div class="rm-meta">Minimum range {km} km (drawn as the full disc)</div>',
-                               km=f"{site.min_km:g}"))
+    if ring.min_km:
+        parts.append(safe.html('<div class="rm-meta">Minimum range {km} km: nothing closer is in range (the hole '
+                               'in its ring)</div>', km=f"{ring.min_km:g}"))
     if site.valid is not None:
         parts.append(safe.html('<div class="rm-meta">Reported there {days}</div>', days=site.valid.label))
     parts.append(safe.html('<div class="rm-meta">Located: {how}</div>', how=site.located))

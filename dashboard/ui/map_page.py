@@ -596,9 +596,9 @@ def _in_range_of_sites(scene: Scene) -> None:
                  column_config={"nearest_km": st.column_config.NumberColumn("nearest km", format="%.1f"),
                                 "nearest_site": st.column_config.TextColumn("nearest site"),
                                 "sites": st.column_config.TextColumn("in range of")})
-    if any(r.site.min_km for r in rings):
-        st.caption("A place closer to a site than its minimum range is not counted in that site's range; the map "
-                   "draws each site's full disc.")
+    if any(r.min_km for r in rings):
+        st.caption("A place closer to a site than its minimum range is not counted in that site's range (the "
+                   "hole in its ring on the map).")
     with st.expander("Who places each site there"):
         for ring in rings:
             src = ring.site.source
