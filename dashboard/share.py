@@ -122,6 +122,14 @@ _SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}", re.ASCII)
 
 # ---------------------------------------------------------------------------------------------- the state
 
+def _range_words(km: float | None, system: str, munition: str, min_km: float | None) -> str:
+    """'300 km', '50–300 km', 'iskander-m (cruise)': what reaches, in a ring's or a launch area's label."""
+    what = f"{_num(km)} km" if km is not None else system
+    if min_km:
+        what = f"{_num(min_km)}–{what}"
+    return what + (f" ({munition})" if munition else "")
+
+
 @dataclass(frozen=True)
 class RingSpec:
     """One ring (around a point or place) or reach (everything within range of a territory or border).
@@ -172,11 +180,7 @@ class RingSpec:
     @property
     def label(self) -> str:
         """Data-free words: 'iskander-m (cruise) from Minsk', '300 km from 53.9,27.57', 'reach of iskander-m from BY'."""
-        what = f"{_num(self.km)} km" if self.km is not None else self.system
-        if self.min_km:
-            what = f"{_num(self.min_km)}–{what}"
-        if self.munition:
-            what += f" ({self.munition})"
+        what = _range_words(self.km, self.system, self.munition, self.min_km)
         words = f"reach of {what} from {self.origin}" if self.reach else f"{what} from {self.origin}"
         if self.dated:
             words += ", " + span_words(self.since, self.until)
@@ -245,11 +249,7 @@ class LaunchSpec:
     @property
     def label(self) -> str:
         """Data-free words: 'launch area of iskander-m for Desna from BY'."""
-        what = f"{_num(self.km)} km" if self.km is not None else self.system
-        if self.min_km:
-            what = f"{_num(self.min_km)}–{what}"
-        if self.munition:
-            what += f" ({self.munition})"
+        what = _range_words(self.km, self.system, self.munition, self.min_km)
         words = f"launch area of {what} for {self.target} from {self.territory}"
         return f"{self.name} ({words})" if self.name else words
 
