@@ -160,11 +160,16 @@ def _bearings_panel(view: ViewState) -> None:
                 (lat, lon), zoom = fit_view((min(lons), min(lats), max(lons), max(lats)), *MAP_SIZE_PX)
                 S.update(center=(lat, (lon + 180.0) % 360.0 - 180.0), zoom=zoom)  # the path's lons are unrolled
                 st.rerun()
-    for i, spec in enumerate(view.bearings):
+    _removable(view.bearings, "↗ ", "remove_bearing", S.remove_bearing)
+
+
+def _removable(specs, mark: str, key: str, remove) -> None:
+    """Each spec's label, numbered after `mark`, with a Remove button calling remove(i) (key: key_i)."""
+    for i, spec in enumerate(specs):
         left, right = st.columns([3, 2], vertical_alignment="center")
-        left.markdown(f"**↗ {i + 1}.** {S.md(spec.label)}")
-        if right.button("Remove", key=f"remove_bearing_{i}", type="tertiary", icon=":material/close:"):
-            S.remove_bearing(i)
+        left.markdown(f"**{mark}{i + 1}.** {S.md(spec.label)}")
+        if right.button("Remove", key=f"{key}_{i}", type="tertiary", icon=":material/close:"):
+            remove(i)
             st.rerun()
 
 
@@ -284,12 +289,7 @@ def _launch_panel(view: ViewState) -> None:
     with st.popover("Launch area", icon=":material/my_location:", width="stretch",
                     help="The part of a territory from which a system could reach a target"):
         _launch_form(view)
-    for i, spec in enumerate(view.launches):
-        left, right = st.columns([3, 2], vertical_alignment="center")
-        left.markdown(f"**L{i + 1}.** {S.md(spec.label)}")
-        if right.button("Remove", key=f"remove_launch_{i}", type="tertiary", icon=":material/close:"):
-            S.remove_launch(i)
-            st.rerun()
+    _removable(view.launches, "L", "remove_launch", S.remove_launch)
 
 
 def _launch_form(view: ViewState) -> None:
