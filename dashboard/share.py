@@ -45,7 +45,8 @@ The parameters, in the order they are written (only those that differ from the d
     z       6                          zoom, 0-18
     base    vector-dark                vector | vector-dark | osm | satellite (vector, the offline map, is the default)
     layers  events,rings  or  none     visible layers in LAYERS order; "none" hides all ("countries": country
-                                       borders, "capitals": place names of the offline map)
+                                       borders, "capitals": place names of the offline map, "sites": site
+                                       rings, "launch": launch areas, "bearings": lines of bearing)
     play    2022-06-25                 the paused frame of the playback: its last day (the map shows the events
                                        of its window only, and the rings that hold on one of its days)
     window  7d  or  all                the frame's days (1d to 3660d, default 7d); all: cumulative, every day
@@ -74,7 +75,8 @@ from dashboard.geodesy import MAX_RADIUS_KM
 from dashboard.model import MUNITION_KINDS, LonLat, has_hidden_control, is_hidden_control, split_munition
 
 VERSION = 1
-LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals", "sites")
+LAYERS: tuple[str, ...] = ("events", "rings", "reach", "countries", "border", "capitals", "sites", "launch",
+                           "bearings")
 DEFAULT_LAYERS: tuple[str, ...] = LAYERS
 BASES: tuple[str, ...] = ("vector", "vector-dark", "osm", "satellite")  # vector*: the bundled offline map
 DEFAULT_BASE = "vector"

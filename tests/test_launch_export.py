@@ -90,3 +90,25 @@ def test_a_hostile_launch_name_stays_text_in_every_export(gazetteer, basemap):
     root = ET.fromstring(export.to_kml(scene).encode("utf-8"))  # parses: the name is XML text
     assert root.find(f".//{KML}Placemark/{KML}name").text == hostile
     assert json.loads(export.to_geojson(scene))["features"][0]["properties"]["label"] == hostile
+
+
+def test_launch_areas_and_lines_of_bearing_are_layers_the_link_shows_or_hides(gazetteer, basemap):
+    """`layers=` names them like every other layer: a link that leaves them out opens with them hidden."""
+    import folium
+
+    from dashboard.scene import scene_map
+    from dashboard.share import LAYERS, to_query
+
+    def shown(query: str) -> dict[str, bool]:
+        state = from_query(query).state
+        m = scene_map(build_scene(state, [make_event()], gazetteer, load_catalogue()), basemap)
+        return {c.layer_name: c.show for c in m._children.values() if isinstance(c, folium.FeatureGroup)
+                and c.layer_name in ("Launch areas", "Lines of bearing")}
+
+    both = "?v=1&launch=iskander-m@Desna/BY&bearing=Desna:315:200"
+    assert shown(both) == {"Launch areas": True, "Lines of bearing": True}
+    assert shown(both + "&layers=events,launch") == {"Launch areas": True, "Lines of bearing": False}
+    assert shown(both + "&layers=bearings") == {"Launch areas": False, "Lines of bearing": True}
+    assert {"launch", "bearings"} <= set(LAYERS)
+    state = from_query(both + "&layers=rings,bearings").state
+    assert state.layers == ("rings", "bearings") and "layers=rings,bearings" in to_query(state)

@@ -23,11 +23,12 @@ from dashboard.mapview import grid, safe
 from dashboard.mapview.assets import localize
 from dashboard.mapview.basemap import add_basemap
 from dashboard.mapview.bulk import add_bulk_events, clustered_note
+from dashboard.mapview.launch import LAYER_NAME as LAUNCH_LAYER
 from dashboard.mapview.launch import add_launch_areas
 from dashboard.mapview.marks import CSS as MARKS_CSS, RING_COLOURS, Legend, add_events, add_rings, type_colour
 from dashboard.mapview.sites import add_site_rings, site_colours
 from dashboard.mapview.playback import Timeline, add_playback
-from dashboard.mapview.measure import BEARING_COLOUR, add_bearings, add_measure_tool
+from dashboard.mapview.measure import BEARING_COLOUR, BEARINGS_LAYER, add_bearings, add_measure_tool
 from dashboard.model import Event, LonLat
 from dashboard.rings import Ring, fit_view
 from dashboard.table import EventTable, type_counts
@@ -35,7 +36,7 @@ from dashboard.table import EventTable, type_counts
 LAYER_NAMES = {
     "events": "Events", "rings": "Range rings", "reach": "Reach envelopes",
     "countries": "Country borders", "border": "Belarus–Ukraine border", "capitals": "Place names",
-    "sites": "Site rings",
+    "sites": "Site rings", "launch": LAUNCH_LAYER, "bearings": BEARINGS_LAYER,
 }
 BASE_NAMES = {"vector": "Offline map", "vector-dark": "Offline map, dark", "osm": "OpenStreetMap (online)",
               "satellite": "Satellite (online)"}
@@ -128,8 +129,8 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     add_site_rings(m, site_layer, site_keys, LAYER_NAMES["sites"], "sites" in shown)
     add_rings(m, [r for r in rings if r.kind == "ring"], colours, LAYER_NAMES["rings"], "rings" in shown)
     add_rings(m, [r for r in rings if r.kind == "reach"], colours, LAYER_NAMES["reach"], "reach" in shown)
-    add_bearings(m, bearings)
-    launch_keys = add_launch_areas(m, launches)
+    add_bearings(m, bearings, "bearings" in shown)
+    launch_keys = add_launch_areas(m, launches, "launch" in shown)
     note = ""
     if not with_events:
         pass  # the caller adds the events as a layer of their own

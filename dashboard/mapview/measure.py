@@ -85,14 +85,14 @@ def add_measure_tool(m: folium.Map) -> None:
 BEARINGS_LAYER = "Lines of bearing"
 
 
-def add_bearings(m: folium.Map, lines) -> None:
+def add_bearings(m: folium.Map, lines, show: bool = True) -> None:
     """Each line of bearing (rings.BearingLine) as its densified geodesic, dashed, from a dot at its origin.
 
     The path's longitudes are unrolled, so a line across the antimeridian is drawn as one line. Only numbers
     go into the GeoJSON; the label (data: a place, the user's words) reaches the page through safe.Tooltip."""
     if not lines:
         return
-    group = folium.FeatureGroup(BEARINGS_LAYER, show=True)
+    group = folium.FeatureGroup(BEARINGS_LAYER, show=show)
     for line in lines:
         lon, lat = line.origin.lonlat
         feature = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(p) for p in line.path]},
