@@ -190,12 +190,9 @@ def layer_in_range(rings: Sequence[Ring], gazetteer: Gazetteer,
     `events` as for in_range_rows, or a function giving them for each ring (the app's measured reach)."""
     found: dict[tuple, list[tuple[float, str]]] = {}
     meta: dict[tuple, tuple[str, str, str, float, float]] = {}
-    for ring in rings:
-        low = ring.min_km  # in_range_rows leaves the hole out too; `events` may carry a reach measured elsewhere
+    for ring in rings:  # in_range_rows (and event_reach, the app's measured reach) leave a minimum's hole out
         chosen = events(ring) if callable(events) else events
         for row in in_range_rows(ring, gazetteer, chosen, min_population, max_events=max_events):
-            if row.distance_km < low:
-                continue
             key = (row.kind, row.name, round(row.lon, 5), round(row.lat, 5))
             found.setdefault(key, []).append((row.distance_km, ring.site.name if ring.site else ring.label))
             meta[key] = (row.name, row.kind, row.country, row.lon, row.lat)

@@ -35,7 +35,8 @@ from dashboard.store import GeoPackageStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring, ring_cost
 from dashboard.rings import event_reach as measure_reach
 from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_bearings, resolve_launches, resolve_rings
-from dashboard.share import BearingSpec, Decoded, LaunchSpec, RingSpec, SiteLayer, ViewState, from_params, to_params
+from dashboard.share import (DRAWN_TERRITORY, BearingSpec, Decoded, LaunchSpec, RingSpec, SiteLayer, ViewState,
+                             from_params, to_params)
 from dashboard.query import Facets
 from dashboard.table import EventTable, StoredEvents, select
 from dashboard.table import facets as table_facets
@@ -287,21 +288,18 @@ def launches_of(state: ViewState) -> tuple[list[LaunchArea], list[str]]:
     areas, problems = [], []
     for spec in state.launches:
         try:
-            areas.append(launch_for(spec, state.area if spec.territory == "area" else ()))
+            areas.append(launch_for(spec, state.area if spec.territory == DRAWN_TERRITORY else ()))
         except LaunchProblem as exc:
             problems.append(str(exc))
     return areas, problems
 
 
 def add_launch(spec: LaunchSpec) -> None:
-    state = current().state
-    if spec not in state.launches:
-        commit(state.with_(launches=state.launches + (spec,)))
+    _add("launches", spec)
 
 
 def remove_launch(index: int) -> None:
-    state = current().state
-    commit(state.with_(launches=state.launches[:index] + state.launches[index + 1:]))
+    _remove("launches", index)
 
 
 # -- the state ------------------------------------------------------------------------------------
@@ -369,15 +367,25 @@ def date_bounds() -> tuple[date, date]:
     return found.first or date(2022, 6, 25), found.last or date(2022, 6, 25)
 
 
-def add_ring(spec: RingSpec) -> None:
+def _add(field: str, spec) -> None:
+    """The spec appended to the view's tuple `field` (rings, bearings, launches), unless it is there already."""
     state = current().state
-    if spec not in state.rings:
-        commit(state.with_(rings=state.rings + (spec,)))
+    if spec not in getattr(state, field):
+        commit(state.with_(**{field: getattr(state, field) + (spec,)}))
+
+
+def _remove(field: str, index: int) -> None:
+    state = current().state
+    kept = getattr(state, field)
+    commit(state.with_(**{field: kept[:index] + kept[index + 1:]}))
+
+
+def add_ring(spec: RingSpec) -> None:
+    _add("rings", spec)
 
 
 def remove_ring(index: int) -> None:
-    state = current().state
-    commit(state.with_(rings=state.rings[:index] + state.rings[index + 1:]))
+    _remove("rings", index)
 
 
 def bearings_of(state: ViewState) -> tuple[list, list[str]]:
@@ -386,11 +394,8 @@ def bearings_of(state: ViewState) -> tuple[list, list[str]]:
 
 
 def add_bearing(spec: BearingSpec) -> None:
-    state = current().state
-    if spec not in state.bearings:
-        commit(state.with_(bearings=state.bearings + (spec,)))
+    _add("bearings", spec)
 
 
 def remove_bearing(index: int) -> None:
-    state = current().state
-    commit(state.with_(bearings=state.bearings[:index] + state.bearings[index + 1:]))
+    _remove("bearings", index)
