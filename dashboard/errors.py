@@ -23,3 +23,15 @@ class NotFoundError(DashboardError, LookupError):
 
 class StoreError(DashboardError):
     """The event store cannot be opened or written; nothing was changed."""
+
+
+class ConflictError(StoreError):
+    """An edit started from a version of an event that is no longer current: someone saved it meanwhile.
+
+    `current` is the event as stored now (None if it was deleted) and `current_version` its version, so the
+    second editor can see both versions and choose; nothing was written."""
+
+    def __init__(self, message: str, current: object | None, current_version: int) -> None:
+        self.current = current
+        self.current_version = current_version
+        super().__init__(message)

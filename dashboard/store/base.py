@@ -1,4 +1,10 @@
-"""The EventStore interface every backend implements (the embedded GeoPackage now, PostGIS later)."""
+"""The EventStore interface every backend implements: the embedded GeoPackage and the team's PostGIS (#18).
+
+Every change of an event is recorded (issue 18): an event has a version (1 when first written, +1 at each
+change), and `history` lists who changed it, when, and what it was before and after. Edits carry the version
+the editor started from (optimistic concurrency): a save from a version that is no longer current raises
+ConflictError with the current event, and writes nothing. Deleting is reversible (`restore`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NamedTuple
-from datetime import date
+from datetime import date, datetime
 
 from dashboard.model import Event, span_label
 from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo
@@ -54,6 +60,29 @@ class SourceGroup:
     published: date | None
     count: int
     events: list[Event]
+
+
+CHANGE_ACTIONS = ("created", "updated", "deleted", "restored")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded change of one event.
+
+    version: the event's version this change produced (the first write is 1; a deletion is a version too, so
+    restoring it is unambiguous). before/after: the event before and after the change (None before "created",
+    None after "deleted"). user: who (the `user` setting, or the login the proxy names; "" when unknown). origin:
+    what made it: "edit" (the app's form), "import:<file>", "acled-deletions:<file>", "restore", a story id.
+    """
+
+    event_id: str
+    version: int
+    action: str
+    user: str
+    at: datetime  # UTC
+    origin: str
+    before: Event | None
+    after: Event | None
 
 
 class EventStore(ABC):
@@ -104,6 +133,46 @@ class EventStore(ABC):
     @abstractmethod
     def origins(self) -> list[str]:
         """Where the stored events came from (story ids, imported files)."""
+
+    # -- edits with history (issue 18); every backend implements these with the same tests ---------------------
+
+    def version(self, event_id: str) -> int:
+        """The current version of a stored event; NotFoundError if there is none (a deleted event has none)."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
+
+    def save_event(self, event: Event, user: str, expected_version: int | None, origin: str = "edit") -> int:
+        """Add or edit one event in one transaction, record the change, and return its new version.
+
+        expected_version None: a new event; StoreError if its id is taken (or was deleted: restore that instead).
+        Otherwise the version the editor started from: ConflictError (with the current event) if the stored
+        version differs or the event was deleted meanwhile. Saving an event equal to the stored one writes
+        nothing and returns the current version."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
+
+    def delete_event(self, event_id: str, user: str, expected_version: int, origin: str = "edit") -> int:
+        """Delete one event, reversibly: recorded as a version whose `after` is None; returns that version.
+        ConflictError if the stored version is not expected_version; NotFoundError if there is no such event."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
+
+    def delete_events(self, event_ids: Sequence[str], user: str, origin: str) -> int:
+        """Delete many events at once (an ACLED deletions file), each recorded like delete_event, in one
+        transaction; ids the store does not hold are skipped. Returns how many were deleted."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
+
+    def history(self, event_id: str) -> list[Change]:
+        """Every recorded change of the event, oldest first (a deleted event's too); NotFoundError if the store
+        never held it. An event written before histories were kept has one "created" change made from its row."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
+
+    def restore(self, event_id: str, version: int, user: str, expected_version: int | None) -> int:
+        """Make the event as it was after `version` current again (undeleting it if it is deleted), recorded as
+        a new "restored" version, which is returned. expected_version: the current version the user saw (None
+        if they saw it deleted); ConflictError if that is no longer so."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
+
+    def deleted(self, limit: int = 100) -> list[Change]:
+        """The most recent deletions of events that are still deleted, newest first (to list and undelete)."""
+        raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
 
     @abstractmethod
     def put_snapshot(self, snapshot: Snapshot) -> None:
