@@ -194,7 +194,7 @@ def resolve_launches(state: ViewState, gazetteer: Gazetteer, catalogue: Catalogu
             territory = Place("drawn:area", "the drawn area", "region", shapely.make_valid(Polygon(state.area)))
         area = resolve_launch(spec.target, territory, gazetteer, catalogue, km=spec.km, min_km=spec.min_km,
                               system=spec.system, munition=spec.munition, label=spec.name)
-        return replace(area, listing=reachers(area.target, area.territory, catalogue))
+        return replace(area, listing=reachers(area.target, area.territory, catalogue, area.part_extents))
 
     areas, problems = [], []
     for spec in state.launches:

@@ -166,6 +166,16 @@ def test_listing_which_systems_could_reach_the_target_from_the_territory(gazette
     assert "Tochka-U" in {r.system for r in real.rows if r.reaches}  # 120 km > 40.6 km
 
 
+def test_the_listing_from_a_launch_area_s_own_walk_is_the_listing_measured_afresh(gazetteer):
+    catalogue = _catalogue_with_minimum()
+    for territory in ("BY", "RU"):  # Russia: many parts (Kaliningrad, islands)
+        area = launch.resolve_launch("Desna", territory, gazetteer, catalogue, km=300)
+        assert len(area.part_extents) == len(shapely.get_parts(area.territory.geometry))
+        fresh = launch.reachers(area.target, area.territory, catalogue)
+        assert launch.reachers(area.target, area.territory, catalogue, area.part_extents) == fresh
+        assert (area.territory_nearest_km, area.territory_farthest_km) == (fresh.nearest_km, fresh.farthest_km)
+
+
 @pytest.mark.parametrize("target, territory, field", [("BY", "BY", "target"), ("Desna", "Minsk", "territory"),
                                                       ("Desna", "BY-UA", "territory")])
 def test_bad_targets_and_territories_are_one_sentence(gazetteer, target, territory, field):

@@ -52,6 +52,9 @@ class LaunchArea:
     munition: str = ""
     source: Source | None = None
     listing: Reachers | None = None  # what else in the catalogue could reach the target from the territory
+    # (nearest, farthest) km of each connected part of the territory: the listing's answer needs no second walk
+    # of the territory's boundary (0.6 s for Russia).
+    part_extents: tuple[tuple[float, float], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -83,7 +86,8 @@ def launch_area(target: Place, territory: Place, radius_km: float, min_km: float
     land = _check_territory(territory)
     disc = geodesy.range_annulus(target.lonlat, min_km, radius_km)
     geometry = _polygonal(shapely.intersection(land, disc))
-    near_t, far_t = _extent(land, target.lonlat)
+    parts = _part_extents(land, target.lonlat)
+    near_t, far_t = min(p[0] for p in parts), max(p[1] for p in parts)
     area = geodesy.area_km2(geometry) if not geometry.is_empty else 0.0
     nearest = farthest = None
     near_km = far_km = None
@@ -95,7 +99,8 @@ def launch_area(target: Place, territory: Place, radius_km: float, min_km: float
     # The user's own name labels it, as for rings; otherwise what, how far, to where and from where.
     return LaunchArea(label or f"{what}, {_span(min_km, radius_km)} to {target.name} from {territory.name}", target,
                       territory, float(radius_km), float(min_km or 0.0), geometry, area, geodesy.area_km2(land),
-                      near_t, far_t, nearest, near_km, farthest, far_km, system, munition, source)
+                      near_t, far_t, nearest, near_km, farthest, far_km, system, munition, source,
+                      part_extents=parts)
 
 
 def _span(min_km: float, radius_km: float) -> str:
@@ -129,6 +134,11 @@ def _extent(area: BaseGeometry, target: LonLat) -> tuple[float, float]:
     """How near and how far an area comes from target in km (near 0 when the target is inside)."""
     (_, near), (_, far) = geodesy.boundary_extremes(area, target, _SPACING_KM)
     return (0.0 if shapely.contains_xy(area, *target) else near), far
+
+
+def _part_extents(land: BaseGeometry, target: LonLat) -> tuple[tuple[float, float], ...]:
+    """_extent of each connected part of an area: their minimum and maximum are the whole area's."""
+    return tuple(_extent(part, target) for part in shapely.get_parts(land))
 
 
 def resolve_target(text: str, gazetteer: Gazetteer) -> Place:
@@ -192,15 +202,17 @@ class Reachers:
                 f"away): {names}")
 
 
-def reachers(target: Place, territory: Place, catalogue: Catalogue) -> Reachers:
+def reachers(target: Place, territory: Place, catalogue: Catalogue,
+             part_extents: tuple[tuple[float, float], ...] = ()) -> Reachers:
     """Which catalogue systems and munitions could reach target from some point of territory.
 
     A munition of range [m, R] can when some connected part of the territory comes within R of the target
-    and is not wholly within m of it (over one part the distances fill [nearest, farthest]).
+    and is not wholly within m of it (over one part the distances fill [nearest, farthest]). `part_extents`:
+    those of a LaunchArea of the same target and territory, when there is one (else measured here).
     """
     _check_target(target)
     land = _check_territory(territory)
-    parts = [_extent(part, target.lonlat) for part in shapely.get_parts(land)]
+    parts = part_extents or _part_extents(land, target.lonlat)
     near = min(p[0] for p in parts)
     far = max(p[1] for p in parts)
     rows = []
