@@ -65,4 +65,6 @@ def ring_colours(rings) -> list[str]:
             out.append(RING_COLOURS[i % len(RING_COLOURS)])
             i += 1
     return out
-BEARING_COLOUR = "#6a1b9a"  # lines of bearing: on the map, in the legend and in KML
+# Lines of bearing: on the map, in the legend and in KML. Near-black: none of the rings', sites' (which take the
+# rings' colours) or launch areas' colours, and dark on the beige basemap (it was a ring colour, #6a1b9a).
+BEARING_COLOUR = "#212121"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from dashboard import geodesy
+from dashboard.colours import BEARING_COLOUR, LAUNCH_COLOURS, RING_COLOURS
 from dashboard.export import to_geojson, to_kml
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.scene import build_scene, load_basemap, scene_map
@@ -81,6 +83,14 @@ def test_the_map_draws_each_line_densified_and_its_label_inert(scene, gazetteer)
     lons = [lon for lon, _ in fiji.path]
     assert lons == sorted(lons) and lons[-1] > 180  # unrolled: one line across the antimeridian on the map
     assert all(repr(lon) in html for lon in lons)  # every densified vertex is drawn
+
+
+def test_the_legend_keys_a_line_of_bearing_as_a_dashed_line_of_its_own_colour(scene, gazetteer):
+    html = scene_map(scene, load_basemap(gazetteer)).get_root().render()
+    legend = html[html.index('class="rm-legend"'):]
+    keys = re.findall(r'<i class="(rm-[a-z-]+)" style="border-color:([^"]+)"></i>([^<]*)</div>', legend)
+    assert [(k, c) for k, c, label in keys if "launch direction" in label] == [("rm-line-key", BEARING_COLOUR)]
+    assert BEARING_COLOUR not in RING_COLOURS + LAUNCH_COLOURS  # never mistaken for a ring, site or launch area
 
 
 def test_geojson_carries_each_line_after_the_rings(scene):

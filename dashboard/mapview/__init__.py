@@ -146,8 +146,8 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
                          unavailable=play.unavailable, remember=sync_url)
     folium.LayerControl(collapsed=True).add_to(m)
     types = sorted({e.event_type for e in events}) if bulk is None else sorted(type_counts(*bulk))
-    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings] + list(site_keys.values())
-                       + [(b.label, BEARING_COLOUR) for b in bearings], note, launches=launch_keys))
+    m.add_child(Legend(types, [(r.label, colours[r.label]) for r in rings] + list(site_keys.values()), note,
+                       launches=launch_keys, bearings=[(b.label, BEARING_COLOUR) for b in bearings]))
     if draw:
         # Only polygons and rectangles: a drawn circle would be Leaflet's spherical L.Circle.
         Draw(export=False, position="topleft", show_geometry_on_click=False,

@@ -354,11 +354,12 @@ class Legend(MacroElement):
     """)
 
     def __init__(self, types: Sequence[str], rings: Sequence[tuple[str, str]], note: str = "", *,
-                 launches: Sequence[tuple[str, str]] = ()) -> None:
+                 launches: Sequence[tuple[str, str]] = (), bearings: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__()
         self._name = "Legend"
         self.types, self.rings, self.note = tuple(types), tuple(rings), note
         self.launches = tuple(launches)  # (label, colour) of launch areas: a dashed, filled key
+        self.bearings = tuple(bearings)  # (label, colour) of lines of bearing: a dashed line, as drawn
 
     def body_html(self) -> safe.Markup | str:
         rows = [safe.html('<div class="rm-note">{note}</div>', note=self.note)] if self.note else []
@@ -370,6 +371,8 @@ class Legend(MacroElement):
                  for label, c in self.rings]
         rows += [safe.html('<div><i class="rm-launch-key" style="border-color:{c};background:{c}55"></i>{label}</div>',
                            c=c, label=label) for label, c in self.launches]
+        rows += [safe.html('<div><i class="rm-line-key" style="border-color:{c}"></i>{label}</div>', c=c,
+                           label=label) for label, c in self.bearings]
         return (safe.html("<details open><summary><b>Legend</b></summary>{rows}</details>", rows=safe.join(rows))
                 if rows else "")
 
@@ -407,6 +410,8 @@ CSS = """
                vertical-align: -1px; }
 .rm-legend i.rm-ring-key { border-radius: 0; border: 2px solid; background: transparent; }
 .rm-legend i.rm-launch-key { border-radius: 0; border: 2px dashed; }
+.rm-legend i.rm-line-key { border-radius: 0; width: 16px; height: 0; border-top: 3px dashed; vertical-align: middle;
+                              background: transparent; }
 .rm-legend i.rm-key-country { border-radius: 2px; border: 2px solid #333; width: 14px; height: 8px; background: #fff; }
 .rm-legend i.rm-key-region { border: 2px dashed #333; width: 7px; height: 7px; background: #fff; }
 .rm-ring-label-icon { width: 0; height: 0; }
