@@ -187,3 +187,22 @@ def test_a_map_clustered_on_the_server_says_it_cannot_play_in_a_small_greyed_but
     group.add_to(m)
     page = m.get_root().render()
     assert json.dumps(SERVED_CANNOT_PLAY)[1:-1] in page and "rm-play-off" in page
+
+
+def test_a_site_s_dot_comes_and_goes_with_its_dated_ring(browser, story_page, tmp_path, monkeypatch, gazetteer):
+    from dashboard.ingest.sites import save_sites
+    from dashboard.model import Site, Source, Validity
+
+    monkeypatch.setenv("REACHMAP_SITES_DIR", str(tmp_path / "sites"))
+    source = Source("A report", "An agency", "https://example.org/r", date(2022, 6, 26), "The unit is at Minsk.")
+    save_sites((Site("Minsk site", 27.56667, 53.9, "source coordinates", source, km=300.0,
+                     valid=Validity(date(2022, 6, 25), None)),), tmp_path / "sites", "dated")
+    page, errors = _open(browser, tmp_path, story_page("?v=1&from=2022-06-15&to=2022-06-30&sites=dated&play=2022-06-24"))
+    page.wait_for_function("() => window.reachmapPlayback.k >= 0")
+    dot = page.locator("path.rm-site-mark")
+    assert _state(page)["rings"] == [False] and dot.count() == 1 and not dot.is_visible()
+    page.click(".rm-play-next")  # 25 June: the site is reported there from that day
+    assert _state(page)["rings"] == [True] and dot.is_visible()
+    page.click(".rm-play-stop")
+    assert dot.is_visible() and not errors
+    page.close()

@@ -269,11 +269,14 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
     this.rings = ringsOf(map);
   }
   function ringsOf(map) {
-    var out = [];
+    var out = [], marks = {};
     map.eachLayer(function (l) {
       var p = l.feature && l.feature.properties;
       if (p && typeof p.label === "string" && ("valid_from" in p || "valid_until" in p)) { out.push({layer: l, props: p}); }
+      var tags = l.options && l.options.tags;  // a site's dot (mapview.sites): shown and hidden with its ring
+      if (tags && tags.length && typeof tags[0] === "string") { (marks[tags[0]] = marks[tags[0]] || []).push(l); }
     });
+    out.forEach(function (r) { r.marks = (typeof r.props.site_mark === "string" && marks[r.props.site_mark]) || []; });
     return out;
   }
   Player.prototype.configure = function (cfg) {
@@ -384,6 +387,7 @@ if (!window.ReachmapPlayback) { window.ReachmapPlayback = (function () {
     this.rings.forEach(function (r) {
       var p = r.props, on = (p.valid_until == null || p.valid_until >= days[0]) && (p.valid_from == null || p.valid_from <= days[1]);
       r.layer.setStyle({opacity: on ? 1 : 0, fillOpacity: on ? 0.08 : 0});
+      r.marks.forEach(function (mk) { var el = mk.getElement && mk.getElement(); if (el) { el.style.display = on ? "" : "none"; } });
       (map._rmRingLabels || []).forEach(function (it) {
         if (it.ring.props === p) { it.el.style.display = on ? "" : "none"; }
       });

@@ -37,18 +37,20 @@ def add_site_rings(m: folium.Map, rings: Sequence[Ring], colours: dict, name: st
     if not rings:
         return
     group = folium.FeatureGroup(name, show=show)
-    for ring in rings:
+    for i, ring in enumerate(rings):
         colour = colours[_key(ring)][1]
         lon, lat = ring.origin.lonlat
+        # site_mark ties the site's dot to its ring, so that playback hides both outside the site's days.
+        mark = f"rm-site-{i}"
         props = {"label": ring.label, "radius_km": ring.radius_km, "kind": ring.kind, "colour": colour,
-                 "origin": [lat, lon], "layer": ring.layer, **ring_days(ring.valid)}
+                 "origin": [lat, lon], "layer": ring.layer, **ring_days(ring.valid), "site_mark": mark}
         folium.GeoJson({"type": "Feature", "geometry": mapping(ring.geometry), "properties": props},
                        style_function=lambda _, c=colour: {"color": c, "weight": 1.5, "fillColor": c,
                                                            "fillOpacity": 0.05, "dashArray": "4 3"},
                        tooltip=safe.Tooltip(ring.label), popup=safe.Popup(site_html(ring), max_width=360),
                        class_name="rm-ring").add_to(group)
-        folium.CircleMarker((lat, lon), radius=5, color=colour, fill=True, fill_opacity=1,
-                            tooltip=safe.Tooltip(site_html(ring))).add_to(group)
+        folium.CircleMarker((lat, lon), radius=5, color=colour, fill=True, fill_opacity=1, tags=[mark],
+                            class_name="rm-site-mark", tooltip=safe.Tooltip(site_html(ring))).add_to(group)
     group.add_child(RingLabels(m))
     group.add_to(m)
 
