@@ -272,3 +272,21 @@ def test_a_snapshot_keeps_its_events_exactly_and_refuses_its_id_twice(store):
     assert store.get_snapshot("k" * 24).title == "Desna"
     with pytest.raises(NotFoundError, match="No snapshot with id"):
         store.get_snapshot("nope")
+
+
+@pytest.mark.parametrize("name", ["acled_current.csv", "acled_legacy.csv", "features.geojson", "placemarks.kml",
+                                  "generic_lat_lon.csv"])
+def test_an_import_stores_the_same_events_on_every_backend(store, tmp_path, gazetteer, name):
+    from pathlib import Path
+
+    from dashboard.ingest.importer import import_file
+
+    path = Path(__file__).parent / "data" / "import" / name
+    with GeoPackageStore.open(tmp_path / "reference.gpkg") as reference:
+        expected = import_file(path, reference, gazetteer)
+        again = import_file(path, store, gazetteer)
+        assert (again.added, again.updated, again.stored) == (expected.added, expected.updated, True)
+        assert again.added > 0 and store.events() == reference.events()
+        assert store.origins() == reference.origins()
+        twice = import_file(path, store, gazetteer)  # the same file again updates in place
+        assert (twice.added, twice.updated) == (0, expected.added)

@@ -195,3 +195,56 @@ def test_countries_and_polygons_keep_their_exact_geometry(url):
         back = store.get_event("by").place
         assert back == country and back.geometry.equals_exact(country.geometry, 0)
         assert [e.id for e in store.events(countries=("BY",))] == ["b", "by"]
+
+
+def test_two_imports_whose_places_cross_neither_deadlock_nor_lose_anything(url):
+    """Each import writes the other's places in the opposite order: row locks alone would deadlock (one import
+    aborted); the writers' advisory lock makes the second wait for the first instead."""
+    import time
+
+    from dashboard.store.geopackage import point_blob
+
+    with _open(url):
+        pass
+    stores = [_open(url) for _ in range(2)]
+    pids = [store._conn.info.backend_pid for store in stores]
+    first_done = [threading.Event(), threading.Event()]
+    errors = []
+
+    def place(k):
+        return (point_blob(30.0 + k, 50.0), f"p{k}", f"place {k}", "point", "UA", "", None, None, None, None)
+
+    def event(side, i, k):
+        return (point_blob(30.0 + k, 50.0), f"{side}-{i}", "t", "", "strike", "2022-06-25", "2022-06-25", "day", "",
+                "", f"p{k}", f"place {k}", ",UA,", 30.0 + k, 50.0, "[]", "[]", "title", "pub", "", None, "q",
+                f"import:{side}", "2024-01-01T00:00:00+00:00")
+
+    def waiting_for_the_writers_lock(pid) -> bool:
+        with psycopg.connect(url) as conn:
+            return bool(conn.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory' "
+                                     "AND NOT granted", (pid,)).fetchone())
+
+    def run(side):
+        halves = [range(0, 10), range(10, 20)][::1 if side == 0 else -1]
+        try:
+            with stores[side].bulk_writer(f"import:{side}") as writer:
+                for n, keys in enumerate(halves):
+                    writer.write([place(k) for k in keys], [event(side, f"{n}-{k}", k) for k in keys])
+                    if n == 0:  # until the other has its first half written too, or waits for the lock
+                        first_done[side].set()
+                        while not (first_done[1 - side].is_set() or waiting_for_the_writers_lock(pids[1 - side])):
+                            time.sleep(0.02)
+        except Exception as exc:  # noqa: BLE001 (asserted below)
+            errors.append(exc)
+            first_done[side].set()
+
+    threads = [threading.Thread(target=run, args=(side,)) for side in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert errors == [] and stores[0].count() == 40
+    finally:
+        for store in stores:
+            store.close()
