@@ -290,3 +290,24 @@ def test_an_import_stores_the_same_events_on_every_backend(store, tmp_path, gaze
         assert store.origins() == reference.origins()
         twice = import_file(path, store, gazetteer)  # the same file again updates in place
         assert (twice.added, twice.updated) == (0, expected.added)
+
+
+def test_frozen_events_are_the_events_as_columns_in_the_order_asked(store):
+    from shapely.geometry import Polygon
+
+    from dashboard.model import Place
+    from dashboard.store.snapshots import FrozenEvents, read_frozen, frozen_text
+
+    area = Place("country:BY", "Belarus", "country", Polygon([(23.2, 51.3), (32.8, 51.3), (32.8, 56.2)]), country="BY")
+    events = list(_three(store).values()) + [make_event("by", place=area, actors=("Belarus", "Россия"),
+                                                        attributes=(("fatalities", "0"),))]
+    store.put_events(events[-1:], origin="test")
+    wanted = ["by", "c", "a", "b"]
+    frozen = store.frozen_events(wanted)
+    assert isinstance(frozen, FrozenEvents) and len(frozen) == 4
+    by_id = {e.id: e for e in events}
+    assert tuple(frozen) == tuple(by_id[i] for i in wanted)
+    assert tuple(read_frozen(frozen_text(frozen))) == tuple(frozen)
+    assert len(store.frozen_events([])) == 0
+    with pytest.raises(NotFoundError, match="no longer holds the event 'gone'"):
+        store.frozen_events(["a", "gone"])

@@ -25,7 +25,8 @@ from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.store import pg_schema
 from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.geopackage import RECORD_COLUMNS, _countries, _pairs, _record_schema, _shown
-from dashboard.store.snapshots import Snapshot, SnapshotInfo, frozen_text, read_frozen
+from dashboard.store.snapshots import (EVENT_SCHEMA, PLACE_SCHEMA, FrozenEvents, Snapshot, SnapshotInfo, frozen_text,
+                                       read_frozen)
 
 Seed = Callable[[], Iterable[tuple[Iterable[Event], str]]]
 
@@ -69,6 +70,11 @@ _RECORD_SELECT = ("e.event_id, e.title, e.description, e.event_type, to_char(e.t
                   "to_char(e.t_end, 'YYYY-MM-DD'), e.t_precision, e.t_text, e.t_note, p.name, p.kind, p.country, "
                   "p.admin1, p.geonameid, e.actors, e.source_title, e.source_publisher, e.source_url, "
                   "to_char(e.source_published, 'YYYY-MM-DD'), e.quote, e.attributes, e.lon, e.lat")
+# frozen_events' columns: EVENT_SCHEMA's first 16 (dates as ISO text), then the place key and the pin.
+_FROZEN_SELECT = ("e.event_id, e.title, e.event_type, e.description, e.actors, to_char(e.t_start, 'YYYY-MM-DD'), "
+                  "to_char(e.t_end, 'YYYY-MM-DD'), e.t_precision, e.t_text, e.t_note, e.source_title, "
+                  "e.source_publisher, e.source_url, to_char(e.source_published, 'YYYY-MM-DD'), e.quote, "
+                  "e.attributes, e.place_key, e.lon, e.lat")
 _LISTED_SELECT = ("e.event_id, e.t_start, e.t_end, e.t_precision, e.t_text, e.title, e.place_name, e.event_type, "
                   "e.source_publisher, e.quote, e.source_url, e.lon, e.lat")
 _SOURCE_KEY = "source_publisher, source_title, source_url, source_published"
@@ -276,6 +282,37 @@ class PostGISStore(EventStore):
         built = dict(zip((r[0] for r in rows), self._events(rows)))
         self._require(ids, built)
         return [built[i] for i in ids]
+
+    def frozen_events(self, ids: Sequence[str]) -> FrozenEvents:
+        """These events as a snapshot's columns, read as rows of text and numbers without building an Event
+        each (as GeoPackageStore.frozen_events); NotFoundError naming the first id the store does not hold."""
+        import pyarrow as pa
+
+        ids = list(ids)
+        if not ids:
+            return FrozenEvents.from_events(())
+        rows = self._rows(f"SELECT {_FROZEN_SELECT} {_BY_ID} ORDER BY j.n", (ids,))
+        if len(rows) != len(ids):
+            self._require(ids, {r[0]: r for r in rows})
+        columns = list(zip(*rows))
+        keys = sorted(set(columns[16]))
+        places = self._rows("SELECT key, name, kind, ST_AsBinary(geom), country, admin1, geonameid, population, "
+                            "pin_lon, pin_lat FROM places WHERE key = ANY(%s) ORDER BY key", (keys,))
+        if len(places) != len(keys):
+            raise StoreError(f"The store {self.location} lacks a place its events name; it is damaged.")
+        at = {row[0]: i for i, row in enumerate(places)}
+        names = EVENT_SCHEMA.names  # the first 16 columns of _FROZEN_SELECT are these, in this order
+        event_columns = {name: pa.array(values, EVENT_SCHEMA.field(name).type) for name, values in zip(names[:16], columns)}
+        event_columns["place"] = pa.array([at[k] for k in columns[16]], pa.int32())
+        event_columns["lon"] = pa.array(columns[17], pa.float64())
+        event_columns["lat"] = pa.array(columns[18], pa.float64())
+        place_values = list(zip(*places))
+        # WKB as FrozenEvents.from_events writes it: ISO, little-endian.
+        place_values[3] = shapely.to_wkb(shapely.from_wkb([bytes(w) for w in place_values[3]]), byte_order=1,
+                                         flavor="iso").tolist()
+        place_table = pa.table({name: pa.array(values, PLACE_SCHEMA.field(name).type)
+                                for name, values in zip(PLACE_SCHEMA.names, place_values)}, schema=PLACE_SCHEMA)
+        return FrozenEvents(pa.table(event_columns, schema=EVENT_SCHEMA), place_table)
 
     def record_rows(self, ids: Sequence[str], batch: int = 20_000) -> Iterator[tuple]:
         """Every field of these events with their place's, in this order, as GeoPackageStore.record_rows gives."""
