@@ -172,14 +172,14 @@ class EventTable:
                     break
             else:
                 return gathered.table()  # the store keeps changing: this reading, not kept
-        files.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            files.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a data folder that cannot be written to: the table is not kept
+            return gathered.table()
         if _write_cache(files, key, gathered):
-            del gathered
-            pa.default_memory_pool().release_unused()
             table = _read_cache(files, key)
             if table is not None:
                 return table
-            return cls.from_postgis(url)
         return gathered.table()
 
     def take(self, rows: np.ndarray) -> EventTable:

@@ -136,3 +136,14 @@ def test_store_copy_moves_everything_both_ways_and_refuses_a_full_destination(po
                     [store.get_snapshot(s * 24) for s in "xy"]) == expected
     assert main(["store", "copy", str(source), url]) == 2  # not into a store that holds events
     assert "already holds 3 events and 2 snapshots" in capsys.readouterr().err
+
+
+def test_a_data_folder_that_cannot_be_written_still_gives_the_table(pg_env, tmp_path, monkeypatch):
+    from dashboard.store.postgis import PostGISStore
+
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("REACHMAP_DATA_DIR", str(blocker))  # postgis-cache/ cannot be made under a file
+    with PostGISStore.open(pg_env) as store:
+        store.put_events(_events(), "t")
+    assert list(EventTable.from_store(pg_env).id) == ["a", "border", "b"]
