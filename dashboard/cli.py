@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry import Point, mapping
 
 from dashboard.errors import DashboardError, ValidationError
-from dashboard.ingest import open_gazetteer, open_store
+from dashboard.ingest import location_of, open_gazetteer, open_store
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.model import BIDI_CONTROLS, Event, check_range_km, is_hidden_control
 from dashboard.query import EventFilter, select_events
@@ -190,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     gaz_rm = gaz_sub.add_parser("remove", help="take an added dump out again")
     gaz_rm.add_argument("name", metavar="NAME", help="as `gazetteer list` shows it, e.g. UA")
 
+    store = sub.add_parser("store", help="move a whole store between a GeoPackage file and PostGIS")
+    store_sub = store.add_subparsers(dest="store_command", required=True, parser_class=_Parser)
+    copy = store_sub.add_parser("copy", help="copy every event and snapshot of SRC into a new or empty DST")
+    copy.add_argument("source", metavar="SRC", help="a .gpkg file or a postgresql:// URL")
+    copy.add_argument("target", metavar="DST", help="a new .gpkg file or an empty PostGIS database's URL")
+
     geo = sub.add_parser("geoparse", help="places, dates, systems and candidate events in an article's text")
     geo.add_argument("file", metavar="FILE|-", help="a text file, or - for standard input")
     geo.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="publication date (relative dates)")
@@ -246,6 +252,8 @@ def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> i
             return _import(args)
         if args.command == "geoparse":
             return _geoparse(args)
+        if args.command == "store":
+            return _store_copy(args)
         if args.command == "gazetteer":
             return _gazetteer(args)
         if args.command == "measure":
@@ -297,6 +305,16 @@ def gdal_without_pandas() -> None:
         sys.meta_path.remove(hidden)
 
 
+def _store_copy(args: argparse.Namespace) -> int:
+    from dashboard.store.copy import copy_store
+    from dashboard.store.postgis import shown_url
+
+    events, snapshots = copy_store(args.source, args.target)
+    print(f"Copied {events:,} events and {snapshots:,} snapshots from {shown_url(args.source)} "
+          f"to {shown_url(args.target)}.")
+    return 0
+
+
 def _range(args: argparse.Namespace) -> int:
     from dashboard.geoparse.regions import place_label, region_name  # the geoparser's modules: not for exports
 
@@ -314,8 +332,8 @@ def _range(args: argparse.Namespace) -> int:
         events: list | tuple = []
         if args.places == "events":
             with open_store(gazetteer=gazetteer) as store:
-                path = store.path
-            table = EventTable.from_store_path(path)  # columns only: no Event object per stored event
+                path = location_of(store)
+            table = EventTable.from_store(path)  # columns only: no Event object per stored event
             events = (table, np.arange(len(table)))
         kinds = {"capitals": ("capital",), "cities": ("city",), "events": ("event",)}[args.places]
         for row in in_range_rows(ring, gazetteer, events, args.min_population, kinds):
@@ -505,7 +523,7 @@ def _export(args: argparse.Namespace) -> int:
     state = decoded.state
     gazetteer = open_gazetteer() if names_places(state) or args.format in export.PICTURES else None
     with open_store(gazetteer=gazetteer) as store:  # created and seeded if new
-        path = store.path
+        path = location_of(store)
     if args.format != "png":
         return _export_table(args, catalogue, decoded, gazetteer, path, None)
     from dashboard.export.png import start
@@ -536,7 +554,7 @@ def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path,
 
     # As columns, as the app reads the store: 100,000 events are not built one by one to be counted and mapped,
     # and the text formats encode the store's columns whole (StoredEvents.columns).
-    scene = table_scene(decoded.state, EventTable.from_store_path(path), load, gazetteer, catalogue, rows)
+    scene = table_scene(decoded.state, EventTable.from_store(path), load, gazetteer, catalogue, rows)
     scene = replace(scene, events=scene.events.with_columns(columns))
     if scene.state.sites and gazetteer is not None:  # what lies in range of the site rings, for the exports
         from dashboard.scene import with_site_reach

@@ -28,6 +28,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder for files Reachmap writes (store, gazetteer index); git-ignored."),
     Setting("store_path", "",
             "GeoPackage file holding events; empty means <data_dir>/reachmap.gpkg."),
+    Setting("store_url", "",
+            "A PostgreSQL URL (postgresql://user@host:5432/dbname) of a PostGIS store shared by a team; every page, "
+            "the CLI, import, snapshots and exports then use it. Empty: the GeoPackage of store_path. A password "
+            "is best kept out of it, in ~/.pgpass or PGPASSWORD."),
     Setting("gazetteer_index", "",
             "SQLite index built once from GeoNames cities500; empty means <data_dir>/gazetteer-v<N>.sqlite."),
     Setting("story_dir", str(GEODATA_DIR / "stories"),
@@ -73,6 +77,10 @@ def data_dir() -> Path:
 
 def store_path() -> Path:
     return Path(get("store_path") or data_dir() / "reachmap.gpkg")
+
+
+def store_url() -> str:
+    return get("store_url").strip()
 
 
 def story_dir() -> Path:

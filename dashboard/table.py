@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from dashboard import settings
 from dashboard.errors import StoreError
 from dashboard.geodesy import in_range
 from dashboard.model import FEATURE_KINDS, Event, Place
@@ -142,6 +143,43 @@ class EventTable:
             if table is not None:
                 return table
             gathered = _gather_store(path)  # replaced meanwhile: read the store again
+        return gathered.table()
+
+    @classmethod
+    def from_store(cls, location: Path | str) -> EventTable:
+        """The table of the store at `location`: a GeoPackage path, or a postgresql:// URL (PostGIS)."""
+        if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
+            return cls.from_postgis(location)
+        return cls.from_store_path(location)
+
+    @classmethod
+    def from_postgis(cls, url: str) -> EventTable:
+        """Every event of a PostGIS store, ordered like `events()`, read as Arrow end to end (ADBC: the server's
+        binary COPY into Arrow batches in C), and kept under <data_dir>/postgis-cache/ as for a GeoPackage,
+        keyed by the store's id and change counter: a restart on an unchanged store maps the kept files."""
+        from dashboard.store.postgis import PostGISStore
+
+        with PostGISStore.open(url) as store:
+            files = settings.data_dir() / "postgis-cache" / store.store_id
+            for _ in range(3):  # a write committed while reading: read again (the counter names one version)
+                counter = store.change_counter()
+                key = f"v{_CACHE_VERSION}:pg{counter}:{pa.__version__}"
+                cached = _read_cache(files, key)
+                if cached is not None:
+                    return cached
+                gathered = _gather_postgis(store, url)
+                if store.change_counter() == counter:
+                    break
+            else:
+                return gathered.table()  # the store keeps changing: this reading, not kept
+        try:
+            files.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a data folder that cannot be written to: the table is not kept
+            return gathered.table()
+        if _write_cache(files, key, gathered):
+            table = _read_cache(files, key)
+            if table is not None:
+                return table
         return gathered.table()
 
     def take(self, rows: np.ndarray) -> EventTable:
@@ -562,6 +600,36 @@ def _gather_store(path: Path) -> _Gathered:
             pyogrio.errors.GeometryError, pyogrio.errors.FieldError) as exc:
         reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
         raise StoreError(f"Cannot read the events of the store {path} ({reason}); is it a Reachmap store?") from exc
+    return gathered.finish(shapes, coarse, sort=True)
+
+
+_PG_SQL = """
+SELECT e.event_id, e.title, e.event_type, e.t_start - DATE '1970-01-01', e.t_end - DATE '1970-01-01',
+       e.countries, e.lon, e.lat, e.actors, COALESCE(p.admin1, ''), e.place_key,
+       e.title || chr(10) || e.description || chr(10) || e.quote, e.source_publisher
+FROM events e LEFT JOIN places p ON p.key = e.place_key
+"""  # _SQL for PostgreSQL: the same columns in the same order (sorted after, in Arrow, as from the GeoPackage)
+_PG_PLACES_SQL = ("SELECT key, ST_AsBinary(geom), pin_lon, kind FROM places "
+                  "WHERE pin_lon IS NOT NULL OR kind = ANY(%s) OR GeometryType(geom) <> 'POINT'")
+
+
+def _gather_postgis(store, url: str) -> _Gathered:
+    """A PostGIS store's events gathered and sorted, with their places' shapes and coarseness."""
+    import adbc_driver_manager
+    import adbc_driver_postgresql.dbapi as adbc
+
+    gathered = _Gathered()
+    try:
+        with adbc.connect(url) as conn, conn.cursor() as cur:
+            cur.execute(_PG_SQL)
+            for batch in cur.fetch_record_batch():
+                gathered.add(batch.columns)
+    except adbc_driver_manager.Error as exc:
+        raise StoreError(f"Cannot read the events of the store {store.location} ({str(exc).splitlines()[0]}).") from exc
+    rows = store._rows(_PG_PLACES_SQL, (sorted(COARSE_KINDS),))
+    geoms = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else []
+    shapes = {r[0]: (None if g.geom_type == "Point" and r[2] is None else g) for r, g in zip(rows, geoms)}
+    coarse = {r[0] for r in rows if r[3] in COARSE_KINDS}
     return gathered.finish(shapes, coarse, sort=True)
 
 

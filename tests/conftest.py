@@ -72,20 +72,91 @@ def store_path(tmp_path, monkeypatch):
 BACKENDS = ("geopackage", "postgis")
 
 
+def postgres_url(reason_if_missing: str = "") -> str:
+    """The test server's URL (REACHMAP_TEST_POSTGRES_URL), or a skip saying how to get one (a failure when
+    REACHMAP_REQUIRE_POSTGIS=1, set by .ci/run, so CI never passes by skipping the PostGIS tests)."""
+    url = os.environ.get("REACHMAP_TEST_POSTGRES_URL", "").strip()
+    missing = []
+    if not url:
+        missing.append("REACHMAP_TEST_POSTGRES_URL is not set (eval \"$(.ci/postgres.sh start)\" starts a server)")
+    if importlib.util.find_spec("psycopg") is None:
+        missing.append("the psycopg package is missing (pip install 'psycopg[binary]')")
+    if missing:
+        reason = "needs a PostgreSQL server with PostGIS: " + "; ".join(missing)
+        if os.environ.get("REACHMAP_REQUIRE_POSTGIS") == "1":
+            pytest.fail(f"REACHMAP_REQUIRE_POSTGIS=1 but this test {reason}")
+        pytest.skip(reason)
+    return url
+
+
+class PostgresServer:
+    """The test server: makes fresh databases from its template (which has the postgis extension), drops them."""
+
+    TEMPLATE = os.environ.get("REACHMAP_TEST_POSTGRES_TEMPLATE", "reachmap_template")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.made: list[str] = []
+
+    def database_url(self, name: str) -> str:
+        """The server's URL with another database name (the URL's path, or its dbname parameter)."""
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(self.url)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "dbname"]
+        return urlunsplit(parts._replace(path="/" + name, query=urlencode(query)))
+
+    def create(self, template: str | None = None) -> str:
+        """A new empty database (a copy of the template, or of `template`); its URL."""
+        import uuid
+
+        import psycopg
+        from psycopg import sql
+
+        name = f"reachmap_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template or self.TEMPLATE)))
+        self.made.append(name)
+        return self.database_url(name)
+
+    def drop_all(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for name in self.made:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self.made.clear()
+
+
+@pytest.fixture
+def postgres():
+    """The test server, to make fresh databases on; each one made is dropped after the test."""
+    server = PostgresServer(postgres_url())
+    yield server
+    server.drop_all()
+
+
 @pytest.fixture(params=BACKENDS)
 def any_store(request, tmp_path):
     """An empty store of each backend: the same test runs on the GeoPackage and on PostGIS (issue 18).
 
-    The PostGIS one is a fresh database on the test server; without a server that test skips with the reason
-    (REACHMAP_REQUIRE_POSTGIS=1, set by .ci/run, makes it fail instead)."""
+    The PostGIS one is a fresh database on the test server (REACHMAP_TEST_POSTGRES_URL), copied from a template
+    that has the postgis extension; without a server that test skips with the reason (REACHMAP_REQUIRE_POSTGIS=1,
+    set by .ci/run, makes it fail instead)."""
     if request.param == "geopackage":
         with GeoPackageStore.open(tmp_path / "any.gpkg") as store:
             yield store
         return
-    reason = "the PostGIS backend is not built yet (issue 18)"
-    if os.environ.get("REACHMAP_REQUIRE_POSTGIS") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    from dashboard.store.postgis import PostGISStore
+
+    server = PostgresServer(postgres_url())
+    try:
+        with PostGISStore.open(server.create()) as store:
+            yield store
+    finally:
+        server.drop_all()
 
 
 def make_event(event_id: str = "e1", title: str = "A strike", day: date = date(2022, 6, 25),

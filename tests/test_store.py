@@ -1,4 +1,5 @@
-"""The GeoPackage store: round trip, one transaction per write, refusal of foreign or damaged files."""
+"""The stores: round trip, one transaction per write, reads by id, snapshots — each on the GeoPackage and on
+PostGIS (`any_store`) — and the GeoPackage's own file format and refusal of foreign or damaged files."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from tests.conftest import BORDER, make_event
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(any_store):
+    """An empty store of each backend (tests/conftest.py)."""
+    return any_store
+
+
+@pytest.fixture
+def gpkg_store(tmp_path):
     with GeoPackageStore.open(tmp_path / "s.gpkg") as s:
         yield s
 
@@ -78,7 +85,8 @@ def test_hostile_strings_are_stored_as_data(store):
     assert store.get_event(nasty).title == nasty and store.count() == 1
 
 
-def test_the_file_is_a_geopackage_that_gdal_reads(store):
+def test_the_file_is_a_geopackage_that_gdal_reads(gpkg_store):
+    store = gpkg_store
     store.put_events([make_event(), make_event("b", place=BORDER)], origin="test")
     layers = {name for name, _ in pyogrio.list_layers(store.path)}
     assert {"events", "places"} <= layers
@@ -191,17 +199,16 @@ def _snap(sid: str, owner: str = ""):
     return Snapshot(sid * 24, f"title {sid}", datetime(2024, 5, 1, tzinfo=timezone.utc), "?v=1", (), owner=owner)
 
 
-def test_snapshots_list_and_delete_only_for_their_owner(tmp_path):
-    with GeoPackageStore.open(tmp_path / "o.gpkg") as store:
-        for sid, owner in (("a", "ana"), ("b", "ben"), ("c", "")):
-            store.put_snapshot(_snap(sid, owner))
-        assert [s.id[0] for s in store.snapshots("ana")] == ["a"]
-        assert sorted(s.id[0] for s in store.snapshots()) == ["a", "b", "c"]  # a single-user instance: all
-        assert store.snapshots("") == [s for s in store.snapshots() if s.owner == ""]
-        assert store.delete_snapshot("a" * 24, owner="ben") is False  # not his: nothing happens
-        assert store.get_snapshot("a" * 24).owner == "ana"
-        assert store.delete_snapshot("a" * 24, owner="ana") is True
-        assert sorted(s.id[0] for s in store.snapshots()) == ["b", "c"]
+def test_snapshots_list_and_delete_only_for_their_owner(store):
+    for sid, owner in (("a", "ana"), ("b", "ben"), ("c", "")):
+        store.put_snapshot(_snap(sid, owner))
+    assert [s.id[0] for s in store.snapshots("ana")] == ["a"]
+    assert sorted(s.id[0] for s in store.snapshots()) == ["a", "b", "c"]  # a single-user instance: all
+    assert store.snapshots("") == [s for s in store.snapshots() if s.owner == ""]
+    assert store.delete_snapshot("a" * 24, owner="ben") is False  # not his: nothing happens
+    assert store.get_snapshot("a" * 24).owner == "ana"
+    assert store.delete_snapshot("a" * 24, owner="ana") is True
+    assert sorted(s.id[0] for s in store.snapshots()) == ["b", "c"]
 
 
 def test_a_store_from_before_snapshot_owners_gains_the_column(tmp_path):
@@ -216,23 +223,23 @@ def test_a_store_from_before_snapshot_owners_gains_the_column(tmp_path):
         assert store.snapshots()[0].owner == "" and store.get_snapshot("z" * 24).owner == ""
 
 
-def test_a_snapshot_gets_its_picture_after_freezing_and_nothing_else_changes(tmp_path):
+def test_a_snapshot_gets_its_picture_after_freezing_and_nothing_else_changes(store):
     from dashboard.snapshot import attach_thumbnail
     from dashboard.snapshot import PNG_SIGNATURE
 
     png = PNG_SIGNATURE + b"rest"
-    with GeoPackageStore.open(tmp_path / "t.gpkg") as store:
-        store.put_snapshot(_snap("t"))
-        before = store.get_snapshot("t" * 24)
-        assert attach_thumbnail(store, "t" * 24, png) is True
-        after = store.get_snapshot("t" * 24)
-        assert after.thumbnail == png and after.events == before.events and after.query == before.query
-        assert attach_thumbnail(store, "u" * 24, png) is False
-        with pytest.raises(ValidationError):
-            attach_thumbnail(store, "t" * 24, b"not a png")
+    store.put_snapshot(_snap("t"))
+    before = store.get_snapshot("t" * 24)
+    assert attach_thumbnail(store, "t" * 24, png) is True
+    after = store.get_snapshot("t" * 24)
+    assert after.thumbnail == png and after.events == before.events and after.query == before.query
+    assert attach_thumbnail(store, "u" * 24, png) is False
+    with pytest.raises(ValidationError):
+        attach_thumbnail(store, "t" * 24, b"not a png")
 
 
-def test_point_places_are_written_with_the_same_blob_gpkg_builds_and_gdal_reads_it(store):
+def test_point_places_are_written_with_the_same_blob_gpkg_builds_and_gdal_reads_it(gpkg_store):
+    store = gpkg_store
     from shapely.geometry import Point
 
     from dashboard.model import Place
@@ -247,3 +254,60 @@ def test_point_places_are_written_with_the_same_blob_gpkg_builds_and_gdal_reads_
     assert gpkg.from_blob(blob).equals(Point(30.0, 50.0))  # the place's own point, not its pin
     frame = pyogrio.read_dataframe(store.path, layer="places")
     assert sorted(frame.geometry.x.round(5)) == [30.0, 30.76678]
+
+
+def test_a_snapshot_keeps_its_events_exactly_and_refuses_its_id_twice(store):
+    from datetime import datetime, timezone
+
+    from dashboard.store.snapshots import Snapshot
+
+    events = tuple(_three(store).values()) + (make_event("border", place=BORDER),)
+    made = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
+    store.put_snapshot(Snapshot("k" * 24, "Desna", made, "?v=1&country=UA", events, owner="ana"))
+    back = store.get_snapshot("k" * 24)
+    assert tuple(back.events) == events and back.created_at == made and back.query == "?v=1&country=UA"
+    assert [(s.id, s.event_count, s.owner) for s in store.snapshots()] == [("k" * 24, 4, "ana")]
+    with pytest.raises(StoreError, match="already exists"):
+        store.put_snapshot(Snapshot("k" * 24, "again", made, "?v=1", ()))
+    assert store.get_snapshot("k" * 24).title == "Desna"
+    with pytest.raises(NotFoundError, match="No snapshot with id"):
+        store.get_snapshot("nope")
+
+
+@pytest.mark.parametrize("name", ["acled_current.csv", "acled_legacy.csv", "features.geojson", "placemarks.kml",
+                                  "generic_lat_lon.csv"])
+def test_an_import_stores_the_same_events_on_every_backend(store, tmp_path, gazetteer, name):
+    from pathlib import Path
+
+    from dashboard.ingest.importer import import_file
+
+    path = Path(__file__).parent / "data" / "import" / name
+    with GeoPackageStore.open(tmp_path / "reference.gpkg") as reference:
+        expected = import_file(path, reference, gazetteer)
+        again = import_file(path, store, gazetteer)
+        assert (again.added, again.updated, again.stored) == (expected.added, expected.updated, True)
+        assert again.added > 0 and store.events() == reference.events()
+        assert store.origins() == reference.origins()
+        twice = import_file(path, store, gazetteer)  # the same file again updates in place
+        assert (twice.added, twice.updated) == (0, expected.added)
+
+
+def test_frozen_events_are_the_events_as_columns_in_the_order_asked(store):
+    from shapely.geometry import Polygon
+
+    from dashboard.model import Place
+    from dashboard.store.snapshots import FrozenEvents, read_frozen, frozen_text
+
+    area = Place("country:BY", "Belarus", "country", Polygon([(23.2, 51.3), (32.8, 51.3), (32.8, 56.2)]), country="BY")
+    events = list(_three(store).values()) + [make_event("by", place=area, actors=("Belarus", "Россия"),
+                                                        attributes=(("fatalities", "0"),))]
+    store.put_events(events[-1:], origin="test")
+    wanted = ["by", "c", "a", "b"]
+    frozen = store.frozen_events(wanted)
+    assert isinstance(frozen, FrozenEvents) and len(frozen) == 4
+    by_id = {e.id: e for e in events}
+    assert tuple(frozen) == tuple(by_id[i] for i in wanted)
+    assert tuple(read_frozen(frozen_text(frozen))) == tuple(frozen)
+    assert len(store.frozen_events([])) == 0
+    with pytest.raises(NotFoundError, match="no longer holds the event 'gone'"):
+        store.frozen_events(["a", "gone"])

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import settings
 from dashboard.errors import DashboardError
-from dashboard.ingest import open_store
+from dashboard.ingest import open_store, store_location
 from dashboard.mapview import safe
 from dashboard.mapview.assets import use_bundle
 from dashboard.scene import Scene, scene_map
@@ -57,7 +57,7 @@ def _draw_later(snapshot_id: str, scene: Scene) -> bool:
     """Queue the snapshot's picture; False when the queue is full (a snapshot works without one)."""
     if not _WAITING.acquire(blocking=False):
         return False
-    basemap, gazetteer, store_path = S.basemap(), S.gazetteer(), settings.store_path()
+    basemap, gazetteer, store_path = S.basemap(), S.gazetteer(), store_location()
     try:
         future = _PICTURES.submit(_draw, snapshot_id, scene, basemap, gazetteer, store_path)
     except RuntimeError:  # the server is shutting down

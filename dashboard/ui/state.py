@@ -26,12 +26,12 @@ from dashboard.analysis.launch import LaunchArea
 from dashboard.errors import NotFoundError
 from dashboard.geodesy import InRange
 from dashboard.gazetteer import BuildProgress, Gazetteer
-from dashboard.ingest import open_gazetteer, open_store
+from dashboard.ingest import is_url, open_gazetteer, open_store, store_location
 from dashboard.ingest.catalogue import load_catalogue
 from dashboard.ingest.story import Story, load_stories
 from dashboard.mapview import Basemap, safe
 from dashboard.model import Catalogue, Event
-from dashboard.store import GeoPackageStore, Listed, SourceGroup
+from dashboard.store import EventStore, Listed, SourceGroup
 from dashboard.rings import Ring, resolve_ring, ring_cost
 from dashboard.rings import event_reach as measure_reach
 from dashboard.scene import event_filter, layer_rings_of, load_basemap, resolve_bearings, resolve_launches, resolve_rings
@@ -112,26 +112,37 @@ def basemap() -> Basemap:
 
 @st.cache_resource(show_spinner="Loading events…", max_entries=2)
 def _loaded(store_path: str, mtime_ns: int) -> EventTable:
-    # A resource, not cache_data: 100k rows would be pickled on every rerun. Keyed on the file's path and
-    # modification time, so an import invalidates it. Only columns: whole Event objects are read from the
+    # A resource, not cache_data: 100k rows would be pickled on every rerun. Keyed on the store's location
+    # (a file path or a PostGIS URL) and its version (the file's modification time, or the PostGIS store's
+    # change counter), so an import invalidates it. Only columns: whole Event objects are read from the
     # store when a page needs them (StoredEvents), so 100k events load in about a second, not ten.
-    return EventTable.from_store_path(store_path)
+    return EventTable.from_store(store_path)
 
 
-def _store_path() -> Path:
-    path = settings.store_path()
-    if not path.exists():
-        with open_store(path, gazetteer=gazetteer()):
+def _store_path() -> Path | str:
+    """Where the store is (store_location: a GeoPackage path, or the store_url); a new file is made now."""
+    location = store_location()
+    if not is_url(location) and not location.exists():
+        with open_store(location, gazetteer=gazetteer()):
             pass  # create and seed it once
-    return path
+    return location
+
+
+def _version(location: Path | str) -> int:
+    """What changes when the store's events do: the file's mtime, or PostGIS's change counter (one query;
+    opening a new PostGIS store makes and seeds it)."""
+    if not is_url(location):
+        return os.stat(location).st_mtime_ns
+    with open_store(location, gazetteer=gazetteer()) as store:
+        return store.change_counter()
 
 
 def _table() -> EventTable:
     path = _store_path()
-    return _loaded(str(path), os.stat(path).st_mtime_ns)
+    return _loaded(str(path), _version(path))
 
 
-def _read(read: Callable[[GeoPackageStore], T]) -> T:
+def _read(read: Callable[[EventStore], T]) -> T:
     with open_store(_store_path(), gazetteer=gazetteer()) as store:
         return read(store)
 
@@ -165,14 +176,19 @@ MAX_SOURCES = 200  # sources listed, the most cited first; the page says how man
 
 @st.cache_resource(max_entries=2)
 def _source_groups(store_path: str, mtime_ns: int) -> tuple[list[SourceGroup], int]:
-    with open_store(Path(store_path), gazetteer=gazetteer()) as store:  # the store this key names
+    with open_store(_located(store_path), gazetteer=gazetteer()) as store:  # the store this key names
         return store.source_groups(PER_SOURCE, MAX_SOURCES), store.count_sources()
 
 
 def source_groups() -> tuple[list[SourceGroup], int]:
     """The most cited sources with their first events, and how many sources there are in all."""
     path = _store_path()
-    return _source_groups(str(path), os.stat(path).st_mtime_ns)
+    return _source_groups(str(path), _version(path))
+
+
+def _located(location: str) -> Path | str:
+    """A cache key's location back as what open_store takes."""
+    return location if is_url(location) else Path(location)
 
 
 @st.cache_data(show_spinner="Computing the geodesic ring…", max_entries=64)
@@ -358,7 +374,7 @@ def _facets(store_path: str, mtime_ns: int) -> Facets:
 def facets() -> Facets:
     """Types, actors, admin regions, countries and the date span present in the store (cached per file)."""
     path = _store_path()
-    return _facets(str(path), os.stat(path).st_mtime_ns)
+    return _facets(str(path), _version(path))
 
 
 def date_bounds() -> tuple[date, date]:

@@ -1,0 +1,471 @@
+"""The team's store: PostgreSQL with PostGIS behind the same EventStore interface as the GeoPackage (#18).
+
+One connection per store object, autocommit, with explicit transactions: every write is one transaction, and
+on any error nothing is written. Rows go in through COPY into a temporary table, then one INSERT … ON
+CONFLICT per batch (upsert; an id twice in one batch keeps the last). Writes of events take WRITE_LOCK for
+their transaction: two imports at once run one after the other instead of deadlocking on the places they
+share (row locks taken in different orders), and readers never wait (MVCC). Each such transaction bumps
+reachmap_changes.counter, which names the version of the events for caches (`change_counter`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import shapely
+
+from dashboard.errors import NotFoundError, StoreError
+from dashboard.model import Event, Place, Source, TimeSpan
+from dashboard.store import pg_schema
+from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
+from dashboard.store.geopackage import RECORD_COLUMNS, _countries, _pairs, _record_schema, _shown
+from dashboard.store.snapshots import (EVENT_SCHEMA, PLACE_SCHEMA, FrozenEvents, Snapshot, SnapshotInfo, frozen_text,
+                                       read_frozen)
+
+Seed = Callable[[], Iterable[tuple[Iterable[Event], str]]]
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header, by envelope flag
+_BATCH = 5000
+
+_PLACE_COLUMNS = ("key", "name", "kind", "country", "admin1", "geonameid", "population", "pin_lon", "pin_lat")
+# RowWriter's event rows: GeoPackageStore's _EVENT_COLUMNS (the point blob first, ignored: lon, lat say it).
+_EVENT_COLUMNS = ("event_id", "title", "description", "event_type", "t_start", "t_end", "t_precision", "t_text",
+                  "t_note", "place_key", "place_name", "countries", "lon", "lat", "actors", "attributes",
+                  "source_title", "source_publisher", "source_url", "source_published", "quote", "origin",
+                  "updated_at")
+_STAGE = (
+    "CREATE TEMP TABLE stage_places (n serial, wkb bytea NOT NULL, key text, name text, kind text, country text, "
+    "admin1 text, geonameid bigint, population bigint, pin_lon double precision, pin_lat double precision) "
+    "ON COMMIT DROP",
+    "CREATE TEMP TABLE stage_events (n serial, event_id text, title text, description text, event_type text, "
+    "t_start date, t_end date, t_precision text, t_text text, t_note text, place_key text, place_name text, "
+    "countries text, lon double precision, lat double precision, actors text, attributes text, "
+    "source_title text, source_publisher text, source_url text, source_published date, quote text, "
+    "origin text, updated_at timestamptz) ON COMMIT DROP",
+)
+_PLACES_UPSERT = (
+    f"INSERT INTO places (geom, {', '.join(_PLACE_COLUMNS)}) "
+    f"SELECT DISTINCT ON (key) ST_GeomFromWKB(wkb, 4326), {', '.join(_PLACE_COLUMNS)} FROM stage_places "
+    "ORDER BY key, n DESC ON CONFLICT (key) DO UPDATE SET geom = excluded.geom, "
+    + ", ".join(f"{c} = excluded.{c}" for c in _PLACE_COLUMNS if c != "key"))
+_EVENTS_UPSERT = (
+    "WITH ins AS ("
+    f"INSERT INTO events (geom, {', '.join(_EVENT_COLUMNS)}) "
+    f"SELECT DISTINCT ON (event_id) ST_SetSRID(ST_MakePoint(lon, lat), 4326), {', '.join(_EVENT_COLUMNS)} "
+    "FROM stage_events ORDER BY event_id, n DESC ON CONFLICT (event_id) DO UPDATE SET geom = excluded.geom, "
+    + ", ".join(f"{c} = excluded.{c}" for c in _EVENT_COLUMNS if c != "event_id")
+    + " RETURNING (xmax = 0) AS fresh) SELECT count(*) FILTER (WHERE fresh) FROM ins")
+
+_EVENT_SELECT = ("e.event_id, e.title, e.description, e.event_type, e.t_start, e.t_end, e.t_precision, e.t_text, "
+                 "e.t_note, e.place_key, e.source_title, e.source_publisher, e.source_url, e.source_published, "
+                 "e.quote, e.actors, e.attributes")
+_BY_ID = ("FROM unnest(%s::text[]) WITH ORDINALITY AS j(id, n) JOIN events AS e ON e.event_id = j.id")
+_RECORD_SELECT = ("e.event_id, e.title, e.description, e.event_type, to_char(e.t_start, 'YYYY-MM-DD'), "
+                  "to_char(e.t_end, 'YYYY-MM-DD'), e.t_precision, e.t_text, e.t_note, p.name, p.kind, p.country, "
+                  "p.admin1, p.geonameid, e.actors, e.source_title, e.source_publisher, e.source_url, "
+                  "to_char(e.source_published, 'YYYY-MM-DD'), e.quote, e.attributes, e.lon, e.lat")
+# frozen_events' columns: EVENT_SCHEMA's first 16 (dates as ISO text), then the place key and the pin.
+_FROZEN_SELECT = ("e.event_id, e.title, e.event_type, e.description, e.actors, to_char(e.t_start, 'YYYY-MM-DD'), "
+                  "to_char(e.t_end, 'YYYY-MM-DD'), e.t_precision, e.t_text, e.t_note, e.source_title, "
+                  "e.source_publisher, e.source_url, to_char(e.source_published, 'YYYY-MM-DD'), e.quote, "
+                  "e.attributes, e.place_key, e.lon, e.lat")
+_LISTED_SELECT = ("e.event_id, e.t_start, e.t_end, e.t_precision, e.t_text, e.title, e.place_name, e.event_type, "
+                  "e.source_publisher, e.quote, e.source_url, e.lon, e.lat")
+_SOURCE_KEY = "source_publisher, source_title, source_url, source_published"
+_SOURCE_GROUPS_SQL = f"""
+WITH g AS (SELECT {_SOURCE_KEY}, count(*) AS n FROM events GROUP BY {_SOURCE_KEY}
+           ORDER BY n DESC, {_SOURCE_KEY} NULLS FIRST LIMIT %s),
+     r AS (SELECT e.*, g.n AS group_n, row_number() OVER (PARTITION BY g.source_publisher, g.source_title,
+                  g.source_url, g.source_published ORDER BY e.t_start, e.event_id) AS rn
+           FROM events e JOIN g ON e.source_publisher = g.source_publisher AND e.source_title = g.source_title
+                AND e.source_url = g.source_url AND e.source_published IS NOT DISTINCT FROM g.source_published)
+SELECT {_EVENT_SELECT.replace('e.', '')}, group_n FROM r WHERE rn <= %s
+ORDER BY group_n DESC, {_SOURCE_KEY} NULLS FIRST, rn"""  # NULLS FIRST: SQLite sorts NULL first
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0]
+        return urlunsplit(parts._replace(netloc=f"{user}@{netloc[1]}"))
+    except ValueError:
+        return "the configured PostgreSQL URL"
+
+
+def connect(url: str) -> psycopg.Connection:
+    """A connection to the server at `url`, or StoreError: one sentence naming the URL (no password)."""
+    shown = shown_url(url)
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(f"The store URL {shown} is not a PostgreSQL URL ({_reason(exc)}); set REACHMAP_STORE_URL "
+                         "like postgresql://user@host:5432/dbname.") from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"Cannot connect to the store {shown} ({_reason(exc)}); check that the server runs and "
+                         "that REACHMAP_STORE_URL names its host, port, database and user.") from exc
+    conn.execute("SET TIME ZONE 'UTC'")
+    return conn
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's or libpq's message, first line only, without the connection string it may quote."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split(": ", 1)[-1] if text.startswith("connection to server") else text
+
+
+class PostGISStore(EventStore):
+    """Events in a PostGIS database; its schema made (and seeded) on first use, never in a foreign database."""
+
+    def __init__(self, conn: psycopg.Connection, url: str) -> None:
+        self._conn = conn
+        self.url = url
+        self.location = shown_url(url)  # what messages name
+        self._places: dict[str, Place] = {}
+        self._lock = threading.RLock()  # one connection, one transaction at a time: threads take turns
+
+    @classmethod
+    def open(cls, url: str, seed: Seed | None = None) -> PostGISStore:
+        conn = connect(url)
+        store = cls(conn, url)
+        try:
+            pg_schema.migrate(conn, store.location,
+                              None if seed is None else lambda c: [store._write(es, o) for es, o in seed()])
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreError(f"Could not prepare the store {store.location} ({_reason(exc)}); nothing was "
+                             "changed. Is the postgis extension installed and may this user create it?") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write_transaction(self, doing: str = "write events to") -> Iterator[None]:
+        """One transaction that changes events or places: serialised with other such writers, counted."""
+        try:
+            with self._lock, self._conn.transaction():
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (pg_schema.WRITE_LOCK,))
+                for statement in _STAGE:
+                    self._conn.execute(statement)
+                yield
+                self._conn.execute("UPDATE reachmap_changes SET counter = counter + 1")
+        except psycopg.Error as exc:
+            raise StoreError(f"Could not {doing} the store {self.location} ({_reason(exc)}); "
+                             "nothing was changed.") from exc
+        finally:
+            self._places.clear()  # a rolled-back write may have replaced places this cache holds
+
+    def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
+        with self._write_transaction():
+            return self._write(events, origin)
+
+    def _write(self, events: Iterable[Event], origin: str) -> WriteSummary:
+        """Upsert events and their places in batches, inside the caller's transaction (stage tables made)."""
+        if self._conn.execute("SELECT to_regclass('pg_temp.stage_events')").fetchone()[0] is None:
+            for statement in _STAGE:
+                self._conn.execute(statement)
+        writer = RowWriter(self._conn, origin)
+        places: dict[str, Place] = {}
+        place_rows: list[tuple] = []
+        event_rows: list[tuple] = []
+        for event in events:
+            place = event.place
+            known = places.get(place.key)
+            if known is None or known is not place and not (
+                    known == place and known.geometry.equals_exact(place.geometry, 0)):
+                place_rows.append((shapely.to_wkb(place.geometry, byte_order=1, flavor="iso"), place.key,
+                                   place.name, place.kind, place.country, place.admin1, place.geonameid,
+                                   place.population, *(place.pin or (None, None))))
+                places[place.key] = place
+            lon, lat = place.lonlat
+            time, src = event.time, event.source
+            event_rows.append((
+                event.id, event.title, event.description, event.event_type, time.start, time.end,
+                time.precision, time.text, time.note, place.key, place.name, _countries(place), lon, lat,
+                json.dumps(list(event.actors), ensure_ascii=False) if event.actors else "[]",
+                json.dumps([list(p) for p in event.attributes], ensure_ascii=False) if event.attributes else "[]",
+                src.title, src.publisher, src.url, src.published, src.quote, origin, writer.now))
+            if len(event_rows) >= _BATCH:
+                writer.write_staged(place_rows, event_rows)
+                place_rows.clear()
+                event_rows.clear()
+        if place_rows or event_rows:
+            writer.write_staged(place_rows, event_rows)
+        return writer.summary
+
+    @contextmanager
+    def bulk_writer(self, origin: str) -> Iterator[RowWriter]:
+        """A RowWriter inside one transaction (as GeoPackageStore.bulk_writer): committed when the block
+        ends, rolled back if it raises."""
+        with self._write_transaction():
+            yield RowWriter(self._conn, origin)
+
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        frozen = frozen_text(snapshot.events)  # before the transaction: a bad event writes nothing
+        try:
+            with self._lock, self._conn.transaction():
+                inserted = self._conn.execute(
+                    "INSERT INTO snapshots (id, title, created_at, query, events, event_count, thumbnail, owner) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                    (snapshot.id, snapshot.title, snapshot.created_at, snapshot.query, frozen, len(snapshot.events),
+                     snapshot.thumbnail, snapshot.owner)).rowcount
+        except psycopg.Error as exc:
+            raise StoreError(f"Could not save the snapshot in the store {self.location} ({_reason(exc)}); "
+                             "nothing was changed.") from exc
+        if not inserted:
+            raise StoreError(f"A snapshot with id {_shown(snapshot.id)} already exists; snapshots are never "
+                             "overwritten, so make a new id.")
+
+    def set_snapshot_thumbnail(self, snapshot_id: str, thumbnail: bytes) -> bool:
+        return self._change_snapshots("UPDATE snapshots SET thumbnail = %s WHERE id = %s", (thumbnail, snapshot_id),
+                                      "save the snapshot's picture in", "the snapshot itself is kept")
+
+    def delete_snapshot(self, snapshot_id: str, owner: str | None = None) -> bool:
+        sql, args = "DELETE FROM snapshots WHERE id = %s", (snapshot_id,)
+        if owner is not None:
+            sql, args = sql + " AND owner = %s", args + (owner,)
+        return self._change_snapshots(sql, args, "delete the snapshot from", "nothing was changed")
+
+    def _change_snapshots(self, sql: str, args: tuple, doing: str, outcome: str) -> bool:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, args).rowcount > 0  # autocommit: one statement, one transaction
+        except psycopg.Error as exc:
+            raise StoreError(f"Could not {doing} the store {self.location} ({_reason(exc)}); {outcome}.") from exc
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, args: Sequence | None = None) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, args).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
+
+    def events(self, start: date | None = None, end: date | None = None,
+               countries: tuple[str, ...] = ()) -> list[Event]:
+        sql = [f"SELECT {_EVENT_SELECT} FROM events e WHERE true"]
+        args: list[object] = []
+        if start is not None:
+            sql.append("AND e.t_end >= %s")
+            args.append(start)
+        if end is not None:
+            sql.append("AND e.t_start <= %s")
+            args.append(end)
+        if countries:
+            sql.append("AND (" + " OR ".join("strpos(e.countries, %s) > 0" for _ in countries) + ")")
+            args.extend(f",{c.upper()}," for c in countries)
+        sql.append("ORDER BY e.t_start, e.event_id")
+        return self._events(self._rows(" ".join(sql), args))
+
+    def get_event(self, event_id: str) -> Event:
+        rows = self._rows(f"SELECT {_EVENT_SELECT} FROM events e WHERE e.event_id = %s", (event_id,))
+        if not rows:
+            raise NotFoundError(f"No event with id {event_id!r} in the store {self.location}.")
+        return self._events(rows)[0]
+
+    def events_by_id(self, ids: Sequence[str]) -> list[Event]:
+        ids = list(ids)
+        rows = self._rows(f"SELECT {_EVENT_SELECT} {_BY_ID}", (ids,))
+        built = dict(zip((r[0] for r in rows), self._events(rows)))
+        self._require(ids, built)
+        return [built[i] for i in ids]
+
+    def frozen_events(self, ids: Sequence[str]) -> FrozenEvents:
+        """These events as a snapshot's columns, read as rows of text and numbers without building an Event
+        each (as GeoPackageStore.frozen_events); NotFoundError naming the first id the store does not hold."""
+        import pyarrow as pa
+
+        ids = list(ids)
+        if not ids:
+            return FrozenEvents.from_events(())
+        rows = self._rows(f"SELECT {_FROZEN_SELECT} {_BY_ID} ORDER BY j.n", (ids,))
+        if len(rows) != len(ids):
+            self._require(ids, {r[0]: r for r in rows})
+        columns = list(zip(*rows))
+        keys = sorted(set(columns[16]))
+        places = self._rows("SELECT key, name, kind, ST_AsBinary(geom), country, admin1, geonameid, population, "
+                            "pin_lon, pin_lat FROM places WHERE key = ANY(%s) ORDER BY key", (keys,))
+        if len(places) != len(keys):
+            raise StoreError(f"The store {self.location} lacks a place its events name; it is damaged.")
+        at = {row[0]: i for i, row in enumerate(places)}
+        names = EVENT_SCHEMA.names  # the first 16 columns of _FROZEN_SELECT are these, in this order
+        event_columns = {name: pa.array(values, EVENT_SCHEMA.field(name).type) for name, values in zip(names[:16], columns)}
+        event_columns["place"] = pa.array([at[k] for k in columns[16]], pa.int32())
+        event_columns["lon"] = pa.array(columns[17], pa.float64())
+        event_columns["lat"] = pa.array(columns[18], pa.float64())
+        place_values = list(zip(*places))
+        # WKB as FrozenEvents.from_events writes it: ISO, little-endian.
+        place_values[3] = shapely.to_wkb(shapely.from_wkb([bytes(w) for w in place_values[3]]), byte_order=1,
+                                         flavor="iso").tolist()
+        place_table = pa.table({name: pa.array(values, PLACE_SCHEMA.field(name).type)
+                                for name, values in zip(PLACE_SCHEMA.names, place_values)}, schema=PLACE_SCHEMA)
+        return FrozenEvents(pa.table(event_columns, schema=EVENT_SCHEMA), place_table)
+
+    def record_rows(self, ids: Sequence[str], batch: int = 20_000) -> Iterator[tuple]:
+        """Every field of these events with their place's, in this order, as GeoPackageStore.record_rows gives."""
+        ids = list(ids)
+        for at in range(0, len(ids), batch):
+            part = ids[at:at + batch]
+            rows = self._rows(f"SELECT {_RECORD_SELECT} {_BY_ID} JOIN places p ON p.key = e.place_key "
+                              "ORDER BY j.n", (part,))
+            if len(rows) != len(part):
+                self._require(part, {r[0]: r for r in rows})
+            yield from rows
+
+    def record_tables(self, ids: Sequence[str], batch: int = 10_000) -> Iterator:
+        """record_rows as Arrow tables of RECORD_COLUMNS (as GeoPackageStore.record_tables)."""
+        import pyarrow as pa
+
+        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
+        schema = _record_schema()
+        for at in range(0, len(ids), batch):
+            rows = list(self.record_rows(ids[at:at + batch], batch))
+            yield pa.table({name: pa.array(values, schema.field(name).type)
+                            for name, values in zip(RECORD_COLUMNS, zip(*rows))}, schema=schema)
+
+    def listing(self, ids: Sequence[str]) -> list[Listed]:
+        ids = list(ids)
+        rows = self._rows(f"SELECT {_LISTED_SELECT} {_BY_ID}", (ids,))
+        found = {r[0]: r for r in rows}
+        self._require(ids, found)
+        return [Listed(*found[i]) for i in ids]
+
+    def source_groups(self, per_source: int, max_groups: int) -> list[SourceGroup]:
+        rows = self._rows(_SOURCE_GROUPS_SQL, (max_groups, per_source))
+        events = self._events([r[:-1] for r in rows])
+        groups: dict[tuple, SourceGroup] = {}
+        for row, event in zip(rows, events):
+            key = (row[11], row[10], row[12], row[13])  # publisher, title, url, published
+            if key not in groups:
+                groups[key] = SourceGroup(*key, row[-1], [])
+            groups[key].events.append(event)
+        return list(groups.values())
+
+    def count_sources(self) -> int:
+        return self._rows(f"SELECT count(*) FROM (SELECT 1 FROM events GROUP BY {_SOURCE_KEY}) g")[0][0]
+
+    def count(self) -> int:
+        return self._rows("SELECT count(*) FROM events")[0][0]
+
+    def origins(self) -> list[str]:
+        return [r[0] for r in self._rows("SELECT DISTINCT origin FROM events ORDER BY origin")]
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot:
+        rows = self._rows("SELECT id, title, created_at, query, events, thumbnail, owner FROM snapshots "
+                          "WHERE id = %s", (snapshot_id,))
+        if not rows:
+            raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
+                                "or the link is incomplete.")
+        sid, title, created_at, query, events, thumbnail, owner = rows[0]
+        return Snapshot(id=sid, title=title, created_at=created_at, query=query, events=read_frozen(events),
+                        thumbnail=thumbnail, owner=owner)
+
+    def snapshots(self, owner: str | None = None) -> list[SnapshotInfo]:
+        where, args = ("WHERE owner = %s ", (owner,)) if owner is not None else ("", ())
+        rows = self._rows("SELECT id, title, created_at, thumbnail, event_count, owner FROM snapshots "
+                          f"{where}ORDER BY created_at DESC, seq DESC", args)
+        return [SnapshotInfo(*r) for r in rows]
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._rows("SELECT key, value FROM reachmap_meta"))
+
+    def change_counter(self) -> int:
+        """The number of committed writes of events or places so far: what caches of the events are keyed by."""
+        return self._rows("SELECT counter FROM reachmap_changes")[0][0]
+
+    @property
+    def store_id(self) -> str:
+        """A random id given to the store when its schema was made: a database dropped and made again differs."""
+        return self.meta()["store_id"]
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- building objects ------------------------------------------------------------------------
+
+    def _require(self, ids: Sequence[str], found: dict) -> None:
+        if len(found) < len(set(ids)):
+            missing = next(i for i in ids if i not in found)
+            raise NotFoundError(f"The store {self.location} no longer holds the event {_shown(missing)} "
+                                f"({len(set(ids)) - len(found)} missing); it changed since the page was drawn, "
+                                "reload it.")
+
+    def _events(self, rows: list[tuple]) -> list[Event]:
+        self._places.clear()  # other writers may have changed a place since the last read
+        self._read_places({r[9] for r in rows})
+        places = self._places
+        return [Event(id=r[0], title=r[1], description=r[2], event_type=r[3],
+                      time=TimeSpan(r[4], r[5], r[6], r[7], r[8]), place=places[r[9]],
+                      source=Source(r[10], r[11], r[12], r[13], r[14]), actors=tuple(json.loads(r[15])),
+                      attributes=_pairs(json.loads(r[16]))) for r in rows]
+
+    def _read_places(self, keys: Iterable[str]) -> None:
+        wanted = [k for k in keys if k not in self._places]
+        if not wanted:
+            return
+        rows = self._rows("SELECT key, ST_AsBinary(geom), name, kind, country, admin1, geonameid, population, "
+                          "pin_lon, pin_lat FROM places WHERE key = ANY(%s)", (wanted,))
+        geometries = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else []
+        for r, geometry in zip(rows, geometries):
+            self._places[r[0]] = Place(key=r[0], name=r[2], kind=r[3], geometry=geometry, country=r[4],
+                                       admin1=r[5], geonameid=r[6], population=r[7],
+                                       pin=(r[8], r[9]) if r[8] is not None else None)
+        if len(rows) < len(wanted):
+            raise StoreError(f"The store {self.location} lacks a place its events name; it is damaged.")
+
+
+class RowWriter:
+    """GeoPackageStore's RowWriter for PostGIS: the same rows (places with a GeoPackage geometry blob, events
+    in _EVENT_COLUMNS order after their point blob), written with COPY; counts added and updated events."""
+
+    def __init__(self, conn: psycopg.Connection, origin: str) -> None:
+        self._conn = conn
+        self.origin = origin
+        self.now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.added = self.updated = 0
+
+    def write(self, place_rows: Sequence[tuple], event_rows: Sequence[tuple]) -> None:
+        places = [(_wkb_of(row[0]), *row[1:]) for row in place_rows]
+        self.write_staged(places, [row[1:] for row in event_rows])
+
+    def write_staged(self, place_rows: Sequence[tuple], event_rows: Sequence[tuple]) -> None:
+        """Places as (WKB, key, …), events without the blob; one COPY and one upsert per table."""
+        cur = self._conn.cursor()
+        if place_rows:
+            cur.execute("TRUNCATE stage_places")
+            with cur.copy(f"COPY stage_places (wkb, {', '.join(_PLACE_COLUMNS)}) FROM STDIN") as copy:
+                for row in place_rows:
+                    copy.write_row(row)
+            cur.execute(_PLACES_UPSERT)  # first: events reference places by key
+        if event_rows:
+            cur.execute("TRUNCATE stage_events")
+            with cur.copy(f"COPY stage_events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+                for row in event_rows:
+                    copy.write_row(row)
+            added = cur.execute(_EVENTS_UPSERT).fetchone()[0]
+            self.added += added
+            self.updated += len(event_rows) - added
+
+    @property
+    def summary(self) -> WriteSummary:
+        return WriteSummary(self.added, self.updated)
+
+
+def _wkb_of(blob: bytes) -> bytes:
+    """The ISO WKB inside a GeoPackage geometry blob."""
+    if blob[:2] != b"GP":
+        raise StoreError("A place's geometry is not a GeoPackage blob; the importer built a wrong row.")
+    return blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]:]
