@@ -87,7 +87,7 @@ def test_the_file_is_a_geopackage_that_gdal_reads(store):
     assert set(events["event_id"]) == {"e1", "b"}
     places = pyogrio.read_dataframe(store.path, layer="places")
     assert sorted(places.geometry.geom_type) == ["LineString", "Point"]
-    assert store.meta()["schema_version"] == "1"
+    assert store.meta()["schema_version"] == "2"
 
 
 @pytest.mark.parametrize("content", [b"not a database at all", b"SQLite format 3\x00" + b"\x00" * 200])

@@ -56,6 +56,8 @@ class ImportReport:
     stored: bool
     date_order: str = ""
     warnings: tuple[str, ...] = ()
+    unchanged: int = 0  # rows equal to the stored events: left alone, no new version
+    skipped: int = 0    # ACLED rows older than the stored revision of their event (its `timestamp`)
 
     @property
     def rejected_rows(self) -> int:
@@ -63,8 +65,12 @@ class ImportReport:
         return len({r.line for r in self.rejected})
 
     def __str__(self) -> str:
-        text = (f"{self.source} ({self.format}): {self.rows:,} rows, {self.added:,} added, {self.updated:,} updated, "
-                f"{self.rejected_rows:,} rejected")
+        text = f"{self.source} ({self.format}): {self.rows:,} rows, {self.added:,} added, {self.updated:,} updated, "
+        if self.unchanged:
+            text += f"{self.unchanged:,} unchanged, "
+        if self.skipped:
+            text += f"{self.skipped:,} skipped (older than the stored revision), "
+        text += f"{self.rejected_rows:,} rejected"
         return text if self.stored else text + "; nothing was stored"
 
 
@@ -154,9 +160,9 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
     good = int((~parsed.bad).sum())
     tell(0.3, f"Checked {parsed.rows:,} rows: {good:,} good, {parsed.rows - good:,} rejected")
 
-    def report(added: int, updated: int, rejected: list[Rejection], stored: bool) -> ImportReport:
+    def report(added: int, updated: int, rejected: list[Rejection], stored: bool, unchanged: int = 0) -> ImportReport:
         return ImportReport(parsed.format, name, parsed.rows, added, updated, _sorted(rejected), stored,
-                            parsed.date_order, parsed.warnings)
+                            parsed.date_order, parsed.warnings, unchanged)
 
     if parsed.rejected and not skip_bad:
         return report(0, 0, parsed.rejected, stored=False)
@@ -167,7 +173,7 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
     except _Refused:
         return report(0, 0, parsed.rejected + late, stored=False)
     tell(1.0, f"Stored {summary.added + summary.updated:,} events")
-    return report(summary.added, summary.updated, parsed.rejected + late, stored=True)
+    return report(summary.added, summary.updated, parsed.rejected + late, stored=True, unchanged=summary.unchanged)
 
 
 def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: bool, tell: Progress) -> ImportReport:
@@ -180,12 +186,14 @@ def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: boo
     checked = written = 0
     total = max(parsed.rows, 1)
 
-    def report(added: int, updated: int, rejected: list[Rejection], stored: bool) -> ImportReport:
+    def report(added: int, updated: int, rejected: list[Rejection], stored: bool, unchanged: int = 0,
+               skipped: int = 0) -> ImportReport:
         return ImportReport("acled", name, parsed.rows, added, updated, _sorted(rejected), stored,
-                            parsed.date_order, tuple(parsed.warnings))
+                            parsed.date_order, tuple(parsed.warnings), unchanged, skipped)
 
     try:
-        with store.bulk_writer(f"import:{name}") as writer:
+        # ACLED's timestamp is the event's last revision: an older export does not overwrite a newer one.
+        with store.bulk_writer(f"import:{name}", revision="timestamp") as writer:
             for chunk in parsed.chunks():
                 early.extend(chunk.rejected)
                 checked += len(chunk.table)
@@ -206,7 +214,8 @@ def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: boo
     except _Refused:
         return report(0, 0, early or late, stored=False)
     tell(1.0, f"Stored {writer.added + writer.updated:,} events")
-    return report(writer.added, writer.updated, early + late, stored=True)
+    return report(writer.added, writer.updated, early + late, stored=True, unchanged=writer.unchanged,
+                  skipped=writer.skipped)
 
 
 def _preview_acled(parsed: AcledFile, limit: int) -> Preview:
