@@ -269,3 +269,16 @@ def test_a_hostile_title_stays_text_in_the_form_the_history_and_the_heading(page
     assert "49" not in shown and "<script>" not in shown and "](javascript" not in shown
     assert "\\<script\\>alert\\(1\\)\\<\\/script\\> \\{\\{7\\*7\\}\\} \\$\\{alert\\(1\\)\\}" in shown
     assert HOSTILE in frames(at, "before")[0]["after"].tolist()
+
+
+def test_a_hostile_place_name_is_text_in_the_keep_option(page, gazetteer):
+    from dashboard.model import Place
+    from tests.conftest import make_event
+
+    hostile = "![x](http://127.0.0.1:9/b1) :red[x] <img src=x onerror=alert(1)>"
+    with open_store(gazetteer=gazetteer) as store:
+        store.put_events([make_event("hostile", place=Place.at("point:h", hostile, "point", 30.0, 50.0,
+                                                                 country="UA"))], origin="test")
+    at = open_editor(page, "hostile")
+    keep = at.radio(key="ed_place_mode").options[0]
+    assert keep.startswith("Keep: \\!\\[x\\]\\(http\\:") and "\\<img" in keep

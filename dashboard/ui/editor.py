@@ -221,7 +221,8 @@ def form(prefix: str, types: tuple[str, ...], user: str) -> None:
                           "February with precision span (or approximate).")
         d4.text_input("Date as the source words it", key=k("phrase"), placeholder="e.g. in late February")
         modes = ([KEEP] if event is not None else []) + [BY_NAME, BY_POINT]
-        names = {KEEP: f"Keep: {place_label(event.place)}" if event is not None else "",
+        # Radio options are Markdown (images and colours too): the place's name is data, escaped as such.
+        names = {KEEP: f"Keep: {S.md(place_label(event.place))}" if event is not None else "",
                  BY_NAME: "Place name", BY_POINT: "Coordinates"}
         st.radio("Place", modes, key=k("place_mode"), format_func=names.get, horizontal=True)
         p1, p2, p3, p4 = st.columns([3, 2, 2, 2])
