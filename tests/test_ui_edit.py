@@ -211,6 +211,21 @@ def test_after_a_conflict_their_version_can_be_loaded_into_the_form(page, gazett
     assert stored(gazetteer, DESNA)[0].title == "Mine, on theirs"
 
 
+def test_an_event_deleted_while_edited_is_a_conflict_that_writes_nothing(page, gazetteer):
+    at = open_editor(page)
+    with open_store(gazetteer=gazetteer) as store:
+        gone = store.delete_event(DESNA, "bob", store.version(DESNA))
+    at.text_input(key="ed_title").input("My title")
+    click(at, "Save changes")
+    warning = at.warning[0].value.replace("\\", "")
+    assert f"Someone deleted this event (version {gone}, by bob at " in warning
+    assert frames(at, "theirs (deleted)")[0].iloc[0].tolist() == ["title", "≠", "My title", ""]
+    with open_store(gazetteer=gazetteer) as store, pytest.raises(NotFoundError):
+        store.get_event(DESNA)  # not brought back by a save
+    click(at, "Discard my edit")
+    assert not [t for t in at.text_input if t.key == "ed_title"]
+
+
 def test_delete_asks_first_and_the_deleted_list_restores_it(page, gazetteer):
     at = open_editor(page)
     click(at, "Delete this event")
