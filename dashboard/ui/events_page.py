@@ -63,8 +63,8 @@ def render() -> None:
     if wanted:
         _open(wanted)
     _editing(view, user)
-    st.subheader("Add an event")
-    editor.form(editor.NEW, S.facets().types, user)
+    with st.expander("Add an event", icon=":material/add:"):
+        editor.form(editor.NEW, S.facets().types, user)
     changes.deleted(user)
 
 
