@@ -26,6 +26,7 @@ from pathlib import Path
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.ingest.acled import AcledFile, is_acled
+from dashboard.ingest.acled_deletions import FORMAT as DELETIONS, is_deletions
 from dashboard.ingest.geofile import KML_IGNORED, read_geofile
 from dashboard.ingest.rows import Parsed, PlaceMatch, Rejection, clean_table, shown
 from dashboard.ingest.table import (XLSX_ERRORS, ArrowUnusable, Table, check_size, container, first_record, head_text,
@@ -89,7 +90,8 @@ class Preview:
 
 
 def detect_format(path: Path) -> str:
-    """'acled', 'csv', 'xlsx', 'geojson' or 'kml', judged by the content (ACLED by its columns, any case)."""
+    """'acled', 'csv', 'xlsx', 'geojson' or 'kml', judged by the content (ACLED by its columns, any case);
+    'acled-deletions' for ACLED's table of deleted events (which import_file refuses: see acled_deletions)."""
     path = Path(path)
     check_size(path)
     head = read_head(path)
@@ -97,7 +99,8 @@ def detect_format(path: Path) -> str:
     if kind == "kmz":
         return "kml"
     if kind == "xlsx":
-        return "acled" if is_acled(_xlsx_header_keys(path)) else "xlsx"
+        keys = _xlsx_header_keys(path)
+        return "acled" if is_acled(keys) else DELETIONS if is_deletions(keys) else "xlsx"
     encoding = text_encoding(head, path)
     text = head_text(head, encoding).lstrip("\ufeff \t\r\n")
     if text.startswith(("{", "[")):
@@ -111,7 +114,8 @@ def detect_format(path: Path) -> str:
         raise DashboardError(f"The file {path.name} is XML or HTML but not KML; export it as KML, GeoJSON or CSV.")
     first_line = text.split("\n", 1)[0]
     header = first_record(text, sniff_delimiter(first_line))
-    return "acled" if is_acled({header_key(h) for h in header}) else "csv"
+    keys = {header_key(h) for h in header}
+    return "acled" if is_acled(keys) else DELETIONS if is_deletions(keys) else "csv"
 
 
 def preview_file(path: Path, gazetteer: Gazetteer, format: str = "auto", limit: int = 20,
@@ -140,11 +144,12 @@ def preview_file(path: Path, gazetteer: Gazetteer, format: str = "auto", limit: 
 
 def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str = "auto", skip_bad: bool = False,
                 progress: Progress | None = None, place_choices: dict[str, str] | None = None,
-                source_name: str | None = None) -> ImportReport:
+                source_name: str | None = None, user: str | None = None) -> ImportReport:
     """Import a file into the store in one transaction; see the module doc for what is written when.
 
     `source_name` is the name shown and recorded as the origin ("import:<name>"), e.g. an uploaded file's
-    own name when `path` is a temporary copy. `place_choices` maps PlaceMatch.key → Candidate.key.
+    own name when `path` is a temporary copy. `place_choices` maps PlaceMatch.key → Candidate.key. `user`: who
+    the changes are recorded as (None: the `user` setting).
     """
     path = Path(path)
     name = source_name or path.name
@@ -153,10 +158,10 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
     parsed = _parse(path, gazetteer, format, name, place_choices)
     if isinstance(parsed, AcledFile):
         try:
-            return _import_acled(parsed, store, name, skip_bad, tell)
+            return _import_acled(parsed, store, name, skip_bad, tell, user)
         except ArrowUnusable:  # a file Arrow read at first but not to the end: read it whole, then the same
             return _import_acled(AcledFile.from_table(_read_table(path, name, "text"), gazetteer, name), store,
-                                 name, skip_bad, tell)
+                                 name, skip_bad, tell, user)
     good = int((~parsed.bad).sum())
     tell(0.3, f"Checked {parsed.rows:,} rows: {good:,} good, {parsed.rows - good:,} rejected")
 
@@ -169,14 +174,15 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
     late: list[Rejection] = []
     events = _stream(parsed, late, skip_bad, good, tell)
     try:
-        summary = store.put_events(events, origin=f"import:{name}")
+        summary = store.put_events(events, origin=f"import:{name}", user=user)
     except _Refused:
         return report(0, 0, parsed.rejected + late, stored=False)
     tell(1.0, f"Stored {summary.added + summary.updated:,} events")
     return report(summary.added, summary.updated, parsed.rejected + late, stored=True, unchanged=summary.unchanged)
 
 
-def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: bool, tell: Progress) -> ImportReport:
+def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: bool, tell: Progress,
+                  user: str | None = None) -> ImportReport:
     """Check, build and write an ACLED file chunk by chunk in one transaction (see the module doc for when
     it is kept): the same rejections as a file checked whole, in a fraction of the time and memory."""
     early: list[Rejection] = []  # what the column checks reject
@@ -193,7 +199,7 @@ def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: boo
 
     try:
         # ACLED's timestamp is the event's last revision: an older export does not overwrite a newer one.
-        with store.bulk_writer(f"import:{name}", revision="timestamp") as writer:
+        with store.bulk_writer(f"import:{name}", user=user, revision="timestamp") as writer:
             for chunk in parsed.chunks():
                 early.extend(chunk.rejected)
                 checked += len(chunk.table)
@@ -263,6 +269,9 @@ def _parse(path: Path, gazetteer: Gazetteer, fmt: str, name: str,
     if fmt != "auto" and fmt not in FORMATS:
         raise DashboardError(f"Unknown import format {fmt!r}; use auto, {', '.join(FORMATS)}.")
     detected = detect_format(path)
+    if detected == DELETIONS:  # deleting is never a side effect of "auto": the user asks for it by name
+        raise DashboardError(f"The file {name} is an ACLED deletions file (event_id_cnty, deleted_timestamp), not "
+                             f"events; import it with format {DELETIONS} to delete the events it lists.")
     fmt = detected if fmt == "auto" else fmt
     kind = container(read_head(path), path)
     if fmt in ("geojson", "kml"):
