@@ -178,7 +178,8 @@ def load(prefix: str, event: Event | None, version: int | None) -> None:
 def _fill(prefix: str, event: Event | None) -> None:
     """Set the widgets of the form `prefix` to the event it was opened at, if `load` asked for it."""
     pending = st.session_state.get(PENDING, set())
-    if prefix in pending:
+    # Streamlit drops the values of widgets a run did not draw (another page was shown): refill those too.
+    if prefix in pending or prefix + "title" not in st.session_state:
         pending.discard(prefix)
         for key, value in form_values(event).items():
             st.session_state[prefix + key] = value
@@ -206,7 +207,7 @@ def form(prefix: str, types: tuple[str, ...], user: str) -> None:
     _fill(prefix, event)
     k = prefix.__add__
     with st.form(f"{prefix}form", border=True):
-        st.text_input("Title", key=k("title"), max_chars=500)
+        st.text_input("Title", key=k("title"))
         left, right = st.columns(2)
         kinds = sorted(set(types) | ({st.session_state.get(k("event_type"))} - {None, ""}))
         left.selectbox("Event type", kinds, key=k("event_type"), accept_new_options=True,

@@ -66,6 +66,14 @@ def test_one_page_edits_from_a_popup_and_another_sees_it_after_a_rerun(browser, 
             "(want) => { const k = window.reachmapMap instanceof L.Map ? window.reachmapMap : null;"
             " return !!k && Object.values(k._layers).some(l => l.getTooltip && l.getTooltip()"
             " && l.getTooltip().getContent().includes(want)); }", arg=EDITED, timeout=90_000)
+        # The editor goes to the Map page and back by the menu: the open editor shows the event again (Streamlit
+        # dropped its widgets' values while another page was shown).
+        editor.page.locator("[data-testid='stSidebarNav'] a", has_text="Map").click()
+        editor.wait_for_map()
+        editor.page.locator("[data-testid='stSidebarNav'] a", has_text="Events").click()
+        editor.page.wait_for_function(
+            "(want) => [...document.querySelectorAll('input[aria-label=\"Title\"]')].some(i => i.value === want)",
+            arg=EDITED)
         assert watcher.page.locator("[data-testid='stException']").count() == 0
         assert editor.page.locator("[data-testid='stException']").count() == 0
         assert watcher.external_requests() == [] and editor.external_requests() == []
