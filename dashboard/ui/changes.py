@@ -70,14 +70,18 @@ def delete_control(opened: editor.Opened, user: str) -> None:
         _done(f"Deleted “{event.title}” (version {version}). Restore it from “Deleted events” below.")
 
 
-def history(event_id: str, current: int | None, user: str) -> None:
-    """Every recorded change of the event, newest first, with what changed; any earlier version restorable."""
+def history(event_id: str, user: str) -> None:
+    """Every recorded change of the event, newest first, with what changed; any earlier version restorable.
+
+    Restoring expects the newest version this list shows (read now, so it may be newer than the version the
+    editor was opened at): a change made after the list was read is a conflict, not overwritten."""
     try:
         with _store() as store:
             changes = store.history(event_id)
     except DashboardError as exc:
         st.caption(S.md(f"No history: {exc}"))
         return
+    current = changes[-1].version if changes and changes[-1].after is not None else None
     with st.expander(f"History: {len(changes)} change{'s' if len(changes) != 1 else ''}", expanded=True):
         for change in reversed(changes):
             with st.container(border=True, key=f"change_{change.version}"):

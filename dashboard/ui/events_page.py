@@ -139,4 +139,4 @@ def _editing(view, user: str) -> None:
             st.rerun()
         editor.form(editor.EDIT, S.facets().types, user)
         changes.delete_control(at, user)
-        changes.history(event.id, at.version, user)
+        changes.history(event.id, user)
