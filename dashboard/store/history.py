@@ -49,7 +49,8 @@ RECORD_ROWS_SQL = ("INSERT INTO history (event_id, version, action, user, at, or
                    "FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value "
                    "JOIN places AS p ON p.key = e.place_key")
 # A change with no row before it (parameters: event_id, version, action, user, at, origin).
-RECORD_NEW_SQL = "INSERT INTO history (event_id, version, action, user, at, origin, state) VALUES (?, ?, ?, ?, ?, ?, NULL)"
+RECORD_NEW_SQL = ("INSERT INTO history (event_id, version, action, user, at, origin, state) "
+                  "VALUES (?, ?, ?, ?, ?, ?, NULL)")
 # The last change of each of these ids that is not in events (deleted): (event_id, version, state).
 DELETED_SQL = ("SELECT h.event_id, h.version, h.state FROM json_each(?) AS j "
                "CROSS JOIN history AS h ON h.event_id = j.value "
