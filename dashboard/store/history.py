@@ -138,7 +138,20 @@ def revision_order(value: str | None) -> float | None:
 
 
 def revision_of(attributes_text: str, name: str) -> float | None:
-    """The revision attribute `name` in an events row's attributes JSON."""
+    """The revision attribute `name` in an events row's attributes JSON.
+
+    Read off the text as the store and the importers write it (`["timestamp", "1656979200"]`: a quote inside a
+    JSON text is escaped, so this cannot match inside another value); parsed whole only when written otherwise.
+    Parsing every row's attributes was a third of re-importing 100k revised ACLED events."""
+    key = f'["{name}", "'
+    at = attributes_text.find(key)
+    if at >= 0:
+        start = at + len(key)
+        value = attributes_text[start:attributes_text.find('"', start)]
+        if "\\" not in value:
+            return revision_order(value)
+    elif name not in attributes_text:
+        return None
     try:
         pairs = json.loads(attributes_text)
     except ValueError:

@@ -195,8 +195,9 @@ class RowWriter:
             else:
                 new_rows.append(row + self._new)
         # The replaced states are kept before the places are written: an event's state holds its place as it was.
-        self._conn.executemany(history.RECORD_ROW_SQL, [("updated", self.user, self._at, self.origin, row[1])
-                                                        for row in changed])
+        if changed:  # one statement for the batch: the states are built by SQLite, read from the rows in place
+            self._conn.execute(history.RECORD_ROWS_SQL, ("updated", self.user, self._at, self.origin,
+                                                         json.dumps([row[1] for row in changed])))
         self._conn.executemany(history.RECORD_NEW_SQL, [(row[1], row[-2], "restored", self.user, self._at,
                                                          self.origin) for row in back])
         if place_rows:
