@@ -142,3 +142,17 @@ def test_the_command_line_deletes_with_format_acled_deletions(tmp_path, gazettee
     assert "bad.csv, line 2: deleted_timestamp 'soon'" in bad.stderr
     with GeoPackageStore.open(path) as store:
         assert store.count() == before - 1 and store.history(DESNA)[-1].user == "cli-user"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[["fatalities", "0"], ["timestamp", "1656979200"]]', 1656979200.0),  # as the store writes it
+    ('[["timestamp",1656979200]]', 1656979200.0),                            # other software's JSON
+    ('[["timestamp", "2022-07-05"]]', 1656979200.0),                         # a re-saved file's date
+    ('[["notes", "a [\\"timestamp\\", \\"5\\"] b"], ["timestamp", "7"]]', 7.0),  # quoted inside another value
+    ('[["fatalities", "0"]]', None),
+    ('[["timestamp", "soon"]]', None),
+])
+def test_the_revision_is_read_from_the_stored_attributes(text, expected):
+    from dashboard.store.history import revision_of
+
+    assert revision_of(text, "timestamp") == expected

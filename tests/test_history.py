@@ -25,7 +25,8 @@ def test_a_new_event_is_version_1_and_its_creation_is_recorded(any_store):
     assert any_store.save_event(event, "ann", None) == 1
     assert any_store.version("n1") == 1 and any_store.get_event("n1") == event
     [change] = any_store.history("n1")
-    assert (change.event_id, change.version, change.action, change.user, change.origin) == ("n1", 1, "created", "ann", "edit")
+    assert (change.event_id, change.version, change.action, change.user, change.origin) == \
+        ("n1", 1, "created", "ann", "edit")
     assert change.before is None and change.after == event
     assert before <= change.at <= datetime.now(timezone.utc) + timedelta(seconds=2)
 

@@ -237,7 +237,7 @@ def test_point_places_are_written_with_the_same_blob_gpkg_builds_and_gdal_reads_
 
     from dashboard.model import Place
     from dashboard.store import gpkg
-    from dashboard.store.geopackage import _point_blob
+    from dashboard.store.rows import _point_blob
 
     for lon, lat in ((30.76678, 50.92744), (-179.99999, -89.5), (0.0, 0.0)):
         assert _point_blob(lon, lat) == gpkg.to_blob(Point(lon, lat))

@@ -186,7 +186,9 @@ class EventStore(ABC):
     def restore(self, event_id: str, version: int, user: str, expected_version: int | None) -> int:
         """Make the event as it was after `version` current again (undeleting it if it is deleted), recorded as
         a new "restored" version, which is returned. expected_version: the current version the user saw (None
-        if they saw it deleted); ConflictError if that is no longer so."""
+        if they saw it deleted); ConflictError if that is no longer so. NotFoundError if the event has no such
+        version; StoreError if that version is a deletion (nothing to make current). Restoring a version equal
+        to the current event writes nothing and returns the current version. origin of the change: "restore"."""
         raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
 
     def deleted(self, limit: int = 100) -> list[Change]:

@@ -1,4 +1,6 @@
-"""Import: upload ACLED (or its deletions file), CSV, Excel, GeoJSON or KML; preview the rows as they will be stored; import them."""
+"""Import: upload ACLED, CSV, Excel, GeoJSON or KML; preview the rows as they will be stored; import them.
+
+ACLED's deletions file (format acled-deletions) deletes the events it lists instead, each recorded and restorable."""
 
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def _deletions(path: Path, name: str) -> None:
         st.error(S.md(str(exc)))
         return
     st.subheader(S.md(f"ACLED deletions: {found.rows:,} rows naming {len(found.ids):,} events"))
-    st.caption("Those the store holds are deleted; those it does not are counted and left. Deleting is recorded in each event's history with this file's name and can be undone there.")
+    st.caption("Those the store holds are deleted; those it does not are counted and left. Each deletion is "
+               "recorded in the event's history with this file's name and can be undone there.")
     if st.button("Delete these events", type="primary"):
         try:
             with open_store(gazetteer=S.gazetteer()) as store:
