@@ -175,8 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="add events from ACLED, CSV, Excel, GeoJSON or KML to the store")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--format", default="auto", choices=("auto", "acled", "csv", "xlsx", "geojson", "kml",
-                                                          "deployments", "sites"),
-                     help="deployments: a CSV or JSON of systems at origins over days (dated rings), not events; "
+                                                          "acled-deletions", "deployments", "sites"),
+                     help="acled-deletions: ACLED's table of deleted events (event_id_cnty, deleted_timestamp): "
+                          "deletes them from the store, recorded and restorable; "
+                          "deployments: a CSV or JSON of systems at origins over days (dated rings), not events; "
                           "sites: a CSV, Excel or GeoJSON table of sites, one ring each (a link names it sites=NAME)")
     imp.add_argument("--name", help="sites: the table's name (default: the file's name as a slug)")
     imp.add_argument("--skip-bad", action="store_true",
@@ -613,6 +615,12 @@ def _import(args: argparse.Namespace) -> int:
 
     if args.format == "sites":
         return _import_sites(args)
+    if args.format == "acled-deletions":
+        from dashboard.ingest.acled_deletions import import_deletions
+
+        with open_store() as store:
+            print(printable(import_deletions(Path(args.file), store)))
+        return 0
     gazetteer = open_gazetteer()
     try:
         with open_store(gazetteer=gazetteer) as store:

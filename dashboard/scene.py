@@ -269,8 +269,9 @@ def scene_play(scene: Scene):
 
 
 def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_events: bool = True,
-              playback: bool = True):
+              playback: bool = True, edit_href: str = ""):
     """The folium map of a scene; `interactive=False` leaves out drawing tools and URL syncing (exports).
+    `edit_href`: where event popups link an event's editor (the app's Map page; see mapview.MapView).
 
     `with_events=False` builds the map without its events (see mapview.bulk_layer). `playback=False`
     leaves out the play control (a thumbnail; a picture of no frame).
@@ -282,7 +283,7 @@ def scene_map(scene: Scene, basemap: Basemap, *, interactive: bool = True, with_
     centre = (state.center[1], state.center[0]) if state.center else None
     borders = tuple((r.origin.name, r.origin.geometry) for r in scene.rings if r.origin.kind == "border")
     view = MapView(centre=centre, zoom=state.zoom, base=state.base, layers=state.layers, extra_borders=borders,
-                   area=state.area)
+                   area=state.area, edit_href=edit_href)
     bulk = None
     if len(scene.events) > BULK_THRESHOLD:
         if scene.table is not None and scene.rows is not None:

@@ -48,6 +48,10 @@ SETTINGS: tuple[Setting, ...] = (
             "For a server shared behind a login proxy: the request header in which the proxy names the signed-in "
             "user (e.g. X-Forwarded-User). Each user then lists and deletes only their own snapshots. Empty: a "
             "single-user instance, whose Snapshots page lists and deletes all of them."),
+    Setting("user", "",
+            "The name recorded with every change this instance makes (edits, imports, deletions); behind a login "
+            "proxy user_header names the signed-in user instead; empty and no header: the operating-system login "
+            "name."),
     Setting("map_served_above", "200000",
             "Above this many selected events the Map page clusters them on the server for the view it shows and "
             "sends only those clusters and the single events among them (kilobytes at 1M events); as the map "
@@ -93,6 +97,20 @@ def deployments_dir() -> Path:
 
 def sites_dir() -> Path:
     return Path(get("sites_dir") or data_dir() / "sites")
+
+
+def user() -> str:
+    """Who the changes of this instance are recorded as: the user setting, else the operating-system login
+    ("" when even that is unknown, e.g. a container without a passwd entry)."""
+    import getpass
+
+    name = get("user").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # getpwuid fails for a uid with no passwd entry
+        return ""
 
 
 def import_max_mb() -> float:

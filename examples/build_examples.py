@@ -95,6 +95,17 @@ def write_acled(out: Path) -> None:
         writer.writerows(ACLED_ROWS)
 
 
+# ACLED's table of deleted events has these two columns; this one deletes the last example event (made up too).
+DELETIONS_ROWS = [{"event_id_cnty": "UKR900728", "deleted_timestamp": 1660003200}]
+
+
+def write_acled_deletions(out: Path) -> None:
+    with open(out / "acled-deletions-2022.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, ("event_id_cnty", "deleted_timestamp"), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(DELETIONS_ROWS)
+
+
 def write_incidents(out: Path) -> None:
     import openpyxl
 
@@ -181,6 +192,7 @@ def main(argv: list[str]) -> None:
     out = Path(argv[0]) if argv else HERE
     out.mkdir(parents=True, exist_ok=True)
     write_acled(out)
+    write_acled_deletions(out)
     write_incidents(out)
     write_sites(out)
 

@@ -159,6 +159,18 @@ def any_store(request, tmp_path):
         server.drop_all()
 
 
+@pytest.fixture
+def other_editor(any_store):
+    """A second, independent handle on the same store as any_store: another editor's session or process.
+
+    A backend adds its own way of opening a second connection here (the PostGIS one: the same URL)."""
+    if isinstance(any_store, GeoPackageStore):
+        with GeoPackageStore.open(any_store.path) as other:
+            yield other
+        return
+    pytest.skip(f"no second handle on a {type(any_store).__name__} yet (tests/conftest.py other_editor)")
+
+
 def make_event(event_id: str = "e1", title: str = "A strike", day: date = date(2022, 6, 25),
                place: Place | None = None, **kw) -> Event:
     place = place or Place.at("geonames:710071", "Desna", "village", 30.76678, 50.92744, country="UA",

@@ -388,12 +388,16 @@ def test_a_cancelled_import_leaves_the_store_as_it_was(store, gazetteer, tmp_pat
 
 
 @pytest.mark.parametrize("name", ["acled_current.csv", "generic_lat_lon.csv", "features.geojson", "events.xlsx"])
-def test_reimporting_the_same_file_updates_in_place(store, gazetteer, name):
+def test_reimporting_the_same_file_changes_nothing(store, gazetteer, name):
     first = import_file(DATA / name, store, gazetteer, skip_bad=True)
     before = contents(store)
+    versions = {e.id: store.version(e.id) for e in store.events()}
     second = import_file(DATA / name, store, gazetteer, skip_bad=True)
-    assert (second.added, second.updated) == (0, first.added) and first.added > 0
+    assert (second.added, second.updated, second.unchanged) == (0, 0, first.added) and first.added > 0
+    assert f"{first.added} unchanged" in str(second)
     assert contents(store) == before
+    assert {e.id: store.version(e.id) for e in store.events()} == versions == dict.fromkeys(versions, 1)
+    assert all(len(store.history(i)) == 1 for i in versions)  # only "created"
 
 
 def test_an_updated_acled_export_revises_events_by_their_acled_id(store, gazetteer, tmp_path):
@@ -404,8 +408,12 @@ def test_an_updated_acled_export_revises_events_by_their_acled_id(store, gazette
     revised += ("UKR99999,2022-06-27,2022,1,Political violence,Battles,Armed clash,A,,1,B,,2,12,,804,Europe,"
                 "Ukraine,Kharkiv,,,Kharkiv,49.9935,36.2304,1,X,National,Fighting.,1,,1656979200\n")
     report = import_file(write(tmp_path, revised, "acled_current.csv"), store, gazetteer)
-    assert (report.added, report.updated) == (1, 4) and store.count() == 5
+    assert (report.added, report.updated, report.unchanged) == (1, 1, 3) and store.count() == 5
     assert store.get_event("acled:UKR98765").attribute("fatalities") == "2"
+    assert store.version("acled:UKR98765") == 2
+    change = store.history("acled:UKR98765")[-1]
+    assert (change.action, change.origin) == ("updated", "import:acled_current.csv")
+    assert change.before.attribute("fatalities") == "0" and change.after.attribute("fatalities") == "2"
 
 
 def test_skip_bad_stores_the_good_rows_and_reports_the_rest(store, gazetteer, tmp_path):

@@ -30,3 +30,12 @@ def test_a_blank_environment_variable_counts_as_unset(monkeypatch):
     monkeypatch.setenv("REACHMAP_DATA_DIR", "  ")
     assert settings.data_dir() == Path(settings._BY_NAME["data_dir"].default)
     assert settings.store_path() != Path("reachmap.gpkg")
+
+
+def test_the_user_is_the_setting_else_the_login_name(monkeypatch):
+    import getpass
+
+    monkeypatch.setenv("REACHMAP_USER", "ann")
+    assert settings.user() == "ann"
+    monkeypatch.delenv("REACHMAP_USER")
+    assert settings.user() == getpass.getuser()

@@ -95,7 +95,7 @@ def test_the_file_is_a_geopackage_that_gdal_reads(gpkg_store):
     assert set(events["event_id"]) == {"e1", "b"}
     places = pyogrio.read_dataframe(store.path, layer="places")
     assert sorted(places.geometry.geom_type) == ["LineString", "Point"]
-    assert store.meta()["schema_version"] == "1"
+    assert store.meta()["schema_version"] == "2"
 
 
 @pytest.mark.parametrize("content", [b"not a database at all", b"SQLite format 3\x00" + b"\x00" * 200])
@@ -244,7 +244,7 @@ def test_point_places_are_written_with_the_same_blob_gpkg_builds_and_gdal_reads_
 
     from dashboard.model import Place
     from dashboard.store import gpkg
-    from dashboard.store.geopackage import _point_blob
+    from dashboard.store.rows import _point_blob
 
     for lon, lat in ((30.76678, 50.92744), (-179.99999, -89.5), (0.0, 0.0)):
         assert _point_blob(lon, lat) == gpkg.to_blob(Point(lon, lat))

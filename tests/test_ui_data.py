@@ -129,3 +129,28 @@ def test_article_rings_start_where_the_text_puts_the_launchers_and_doubtful_plac
     at.button[0].click().run()
     assert any("low confidence" in w.value and "Dubovoye" in w.value for w in at.warning)
     assert at.expander[0].proto.expanded
+
+
+def test_import_page_deletes_what_an_acled_deletions_file_lists(store_path, gazetteer, monkeypatch):
+    from pathlib import Path
+
+    from dashboard.ingest import open_store
+    from dashboard.ingest.importer import import_file
+
+    monkeypatch.setenv("REACHMAP_USER", "page-user")
+    with open_store(gazetteer=gazetteer) as store:
+        import_file(Path(__file__).parent / "data" / "import" / "acled_current.csv", store, gazetteer)
+        before = store.count()
+    data = b"event_id_cnty,deleted_timestamp\nUKR98765,1657584000\nNOPE1,1657584000\n"
+    at = AppTest.from_function(_import_page, default_timeout=120).run()
+    at.get("file_uploader")[0].upload("deleted.csv", data, "text/csv").run()
+    at.selectbox[0].set_value("acled-deletions").run()
+    assert not at.exception and not at.error and "2 events" in at.subheader[0].value
+    next(b for b in at.button if b.label == "Delete these events").click().run()
+    assert not at.exception and "1 deleted, 1 not in the store" in at.success[0].value.replace("\\", "")
+    with open_store(gazetteer=gazetteer) as store:
+        assert store.count() == before - 1
+        change = store.history("acled:UKR98765")[-1]
+        assert (change.action, change.user, change.origin) == ("deleted", "page-user", "acled-deletions:deleted.csv")
+    at.get("file_uploader")[0].upload("bad.csv", data.replace(b"1657584000\nNOPE1", b"soon\nNOPE1"), "text/csv").run()
+    assert not at.exception and "line 2: deleted_timestamp 'soon'" in at.error[0].value.replace("\\", "")

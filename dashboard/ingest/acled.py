@@ -47,7 +47,7 @@ from dashboard.ingest.rows import (Built, Checks, Rejection, check_coordinates, 
                                    control_warning, first_sentence, split_names, stripped, unique_names)
 from dashboard.ingest.table import CsvStream, Table, header_key
 from dashboard.model import Event, Place, Source, TimeSpan
-from dashboard.store.geopackage import point_blob as _point_blob
+from dashboard.store.rows import point_blob as _point_blob
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "latitude", "longitude")
 # Columns that become model fields, or repeat one (region, country, iso: the place's country; source: the

@@ -26,6 +26,7 @@ from pathlib import Path
 from dashboard.errors import DashboardError, ValidationError
 from dashboard.gazetteer import Gazetteer
 from dashboard.ingest.acled import AcledFile, is_acled
+from dashboard.ingest.acled_deletions import FORMAT as DELETIONS, is_deletions
 from dashboard.ingest.geofile import KML_IGNORED, read_geofile
 from dashboard.ingest.rows import Parsed, PlaceMatch, Rejection, clean_table, shown
 from dashboard.ingest.table import (XLSX_ERRORS, ArrowUnusable, Table, check_size, container, first_record, head_text,
@@ -56,6 +57,8 @@ class ImportReport:
     stored: bool
     date_order: str = ""
     warnings: tuple[str, ...] = ()
+    unchanged: int = 0  # rows equal to the stored events: left alone, no new version
+    skipped: int = 0    # ACLED rows older than the stored revision of their event (its `timestamp`)
 
     @property
     def rejected_rows(self) -> int:
@@ -63,8 +66,12 @@ class ImportReport:
         return len({r.line for r in self.rejected})
 
     def __str__(self) -> str:
-        text = (f"{self.source} ({self.format}): {self.rows:,} rows, {self.added:,} added, {self.updated:,} updated, "
-                f"{self.rejected_rows:,} rejected")
+        text = f"{self.source} ({self.format}): {self.rows:,} rows, {self.added:,} added, {self.updated:,} updated, "
+        if self.unchanged:
+            text += f"{self.unchanged:,} unchanged, "
+        if self.skipped:
+            text += f"{self.skipped:,} skipped (older than the stored revision), "
+        text += f"{self.rejected_rows:,} rejected"
         return text if self.stored else text + "; nothing was stored"
 
 
@@ -83,7 +90,8 @@ class Preview:
 
 
 def detect_format(path: Path) -> str:
-    """'acled', 'csv', 'xlsx', 'geojson' or 'kml', judged by the content (ACLED by its columns, any case)."""
+    """'acled', 'csv', 'xlsx', 'geojson' or 'kml', judged by the content (ACLED by its columns, any case);
+    'acled-deletions' for ACLED's table of deleted events (which import_file refuses: see acled_deletions)."""
     path = Path(path)
     check_size(path)
     head = read_head(path)
@@ -91,7 +99,8 @@ def detect_format(path: Path) -> str:
     if kind == "kmz":
         return "kml"
     if kind == "xlsx":
-        return "acled" if is_acled(_xlsx_header_keys(path)) else "xlsx"
+        keys = _xlsx_header_keys(path)
+        return "acled" if is_acled(keys) else DELETIONS if is_deletions(keys) else "xlsx"
     encoding = text_encoding(head, path)
     text = head_text(head, encoding).lstrip("\ufeff \t\r\n")
     if text.startswith(("{", "[")):
@@ -105,7 +114,8 @@ def detect_format(path: Path) -> str:
         raise DashboardError(f"The file {path.name} is XML or HTML but not KML; export it as KML, GeoJSON or CSV.")
     first_line = text.split("\n", 1)[0]
     header = first_record(text, sniff_delimiter(first_line))
-    return "acled" if is_acled({header_key(h) for h in header}) else "csv"
+    keys = {header_key(h) for h in header}
+    return "acled" if is_acled(keys) else DELETIONS if is_deletions(keys) else "csv"
 
 
 def preview_file(path: Path, gazetteer: Gazetteer, format: str = "auto", limit: int = 20,
@@ -134,11 +144,12 @@ def preview_file(path: Path, gazetteer: Gazetteer, format: str = "auto", limit: 
 
 def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str = "auto", skip_bad: bool = False,
                 progress: Progress | None = None, place_choices: dict[str, str] | None = None,
-                source_name: str | None = None) -> ImportReport:
+                source_name: str | None = None, user: str | None = None) -> ImportReport:
     """Import a file into the store in one transaction; see the module doc for what is written when.
 
     `source_name` is the name shown and recorded as the origin ("import:<name>"), e.g. an uploaded file's
-    own name when `path` is a temporary copy. `place_choices` maps PlaceMatch.key → Candidate.key.
+    own name when `path` is a temporary copy. `place_choices` maps PlaceMatch.key → Candidate.key. `user`: who
+    the changes are recorded as (None: the `user` setting).
     """
     path = Path(path)
     name = source_name or path.name
@@ -147,30 +158,31 @@ def import_file(path: Path, store: EventStore, gazetteer: Gazetteer, format: str
     parsed = _parse(path, gazetteer, format, name, place_choices)
     if isinstance(parsed, AcledFile):
         try:
-            return _import_acled(parsed, store, name, skip_bad, tell)
+            return _import_acled(parsed, store, name, skip_bad, tell, user)
         except ArrowUnusable:  # a file Arrow read at first but not to the end: read it whole, then the same
             return _import_acled(AcledFile.from_table(_read_table(path, name, "text"), gazetteer, name), store,
-                                 name, skip_bad, tell)
+                                 name, skip_bad, tell, user)
     good = int((~parsed.bad).sum())
     tell(0.3, f"Checked {parsed.rows:,} rows: {good:,} good, {parsed.rows - good:,} rejected")
 
-    def report(added: int, updated: int, rejected: list[Rejection], stored: bool) -> ImportReport:
+    def report(added: int, updated: int, rejected: list[Rejection], stored: bool, unchanged: int = 0) -> ImportReport:
         return ImportReport(parsed.format, name, parsed.rows, added, updated, _sorted(rejected), stored,
-                            parsed.date_order, parsed.warnings)
+                            parsed.date_order, parsed.warnings, unchanged)
 
     if parsed.rejected and not skip_bad:
         return report(0, 0, parsed.rejected, stored=False)
     late: list[Rejection] = []
     events = _stream(parsed, late, skip_bad, good, tell)
     try:
-        summary = store.put_events(events, origin=f"import:{name}")
+        summary = store.put_events(events, origin=f"import:{name}", user=user)
     except _Refused:
         return report(0, 0, parsed.rejected + late, stored=False)
     tell(1.0, f"Stored {summary.added + summary.updated:,} events")
-    return report(summary.added, summary.updated, parsed.rejected + late, stored=True)
+    return report(summary.added, summary.updated, parsed.rejected + late, stored=True, unchanged=summary.unchanged)
 
 
-def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: bool, tell: Progress) -> ImportReport:
+def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: bool, tell: Progress,
+                  user: str | None = None) -> ImportReport:
     """Check, build and write an ACLED file chunk by chunk in one transaction (see the module doc for when
     it is kept): the same rejections as a file checked whole, in a fraction of the time and memory."""
     early: list[Rejection] = []  # what the column checks reject
@@ -180,12 +192,14 @@ def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: boo
     checked = written = 0
     total = max(parsed.rows, 1)
 
-    def report(added: int, updated: int, rejected: list[Rejection], stored: bool) -> ImportReport:
+    def report(added: int, updated: int, rejected: list[Rejection], stored: bool, unchanged: int = 0,
+               skipped: int = 0) -> ImportReport:
         return ImportReport("acled", name, parsed.rows, added, updated, _sorted(rejected), stored,
-                            parsed.date_order, tuple(parsed.warnings))
+                            parsed.date_order, tuple(parsed.warnings), unchanged, skipped)
 
     try:
-        with store.bulk_writer(f"import:{name}") as writer:
+        # ACLED's timestamp is the event's last revision: an older export does not overwrite a newer one.
+        with store.bulk_writer(f"import:{name}", user=user, revision="timestamp") as writer:
             for chunk in parsed.chunks():
                 early.extend(chunk.rejected)
                 checked += len(chunk.table)
@@ -206,7 +220,8 @@ def _import_acled(parsed: AcledFile, store: EventStore, name: str, skip_bad: boo
     except _Refused:
         return report(0, 0, early or late, stored=False)
     tell(1.0, f"Stored {writer.added + writer.updated:,} events")
-    return report(writer.added, writer.updated, early + late, stored=True)
+    return report(writer.added, writer.updated, early + late, stored=True, unchanged=writer.unchanged,
+                  skipped=writer.skipped)
 
 
 def _preview_acled(parsed: AcledFile, limit: int) -> Preview:
@@ -254,6 +269,9 @@ def _parse(path: Path, gazetteer: Gazetteer, fmt: str, name: str,
     if fmt != "auto" and fmt not in FORMATS:
         raise DashboardError(f"Unknown import format {fmt!r}; use auto, {', '.join(FORMATS)}.")
     detected = detect_format(path)
+    if detected == DELETIONS:  # deleting is never a side effect of "auto": the user asks for it by name
+        raise DashboardError(f"The file {name} is an ACLED deletions file (event_id_cnty, deleted_timestamp), not "
+                             f"events; import it with format {DELETIONS} to delete the events it lists.")
     fmt = detected if fmt == "auto" else fmt
     kind = container(read_head(path), path)
     if fmt in ("geojson", "kml"):

@@ -73,6 +73,7 @@ class MapView:
     layers: tuple[str, ...] = tuple(LAYER_NAMES)
     extra_borders: tuple[tuple[str, BaseGeometry], ...] = field(default=())
     area: tuple[LonLat, ...] = ()  # the area filter's corners (lon, lat): drawn while it filters
+    edit_href: str = ""  # where an event's popup links its editor, before the event's id (marks.add_events)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
     if not with_events:
         pass  # the caller adds the events as a layer of their own
     elif bulk is None:
-        markers = add_events(m, events, LAYER_NAMES["events"], "events" in shown)
+        markers = add_events(m, events, LAYER_NAMES["events"], "events" in shown, view.edit_href)
     else:
         table, rows = bulk
         add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],

@@ -7,6 +7,7 @@ are `dashboard.colours`, which KML styles share without importing folium.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote as url_quote
 
 import folium
 from branca.element import MacroElement, Template
@@ -240,8 +241,12 @@ class _Cluster(MarkerCluster):
         self.on_click = _CLUSTER_CLICK_JS
 
 
-def add_events(m: folium.Map, events: Sequence[Event], name: str, show: bool) -> folium.FeatureGroup:
+def add_events(m: folium.Map, events: Sequence[Event], name: str, show: bool,
+               edit_href: str = "") -> folium.FeatureGroup:
     """One marker per map point and location level; its popup lists every selected event there.
+
+    `edit_href`: the address an event's editor opens at, before its URL-encoded id (the app's
+    "events?edit="); its popups then link each event's Edit. Empty (exports, snapshots): no link.
 
     Markers that overlap on screen at the zoom shown are clustered (a count; a click spreads them out),
     so no event hides under another. Events located only by country get a square badge with the country
@@ -259,7 +264,7 @@ def add_events(m: folium.Map, events: Sequence[Event], name: str, show: bool) ->
     for (lon, lat, level, _), here in by_spot.items():
         here.sort(key=lambda e: (e.time.start, e.id))
         levels.add(level)
-        marker = _marker(lat, lon, level, here)
+        marker = _marker(lat, lon, level, here, edit_href)
         marker.add_to(group if level == "country" else cluster)
     if cluster._children:
         cluster.add_to(group)
@@ -288,7 +293,7 @@ class _ClosedPopupsLetClicksThrough(MacroElement):
         self._name = "ClosedPopups"
 
 
-def _marker(lat: float, lon: float, level: str, here: list[Event]) -> folium.Marker:
+def _marker(lat: float, lon: float, level: str, here: list[Event], edit_href: str = "") -> folium.Marker:
     place, n = here[0].place, len(here)
     colour = type_colour(here[-1].event_type)
     badge = f'<span class="rm-count">{n}</span>' if n > 1 else ""
@@ -310,12 +315,14 @@ def _marker(lat: float, lon: float, level: str, here: list[Event]) -> folium.Mar
         icon = folium.DivIcon(html=html, icon_size=(18, 18), icon_anchor=(9, 9), class_name="rm-event-icon")
         tip = f"{names}{' (region level)' if level == 'region' else ''}: {what}"
     return folium.Marker((lat, lon), icon=icon, tooltip=safe.Tooltip(tip), rm_count=n,
-                         popup=safe.Popup(popup_html(here), max_width=380, lazy=True))
+                         popup=safe.Popup(popup_html(here, edit_href), max_width=380, lazy=True))
 
 
-def popup_html(events: Sequence[Event]) -> safe.Markup:
+def popup_html(events: Sequence[Event], edit_href: str = "") -> safe.Markup:
     parts = []
     for e in events:
+        edit = (safe.html('<a class="rm-edit" href="{href}">Edit</a>', href=edit_href + url_quote(e.id, safe=""))
+                if edit_href else "")
         src = e.source
         href = safe.url(src.url)
         link = (safe.html('<a href="{href}" target="_blank" rel="noopener noreferrer">{publisher}</a>',
@@ -330,9 +337,10 @@ def popup_html(events: Sequence[Event]) -> safe.Markup:
         parts.append(safe.html(
             '<div class="rm-popup-event"><div class="rm-title">{title}</div>'
             '<div class="rm-meta">{when} · {place} · <span style="color:{colour}">{type}</span></div>'
-            '{located}{quote}{extra}<div class="rm-source">Source: {link}{published}</div></div>',
+            '{located}{quote}{extra}<div class="rm-source">Source: {link}{published}</div>{edit}</div>',
             title=e.title, when=e.time.label, place=e.place.name, colour=type_colour(e.event_type),
-            type=e.event_type, located=located, quote=quote, extra=extra, link=link, published=published))
+            type=e.event_type, located=located, quote=quote, extra=extra, link=link, published=published,
+            edit=edit))
     return safe.html('<div class="rm-popup">{body}</div>', body=safe.join(parts))
 
 
@@ -399,6 +407,7 @@ CSS = """
 .rm-title { font-weight: 600; }
 .rm-meta { color: #555; font-size: 12px; }
 .rm-level { font-size: 12px; font-weight: 600; color: #7a4a00; }
+.rm-edit { display: inline-block; margin-top: 4px; font-weight: 600; }
 .rm-popup blockquote { margin: 4px 0; padding-left: 8px; border-left: 3px solid #ccc; font-style: italic; }
 .rm-legend { position: absolute; bottom: 52px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
              padding: 0 8px 6px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px;

@@ -21,11 +21,21 @@ from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo
 
 @dataclass(frozen=True)
 class WriteSummary:
+    """What a write did. unchanged: events equal to the stored ones (left alone, no new version); skipped:
+    events older than the stored revision (see put_events' `revision`), left alone too."""
+
     added: int
     updated: int
+    unchanged: int = 0
+    skipped: int = 0
 
     def __str__(self) -> str:
-        return f"{self.added} added, {self.updated} updated"
+        text = f"{self.added} added, {self.updated} updated"
+        if self.unchanged:
+            text += f", {self.unchanged} unchanged"
+        if self.skipped:
+            text += f", {self.skipped} skipped (older than stored)"
+        return text
 
 
 class Listed(NamedTuple):
@@ -89,12 +99,21 @@ class EventStore(ABC):
     """Events with their places and provenance; every write is one transaction."""
 
     @abstractmethod
-    def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
-        """Insert or update (by event id) all events in one transaction; on any error nothing is written."""
+    def put_events(self, events: Iterable[Event], origin: str, user: str | None = None,
+                   revision: str | None = None) -> WriteSummary:
+        """Insert or update (by event id) all events in one transaction; on any error nothing is written.
 
-    def bulk_writer(self, origin: str) -> AbstractContextManager:
-        """A writer of rows ready for this backend's tables, in one transaction (GeoPackageStore.bulk_writer);
-        a backend without one is written Event by Event (put_events)."""
+        Every change is recorded like save_event's (user: who, None for the `user` setting; origin: what made
+        it): a new event gets version 1 (no history row: its "created" change is made from its row), a stored
+        one whose content differs gets version + 1 with the replaced state in its history, and one equal to the
+        stored event is left alone (counted unchanged). An id that was deleted comes back as a "restored"
+        version. revision: the name of an attribute whose value orders an event's revisions (ACLED's
+        "timestamp": Unix seconds or a date text); an incoming event whose value is older than the stored one's
+        is left alone and counted skipped, and a deleted event comes back only if newer than its deletion."""
+
+    def bulk_writer(self, origin: str, user: str | None = None, revision: str | None = None) -> AbstractContextManager:
+        """A writer of rows ready for this backend's tables, in one transaction (GeoPackageStore.bulk_writer),
+        recording changes as put_events does; a backend without one is written Event by Event (put_events)."""
         raise NotImplementedError(f"{type(self).__name__} has no bulk writer; use put_events")
 
     @abstractmethod
@@ -167,7 +186,9 @@ class EventStore(ABC):
     def restore(self, event_id: str, version: int, user: str, expected_version: int | None) -> int:
         """Make the event as it was after `version` current again (undeleting it if it is deleted), recorded as
         a new "restored" version, which is returned. expected_version: the current version the user saw (None
-        if they saw it deleted); ConflictError if that is no longer so."""
+        if they saw it deleted); ConflictError if that is no longer so. NotFoundError if the event has no such
+        version; StoreError if that version is a deletion (nothing to make current). Restoring a version equal
+        to the current event writes nothing and returns the current version. origin of the change: "restore"."""
         raise NotImplementedError(f"{type(self).__name__} does not record versions yet")
 
     def deleted(self, limit: int = 100) -> list[Change]:

@@ -1,6 +1,7 @@
 """The embedded default store: one GeoPackage file (SQLite) that QGIS and GDAL open as layers.
 
-places and events are feature layers; reachmap_meta and snapshots are attribute tables (no geometry).
+places and events are feature layers; reachmap_meta, snapshots and history (every recorded change of an
+event, store.history) are attribute tables (no geometry).
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import struct
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,15 +16,16 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from shapely.geometry import Point
-
-from dashboard.errors import NotFoundError, StoreError
+from dashboard import settings
+from dashboard.errors import ConflictError, NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
-from dashboard.store import gpkg, versions
-from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
+from dashboard.store import gpkg, history, versions
+from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary
+from dashboard.store.rows import (_BATCH, _EVENT_UPSERT_V, _PLACE_UPSERT, RowWriter, _event_rows, _write_events,
+                                  _write_with)
 from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo, frozen_text, read_frozen
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 (issue 18): events.version and events.updated_by, and the history table
 
 _SCHEMA = """
 CREATE TABLE places (
@@ -41,7 +42,8 @@ CREATE TABLE events (
   countries TEXT NOT NULL DEFAULT '', lon REAL NOT NULL, lat REAL NOT NULL, actors TEXT NOT NULL DEFAULT '[]',
   attributes TEXT NOT NULL DEFAULT '[]',
   source_title TEXT NOT NULL, source_publisher TEXT NOT NULL, source_url TEXT NOT NULL DEFAULT '',
-  source_published TEXT, quote TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL, updated_at TEXT NOT NULL);
+  source_published TEXT, quote TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL, updated_at TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, updated_by TEXT NOT NULL DEFAULT '');
 CREATE INDEX events_t_start ON events(t_start);
 CREATE INDEX events_t_end ON events(t_end);
 CREATE INDEX events_lon_lat ON events(lon, lat);
@@ -51,14 +53,14 @@ CREATE TABLE snapshots (
   created_at TEXT NOT NULL, query TEXT NOT NULL, events TEXT NOT NULL, event_count INTEGER NOT NULL,
   thumbnail BLOB, owner TEXT NOT NULL DEFAULT '');
 CREATE INDEX snapshots_created_at ON snapshots(created_at);
-"""
+""" + history.TABLE_SQL
 # GeoPackage asks every table in gpkg_contents for an INTEGER PRIMARY KEY (fid); without one GDAL falls back to
 # rowid and loses random access. So the snapshot id is UNIQUE, like reachmap_meta.key, not the primary key.
 # snapshots.event_count is kept beside the frozen text so the list of snapshots never reads the frozen events.
 # created_at is UTC ISO with microseconds (always the same length), so text order is time order.
 # events.attributes is a JSON list of [name, value] pairs: ordered, and readable in QGIS as text.
 
-_TABLES = ("places", "events", "reachmap_meta", "snapshots")
+_TABLES = ("places", "events", "reachmap_meta", "snapshots")  # and, from schema version 2, history
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -85,15 +87,17 @@ class GeoPackageStore(EventStore):
             _create(path, seed)
         check_is_ours(path)
         conn = _connect(path)
-        _add_missing_columns(conn, path)
+        _upgrade(conn, path)
         return cls(conn, path)
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
+    def put_events(self, events: Iterable[Event], origin: str, user: str | None = None,
+                   revision: str | None = None) -> WriteSummary:
+        user = settings.user() if user is None else user
         try:
             with self._transaction():
-                summary = _write_events(self._conn, events, origin)
+                summary = _write_events(self._conn, events, origin, user, revision)
         except sqlite3.Error as exc:
             raise StoreError(f"Could not write events to the store {self.path} ({exc}); nothing was changed.") from exc
         finally:
@@ -101,7 +105,7 @@ class GeoPackageStore(EventStore):
         return summary
 
     @contextmanager
-    def bulk_writer(self, origin: str) -> Iterator[RowWriter]:
+    def bulk_writer(self, origin: str, user: str | None = None, revision: str | None = None) -> Iterator[RowWriter]:
         """A RowWriter inside one transaction: committed when the block ends, rolled back if it raises.
 
         The indexes stay while it writes: dropping the events' date and point indexes and building them again
@@ -114,7 +118,7 @@ class GeoPackageStore(EventStore):
             try:
                 self._conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before it
                 with self._transaction():
-                    yield RowWriter(self._conn, origin)
+                    yield RowWriter(self._conn, origin, settings.user() if user is None else user, revision)
             except sqlite3.Error as exc:
                 raise StoreError(f"Could not write events to the store {self.path} ({exc}); nothing was "
                                  f"changed.") from exc
@@ -160,6 +164,148 @@ class GeoPackageStore(EventStore):
         except sqlite3.Error as exc:
             raise StoreError(f"Could not {doing} the store {self.path} ({exc}); {outcome}.") from exc
         return changed
+
+    # -- edits with history (issue 18) ------------------------------------------------------------
+
+    def version(self, event_id: str) -> int:
+        row = self._conn.execute("SELECT version FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"No event with id {_shown(event_id)} in the store {self.path}.")
+        return row[0]
+
+    def save_event(self, event: Event, user: str, expected_version: int | None, origin: str = "edit") -> int:
+        with self._writing("save the event in"):
+            current = self._current(event.id)
+            if expected_version is None:
+                if current is not None:
+                    raise StoreError(f"An event with id {_shown(event.id)} exists already (version {current[0]}); "
+                                     "edit that one, or give the new event another id.")
+                gone = self._deletion(event.id)
+                if gone is not None:
+                    raise StoreError(f"The event {_shown(event.id)} was deleted (version {gone[0]}); restore it "
+                                     "instead of adding it again, or give the new event another id.")
+                self._write_one(event, user, origin, "created", 1, had_row=False)
+                return 1
+            self._require_version(event.id, current, expected_version, "saved")
+            writer = RowWriter(self._conn, origin, user)
+            _write_with(writer, [event], origin)
+            return current[0] + writer.updated
+
+    def delete_event(self, event_id: str, user: str, expected_version: int, origin: str = "edit") -> int:
+        with self._writing("delete the event from"):
+            current = self._current(event_id)
+            self._require_version(event_id, current, expected_version, "deleted")
+            self._delete([event_id], user, origin)
+            return current[0] + 1
+
+    def delete_events(self, event_ids: Sequence[str], user: str, origin: str) -> int:
+        ids = list(dict.fromkeys(event_ids))  # an id twice is deleted once
+        deleted = 0
+        with self._writing("delete the events from"):
+            for at in range(0, len(ids), _BATCH * 10):
+                deleted += self._delete(ids[at:at + _BATCH * 10], user, origin)
+        return deleted
+
+    def history(self, event_id: str) -> list[Change]:
+        rows = self._conn.execute("SELECT * FROM history WHERE event_id = ? ORDER BY version", (event_id,)).fetchall()
+        row = self._conn.execute("SELECT * FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        if row is None and not rows:
+            raise NotFoundError(f"The store {self.path} never held an event with id {_shown(event_id)}.")
+        current = self._event(row) if row is not None else None
+        meta = (row["version"], row["origin"], row["updated_by"], row["updated_at"]) if row is not None else None
+        return history.changes(rows, current, meta)
+
+    def restore(self, event_id: str, version: int, user: str, expected_version: int | None) -> int:
+        with self._writing("restore the event in"):
+            changes = self.history(event_id)
+            target = next((c for c in changes if c.version == version), None)
+            if target is None:
+                raise NotFoundError(f"The event {_shown(event_id)} has no version {version} (it has "
+                                    f"{changes[0].version} to {changes[-1].version}).")
+            if target.after is None:
+                raise StoreError(f"Version {version} of the event {_shown(event_id)} is its deletion; restore the "
+                                 f"version before it ({version - 1}) instead.")
+            current = self._current(event_id)
+            if expected_version is None:
+                if current is not None:
+                    raise ConflictError(
+                        f"The event {_shown(event_id)} is no longer deleted: it is at version {current[0]} "
+                        f"(by {current[1] or 'someone'}); nothing was restored. Look at it, then restore again.",
+                        self.get_event(event_id), current[0])
+                last = changes[-1].version
+                self._write_one(target.after, user, "restore", "restored", last + 1, had_row=False)
+                return last + 1
+            self._require_version(event_id, current, expected_version, "restored")
+            if self.get_event(event_id) == target.after:
+                return current[0]  # it is that version already: nothing to record
+            self._write_one(target.after, user, "restore", "restored", current[0] + 1, had_row=True)
+            return current[0] + 1
+
+    def deleted(self, limit: int = 100) -> list[Change]:
+        rows = self._conn.execute(history.STILL_DELETED_SQL, (limit,)).fetchall()
+        return [Change(r["event_id"], r["version"], r["action"], r["user"], history.moment(r["at"]), r["origin"],
+                       history.event_from_state(r["state"]), None) for r in rows]
+
+    def _current(self, event_id: str) -> tuple[int, str, str] | None:
+        """(version, updated_by, updated_at) of a stored event; None if there is none."""
+        row = self._conn.execute("SELECT version, updated_by, updated_at FROM events WHERE event_id = ?",
+                                 (event_id,)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def _deletion(self, event_id: str) -> tuple[int, str, str] | None:
+        """(version, user, at) of the deletion of an event that is deleted now; None if it is not."""
+        row = self._conn.execute(history.DELETED_SQL, (json.dumps([event_id]),)).fetchone()
+        if row is None:
+            return None
+        detail = self._conn.execute("SELECT user, at FROM history WHERE event_id = ? AND version = ?",
+                                    (event_id, row[1])).fetchone()
+        return row[1], detail[0], detail[1]
+
+    def _require_version(self, event_id: str, current: tuple | None, expected: int, doing: str) -> None:
+        """ConflictError unless the event is stored at version `expected`; NotFoundError if never stored."""
+        if current is not None and current[0] == expected:
+            return
+        if current is None:
+            gone = self._deletion(event_id)
+            if gone is None:
+                raise NotFoundError(f"No event with id {_shown(event_id)} in the store {self.path}.")
+            raise ConflictError(f"The event {_shown(event_id)} was deleted by {gone[1] or 'someone'} at {gone[2][:19]} "
+                                f"UTC (version {gone[0]}) after you opened version {expected}; nothing was {doing}. "
+                                "Restore it first if it should stay.", None, gone[0])
+        raise ConflictError(f"The event {_shown(event_id)} was changed by {current[1] or 'someone'} at "
+                            f"{current[2][:19]} UTC (now version {current[0]}) after you opened version {expected}; "
+                            f"nothing was {doing}. Compare the two versions, then save from version {current[0]}.",
+                            self.get_event(event_id), current[0])
+
+    def _write_one(self, event: Event, user: str, origin: str, action: str, version: int, had_row: bool) -> None:
+        """Write one event at `version`, recording `action` (the replaced row's state if it had one)."""
+        at = history.now_text()
+        if had_row:
+            self._conn.execute(history.RECORD_ROW_SQL, (action, user, at, origin, event.id))
+        else:
+            self._conn.execute(history.RECORD_NEW_SQL, (event.id, version, action, user, at, origin))
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for place_rows, event_rows in _event_rows([event], origin, now):
+            self._conn.executemany(_PLACE_UPSERT, place_rows)
+            self._conn.executemany(_EVENT_UPSERT_V, [row + (version, user) for row in event_rows])
+
+    def _delete(self, ids: list[str], user: str, origin: str) -> int:
+        """Record the rows of these ids as deleted, then remove them; how many there were."""
+        text = json.dumps(ids)
+        self._conn.execute(history.RECORD_ROWS_SQL, ("deleted", user, history.now_text(), origin, text))
+        return self._conn.execute("DELETE FROM events WHERE event_id IN (SELECT value FROM json_each(?))",
+                                  (text,)).rowcount
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[None]:
+        """One write transaction of an edit; an SQLite error becomes one sentence, and nothing is written."""
+        try:
+            with self._transaction():
+                yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not {doing} the store {self.path} ({exc}); nothing was changed.") from exc
+        finally:
+            self._places.clear()  # a rolled-back write may have replaced places this cache holds
 
     @contextmanager
     def _transaction(self, quiet: bool = False) -> Iterator[None]:
@@ -530,12 +676,13 @@ def _create(path: Path, seed: Seed | None) -> None:
             gpkg.register_features(conn, "events", "POINT", "Events with their provenance")
             gpkg.register_attributes(conn, "reachmap_meta", "Reachmap schema version and history")
             gpkg.register_attributes(conn, "snapshots", "Shared views frozen with a copy of their events")
+            gpkg.register_attributes(conn, "history", history.DESCRIPTION)
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             conn.executemany("INSERT INTO reachmap_meta (key, value) VALUES (?, ?)",
                              [("schema_version", str(SCHEMA_VERSION)), ("created_at", now)])
             if seed is not None:
                 for events, origin in seed():
-                    _write_events(conn, events, origin)
+                    _write_events(conn, events, origin, settings.user())
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -548,8 +695,8 @@ def _create(path: Path, seed: Seed | None) -> None:
         raise
 
 
-def _run_schema(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA.split(";"):
+def _run_schema(conn: sqlite3.Connection, schema: str = _SCHEMA) -> None:
+    for statement in schema.split(";"):
         if statement.strip():
             conn.execute(statement)
 
@@ -582,163 +729,11 @@ def check_is_ours(path: Path) -> None:
     if version is None or int(version[0]) > SCHEMA_VERSION:
         raise StoreError(f"The store {path} has schema version {version[0] if version else 'none'}, "
                          f"newer than this Reachmap understands ({SCHEMA_VERSION}); upgrade Reachmap.")
-    missing = [t for t in _TABLES if t not in tables]
+    required = _TABLES + (("history",) if int(version[0]) >= 2 else ())
+    missing = [t for t in required if t not in tables]
     if missing:  # only a store made by a development build before the table existed
         raise StoreError(f"The store {path} lacks the table(s) {', '.join(missing)} (it was made by an earlier "
                          f"development build); move it away and Reachmap will build a new one.")
-
-
-_PLACE_UPSERT = (
-    "INSERT INTO places (geom, key, name, kind, country, admin1, geonameid, population, pin_lon, pin_lat) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET geom=excluded.geom, "
-    "name=excluded.name, kind=excluded.kind, country=excluded.country, admin1=excluded.admin1, "
-    "geonameid=excluded.geonameid, population=excluded.population, pin_lon=excluded.pin_lon, "
-    "pin_lat=excluded.pin_lat")
-_EVENT_COLUMNS = ("geom", "event_id", "title", "description", "event_type", "t_start", "t_end", "t_precision",
-                  "t_text", "t_note", "place_key", "place_name", "countries", "lon", "lat", "actors", "attributes",
-                  "source_title", "source_publisher", "source_url", "source_published", "quote", "origin",
-                  "updated_at")
-_EVENT_INSERT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
-_EVENT_UPSERT = (_EVENT_INSERT + " ON CONFLICT(event_id) DO UPDATE SET "
-                 + ", ".join(f"{c}=excluded.{c}" for c in _EVENT_COLUMNS if c != "event_id"))
-_BATCH = 1000  # rows per executemany; also the size of one "which of these ids exist?" query
-# One encoder for every row (the text of actors and attributes): json.dumps with options builds a new encoder on
-# each call.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-
-
-def _write_events(conn: sqlite3.Connection, events: Iterable[Event], origin: str) -> WriteSummary:
-    """Upsert events (and their places) in batches; an event counts as updated if its id was there before.
-
-    Runs inside the caller's transaction; if `events` raises part-way, the caller rolls everything back.
-    """
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    # Per place key: the place as last written, its point blob, countries and pin, so a place shared by
-    # 1,000 events is written and measured once. Per time span (often shared too): its dates as text.
-    places: dict[str, tuple[Place, bytes, str, float, float]] = {}
-    spans: dict[int, tuple[TimeSpan, str, str]] = {}
-    seen: set[str] = set()
-    place_rows: list[tuple] = []
-    event_rows: list[tuple] = []
-    counts = [0, 0]  # added, updated
-
-    def flush() -> None:
-        if place_rows:
-            conn.executemany(_PLACE_UPSERT, place_rows)  # first: events reference places by key
-            place_rows.clear()
-        ids = [row[1] for row in event_rows]
-        fresh = [i for i in dict.fromkeys(ids) if i not in seen]
-        existing = {r[0] for r in conn.execute(
-            f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(fresh))})", fresh)} if fresh else set()
-        new_rows, old_rows = [], []  # a plain INSERT is cheaper than an upsert for ids not yet stored
-        for event_id, row in zip(ids, event_rows):
-            if event_id in seen or event_id in existing:
-                old_rows.append(row)
-            else:
-                new_rows.append(row)
-            seen.add(event_id)
-        conn.executemany(_EVENT_INSERT, new_rows)
-        conn.executemany(_EVENT_UPSERT, old_rows)  # after: an id twice in one batch is inserted, then updated
-        counts[0] += len(new_rows)
-        counts[1] += len(old_rows)
-        event_rows.clear()
-
-    for event in events:
-        place = event.place
-        known = places.get(place.key)
-        if known is None or known[0] is not place and not (
-                known[0] == place and known[0].geometry.equals_exact(place.geometry, 0)):
-            lon, lat = place.lonlat
-            point = _point_blob(lon, lat)
-            # A point place's own blob is that point's (gpkg.to_blob gives the same bytes, built slower).
-            blob = point if type(place.geometry) is Point and place.pin is None else gpkg.to_blob(place.geometry)
-            place_rows.append((blob, place.key, place.name, place.kind, place.country,
-                               place.admin1, place.geonameid, place.population, *(place.pin or (None, None))))
-            known = places[place.key] = (place, point, _countries(place), lon, lat)
-        _, point, countries, lon, lat = known
-        time = event.time
-        dates = spans.get(id(time))
-        if dates is None or dates[0] is not time:
-            dates = spans[id(time)] = (time, time.start.isoformat(), time.end.isoformat())
-        src = event.source
-        event_rows.append((
-            point, event.id, event.title, event.description, event.event_type, dates[1], dates[2],
-            time.precision, time.text, time.note, place.key, place.name, countries, lon, lat,
-            _json(event.actors) if event.actors else "[]",
-            _json(event.attributes) if event.attributes else "[]",
-            src.title, src.publisher, src.url, src.published.isoformat() if src.published else None,
-            src.quote, origin, now,
-        ))
-        if len(event_rows) >= _BATCH:
-            flush()
-    if event_rows or place_rows:
-        flush()
-    return WriteSummary(*counts)
-
-
-class RowWriter:
-    """Writes place and event rows, ready for the tables, in bulk: what an import of a million rows uses.
-
-    Rows are tuples in the tables' column order (_PLACE_COLUMNS without fid, _EVENT_COLUMNS); an event
-    whose id is stored already (before, or in an earlier call) is updated and counted as updated.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, origin: str) -> None:
-        self._conn = conn
-        self.origin = origin
-        self.now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.added = self.updated = 0
-
-    def write(self, place_rows: Sequence[tuple], event_rows: Sequence[tuple]) -> None:
-        if place_rows:
-            self._conn.executemany(_PLACE_UPSERT, place_rows)  # first: events reference places by key
-        if not event_rows:
-            return
-        _require_places(self._conn, place_rows, event_rows)
-        ids = [row[1] for row in event_rows]
-        existing = {r[0] for r in self._conn.execute(
-            "SELECT e.event_id FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value",
-            (json.dumps(ids),))}
-        if not existing and len(set(ids)) == len(ids):
-            self._conn.executemany(_EVENT_INSERT, event_rows)  # the common case: every id new
-            self.added += len(event_rows)
-            return
-        seen: set[str] = set()
-        new_rows, old_rows = [], []
-        for event_id, row in zip(ids, event_rows):
-            (old_rows if event_id in existing or event_id in seen else new_rows).append(row)
-            seen.add(event_id)
-        self._conn.executemany(_EVENT_INSERT, new_rows)
-        self._conn.executemany(_EVENT_UPSERT, old_rows)  # after: an id twice in one call is inserted, then updated
-        self.added += len(new_rows)
-        self.updated += len(old_rows)
-
-    @property
-    def summary(self) -> WriteSummary:
-        return WriteSummary(self.added, self.updated)
-
-
-def _require_places(conn: sqlite3.Connection, place_rows: Sequence[tuple], event_rows: Sequence[tuple]) -> None:
-    """What the foreign key events.place_key → places.key asks, for one batch: every place is written."""
-    others = {row[10] for row in event_rows}.difference(row[1] for row in place_rows)
-    if not others:
-        return
-    found = conn.execute("SELECT count(*) FROM json_each(?) AS j CROSS JOIN places AS p ON p.key = j.value",
-                         (json.dumps(sorted(others)),)).fetchone()[0]
-    if found != len(others):
-        raise sqlite3.IntegrityError("FOREIGN KEY constraint failed (an event's place is not stored)")
-
-
-_POINT_HEADER = b"GP" + bytes([0, 0b0000_0011]) + struct.pack("<i", gpkg.SRS_ID)
-_POINT_BODY = struct.Struct("<4dBI2d")
-
-
-def _point_blob(lon: float, lat: float) -> bytes:
-    """gpkg.to_blob(Point(lon, lat)) without building a shapely Point: envelope, then ISO WKB (1 = Point)."""
-    return _POINT_HEADER + _POINT_BODY.pack(lon, lon, lat, lat, 1, 1, lon, lat)
-
-
-point_blob = _point_blob  # for importers that build the tables' rows themselves (ingest.acled)
 
 
 _ADDED_COLUMNS = (  # (table, column, definition): added by later builds within the same schema version
@@ -747,17 +742,52 @@ _ADDED_COLUMNS = (  # (table, column, definition): added by later builds within 
 )
 
 
-def _add_missing_columns(conn: sqlite3.Connection, path: Path) -> None:
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    return [(table, column, definition) for table, column, definition in _ADDED_COLUMNS
+            if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}]
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
     """Give a store made by an earlier development build the columns added since (same schema version)."""
-    for table, column, definition in _ADDED_COLUMNS:
-        if column in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
-            continue
+    for table, column, definition in _missing_columns(conn):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")  # our constants, not input
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT value FROM reachmap_meta WHERE key = 'schema_version'").fetchone()[0])
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring an older store to SCHEMA_VERSION in place, in one transaction: all of it or nothing.
+
+    Schema 1 → 2 (issue 18): events gain version (1 for every stored event) and updated_by (''), and the
+    history table is made and registered. check_is_ours has refused a newer schema already."""
+    if _schema_version(conn) == SCHEMA_VERSION and not _missing_columns(conn):
+        return  # the usual open: no write, no lock
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # another process may be upgrading it too: read the version inside
         try:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")  # our constants, not input
-        except sqlite3.Error as exc:
-            conn.close()
-            raise StoreError(f"Could not add the {column} column to the store {path} ({exc}); move the "
-                             "store away and Reachmap will build a new one.") from exc
+            version = _schema_version(conn)
+            _add_missing_columns(conn)
+            if version < 2:
+                conn.execute("ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+                conn.execute("ALTER TABLE events ADD COLUMN updated_by TEXT NOT NULL DEFAULT ''")
+                _run_schema(conn, history.TABLE_SQL)
+                gpkg.register_attributes(conn, "history", history.DESCRIPTION)
+            if version < SCHEMA_VERSION:
+                conn.execute("UPDATE reachmap_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+                conn.execute("INSERT INTO reachmap_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                             "value = excluded.value", (f"upgraded_from_{version}_at",
+                                                        datetime.now(timezone.utc).isoformat(timespec="seconds")))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(f"Could not upgrade the store {path} to schema version {SCHEMA_VERSION} ({exc}); it was "
+                         "left exactly as it was. Check that the file and its folder can be written to, or move "
+                         "the store away and Reachmap will build a new one.") from exc
 
 
 def _utc_text(moment: datetime) -> str:
@@ -768,8 +798,3 @@ def _shown(value: str, limit: int = 60) -> str:
     """A value quoted in a message, cut so a 10,000-character id does not fill the screen."""
     text = value if len(value) <= limit else value[:limit] + "…"
     return f"'{text}'"
-
-
-def _countries(place: Place) -> str:
-    """',BY,UA,': the countries a place belongs to, delimited so a substring test matches whole codes."""
-    return "," + ",".join(place.countries) + "," if place.countries else ""

@@ -1,4 +1,6 @@
-"""Import: upload ACLED, CSV, Excel, GeoJSON or KML; preview the rows as they will be stored; import them."""
+"""Import: upload ACLED, CSV, Excel, GeoJSON or KML; preview the rows as they will be stored; import them.
+
+ACLED's deletions file (format acled-deletions) deletes the events it lists instead, each recorded and restorable."""
 
 from __future__ import annotations
 
@@ -64,6 +66,35 @@ def _sites(path: Path) -> None:
                         f"panel offers it, and the link sites={name} shows it."))
 
 
+def _deletions(path: Path, name: str) -> None:
+    """ACLED's table of deleted events (ingest.acled_deletions): checked, counted, deleted on request."""
+    from dashboard.ingest.acled_deletions import import_deletions, read_deletions
+
+    try:
+        found = read_deletions(path, name)
+    except DashboardError as exc:
+        st.error(S.md(str(exc)))
+        return
+    st.subheader(S.md(f"ACLED deletions: {found.rows:,} rows naming {len(found.ids):,} events"))
+    st.caption("Those the store holds are deleted; those it does not are counted and left. Each deletion is "
+               "recorded in the event's history with this file's name and can be undone there.")
+    if st.button("Delete these events", type="primary"):
+        try:
+            with open_store(gazetteer=S.gazetteer()) as store:
+                report = import_deletions(path, store, user=_user(), source_name=name)
+        except DashboardError as exc:
+            st.error(S.md(str(exc)))
+            return
+        st.success(S.md(str(report)))
+
+
+def _user() -> str | None:
+    """Who this request's changes are recorded as: the login proxy's header when user_header is set (None
+    without one: the `user` setting)."""
+    header = settings.get("user_header").strip()
+    return (st.context.headers.get(header) or "").strip() or None if header else None
+
+
 def render() -> None:
     st.title("Import events")
     st.caption("ACLED exports (any vintage), CSV or Excel with coordinates or place names, GeoJSON and KML. "
@@ -78,8 +109,10 @@ def render() -> None:
     _gazetteer_section(limit_mb)
     if upload is None:
         return
-    fmt = st.selectbox("Format", ("auto", *FORMATS, "deployments", "sites"),
-                       help="auto recognises ACLED by its columns; deployments: a CSV or JSON of systems at "
+    fmt = st.selectbox("Format", ("auto", *FORMATS, "acled-deletions", "deployments", "sites"),
+                       help="auto recognises ACLED by its columns; acled-deletions: ACLED's table of deleted "
+                            "events (event_id_cnty, deleted_timestamp), which deletes them here too (recorded, "
+                            "restorable); deployments: a CSV or JSON of systems at "
                             "origins over days (dated rings), not events; sites: a CSV, Excel or GeoJSON table "
                             "of sites, one ring each")
     with tempfile.TemporaryDirectory(prefix="reachmap-import-") as tmp:
@@ -90,6 +123,9 @@ def render() -> None:
             return
         if fmt == "sites":
             _sites(path)
+            return
+        if fmt == "acled-deletions":
+            _deletions(path, upload.name)
             return
         try:
             choices = _review(path, fmt, upload.name)
@@ -103,7 +139,7 @@ def render() -> None:
                 with open_store(gazetteer=S.gazetteer()) as store:
                     report = import_file(path, store, S.gazetteer(), format=fmt, skip_bad=skip_bad,
                                          progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                                         place_choices=choices, source_name=upload.name)
+                                         place_choices=choices, source_name=upload.name, user=_user())
             except DashboardError as exc:
                 st.error(S.md(str(exc)))
                 return

@@ -267,6 +267,7 @@ def _ring_form() -> None:
 
 
 MAP_KEY = "map"  # the map component's key: its state (the view it asks for) is read before it is drawn
+EDIT_HREF = "events?edit="  # an event popup's Edit link, relative: the Events page of this app (events_page)
 MAP_SIZE_PX = (1200, 620)  # the map's height as map_in_page draws it below; its width on a usual screen
 
 
@@ -399,7 +400,7 @@ def _map(scene: Scene) -> None:
         served = _served_view(view) if len(scene.rows) > settings.map_served_above() else None
         layer = bulk_layer(scene.table, scene.rows, served, play=scene_play(scene))
     else:
-        m = scene_map(scene, S.basemap())
+        m = scene_map(scene, S.basemap(), edit_href=EDIT_HREF)
     out = map_in_page(use_bundle(m), key=MAP_KEY, height=620, center=view.center, zoom=view.zoom, layer=layer)
     _use_drawing(out.get("last_active_drawing"))
     _clicked_event(scene, clicked_event_id(out.get("last_object_clicked_tooltip")))
@@ -449,6 +450,10 @@ def _clicked_event(scene: Scene, event_id: str | None) -> None:
             st.caption(S.md(f"“{event.source.quote}”"))
         source = f"Source: {event.source.publisher}" + (f" — {event.source.url}" if event.source.url else "")
         st.caption(S.md(source))
+        from dashboard.ui.pages import pages  # here: pages imports this module's page lazily, not at import
+
+        st.page_link(pages()["events"], label="Edit this event", query_params={"edit": event.id},
+                     icon=":material/edit:")
 
 
 def _use_drawing(drawing: dict | None) -> None:

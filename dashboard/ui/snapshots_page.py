@@ -17,6 +17,7 @@ from dashboard.scene import Scene, scene_map
 from dashboard.share import to_query
 from dashboard.snapshot import MAX_TITLE, attach_thumbnail, freeze, frozen_scene, listing, open_snapshot
 from dashboard.ui import state as S
+from dashboard.ui import who
 
 SNAPSHOT_PARAM = "snapshot"
 CONFIRM_DELETE = "_confirm_delete"  # the id whose deletion awaits a second click
@@ -110,10 +111,7 @@ def render_snapshot(snapshot_id: str) -> None:
 def owner() -> str | None:
     """Who this request is on a shared server (the login proxy's header, '' when it names nobody);
     None on a single-user instance, where every snapshot is the user's."""
-    header = settings.get("user_header").strip()
-    if not header:
-        return None
-    return (st.context.headers.get(header) or "").strip()
+    return who.proxy_login()
 
 
 def render() -> None:
