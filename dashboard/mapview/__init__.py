@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-import folium
+
+from dashboard.mapview.templates import import_folium
+
+import_folium()  # its templates compiled as maps use them: most of folium's import time
+
+import folium  # noqa: E402
 import numpy as np
 import shapely
 from branca.element import MacroElement, Template
