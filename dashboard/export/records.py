@@ -137,7 +137,19 @@ def column_batches(scene: Scene) -> Iterator[dict[str, Any]] | None:
         return None
     # Made in the read-ahead thread too: a batch's labels and attributes are Arrow and numpy work that lets
     # go of the GIL, done while the format writes the batch before it.
-    return read_ahead(_column_batch(table) for table in tables)
+    return read_ahead(_column_batches(tables))
+
+
+def _column_batches(tables: Iterator[pa.Table]) -> Iterator[dict[str, Any]]:
+    """_column_batch of each table; closing this closes `tables` at once, in the closing thread (read_ahead
+    closes its items in its reader thread, where a store opened by `tables` was opened)."""
+    try:
+        for table in tables:
+            yield _column_batch(table)
+    finally:
+        close = getattr(tables, "close", None)
+        if close is not None:
+            close()
 
 
 _END = object()
