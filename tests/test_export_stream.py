@@ -219,3 +219,33 @@ def test_csv_cells_are_quoted_as_csv_writer_quotes_them():
     csv.writer(expected).writerows(zip(*columns))
     quoted = [tabular._quoted(c) for c in columns]
     assert "".join(",".join(row) + "\r\n" for row in zip(*quoted)) == expected.getvalue()
+
+
+def test_parts_read_in_threads_come_in_order_and_a_reader_error_is_raised_in_its_place():
+    import threading
+
+    import numpy as np
+    import pyarrow as pa
+
+    seen = set()
+
+    def read(part):
+        seen.add(threading.get_ident())
+        if part[0] == 30:
+            raise ValueError("part 30")
+        yield pa.table({"n": pa.array(part)})
+        yield pa.table({"n": pa.array(part[::-1])})
+
+    tables = records.read_in_threads(np.arange(25), read, batch=10)
+    assert [t.column("n").to_pylist() for t in tables] == [
+        list(range(10)), list(range(9, -1, -1)), list(range(10, 20)), list(range(19, 9, -1)), [20, 21, 22, 23, 24],
+        [24, 23, 22, 21, 20]]
+    assert threading.get_ident() not in seen  # read in the pool's threads
+    got = []
+    with pytest.raises(ValueError, match="part 30"):
+        for t in records.read_in_threads(np.arange(50), read, batch=10):
+            got.append(t.column("n")[0].as_py())
+    assert got == [0, 9, 10, 19, 20, 29]
+    early = records.read_in_threads(np.arange(1000), read, batch=10)
+    next(early)
+    early.close()  # stops: the parts not begun are not read

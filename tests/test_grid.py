@@ -136,3 +136,36 @@ def test_the_served_payload_carries_the_view_its_clusters_and_single_events():
     np.testing.assert_allclose(back["clusters"]["bounds"], c.bounds, atol=0.5e-5)
     # Kilobytes, whatever the number of selected events.
     assert len(payload.data) < 40_000 < len(encode(TABLE, rows, {}).data)
+
+
+def _bulk_meta(m) -> dict:
+    from dashboard.mapview.bulk import BulkEvents
+
+    def walk(element):
+        for child in element._children.values():
+            if isinstance(child, BulkEvents):
+                return child
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    import json
+
+    return json.loads(walk(m).meta)
+
+
+def test_a_still_picture_is_clustered_here_for_its_one_view_and_a_page_that_pans_is_not():
+    """A PNG never pans or zooms: its events come clustered for the view it shows (the tiles' view), as the
+    app's served mode sends them; an exported page still gets every event to cluster in the browser."""
+    from dashboard.mapview import Basemap, MapView, _embedded_view, build_map
+
+    rows = ALL[::3]
+    still = Basemap(still=(1200, 800))
+    meta = _bulk_meta(build_map([], [], still, MapView(), draw=False, sync_url=False, bulk=(TABLE, rows)))
+    lon, lat, zoom = _embedded_view(MapView(), [], (TABLE, rows), (1200, 800))
+    view = view_around(lat, lon, zoom, 1200, 800).padded()
+    assert meta["served"]["zoom"] == zoom and meta["served"]["box"] == [view.west, view.south, view.east, view.north]
+    assert meta["count"] == len(rows) and meta["served"]["shown"] == len(_inside(view, rows))
+    page = _bulk_meta(build_map([], [], Basemap(), MapView(), draw=False, sync_url=False, bulk=(TABLE, rows)))
+    assert "served" not in page and page["rows"] == len(rows)

@@ -9,38 +9,40 @@ One module per format: `geojson`, `kml`, `tabular` (CSV), `page` (HTML), `png`, 
 and GIF of the playback); `records` and `words`
 hold what they share, `columns` the Arrow encoders the text formats use when the events come as the
 store's columns (the CLI's way: `GeoPackageStore.record_tables`), `output` the file written whole or not
-at all. The map formats (and folium) are imported only when one of them is asked for.
+at all. Each format's module (the map formats bring folium) is imported only when it is asked for.
 """
 
 from __future__ import annotations
 
 import importlib
 import io
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from dashboard.errors import ValidationError
-from dashboard.export.geojson import to_geojson, write_geojson
-from dashboard.export.kml import KML_NS, kml_colour, to_kml, to_kmz, write_kml, xml_text
 from dashboard.export.records import DECIMALS, EVENT_FIELDS, RING_FIELDS, event_record, ring_record
-from dashboard.export.tabular import CSV_FIELDS, to_csv, write_csv
 from dashboard.export.words import (FORMATS, TEXT_FORMATS, attribution, date_bounds, date_span, filename,
                                     summary)
 
 if TYPE_CHECKING:
+    from dashboard.export.geojson import to_geojson, write_geojson
+    from dashboard.export.kml import KML_NS, kml_colour, to_kml, to_kmz, write_kml, xml_text
     from dashboard.export.page import map_page, to_html
     from dashboard.export.png import MAX_PX, MIN_PX, Progress, to_png
+    from dashboard.export.tabular import CSV_FIELDS, to_csv, write_csv
     from dashboard.mapview import Basemap
     from dashboard.scene import Scene
 
-# The map formats need folium and the map's modules (most of a second to import): they are imported when
-# first asked for, so that a CSV, GeoJSON or KML export does not load them.
-_MAP_NAMES = {"map_page": "page", "to_html": "page", "MAX_PX": "png", "MIN_PX": "png", "Progress": "png",
-              "to_png": "png"}
+# Each format's module is imported when first asked for: the map formats need folium and the map's modules
+# (most of a second), and a CSV export need not compile the KML and GeoJSON writers either.
+_LAZY = {"map_page": "page", "to_html": "page", "MAX_PX": "png", "MIN_PX": "png", "Progress": "png",
+         "to_png": "png", "to_geojson": "geojson", "write_geojson": "geojson", "KML_NS": "kml",
+         "kml_colour": "kml", "to_kml": "kml", "to_kmz": "kml", "write_kml": "kml", "xml_text": "kml",
+         "CSV_FIELDS": "tabular", "to_csv": "tabular", "write_csv": "tabular"}
 
 
 def __getattr__(name: str):
-    if name in _MAP_NAMES:
-        return getattr(importlib.import_module(f"dashboard.export.{_MAP_NAMES[name]}"), name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"dashboard.export.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -79,14 +81,16 @@ def export(scene: Scene, basemap: Basemap | None, fmt: str, *, title: str | None
 
         return to_png(scene, basemap, width, height, title, progress, ahead=ahead)  # type: ignore[arg-type]
     if fmt == "kmz":
+        from dashboard.export.kml import to_kmz
+
         return to_kmz(scene, title)
     if fmt == "html":
         from dashboard.export.page import to_html
 
         return to_html(scene, basemap, title).encode("utf-8")  # type: ignore[arg-type]
-    text = {"geojson": lambda: to_geojson(scene, title), "kml": lambda: to_kml(scene, title),
-            "csv": lambda: to_csv(scene)}[fmt]()
-    return text.encode("utf-8")
+    text = io.StringIO()
+    _write(fmt, scene, text, title)
+    return text.getvalue().encode("utf-8")
 
 
 def stream(scene: Scene, fmt: str, out: BinaryIO, *, title: str | None = None) -> None:
@@ -96,8 +100,17 @@ def stream(scene: Scene, fmt: str, out: BinaryIO, *, title: str | None = None) -
         raise ValidationError("format", fmt, f"must be one of {', '.join(STREAMED)} to be streamed")
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     try:
-        {"geojson": lambda: write_geojson(scene, text, title), "kml": lambda: write_kml(scene, text, title),
-         "csv": lambda: write_csv(scene, text)}[fmt]()
+        _write(fmt, scene, text, title)
         text.flush()
     finally:
         text.detach()  # `out` stays open: it is the caller's
+
+
+_WRITERS = {"geojson": ("geojson", "write_geojson"), "kml": ("kml", "write_kml"), "csv": ("tabular", "write_csv")}
+
+
+def _write(fmt: str, scene: Scene, out: TextIO, title: str | None) -> None:
+    """The text export in `fmt` written to `out`, its format's module imported now (see _LAZY)."""
+    module, name = _WRITERS[fmt]
+    write = getattr(importlib.import_module(f"dashboard.export.{module}"), name)
+    write(scene, out) if fmt == "csv" else write(scene, out, title)  # a CSV has no place for a title
