@@ -6,6 +6,11 @@ CONFLICT per batch (upsert; an id twice in one batch keeps the last). Writes of 
 their transaction: two imports at once run one after the other instead of deadlocking on the places they
 share (row locks taken in different orders), and readers never wait (MVCC). Each such transaction bumps
 reachmap_changes.counter, which names the version of the events for caches (`change_counter`).
+
+Every change is recorded as on the GeoPackage (schema 2, store.history; the rows and their writer are in
+store.pg_rows): edits, deletions and restores lock the event's row (FOR UPDATE) and compare its version inside
+their transaction, so optimistic concurrency holds across connections and servers. An edit waits for an import
+that holds WRITE_LOCK to commit (seconds for 100k rows): it then sees the import's version.
 """
 
 from __future__ import annotations
