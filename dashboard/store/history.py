@@ -1,4 +1,5 @@
 """The GeoPackage store's record of changes (issue 18): the history table, the states it keeps, and Changes.
+PostGIS keeps the same rows (store.pg_rows); the states, Changes and revisions below serve both backends.
 
 One row per recorded change: event_id, version (the version the change produced), action, user, at (UTC ISO),
 origin, and `state`: the event as it was BEFORE the change (JSON, see STATE_SQL; NULL when there was no row:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 
+import psycopg
 import shapely
 
 from dashboard.errors import StoreError
@@ -19,8 +20,6 @@ from dashboard.model import Event, Place
 from dashboard.store import history
 from dashboard.store.base import WriteSummary
 from dashboard.store.rows import _countries
-
-import psycopg
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header, by envelope flag
 BATCH = 5000
