@@ -124,9 +124,21 @@ class PostgresServer:
         import psycopg
         from psycopg import sql
 
+        import time
+
         with psycopg.connect(self.url, autocommit=True) as conn:
             for name in self.made:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                # An autovacuum worker in the database (after a big write) belongs to the superuser, which
+                # FORCE may not terminate for this role: it ends on its own, so try again for up to 30 s.
+                for attempt in range(150):
+                    try:
+                        conn.execute(drop)
+                        break
+                    except psycopg.errors.InsufficientPrivilege:
+                        if attempt == 149:
+                            raise
+                        time.sleep(0.2)
         self.made.clear()
 
 
