@@ -288,8 +288,8 @@ def test_an_import_stores_the_same_events_on_every_backend(store, tmp_path, gaze
         assert (again.added, again.updated, again.stored) == (expected.added, expected.updated, True)
         assert again.added > 0 and store.events() == reference.events()
         assert store.origins() == reference.origins()
-        twice = import_file(path, store, gazetteer)  # the same file again updates in place
-        assert (twice.added, twice.updated) == (0, expected.added)
+        twice = import_file(path, store, gazetteer)  # the same file again: equal events, left alone (issue 18)
+        assert (twice.added, twice.updated, twice.unchanged) == (0, 0, expected.added)
 
 
 def test_frozen_events_are_the_events_as_columns_in_the_order_asked(store):

@@ -67,7 +67,7 @@ def test_a_newer_schema_is_refused_with_a_sentence_and_left_as_it_is(url):
         pass
     with psycopg.connect(url) as conn:
         conn.execute("UPDATE reachmap_meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match=r"schema version 99, newer than this Reachmap understands \(1\); upgrade"):
+    with pytest.raises(StoreError, match=r"schema version 99, newer than this Reachmap understands \(2\); upgrade"):
         _open(url)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT value FROM reachmap_meta WHERE key = 'schema_version'").fetchone()[0] == "99"
@@ -140,7 +140,7 @@ def test_the_change_counter_moves_with_every_write_of_events_and_not_with_snapsh
 
 def test_two_connections_importing_at_once_lose_nothing(url):
     """Two bulk writers on two connections, overlapping places and one shared event id, at the same time."""
-    from dashboard.store.geopackage import point_blob
+    from dashboard.store.rows import point_blob
 
     with _open(url):
         pass
@@ -202,7 +202,7 @@ def test_two_imports_whose_places_cross_neither_deadlock_nor_lose_anything(url):
     aborted); the writers' advisory lock makes the second wait for the first instead."""
     import time
 
-    from dashboard.store.geopackage import point_blob
+    from dashboard.store.rows import point_blob
 
     with _open(url):
         pass

@@ -2,7 +2,8 @@
 
 A new destination is written as its creation (the GeoPackage built under a temporary name, the PostGIS schema
 and events in one transaction): a failed copy leaves no half store. A destination that holds events or
-snapshots is refused, untouched. What is not copied: each event's updated_at (the copy is a new write).
+snapshots is refused, untouched. What is not copied: each event's updated_at, version and history (the
+copy is a new write: every event arrives at version 1 with one "created" change; see issue 18).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 """The GeoPackage store's record of changes (issue 18): the history table, the states it keeps, and Changes.
+PostGIS keeps the same rows (store.pg_rows); the states, Changes and revisions below serve both backends.
 
 One row per recorded change: event_id, version (the version the change produced), action, user, at (UTC ISO),
 origin, and `state`: the event as it was BEFORE the change (JSON, see STATE_SQL; NULL when there was no row:
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
+
+import shapely
 
 from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
 from dashboard.store import gpkg
@@ -70,7 +73,9 @@ def event_from_state(state: str | dict) -> Event:
     """The Event a kept state describes."""
     s = json.loads(state) if isinstance(state, str) else state
     p = s["place"]
-    place = Place(key=p["key"], name=p["name"], kind=p["kind"], geometry=gpkg.from_blob(bytes.fromhex(p["geom"])),
+    # The GeoPackage keeps its geometry blob ("geom"), PostGIS the ISO WKB ("wkb"): both in hex, bit-exact.
+    geometry = gpkg.from_blob(bytes.fromhex(p["geom"])) if "geom" in p else shapely.from_wkb(bytes.fromhex(p["wkb"]))
+    place = Place(key=p["key"], name=p["name"], kind=p["kind"], geometry=geometry,
                   country=p["country"], admin1=p["admin1"], geonameid=p["geonameid"], population=p["population"],
                   pin=(p["pin_lon"], p["pin_lat"]) if p["pin_lon"] is not None else None)
     published = s["source_published"]
@@ -88,9 +93,10 @@ def event_from_state(state: str | dict) -> Event:
     )
 
 
-def moment(text: str) -> datetime:
-    """A stored UTC time as an aware datetime (rows written before histories have '+00:00' too)."""
-    at = datetime.fromisoformat(text)
+def moment(text: str | datetime) -> datetime:
+    """A stored UTC time as an aware datetime (rows written before histories have '+00:00' too; PostGIS gives
+    datetimes)."""
+    at = text if isinstance(text, datetime) else datetime.fromisoformat(text)
     return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 

@@ -56,8 +56,23 @@ _V1 = (
     "CREATE INDEX snapshots_created_at ON snapshots (created_at)",
 )
 
-# (version, statements): a database at version n gets every later migration, each in its own transaction.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1),)
+# Every change of an event recorded (issue 18), as the GeoPackage's schema 2 (store.history): the row's version
+# and who wrote it, and one history row per change with the state it replaced (jsonb of pg_rows.STATE_SQL; NULL
+# when there was no row before it). `at` is the change's time, `seq` the order of changes made at one time.
+_V2 = (
+    "ALTER TABLE events ADD COLUMN version integer NOT NULL DEFAULT 1, "
+    "ADD COLUMN updated_by text NOT NULL DEFAULT ''",
+    """CREATE TABLE history (
+         seq bigserial PRIMARY KEY, event_id text COLLATE "C" NOT NULL, version integer NOT NULL,
+         action text NOT NULL CHECK (action IN ('created', 'updated', 'deleted', 'restored')),
+         "user" text NOT NULL, at timestamptz NOT NULL, origin text NOT NULL, state jsonb,
+         UNIQUE (event_id, version))""",
+    "CREATE INDEX history_action_at ON history (action, at)",
+)
+
+# (version, statements): a database at version n gets every later migration, each in its own transaction; a new
+# database gets them all in one (and its seed), so it is never left at an older version.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1), (2, _V2))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _FOREIGN_OBJECTS = """
@@ -104,6 +119,9 @@ def migrate(conn: psycopg.Connection, shown: str, seed: Callable[[psycopg.Connec
             _refuse_newer(current, shown)
             if current >= version:
                 continue
+            if current == 0:  # a new store: every migration in this one transaction
+                statements = tuple(s for _, part in MIGRATIONS for s in part)
+                version = SCHEMA_VERSION
             for statement in statements:
                 conn.execute(statement)
             meta = {"schema_version": str(version)}

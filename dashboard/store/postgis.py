@@ -6,6 +6,11 @@ CONFLICT per batch (upsert; an id twice in one batch keeps the last). Writes of 
 their transaction: two imports at once run one after the other instead of deadlocking on the places they
 share (row locks taken in different orders), and readers never wait (MVCC). Each such transaction bumps
 reachmap_changes.counter, which names the version of the events for caches (`change_counter`).
+
+Every change is recorded as on the GeoPackage (schema 2, store.history; the rows and their writer are in
+store.pg_rows): edits, deletions and restores lock the event's row (FOR UPDATE) and compare its version inside
+their transaction, so optimistic concurrency holds across connections and servers. An edit waits for an import
+that holds WRITE_LOCK to commit (seconds for 100k rows): it then sees the import's version.
 """
 
 from __future__ import annotations
@@ -14,53 +19,25 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import shapely
 
-from dashboard.errors import NotFoundError, StoreError
+from psycopg.rows import dict_row
+
+from dashboard import settings
+from dashboard.errors import ConflictError, NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan
-from dashboard.store import pg_schema
-from dashboard.store.base import EventStore, Listed, SourceGroup, WriteSummary
-from dashboard.store.geopackage import RECORD_COLUMNS, _countries, _pairs, _record_schema, _shown
+from dashboard.store import history, pg_rows, pg_schema
+from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary
+from dashboard.store.geopackage import RECORD_COLUMNS, _pairs, _record_schema, _shown
+from dashboard.store.pg_rows import RowWriter
 from dashboard.store.snapshots import (EVENT_SCHEMA, PLACE_SCHEMA, FrozenEvents, Snapshot, SnapshotInfo, frozen_text,
                                        read_frozen)
 
 Seed = Callable[[], Iterable[tuple[Iterable[Event], str]]]
-
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header, by envelope flag
-_BATCH = 5000
-
-_PLACE_COLUMNS = ("key", "name", "kind", "country", "admin1", "geonameid", "population", "pin_lon", "pin_lat")
-# RowWriter's event rows: GeoPackageStore's _EVENT_COLUMNS (the point blob first, ignored: lon, lat say it).
-_EVENT_COLUMNS = ("event_id", "title", "description", "event_type", "t_start", "t_end", "t_precision", "t_text",
-                  "t_note", "place_key", "place_name", "countries", "lon", "lat", "actors", "attributes",
-                  "source_title", "source_publisher", "source_url", "source_published", "quote", "origin",
-                  "updated_at")
-_STAGE = (
-    "CREATE TEMP TABLE stage_places (n serial, wkb bytea NOT NULL, key text, name text, kind text, country text, "
-    "admin1 text, geonameid bigint, population bigint, pin_lon double precision, pin_lat double precision) "
-    "ON COMMIT DROP",
-    "CREATE TEMP TABLE stage_events (n serial, event_id text, title text, description text, event_type text, "
-    "t_start date, t_end date, t_precision text, t_text text, t_note text, place_key text, place_name text, "
-    "countries text, lon double precision, lat double precision, actors text, attributes text, "
-    "source_title text, source_publisher text, source_url text, source_published date, quote text, "
-    "origin text, updated_at timestamptz) ON COMMIT DROP",
-)
-_PLACES_UPSERT = (
-    f"INSERT INTO places (geom, {', '.join(_PLACE_COLUMNS)}) "
-    f"SELECT DISTINCT ON (key) ST_GeomFromWKB(wkb, 4326), {', '.join(_PLACE_COLUMNS)} FROM stage_places "
-    "ORDER BY key, n DESC ON CONFLICT (key) DO UPDATE SET geom = excluded.geom, "
-    + ", ".join(f"{c} = excluded.{c}" for c in _PLACE_COLUMNS if c != "key"))
-_EVENTS_UPSERT = (
-    "WITH ins AS ("
-    f"INSERT INTO events (geom, {', '.join(_EVENT_COLUMNS)}) "
-    f"SELECT DISTINCT ON (event_id) ST_SetSRID(ST_MakePoint(lon, lat), 4326), {', '.join(_EVENT_COLUMNS)} "
-    "FROM stage_events ORDER BY event_id, n DESC ON CONFLICT (event_id) DO UPDATE SET geom = excluded.geom, "
-    + ", ".join(f"{c} = excluded.{c}" for c in _EVENT_COLUMNS if c != "event_id")
-    + " RETURNING (xmax = 0) AS fresh) SELECT count(*) FILTER (WHERE fresh) FROM ins")
 
 _EVENT_SELECT = ("e.event_id, e.title, e.description, e.event_type, e.t_start, e.t_end, e.t_precision, e.t_text, "
                  "e.t_note, e.place_key, e.source_title, e.source_publisher, e.source_url, e.source_published, "
@@ -139,7 +116,7 @@ class PostGISStore(EventStore):
         store = cls(conn, url)
         try:
             pg_schema.migrate(conn, store.location,
-                              None if seed is None else lambda c: [store._write(es, o) for es, o in seed()])
+                              None if seed is None else lambda c: [store._write(es, o, settings.user()) for es, o in seed()])
         except psycopg.Error as exc:
             conn.close()
             raise StoreError(f"Could not prepare the store {store.location} ({_reason(exc)}); nothing was "
@@ -157,7 +134,7 @@ class PostGISStore(EventStore):
         try:
             with self._lock, self._conn.transaction():
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (pg_schema.WRITE_LOCK,))
-                for statement in _STAGE:
+                for statement in pg_rows.STAGE:
                     self._conn.execute(statement)
                 yield
                 self._conn.execute("UPDATE reachmap_changes SET counter = counter + 1")
@@ -167,50 +144,27 @@ class PostGISStore(EventStore):
         finally:
             self._places.clear()  # a rolled-back write may have replaced places this cache holds
 
-    def put_events(self, events: Iterable[Event], origin: str) -> WriteSummary:
+    def put_events(self, events: Iterable[Event], origin: str, user: str | None = None,
+                   revision: str | None = None) -> WriteSummary:
         with self._write_transaction():
-            return self._write(events, origin)
+            return self._write(events, origin, settings.user() if user is None else user, revision)
 
-    def _write(self, events: Iterable[Event], origin: str) -> WriteSummary:
-        """Upsert events and their places in batches, inside the caller's transaction (stage tables made)."""
+    def _write(self, events: Iterable[Event], origin: str, user: str, revision: str | None = None) -> WriteSummary:
+        """Write events and their places in batches, recording what changed, inside the caller's transaction."""
         if self._conn.execute("SELECT to_regclass('pg_temp.stage_events')").fetchone()[0] is None:
-            for statement in _STAGE:
+            for statement in pg_rows.STAGE:
                 self._conn.execute(statement)
-        writer = RowWriter(self._conn, origin)
-        places: dict[str, Place] = {}
-        place_rows: list[tuple] = []
-        event_rows: list[tuple] = []
-        for event in events:
-            place = event.place
-            known = places.get(place.key)
-            if known is None or known is not place and not (
-                    known == place and known.geometry.equals_exact(place.geometry, 0)):
-                place_rows.append((shapely.to_wkb(place.geometry, byte_order=1, flavor="iso"), place.key,
-                                   place.name, place.kind, place.country, place.admin1, place.geonameid,
-                                   place.population, *(place.pin or (None, None))))
-                places[place.key] = place
-            lon, lat = place.lonlat
-            time, src = event.time, event.source
-            event_rows.append((
-                event.id, event.title, event.description, event.event_type, time.start, time.end,
-                time.precision, time.text, time.note, place.key, place.name, _countries(place), lon, lat,
-                json.dumps(list(event.actors), ensure_ascii=False) if event.actors else "[]",
-                json.dumps([list(p) for p in event.attributes], ensure_ascii=False) if event.attributes else "[]",
-                src.title, src.publisher, src.url, src.published, src.quote, origin, writer.now))
-            if len(event_rows) >= _BATCH:
-                writer.write_staged(place_rows, event_rows)
-                place_rows.clear()
-                event_rows.clear()
-        if place_rows or event_rows:
+        writer = RowWriter(self._conn, origin, user, revision)
+        for place_rows, event_rows in pg_rows.event_rows(events, origin, writer.now):
             writer.write_staged(place_rows, event_rows)
         return writer.summary
 
     @contextmanager
-    def bulk_writer(self, origin: str) -> Iterator[RowWriter]:
+    def bulk_writer(self, origin: str, user: str | None = None, revision: str | None = None) -> Iterator[RowWriter]:
         """A RowWriter inside one transaction (as GeoPackageStore.bulk_writer): committed when the block
         ends, rolled back if it raises."""
         with self._write_transaction():
-            yield RowWriter(self._conn, origin)
+            yield RowWriter(self._conn, origin, settings.user() if user is None else user, revision)
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
         frozen = frozen_text(snapshot.events)  # before the transaction: a bad event writes nothing
@@ -245,7 +199,156 @@ class PostGISStore(EventStore):
         except psycopg.Error as exc:
             raise StoreError(f"Could not {doing} the store {self.location} ({_reason(exc)}); {outcome}.") from exc
 
+    # -- edits with history (issue 18) ------------------------------------------------------------
+    # Each runs in one _write_transaction: under WRITE_LOCK, with the event's row locked (FOR UPDATE) before its
+    # version is compared, so two editors saving from one version, on any connections or servers, give one
+    # success and one ConflictError.
+
+    def version(self, event_id: str) -> int:
+        rows = self._rows("SELECT version FROM events WHERE event_id = %s", (event_id,))
+        if not rows:
+            raise NotFoundError(f"No event with id {_shown(event_id)} in the store {self.location}.")
+        return rows[0][0]
+
+    def save_event(self, event: Event, user: str, expected_version: int | None, origin: str = "edit") -> int:
+        with self._write_transaction("save the event in"):
+            current = self._current(event.id)
+            if expected_version is None:
+                if current is not None:
+                    raise StoreError(f"An event with id {_shown(event.id)} exists already (version {current[0]}); "
+                                     "edit that one, or give the new event another id.")
+                gone = self._deletion(event.id)
+                if gone is not None:
+                    raise StoreError(f"The event {_shown(event.id)} was deleted (version {gone[0]}); restore it "
+                                     "instead of adding it again, or give the new event another id.")
+                self._write_one(event, user, origin, "created", 1, had_row=False)
+                return 1
+            self._require_version(event.id, current, expected_version, "saved")
+            writer = RowWriter(self._conn, origin, user)
+            for place_rows, event_rows in pg_rows.event_rows([event], origin, writer.now):
+                writer.write_staged(place_rows, event_rows)
+            return current[0] + writer.updated
+
+    def delete_event(self, event_id: str, user: str, expected_version: int, origin: str = "edit") -> int:
+        with self._write_transaction("delete the event from"):
+            current = self._current(event_id)
+            self._require_version(event_id, current, expected_version, "deleted")
+            self._delete([event_id], user, origin)
+            return current[0] + 1
+
+    def delete_events(self, event_ids: Sequence[str], user: str, origin: str) -> int:
+        ids = list(dict.fromkeys(event_ids))  # an id twice is deleted once
+        deleted = 0
+        with self._write_transaction("delete the events from"):
+            for at in range(0, len(ids), pg_rows.BATCH * 10):
+                deleted += self._delete(ids[at:at + pg_rows.BATCH * 10], user, origin)
+        return deleted
+
+    def history(self, event_id: str) -> list[Change]:
+        try:
+            with self._lock, self._conn.transaction():  # one view of the history and the row
+                self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                return self._history(event_id)
+        except psycopg.Error as exc:
+            raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
+
+    def _history(self, event_id: str) -> list[Change]:
+        rows = self._named(f"SELECT {pg_rows.CHANGE_COLUMNS} FROM history AS h WHERE h.event_id = %s "
+                           "ORDER BY h.version", (event_id,))
+        meta = self._rows("SELECT version, origin, updated_by, updated_at FROM events WHERE event_id = %s",
+                          (event_id,))
+        if not meta and not rows:
+            raise NotFoundError(f"The store {self.location} never held an event with id {_shown(event_id)}.")
+        current = self.get_event(event_id) if meta else None
+        return history.changes(rows, current, meta[0] if meta else None)
+
+    def restore(self, event_id: str, version: int, user: str, expected_version: int | None) -> int:
+        with self._write_transaction("restore the event in"):
+            current = self._current(event_id)  # locked first: the history read next cannot change under us
+            changes = self._history(event_id)
+            target = next((c for c in changes if c.version == version), None)
+            if target is None:
+                raise NotFoundError(f"The event {_shown(event_id)} has no version {version} (it has "
+                                    f"{changes[0].version} to {changes[-1].version}).")
+            if target.after is None:
+                raise StoreError(f"Version {version} of the event {_shown(event_id)} is its deletion; restore the "
+                                 f"version before it ({version - 1}) instead.")
+            if expected_version is None:
+                if current is not None:
+                    raise ConflictError(
+                        f"The event {_shown(event_id)} is no longer deleted: it is at version {current[0]} "
+                        f"(by {current[1] or 'someone'}); nothing was restored. Look at it, then restore again.",
+                        self.get_event(event_id), current[0])
+                last = changes[-1].version
+                self._write_one(target.after, user, "restore", "restored", last + 1, had_row=False)
+                return last + 1
+            self._require_version(event_id, current, expected_version, "restored")
+            if self.get_event(event_id) == target.after:
+                return current[0]  # it is that version already: nothing to record
+            self._write_one(target.after, user, "restore", "restored", current[0] + 1, had_row=True)
+            return current[0] + 1
+
+    def deleted(self, limit: int = 100) -> list[Change]:
+        rows = self._named(pg_rows.STILL_DELETED_SQL, (limit,))
+        return [Change(r["event_id"], r["version"], r["action"], r["user"], r["at"], r["origin"],
+                       history.event_from_state(r["state"]), None) for r in rows]
+
+    def _current(self, event_id: str) -> tuple[int, str, datetime] | None:
+        """(version, updated_by, updated_at) of a stored event, its row locked until the transaction ends;
+        None if there is none."""
+        row = self._conn.execute("SELECT version, updated_by, updated_at FROM events WHERE event_id = %s "
+                                 "FOR UPDATE", (event_id,)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def _deletion(self, event_id: str) -> tuple[int, str, datetime] | None:
+        """(version, user, at) of the deletion of an event that is deleted now; None if it is not."""
+        return self._conn.execute(
+            'SELECT h.version, h."user", h.at FROM history AS h WHERE h.event_id = %s AND NOT EXISTS '
+            "(SELECT 1 FROM events AS e WHERE e.event_id = h.event_id) ORDER BY h.version DESC LIMIT 1",
+            (event_id,)).fetchone()
+
+    def _require_version(self, event_id: str, current: tuple | None, expected: int, doing: str) -> None:
+        """ConflictError unless the event is stored at version `expected`; NotFoundError if never stored."""
+        if current is not None and current[0] == expected:
+            return
+        if current is None:
+            gone = self._deletion(event_id)
+            if gone is None:
+                raise NotFoundError(f"No event with id {_shown(event_id)} in the store {self.location}.")
+            raise ConflictError(f"The event {_shown(event_id)} was deleted by {gone[1] or 'someone'} at "
+                                f"{gone[2]:%Y-%m-%d %H:%M:%S} UTC (version {gone[0]}) after you opened version "
+                                f"{expected}; nothing was {doing}. Restore it first if it should stay.", None, gone[0])
+        raise ConflictError(f"The event {_shown(event_id)} was changed by {current[1] or 'someone'} at "
+                            f"{current[2]:%Y-%m-%d %H:%M:%S} UTC (now version {current[0]}) after you opened version "
+                            f"{expected}; nothing was {doing}. Compare the two versions, then save from version "
+                            f"{current[0]}.", self.get_event(event_id), current[0])
+
+    def _write_one(self, event: Event, user: str, origin: str, action: str, version: int, had_row: bool) -> None:
+        """Write one event at `version`, recording `action` (the replaced row's state if it had one)."""
+        at = pg_rows.now()
+        writer = RowWriter(self._conn, origin, user)
+        for place_rows, event_rows in pg_rows.event_rows([event], origin, writer.now):
+            writer.stage(place_rows, event_rows)
+            if had_row:
+                self._conn.execute(pg_rows.RECORD_ROWS_SQL, (action, user, at, origin, [event.id]))
+            else:
+                self._conn.execute(pg_rows.RECORD_NEW_SQL, (event.id, version, action, user, at, origin))
+            writer.commit_staged({event.id: version})
+
+    def _delete(self, ids: list[str], user: str, origin: str) -> int:
+        """Record the rows of these ids as deleted, then remove them; how many there were."""
+        self._conn.execute(pg_rows.RECORD_ROWS_SQL, ("deleted", user, pg_rows.now(), origin, ids))
+        return self._conn.execute("DELETE FROM events WHERE event_id = ANY(%s)", (ids,)).rowcount
+
     # -- reading ---------------------------------------------------------------------------------
+
+    def _named(self, sql: str, args: Sequence | None = None) -> list[dict]:
+        """Rows as dicts by column name (what store.history reads)."""
+        try:
+            with self._lock:
+                return self._conn.cursor(row_factory=dict_row).execute(sql, args).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
 
     def _rows(self, sql: str, args: Sequence | None = None) -> list[tuple]:
         try:
@@ -425,47 +528,3 @@ class PostGISStore(EventStore):
                                        pin=(r[8], r[9]) if r[8] is not None else None)
         if len(rows) < len(wanted):
             raise StoreError(f"The store {self.location} lacks a place its events name; it is damaged.")
-
-
-class RowWriter:
-    """GeoPackageStore's RowWriter for PostGIS: the same rows (places with a GeoPackage geometry blob, events
-    in _EVENT_COLUMNS order after their point blob), written with COPY; counts added and updated events."""
-
-    def __init__(self, conn: psycopg.Connection, origin: str) -> None:
-        self._conn = conn
-        self.origin = origin
-        self.now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.added = self.updated = 0
-
-    def write(self, place_rows: Sequence[tuple], event_rows: Sequence[tuple]) -> None:
-        places = [(_wkb_of(row[0]), *row[1:]) for row in place_rows]
-        self.write_staged(places, [row[1:] for row in event_rows])
-
-    def write_staged(self, place_rows: Sequence[tuple], event_rows: Sequence[tuple]) -> None:
-        """Places as (WKB, key, …), events without the blob; one COPY and one upsert per table."""
-        cur = self._conn.cursor()
-        if place_rows:
-            cur.execute("TRUNCATE stage_places")
-            with cur.copy(f"COPY stage_places (wkb, {', '.join(_PLACE_COLUMNS)}) FROM STDIN") as copy:
-                for row in place_rows:
-                    copy.write_row(row)
-            cur.execute(_PLACES_UPSERT)  # first: events reference places by key
-        if event_rows:
-            cur.execute("TRUNCATE stage_events")
-            with cur.copy(f"COPY stage_events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
-                for row in event_rows:
-                    copy.write_row(row)
-            added = cur.execute(_EVENTS_UPSERT).fetchone()[0]
-            self.added += added
-            self.updated += len(event_rows) - added
-
-    @property
-    def summary(self) -> WriteSummary:
-        return WriteSummary(self.added, self.updated)
-
-
-def _wkb_of(blob: bytes) -> bytes:
-    """The ISO WKB inside a GeoPackage geometry blob."""
-    if blob[:2] != b"GP":
-        raise StoreError("A place's geometry is not a GeoPackage blob; the importer built a wrong row.")
-    return blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]:]
