@@ -15,6 +15,7 @@ from dashboard.mapview import safe
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.share import RingSpec
 from dashboard.ui import state as S
+from dashboard.ui.who import editor_name
 
 PARSED = "_article_parsed"  # (text, published, Geoparse) of the last analysis
 
@@ -175,7 +176,8 @@ def _events(result, choices: dict[int, str], published: date, title: str, url: s
     if st.button(f"Save {len(accepted)} accepted events", type="primary", disabled=not accepted):
         try:
             with open_store(gazetteer=S.gazetteer()) as store:
-                summary = store.put_events(accepted, origin=f"article:{url.strip() or title.strip() or 'pasted'}")
+                summary = store.put_events(accepted, origin=f"article:{url.strip() or title.strip() or 'pasted'}",
+                                           user=editor_name())
         except DashboardError as exc:
             st.error(S.md(str(exc)))
             return

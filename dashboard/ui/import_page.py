@@ -16,6 +16,7 @@ from dashboard.errors import DashboardError
 from dashboard.ingest import open_store
 from dashboard.ingest.importer import FORMATS, import_file, preview_file
 from dashboard.ui import state as S
+from dashboard.ui.who import editor_name
 
 PREVIEW_ROWS = 20
 
@@ -81,18 +82,11 @@ def _deletions(path: Path, name: str) -> None:
     if st.button("Delete these events", type="primary"):
         try:
             with open_store(gazetteer=S.gazetteer()) as store:
-                report = import_deletions(path, store, user=_user(), source_name=name)
+                report = import_deletions(path, store, user=editor_name(), source_name=name)
         except DashboardError as exc:
             st.error(S.md(str(exc)))
             return
         st.success(S.md(str(report)))
-
-
-def _user() -> str | None:
-    """Who this request's changes are recorded as: the login proxy's header when user_header is set (None
-    without one: the `user` setting)."""
-    header = settings.get("user_header").strip()
-    return (st.context.headers.get(header) or "").strip() or None if header else None
 
 
 def render() -> None:
@@ -139,7 +133,7 @@ def render() -> None:
                 with open_store(gazetteer=S.gazetteer()) as store:
                     report = import_file(path, store, S.gazetteer(), format=fmt, skip_bad=skip_bad,
                                          progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                                         place_choices=choices, source_name=upload.name, user=_user())
+                                         place_choices=choices, source_name=upload.name, user=editor_name())
             except DashboardError as exc:
                 st.error(S.md(str(exc)))
                 return
