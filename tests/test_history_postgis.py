@@ -133,25 +133,27 @@ def test_two_editors_saving_from_one_version_at_once_give_one_success_and_one_co
         assert versions == list(range(1, versions[-1] + 1))  # no version written twice, none skipped
 
 
-def _acled_file(path: Path, n: int, timestamp: int, fatalities: int) -> Path:
-    """An ACLED export of n events near Desna (the columns of the test file), each at this revision."""
+def _acled_file(path: Path, n: int, timestamp: int, fatalities: int, first: int = 0) -> Path:
+    """An ACLED export of n events near Desna (the columns of the test file), each at this revision, ids from
+    UKR<first>."""
     with ACLED.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         template, fields = next(reader), reader.fieldnames
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fields)
         writer.writeheader()
-        for i in range(n):
+        for i in range(first, first + n):
             writer.writerow(template | {"event_id_cnty": f"UKR{i:06d}", "latitude": f"{50.9 + i % 50 / 1000:.4f}",
                                         "longitude": f"{30.7 + i // 50 / 1000:.4f}", "fatalities": str(fatalities),
                                         "timestamp": str(timestamp)})
     return path
 
 
-def test_two_editors_and_an_import_at_once_lose_nothing(url, tmp_path, gazetteer):
-    """Issue 18's "done when" on the real server: a revised ACLED export is imported while two editors edit
-    events of it, each on its own connection; afterwards every event is stored, every successful save and the
-    import's revision are in the history, versions run without a gap, and each event is its last change."""
+def test_two_imports_and_five_editors_at_once_lose_nothing(url, tmp_path, gazetteer):
+    """Issue 18 on the real server: a revised ACLED export and a new one (other events) are imported while five
+    editors edit events of the first, each on its own connection; afterwards every event is stored, every
+    successful save and the revision are in the history, versions run without a gap, and each event is its last
+    change."""
     from dashboard.ingest.importer import import_file
 
     n, edited = 3000, [f"acled:UKR{i:06d}" for i in range(0, 3000, 150)]
@@ -160,12 +162,14 @@ def test_two_editors_and_an_import_at_once_lose_nothing(url, tmp_path, gazetteer
     with _open(url) as setup:
         report = import_file(first, setup, gazetteer, user="importer")
         assert report.added == n and setup.count() == n
-    saved: dict[str, list[tuple[int, str]]] = {"ann": [], "bob": []}
-    report_box = []
+    more = _acled_file(tmp_path / "acled_more.csv", 2000, 1657584000, 2, first=n)  # 2,000 events more
+    editors = ("ann", "bob", "cem", "dana", "eli")
+    saved: dict[str, list[tuple[int, str]]] = {user: [] for user in editors}
+    report_box, more_box = [], []
 
-    def importer():
+    def importer(path, box):
         with _open(url) as store:
-            report_box.append(import_file(revised, store, gazetteer, user="importer"))
+            box.append(import_file(path, store, gazetteer, user="importer"))
 
     def editor(user):
         with _open(url) as store:
@@ -181,11 +185,13 @@ def test_two_editors_and_an_import_at_once_lose_nothing(url, tmp_path, gazetteer
                         saved[user].append((new, title))
                         break
 
-    _at_once(importer, lambda: editor("ann"), lambda: editor("bob"))
-    [report] = report_box
-    assert (report.added, report.updated + report.unchanged) == (0, n)
+    _at_once(lambda: importer(revised, report_box), lambda: importer(more, more_box),
+             *[lambda user=user: editor(user) for user in editors])
+    [report], [other] = report_box, more_box
+    assert (report.added, report.updated + report.unchanged) == (0, n) and other.added == 2000
     with _open(url) as store:
-        assert store.count() == n
+        assert store.count() == n + 2000
+        assert store.get_event(f"acled:UKR{n + 1999:06d}").attribute("fatalities") == "2"
         for user, saves in saved.items():
             assert len(saves) == 3 * len(edited)
         changes = {event_id: store.history(event_id) for event_id in edited}
