@@ -166,3 +166,39 @@ def revision_of(attributes_text: str, name: str) -> float | None:
         if len(pair) == 2 and pair[0] == name:
             return revision_order(str(pair[1]))
     return None
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value quoted in a message, cut so a 10,000-character id does not fill the screen."""
+    text = value if len(value) <= limit else value[:limit] + "…"
+    return f"'{text}'"
+
+
+def restore_version(store, event_id: str, version: int, user: str, expected_version: int | None,
+                    current: tuple | None, changes: list[Change]) -> int:
+    """EventStore.restore inside the backend's write transaction, for both backends: `current` is the event's
+    (version, updated_by, updated_at) or None if deleted (PostGIS has locked its row), `changes` its history.
+    The backend supplies `_require_version`, `_write_one` and `get_event`."""
+    from dashboard.errors import ConflictError, NotFoundError, StoreError
+
+    target = next((c for c in changes if c.version == version), None)
+    if target is None:
+        raise NotFoundError(f"The event {shown(event_id)} has no version {version} (it has "
+                            f"{changes[0].version} to {changes[-1].version}).")
+    if target.after is None:
+        raise StoreError(f"Version {version} of the event {shown(event_id)} is its deletion; restore the "
+                         f"version before it ({version - 1}) instead.")
+    if expected_version is None:
+        if current is not None:
+            raise ConflictError(
+                f"The event {shown(event_id)} is no longer deleted: it is at version {current[0]} "
+                f"(by {current[1] or 'someone'}); nothing was restored. Look at it, then restore again.",
+                store.get_event(event_id), current[0])
+        last = changes[-1].version
+        store._write_one(target.after, user, "restore", "restored", last + 1, had_row=False)
+        return last + 1
+    store._require_version(event_id, current, expected_version, "restored")
+    if store.get_event(event_id) == target.after:
+        return current[0]  # it is that version already: nothing to record
+    store._write_one(target.after, user, "restore", "restored", current[0] + 1, had_row=True)
+    return current[0] + 1

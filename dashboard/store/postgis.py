@@ -265,28 +265,8 @@ class PostGISStore(EventStore):
     def restore(self, event_id: str, version: int, user: str, expected_version: int | None) -> int:
         with self._write_transaction("restore the event in"):
             current = self._current(event_id)  # locked first: the history read next cannot change under us
-            changes = self._history(event_id)
-            target = next((c for c in changes if c.version == version), None)
-            if target is None:
-                raise NotFoundError(f"The event {_shown(event_id)} has no version {version} (it has "
-                                    f"{changes[0].version} to {changes[-1].version}).")
-            if target.after is None:
-                raise StoreError(f"Version {version} of the event {_shown(event_id)} is its deletion; restore the "
-                                 f"version before it ({version - 1}) instead.")
-            if expected_version is None:
-                if current is not None:
-                    raise ConflictError(
-                        f"The event {_shown(event_id)} is no longer deleted: it is at version {current[0]} "
-                        f"(by {current[1] or 'someone'}); nothing was restored. Look at it, then restore again.",
-                        self.get_event(event_id), current[0])
-                last = changes[-1].version
-                self._write_one(target.after, user, "restore", "restored", last + 1, had_row=False)
-                return last + 1
-            self._require_version(event_id, current, expected_version, "restored")
-            if self.get_event(event_id) == target.after:
-                return current[0]  # it is that version already: nothing to record
-            self._write_one(target.after, user, "restore", "restored", current[0] + 1, had_row=True)
-            return current[0] + 1
+            return history.restore_version(self, event_id, version, user, expected_version, current,
+                                           self._history(event_id))
 
     def deleted(self, limit: int = 100) -> list[Change]:
         rows = self._named(pg_rows.STILL_DELETED_SQL, (limit,))
