@@ -76,6 +76,21 @@ def test_a_deletions_file_deletes_the_listed_events_reversibly(store, gazetteer,
     assert store.restore(DESNA, 1, "ann", None) == 3 and store.get_event(DESNA).attribute("fatalities") == "0"
 
 
+def test_a_deletion_older_than_the_stored_revision_is_skipped(store, gazetteer, tmp_path):
+    """ACLED deleted Desna's event on 2 July, then published it again, revised, on 12 July: the store holds that
+    revision, so the old deletion must not remove it; the other listed event goes."""
+    import_file(export(tmp_path, "july.csv", "3", "1657584000"), store, gazetteer)
+    path = deletions(tmp_path, "UKR98765,1656720000\nUKR98770,1656720000\n")
+    report = import_deletions(path, store, user="ann")
+    assert (report.deleted, report.not_stored, report.skipped) == (1, 0, 1)
+    assert "1 skipped (the store holds a revision newer than the deletion)" in str(report)
+    assert store.get_event(DESNA).attribute("fatalities") == "3" and store.version(DESNA) == 1
+    with pytest.raises(NotFoundError):
+        store.get_event("acled:UKR98770")
+    later = import_deletions(deletions(tmp_path, "UKR98765,1657670400\n", "later.csv"), store, user="ann")
+    assert (later.deleted, later.skipped) == (1, 0)  # a deletion after the revision deletes it
+
+
 def test_an_export_no_newer_than_a_deletion_does_not_bring_the_event_back(store, gazetteer, tmp_path):
     import_file(CURRENT, store, gazetteer)
     import_deletions(deletions(tmp_path, "UKR98765,1657584000\n"), store, user="ann")

@@ -5,7 +5,9 @@ ACLED publishes, beside its exports, a table of deleted events: `event_id_cnty` 
 the store holds ("acled:" + event_id_cnty, as acled.py names them) through `EventStore.delete_events`: one
 transaction, each deletion recorded in the history with origin "acled-deletions:<file>", so any of them can
 be restored. The whole file is checked first: one bad row and nothing is deleted, with a sentence naming
-the line, the field and the value.
+the line, the field and the value. A deletion older than the revision the store holds (the event's ACLED
+`timestamp` is later than its `deleted_timestamp`: ACLED published it again after deleting it) is skipped
+and counted, as an older export's row is.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Deletions:
     source: str
     rows: int
     ids: tuple[str, ...]
+    stamps: tuple[float, ...] = ()  # each id's deleted_timestamp (revision_order); its latest when listed twice
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,13 @@ class DeletionReport:
     rows: int
     deleted: int
     not_stored: int
+    skipped: int = 0  # deletions older than the stored revision
 
     def __str__(self) -> str:
+        skipped = (f", {self.skipped:,} skipped (the store holds a revision newer than the deletion)"
+                   if self.skipped else "")
         return (f"{self.source} ({FORMAT}): {self.rows:,} rows, {self.deleted:,} deleted, {self.not_stored:,} not in "
-                "the store; each deletion is in the event's history and can be restored")
+                f"the store{skipped}; each deletion is in the event's history and can be restored")
 
 
 def is_deletions(keys: set[str]) -> bool:
@@ -76,7 +82,11 @@ def read_deletions(path: Path, source_name: str | None = None) -> Deletions:
         if revision_order(stamps[i]) is None or stamps[i].lower() == "nan":
             raise _bad(name, line, "deleted_timestamp", stamps[i],
                        "is not a Unix time in seconds or a date (YYYY-MM-DD)")
-    return Deletions(name, len(ids), tuple(dict.fromkeys(f"acled:{i}" for i in ids)))
+    latest: dict[str, float] = {}
+    for event_id, stamp in zip(ids, stamps):
+        key = f"acled:{event_id}"
+        latest[key] = max(latest.get(key, float("-inf")), revision_order(stamp))
+    return Deletions(name, len(ids), tuple(latest), tuple(latest.values()))
 
 
 def import_deletions(path: Path, store: EventStore, user: str | None = None,
@@ -85,8 +95,31 @@ def import_deletions(path: Path, store: EventStore, user: str | None = None,
     from dashboard import settings
 
     found = read_deletions(path, source_name)
-    deleted = store.delete_events(found.ids, settings.user() if user is None else user, f"{FORMAT}:{found.source}")
-    return DeletionReport(found.source, found.rows, deleted, len(found.ids) - deleted)
+    stale = _newer_than_deletion(store, found)
+    wanted = [i for i in found.ids if i not in stale]
+    deleted = store.delete_events(wanted, settings.user() if user is None else user, f"{FORMAT}:{found.source}")
+    return DeletionReport(found.source, found.rows, deleted, len(wanted) - deleted, len(stale))
+
+
+def _newer_than_deletion(store: EventStore, found: Deletions) -> set[str]:
+    """The listed ids whose stored event carries an ACLED timestamp later than its deletion's."""
+    from dashboard.errors import NotFoundError
+
+    held = []
+    for event_id in found.ids:
+        try:
+            store.version(event_id)
+        except NotFoundError:
+            continue
+        held.append(event_id)
+    when = dict(zip(found.ids, found.stamps))
+    stale = set()
+    for at in range(0, len(held), 10_000):
+        for event in store.events_by_id(held[at:at + 10_000]):
+            stored = revision_order(event.attribute("timestamp"))
+            if stored is not None and when.get(event.id) is not None and stored > when[event.id]:
+                stale.add(event.id)
+    return stale
 
 
 def _bad(name: str, line: int, field: str, value: object, reason: str) -> DashboardError:
