@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -123,17 +124,22 @@ def test_store_copy_moves_everything_both_ways_and_refuses_a_full_destination(po
         for n, sid in enumerate("xy"):
             store.put_snapshot(Snapshot(sid * 24, f"view {sid}", datetime(2024, 5, 1, n, tzinfo=timezone.utc),
                                         "?v=1", tuple(_events()[n:]), thumbnail=b"png" if n else None, owner=sid))
+        edited, gone = _events()[0], _events()[1]
+        store.save_event(replace(edited, title="Retitled by ann"), "ann", 1)
+        store.delete_event(gone.id, "bob", 1)
+        ids = [e.id for e in _events()]
         expected = (store.events(), store.origins(), store.snapshots(),
-                    [store.get_snapshot(s * 24) for s in "xy"])
+                    [store.get_snapshot(s * 24) for s in "xy"], [store.history(i) for i in ids], store.deleted())
     url = postgres.create()
     back = tmp_path / "back.gpkg"
     assert main(["store", "copy", str(source), url]) == 0
     assert main(["store", "copy", url, str(back)]) == 0
-    assert "Copied 3 events and 2 snapshots" in capsys.readouterr().out
+    assert "Copied 2 events and 2 snapshots" in capsys.readouterr().out
     for location in (url, back):
         with (PostGISStore.open(location) if location == url else GeoPackageStore.open(location)) as store:
-            assert (store.events(), store.origins(), store.snapshots(),
-                    [store.get_snapshot(s * 24) for s in "xy"]) == expected
+            assert (store.events(), store.origins(), store.snapshots(), [store.get_snapshot(s * 24) for s in "xy"],
+                    [store.history(i) for i in ids], store.deleted()) == expected  # histories too, who and when
+            assert store.version(edited.id) == 2 and store.restore(gone.id, 1, "cem", None) == 3
     assert main(["store", "copy", str(source), url]) == 2  # not into a store that holds events
     assert "already holds 3 events and 2 snapshots" in capsys.readouterr().err
 

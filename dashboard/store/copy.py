@@ -2,12 +2,14 @@
 
 A new destination is written as its creation (the GeoPackage built under a temporary name, the PostGIS schema
 and events in one transaction): a failed copy leaves no half store. A destination that holds events or
-snapshots is refused, untouched. What is not copied: each event's updated_at, version and history (the
-copy is a new write: every event arrives at version 1 with one "created" change; see issue 18).
+snapshots is refused, untouched. Then every event's history comes along (`_carry_history`, one more
+transaction): each recorded change with its version, who, when and what made it, deleted events' too, and
+each event's version, who changed it last and when, so the copy's history reads as the source's.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from dashboard.errors import StoreError
 from dashboard.model import Event
 from dashboard.store.base import EventStore
 from dashboard.store.geopackage import GeoPackageStore
+from dashboard.store.history import moment
 
 _BATCH = 10_000
 
@@ -79,4 +82,50 @@ def copy_store(source: str | Path, target: str | Path) -> tuple[int, int]:
             infos = src.snapshots()
             for info in reversed(infos):  # oldest first: the same order of equal times
                 dst.put_snapshot(src.get_snapshot(info.id))
+            try:
+                _carry_history(src, dst)
+            except (StoreError, sqlite3.Error) as exc:
+                raise StoreError(f"The copy {shown} holds the events and snapshots but not their "
+                                 f"history ({exc}); delete it and copy again.") from exc
             return dst.count(), len(infos)
+
+
+_HISTORY = 'SELECT event_id, version, action, {user}, at, origin, state FROM history ORDER BY event_id, version'
+_STAMPS = "SELECT event_id, version, updated_by, updated_at FROM events"
+
+
+def _read(store: EventStore, sql: str) -> list[tuple]:
+    if hasattr(store, "url"):
+        return [tuple(r) for r in store._rows(sql)]
+    conn = sqlite3.connect(f"{Path(store.path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _carry_history(src: EventStore, dst: EventStore) -> None:
+    """The source's recorded changes and each event's version, last editor and time, written into the copy in
+    one transaction. Kept states move as they are: either backend reads the other's (store.history)."""
+    pg_src = hasattr(src, "url")
+    changes = [(e, v, a, u, moment(at), o, None if state is None else
+                (json.dumps(state) if isinstance(state, dict) else state))
+               for e, v, a, u, at, o, state in _read(src, _HISTORY.format(user='"user"' if pg_src else "user"))]
+    stamps = [(e, v, by, moment(at)) for e, v, by, at in _read(src, _STAMPS)]
+    if hasattr(dst, "url"):
+        with dst._write_transaction("copy the history into"):
+            with dst._conn.cursor() as cur:
+                cur.execute("DELETE FROM history")  # the copy's own "created" rows, if any
+                cur.executemany('INSERT INTO history (event_id, version, action, "user", at, origin, state) '
+                                "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)", changes)
+                cur.executemany("UPDATE events SET version = %s, updated_by = %s, updated_at = %s "
+                                "WHERE event_id = %s", [(v, by, at, e) for e, v, by, at in stamps])
+        return
+    with dst._transaction():
+        dst._conn.execute("DELETE FROM history")
+        dst._conn.executemany("INSERT INTO history (event_id, version, action, user, at, origin, state) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              [(e, v, a, u, at.isoformat(timespec="microseconds"), o, st)
+                               for e, v, a, u, at, o, st in changes])
+        dst._conn.executemany("UPDATE events SET version = ?, updated_by = ?, updated_at = ? WHERE event_id = ?",
+                              [(v, by, at.isoformat(timespec="seconds"), e) for e, v, by, at in stamps])
