@@ -468,3 +468,16 @@ def test_credits_name_acled_once_with_the_outlets_it_cites(gazetteer, catalogue)
     credits = export.attribution(scene)
     assert credits.startswith("Natural Earth; events: ACLED (citing AFP, Outlet 00, Outlet 01, ")
     assert credits.count("ACLED") == 1 and credits.endswith(" and 4 more), CNN")
+
+
+
+def test_credits_count_each_outlet_of_a_multi_source_acled_event_once(gazetteer, catalogue):
+    """ACLED's source column joins an event's outlets with ';': the corner lists each outlet once."""
+    def by(i: int, publisher: str) -> Event:
+        event = make_event(f"e{i}")
+        return Event(**{**event.__dict__, "source": Source("ACLED event", publisher, "", date(2022, 6, 25), "q")})
+
+    events = [by(i, p) for i, p in enumerate(["ACLED, citing Belaruski Hajun; Kyiv Independent",
+                                              "ACLED, citing Belaruski Hajun", "ACLED, citing Kyiv Independent; Meduza"])]
+    credits = export.attribution(build_scene(ViewState(), events, gazetteer, catalogue))
+    assert credits == "Natural Earth; events: ACLED (citing Belaruski Hajun, Kyiv Independent, Meduza)"

@@ -110,13 +110,14 @@ def attribution(scene: Scene, limit: int = 8) -> str:
 
 def _credits(names: set[str], limit: int) -> str:
     """Publishers in order, those citing others once each: "ACLED, citing Reuters" and "ACLED, citing AFP"
-    (one per outlet in an ACLED import) are "ACLED (citing AFP, Reuters)", not the same name twice."""
+    (one per outlet in an ACLED import) are "ACLED (citing AFP, Reuters)", not the same name twice; ACLED's
+    "Belaruski Hajun; Kyiv Independent" (an event from two outlets) counts each outlet once."""
     citing: dict[str, list[str]] = {}
     for name in names:
         who, sep, cited = name.partition(", citing ")
         citing.setdefault(who if sep else name, [])
         if sep:
-            citing[who].append(cited)
+            citing[who].extend(part.strip() for part in cited.split(";") if part.strip())
     shown = []
     for who in sorted(citing, key=str.casefold):
         cited = sorted(set(citing[who]), key=str.casefold)
