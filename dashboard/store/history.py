@@ -202,3 +202,25 @@ def restore_version(store, event_id: str, version: int, user: str, expected_vers
         return current[0]  # it is that version already: nothing to record
     store._write_one(target.after, user, "restore", "restored", current[0] + 1, had_row=True)
     return current[0] + 1
+
+
+def save_new_or_check(store, event, user: str, expected_version: int | None, origin: str,
+                      current: tuple | None) -> int | None:
+    """EventStore.save_event's checks, for both backends, inside the backend's write transaction: a new event
+    (expected_version None) is written here at version 1 and 1 returned; for an edit the stored version is
+    checked (ConflictError) and None returned, and the backend writes the update. `current` as for
+    restore_version."""
+    from dashboard.errors import StoreError
+
+    if expected_version is not None:
+        store._require_version(event.id, current, expected_version, "saved")
+        return None
+    if current is not None:
+        raise StoreError(f"An event with id {shown(event.id)} exists already (version {current[0]}); "
+                         "edit that one, or give the new event another id.")
+    gone = store._deletion(event.id)
+    if gone is not None:
+        raise StoreError(f"The event {shown(event.id)} was deleted (version {gone[0]}); restore it "
+                         "instead of adding it again, or give the new event another id.")
+    store._write_one(event, user, origin, "created", 1, had_row=False)
+    return 1

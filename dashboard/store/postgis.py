@@ -212,18 +212,9 @@ class PostGISStore(EventStore):
 
     def save_event(self, event: Event, user: str, expected_version: int | None, origin: str = "edit") -> int:
         with self._write_transaction("save the event in"):
-            current = self._current(event.id)
-            if expected_version is None:
-                if current is not None:
-                    raise StoreError(f"An event with id {_shown(event.id)} exists already (version {current[0]}); "
-                                     "edit that one, or give the new event another id.")
-                gone = self._deletion(event.id)
-                if gone is not None:
-                    raise StoreError(f"The event {_shown(event.id)} was deleted (version {gone[0]}); restore it "
-                                     "instead of adding it again, or give the new event another id.")
-                self._write_one(event, user, origin, "created", 1, had_row=False)
-                return 1
-            self._require_version(event.id, current, expected_version, "saved")
+            current = self._current(event.id)  # locked: no one else saves it until this commits
+            if (new := history.save_new_or_check(self, event, user, expected_version, origin, current)) is not None:
+                return new
             writer = RowWriter(self._conn, origin, user)
             for place_rows, event_rows in pg_rows.event_rows([event], origin, writer.now):
                 writer.write_staged(place_rows, event_rows)
