@@ -77,6 +77,15 @@ def test_extreme_coordinates_unicode_ids_and_a_newline_in_an_id_survive():
     assert back["day"].tolist() == [-3, 0, 70000, 5, 5, 5]  # a span over 65,535 days takes 4 bytes a day
 
 
+def test_a_page_to_send_packs_the_same_events_harder():
+    table = synthetic_table(20_000)
+    rows = np.arange(len(table))
+    quick, hard = encode(table, rows, COLOURS), encode(table, rows, COLOURS, level=6)
+    assert len(hard.data) < len(quick.data)
+    a, b = decode(quick), decode(hard)
+    assert a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+
+
 def test_an_empty_selection_is_a_valid_payload():
     back = decode(encode(synthetic_table(10), np.array([], dtype=np.int64), COLOURS))
     assert back["id"] == [] and len(back["lon"]) == 0

@@ -146,7 +146,8 @@ def build_map(events: Sequence[Event], rings: Sequence[Ring], basemap: Basemap, 
         table, rows = bulk
         add_bulk_events(m, table, rows, {t: type_colour(t) for t in table.types}, name=LAYER_NAMES["events"],
                         show="events" in shown, legend_position=None, fit_bounds=view.centre is None,
-                        clusters=_still_clusters(basemap, view, bulk) if play is None else None)
+                        clusters=_still_clusters(basemap, view, bulk) if play is None else None,
+                        level=1 if basemap.served else 6)  # a page to send (no tile server): packed harder
         note = clustered_note(len(rows))
         if play is not None:
             add_playback(m, Timeline.of_days(table.t_start[rows], play.start, play.end), play.frame,
