@@ -343,7 +343,7 @@ def in_range_rows(ring: Ring, gazetteer: Gazetteer, events: Sequence[Event] | Ev
             inside, at = inside[nearest], at[nearest]
         sets = [", ".join(s) for s in table.country_sets]
         found += [_row(ring, title, "event", sets[code], reach, i, lon, lat) for title, code, i, lon, lat in zip(
-            table.title[inside].tolist(), table.country_code[inside].tolist(), at.tolist(),
+            table.title_at(inside).tolist(), table.country_code[inside].tolist(), at.tolist(),
             table.lon[inside].tolist(), table.lat[inside].tolist())]
     return sorted(found, key=lambda r: (r.distance_km, r.name))
 

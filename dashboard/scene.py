@@ -243,7 +243,7 @@ def table_scene(state: ViewState, table: EventTable, load: Callable[[list[str]],
     bearings, bearing_problems = resolve_bearings(state, gazetteer)  # type: ignore[arg-type]
     launches, launch_problems = resolve_launches(state, gazetteer, catalogue)  # type: ignore[arg-type]
     picked = select(table, flt)
-    return Scene(state, StoredEvents(table.id[picked], load, rows), tuple(rings),
+    return Scene(state, StoredEvents(table.selected_ids(picked), load, rows), tuple(rings),
                  tuple(problems + ring_problems + bearing_problems + launch_problems), table, picked,
                  bearings=tuple(bearings), launches=tuple(launches))
 

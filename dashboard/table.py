@@ -23,6 +23,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,6 +78,7 @@ _TYPES = {"t_start": pa.int32(), "t_end": pa.int32(), "lon": pa.float64(), "lat"
 
 _ROW_COLUMNS = ("id", "title", "type_code", "t_start", "t_end", "lon", "lat", "country_code", "admin_code",
                 "actor_code", "place_code", "publisher_code")
+_NUMBER_COLUMNS = _ROW_COLUMNS[2:]  # the numpy ones; ids and titles stay Arrow (`EventTable.ids`)
 
 
 def day_number(day: date) -> int:
@@ -90,10 +92,14 @@ def day_of(number: int) -> date:
 
 @dataclass(frozen=True, eq=False)
 class EventTable:
-    """Aligned, read-only columns of events; row i of every array is the same event."""
+    """Aligned, read-only columns of events; row i of every array is the same event.
 
-    id: np.ndarray            # object: event ids
-    title: np.ndarray         # object: titles
+    Ids and titles stay Arrow text (`ids`, `titles`: mapped from the kept file, no Python object per event);
+    `id` and `title` are them as numpy arrays of str, built once on first use (170 MB at 1M events: the app
+    builds them, to index them at every rerun; an export reads only the selection's, `id_at`)."""
+
+    ids: pa.ChunkedArray      # event ids
+    titles: pa.ChunkedArray   # titles
     type_code: np.ndarray     # int32 codes into `types`
     types: tuple[str, ...]
     t_start: np.ndarray       # int32 days since 1970-01-01
@@ -114,7 +120,44 @@ class EventTable:
     publishers: tuple[str, ...]
 
     def __len__(self) -> int:
-        return len(self.id)
+        return len(self.t_start)
+
+    @cached_property
+    def id(self) -> np.ndarray:
+        """Every event id, as a read-only numpy array of str (built on first use)."""
+        return _read_only(_objects(self.ids))
+
+    @cached_property
+    def title(self) -> np.ndarray:
+        """Every title, as a read-only numpy array of str (built on first use)."""
+        return _read_only(_objects(self.titles))
+
+    def id_at(self, rows: np.ndarray) -> np.ndarray:
+        """The ids of these rows as str objects; only those are built unless `id` already is."""
+        return self._texts_at("id", self.ids, rows)
+
+    def title_at(self, rows: np.ndarray) -> np.ndarray:
+        """The titles of these rows as str objects; only those are built unless `title` already is."""
+        return self._texts_at("title", self.titles, rows)
+
+    def _texts_at(self, name: str, column: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+        built = self.__dict__.get(name)
+        if built is not None:
+            return built[rows]
+        return _objects(_take(column, np.asarray(rows, dtype=np.int64)))
+
+    def selected_ids(self, rows: np.ndarray) -> np.ndarray | pa.ChunkedArray:
+        """The ids of these rows as the table holds them: str objects once `id` is built (the app), else
+        Arrow text, which `StoredEvents` turns into objects only if asked (an export of 1M events: none)."""
+        built = self.__dict__.get("id")
+        return built[rows] if built is not None else _take(self.ids, np.asarray(rows, dtype=np.int64))
+
+    def rows_of(self, event_id: str) -> np.ndarray:
+        """The rows (at most one in a store) whose id is this one."""
+        built = self.__dict__.get("id")
+        if built is not None:
+            return np.flatnonzero(built == event_id)
+        return np.flatnonzero(pc.equal(self.ids, event_id).to_numpy(zero_copy_only=False))
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -185,10 +228,11 @@ class EventTable:
     def take(self, rows: np.ndarray) -> EventTable:
         """A table of these rows, in this order (categories are kept as they are)."""
         rows = np.asarray(rows, dtype=np.int64)
-        columns = {name: getattr(self, name)[rows] for name in _ROW_COLUMNS}
+        columns = {name: getattr(self, name)[rows] for name in _NUMBER_COLUMNS}
         for arr in columns.values():
             arr.setflags(write=False)
-        return replace(self, **columns, text=self.text.take(pa.array(rows)))
+        return replace(self, **columns, ids=_take(self.ids, rows), titles=_take(self.titles, rows),
+                       text=_take(self.text, rows))
 
     @classmethod
     def from_events(cls, events: Iterable[Event]) -> EventTable:
@@ -230,9 +274,9 @@ class StoredEvents(Sequence[Event]):
     only write fields read `rows()` instead, when the caller passes `rows(ids)`.
     """
 
-    def __init__(self, ids: np.ndarray, load: Callable[[list[str]], list[Event]],
+    def __init__(self, ids: np.ndarray | pa.ChunkedArray, load: Callable[[list[str]], list[Event]],
                  rows: Callable[[list[str]], Iterator[tuple]] | None = None) -> None:
-        self.ids = ids
+        self._ids = ids  # a numpy array of str, or Arrow text (EventTable.selected_ids): objects when asked
         self._load = load
         self._rows = rows
         self._events: tuple[Event, ...] | None = None
@@ -244,10 +288,17 @@ class StoredEvents(Sequence[Event]):
             return None
         return self._rows(self.ids.tolist())
 
+    @property
+    def ids(self) -> np.ndarray:
+        """The events' ids, as a numpy array of str (built from Arrow text on first use)."""
+        if not isinstance(self._ids, np.ndarray):
+            self._ids = _objects(self._ids)
+        return self._ids
+
     def with_columns(self, columns: Callable[[np.ndarray], Iterator[pa.Table]]) -> StoredEvents:
         """The same events, also able to give their fields as Arrow columns (`columns()`), read with
         `columns(ids)` (GeoPackageStore.record_tables): exports encode those whole, in C."""
-        twin = StoredEvents(self.ids, self._load, self._rows)
+        twin = StoredEvents(self._ids, self._load, self._rows)
         twin._columns = columns  # type: ignore[attr-defined]
         return twin
 
@@ -255,14 +306,14 @@ class StoredEvents(Sequence[Event]):
         """The events as Arrow tables of the store's record columns, in order, a batch at a time; None
         when no way to read them was given (`with_columns`)."""
         read = getattr(self, "_columns", None)
-        return None if read is None else read(self.ids)  # the ids as they are: 1M of them are no list
+        return None if read is None else read(self._ids)  # as they are: 1M ids are no list, nor 1M objects
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._ids)
 
     def _all(self) -> tuple[Event, ...]:
         if self._events is None:
-            self._events = tuple(self._load(self.ids.tolist())) if len(self.ids) else ()
+            self._events = tuple(self._load(self.ids.tolist())) if len(self) else ()
         return self._events
 
     def __getitem__(self, index):  # type: ignore[override]
@@ -508,7 +559,7 @@ class _Gathered:
     def table(self) -> EventTable:
         """The EventTable in memory (no kept file: from events, or a folder that cannot be written)."""
         table = EventTable(
-            id=_objects(self.sorted_strings("id")), title=_objects(self.sorted_strings("title")),
+            ids=self.sorted_strings("id"), titles=self.sorted_strings("title"),
             type_code=self.codes["type"], types=self.values["type"],
             t_start=self.numbers["t_start"], t_end=self.numbers["t_end"],
             lon=self.numbers["lon"], lat=self.numbers["lat"],
@@ -520,7 +571,7 @@ class _Gathered:
             text=self.sorted_strings("text"), publisher_code=self.codes["publisher"],
             publishers=self.values["publisher"],
         )
-        for name in _ROW_COLUMNS:
+        for name in _NUMBER_COLUMNS:
             getattr(table, name).setflags(write=False)
         return table
 
@@ -544,6 +595,16 @@ def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     if column.num_chunks <= 1:
         return column.take(pa.array(rows))
     ends = np.cumsum([len(chunk) for chunk in column.chunks])
+    if len(rows) < 2 or bool((rows[1:] > rows[:-1]).all()):  # ascending (a selection): no reordering, and
+        bounds = np.searchsorted(rows, np.concatenate(([0], ends)))  # a chunk taken whole is not copied
+        parts = []
+        for c, chunk in enumerate(column.chunks):
+            lo, hi = bounds[c], bounds[c + 1]
+            if hi - lo == len(chunk):
+                parts.append(chunk)
+            elif hi > lo:
+                parts.append(chunk.take(pa.array(rows[lo:hi] - (ends[c] - len(chunk)))))
+        return pa.chunked_array(parts, column.type)
     chunk_of = np.searchsorted(ends, rows, side="right")
     by_chunk = np.argsort(chunk_of, kind="stable")
     sorted_rows, sorted_chunks = rows[by_chunk], chunk_of[by_chunk]
@@ -642,6 +703,11 @@ def _objects(column: pa.ChunkedArray) -> np.ndarray:
     """
     arr = np.empty(len(column), dtype=object)
     arr[:] = column.to_numpy(zero_copy_only=False) if "pandas" in sys.modules else column.to_pylist()
+    return arr
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
     return arr
 
 
@@ -774,16 +840,13 @@ def _read_cache(path: Path, key: str) -> EventTable | None:
     except (OSError, pa.ArrowInvalid, AttributeError, KeyError, ValueError):
         return None  # none kept yet, another version's, or damaged: read the store
 
-    def objects(name: str) -> np.ndarray:
-        return _objects(texts.column(name))
-
     def numbers(name: str, dtype) -> np.ndarray:
         column = rows.column(name)  # one chunk, mapped from the file: no copy
         return (column.chunk(0).to_numpy() if column.num_chunks == 1 else column.to_numpy()).astype(dtype, copy=False)
 
     shapes = shapely.from_wkb(np.array(places.column("shape").to_pylist(), dtype=object))  # not via pandas
     table = EventTable(
-        id=objects("id"), title=objects("title"), type_code=numbers("type_code", np.int32),
+        ids=texts.column("id"), titles=texts.column("title"), type_code=numbers("type_code", np.int32),
         types=tuple(cats["types"]), t_start=numbers("t_start", np.int32), t_end=numbers("t_end", np.int32),
         lon=numbers("lon", np.float64), lat=numbers("lat", np.float64),
         country_code=numbers("country_code", np.int32),
@@ -794,7 +857,7 @@ def _read_cache(path: Path, key: str) -> EventTable | None:
         place_coarse=places.column("coarse").to_numpy(zero_copy_only=False).astype(bool),
         text=texts.column("text"), publisher_code=numbers("publisher_code", np.int32),
         publishers=tuple(cats["publishers"]))
-    for name in _ROW_COLUMNS:
+    for name in _NUMBER_COLUMNS:
         getattr(table, name).setflags(write=False)
     return table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import folium
 import numpy as np
@@ -30,7 +31,8 @@ def synthetic_table(n: int, seed: int = 42, locations: int = 4000) -> EventTable
     ids = np.array([f"{('UKR', 'RUS', 'BLR')[c]}{100000 + i}" for i, c in enumerate(country)], dtype=object)
     titles = np.array([f"Event {i}" for i in range(n)], dtype=object)
     columns = dict(
-        id=ids, title=titles, type_code=rng.choice(len(ACLED_TYPES), n, p=[.55, .2, .1, .07, .05, .03]).astype(np.int32),
+        ids=pa.chunked_array([pa.array(ids.tolist(), pa.string())]),
+        titles=pa.chunked_array([pa.array(titles.tolist(), pa.string())]), type_code=rng.choice(len(ACLED_TYPES), n, p=[.55, .2, .1, .07, .05, .03]).astype(np.int32),
         types=ACLED_TYPES, t_start=start.astype(np.int32), t_end=start.astype(np.int32),
         lon=loc_lon[loc], lat=loc_lat[loc], country_code=country.astype(np.int32),
         country_sets=(("UA",), ("RU",), ("BY",)), admin_code=np.zeros(n, np.int32), admins=("",),
@@ -69,8 +71,8 @@ def test_extreme_coordinates_unicode_ids_and_a_newline_in_an_id_survive():
     lon = np.array([-180.0, 180.0, 0.0, 12.345675, -0.000004, 179.999996])
     lat = np.array([-90.0, 90.0, 0.0, -45.678915, 0.000006, 89.99999])
     ids = np.array(["a", "Ж-1", "line\nbreak", "</script>", "", "x" * 200], dtype=object)
-    odd = EventTable(**{**table.__dict__, "lon": lon, "lat": lat, "id": ids,
-                        "t_start": np.array([-3, 0, 70000, 5, 5, 5], np.int32)})
+    odd = replace(table, lon=lon, lat=lat, ids=pa.chunked_array([pa.array(ids.tolist())]),
+                  t_start=np.array([-3, 0, 70000, 5, 5, 5], np.int32))
     back = _in_order_of(decode(encode(odd, np.arange(6), COLOURS)), ids.tolist())
     assert np.abs(back["lon"] - lon).max() <= 1e-5 and np.abs(back["lat"] - lat).max() <= 1e-5
     assert back["id"] == ids.tolist()
@@ -124,7 +126,7 @@ def test_the_layer_control_comes_after_the_layer_it_lists():
 def test_strings_from_data_cannot_close_the_script():
     table = synthetic_table(10)
     evil = "</script><script>alert(1)</script>"
-    odd = EventTable(**{**table.__dict__, "types": (evil,) + ACLED_TYPES[1:], "type_code": np.zeros(10, np.int32)})
+    odd = replace(table, types=(evil,) + ACLED_TYPES[1:], type_code=np.zeros(10, np.int32))
     html = _html(odd, np.arange(10))
     assert "alert(1)</script>" not in html and "\\u003c/script\\u003e" in html
 
@@ -152,7 +154,7 @@ def test_the_element_script_is_self_contained_for_streamlit_folium():
 
 def _with_ids(ids: list[str]) -> EventTable:
     table = synthetic_table(len(ids))
-    return EventTable(**{**table.__dict__, "id": np.array(ids, dtype=object)})
+    return replace(table, ids=pa.chunked_array([pa.array(ids, pa.string())]))
 
 
 @pytest.mark.parametrize("ids, coding", [

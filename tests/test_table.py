@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -153,6 +154,23 @@ def test_the_table_from_the_store_is_in_the_stores_order_with_the_same_columns(s
     assert table.text.to_pylist() == again.text.to_pylist()
     with pytest.raises(ValueError):  # read-only columns: a cached table cannot be changed by a caller
         table.lon[0] = 0.0
+
+
+def test_ids_and_titles_are_built_as_objects_only_when_asked(story_store):
+    """A text export of 1M events needs neither every title nor every id as a Python object (170 MB)."""
+    path, stored = story_store
+    table = EventTable.from_store_path(path)
+    rows = np.array([3, 0, len(stored) - 1, 3])
+    assert table.id_at(rows).tolist() == [stored[r].id for r in rows]
+    assert table.title_at(rows).tolist() == [stored[r].title for r in rows]
+    assert table.rows_of(stored[5].id).tolist() == [5] and table.rows_of("no such id").tolist() == []
+    assert "id" not in table.__dict__ and "title" not in table.__dict__  # nothing built for the whole table
+    assert table.id.tolist() == _ids(stored) and table.title.tolist() == [e.title for e in stored]
+    assert table.id_at(rows).tolist() == [stored[r].id for r in rows] and table.rows_of(stored[5].id).tolist() == [5]
+    with pytest.raises(ValueError):
+        table.id[0] = "changed"
+    part = table.take(rows)
+    assert part.id.tolist() == [stored[r].id for r in rows] and part.titles.to_pylist() == part.title.tolist()
 
 
 def test_facets_and_timeline_equal_the_query_ones(story_events):
@@ -463,7 +481,7 @@ def test_the_timeline_keeps_to_the_filter_window_and_picks_a_readable_bin(story_
 def _same_table(a: EventTable, b: EventTable) -> None:
     for name in EventTable.__dataclass_fields__:
         x, y = getattr(a, name), getattr(b, name)
-        if name == "text":
+        if name in ("text", "ids", "titles"):
             assert x.equals(y), name
         elif name == "place_shapes":
             assert len(x) == len(y) and all((g is None) == (h is None) and (g is None or g.equals_exact(h, 0))
@@ -600,3 +618,21 @@ def test_a_skipped_commit_breaks_the_chain(tmp_path):
     note_quiet_write(path, "6:10:101", "8:10:103")   # someone else committed in between: not noted
     assert events_unchanged(path, "5:10:100", "6:10:101")
     assert not events_unchanged(path, "5:10:100", "8:10:103")
+
+
+def test_rows_taken_from_a_text_column_in_slices_are_the_rows_asked_for():
+    """`_take` on the kept file's text (a chunk per slice): ascending selections keep whole chunks uncopied."""
+    from dashboard.table import _take
+
+    rng = np.random.default_rng(1)
+    column = pa.chunked_array([pa.array([f"x{i}" for i in range(lo, hi)], pa.string())
+                               for lo, hi in [(0, 5), (5, 5), (5, 12), (12, 20)]])
+    flat = np.array(column.to_pylist(), dtype=object)
+    cases = [np.arange(20), np.arange(5, 12), np.array([], np.int64), np.array([19, 0, 0, 7])]
+    cases += [rng.integers(0, 20, rng.integers(0, 25)) for _ in range(100)]
+    cases += [np.unique(rng.integers(0, 20, rng.integers(0, 25))) for _ in range(100)]
+    for rows in cases:
+        assert _take(column, rows).to_pylist() == flat[rows].tolist(), rows
+    whole = _take(column, np.arange(5, 20))
+    assert whole.chunk(whole.num_chunks - 1).buffers()[2].address == \
+        column.chunk(3).buffers()[2].address  # the last slice taken whole: the same bytes, not a copy

@@ -114,7 +114,7 @@ def encode(table: EventTable, rows: np.ndarray, type_colours: Mapping[str, str],
     day = (start - base_day).astype("<u2" if day_span < 2**16 else "<u4")
     types, counts, remap = _type_columns(table, rows)
     kind = remap[table.type_code[points]].astype("<u1" if len(types) <= 256 else "<u2")
-    ids = table.id[points].tolist()
+    ids = table.id_at(points).tolist()
     joined = "\n".join(ids)
     ids_json = joined.count("\n") != max(n - 1, 0)
     if ids_json:  # an id holds a newline: ship them as JSON instead
@@ -184,13 +184,13 @@ def _width(values: np.ndarray) -> int:
 MAX_ID_DIGITS = 15  # an id's trailing number is coded when it has at most this many digits (exact in a JS double)
 
 
-def _numbered_ids(ids: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+def _numbered_ids(ids: np.ndarray | pa.ChunkedArray) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     """Ids as (prefixes, each id's prefix index, its trailing number + 1 or 0 when it has none), so that
     prefix + number gives the id back (the number has no leading zero: "x007" is "x00" and 7, "x00" is
     "x0" and 0); None when the ids have too many different prefixes for this to be shorter than their text.
 
     Arrow kernels, a batch per length of the trailing digits (a regex took 0.1 s per 100k ids)."""
-    arr = pa.array(ids, pa.string())
+    arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else pa.array(ids, pa.string())
     data = arr.cast(pa.binary())
     digits_len = (pc.binary_length(data).to_numpy(zero_copy_only=False).astype(np.int64) -
                   pc.binary_length(pc.utf8_rtrim(arr, characters="0123456789").cast(pa.binary()))
@@ -236,11 +236,11 @@ def _encode_sorted(table: EventTable, rows: np.ndarray, type_colours: Mapping[st
     The browser needs no order: its clusters and lists are built from the coordinates."""
     n = len(rows)
     lon, lat = _quantised(table.lon[rows]).astype(np.int64), _quantised(table.lat[rows]).astype(np.int64)
-    ids = table.id[rows]
+    ids = table.selected_ids(rows)  # Arrow text unless the table holds them as objects (the app)
     numbered = _numbered_ids(ids) if n else None
     start = table.t_start[rows].astype(np.int64)
     order = np.lexsort((numbered[2] if numbered else start, lat, lon))
-    lon, lat, start, ids, rows = lon[order], lat[order], start[order], ids[order], rows[order]
+    lon, lat, start, rows = lon[order], lat[order], start[order], rows[order]
     base_day = int(start.min()) if n else 0
     day = (start - base_day).astype(np.uint64)
     types, counts, remap = _type_columns(table, rows)
@@ -263,6 +263,7 @@ def _encode_sorted(table: EventTable, rows: np.ndarray, type_colours: Mapping[st
                   json.dumps(prefixes, ensure_ascii=False).encode("utf-8")]
         id_coding = "numbered"
     else:
+        ids = table.id_at(rows)  # in the sorted order
         joined = "\n".join(ids.tolist())
         id_coding = "lines" if joined.count("\n") == max(n - 1, 0) else "json"  # an id holds a newline: JSON
         parts.append((joined if id_coding == "lines" else json.dumps(ids.tolist(), ensure_ascii=False)).encode())

@@ -403,7 +403,8 @@ class PostGISStore(EventStore):
         """record_rows as Arrow tables of RECORD_COLUMNS (as GeoPackageStore.record_tables)."""
         import pyarrow as pa
 
-        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
+        ids = ids.to_pylist() if isinstance(ids, (pa.Array, pa.ChunkedArray)) else \
+            ids.tolist() if hasattr(ids, "tolist") else list(ids)
         schema = _record_schema()
         for at in range(0, len(ids), batch):
             rows = list(self.record_rows(ids[at:at + batch], batch))

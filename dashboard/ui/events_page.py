@@ -37,7 +37,7 @@ def render() -> None:
         st.info(f"Listing the {MAX_LISTED:,} most recent of the {len(scene.rows):,} selected events. Narrow the "
                 "dates or places to list the others; the map page's CSV download holds all of them.")
     # Columns straight from the store (no Event objects): 20,000 rows are read in a fraction of a second.
-    listed = S.listing(scene.table.id[rows])
+    listed = S.listing(scene.table.id_at(rows))
     table = pd.DataFrame({
         "start": [r.start for r in listed], "date": [r.label for r in listed], "title": [r.title for r in listed],
         "place": [r.place for r in listed], "type": [r.event_type for r in listed],

@@ -349,7 +349,7 @@ def _target_events(view: ViewState) -> dict[str, str]:
         rows = rows[~table.place_coarse[table.place_code[rows]]]
     rows = rows[:MAX_TARGET_EVENTS]
     return {f"{title} · {day_of(int(t))}": f"{lat:.5f},{lon:.5f}" for title, t, lat, lon in zip(
-        table.title[rows].tolist(), table.t_start[rows].tolist(), table.lat[rows].tolist(), table.lon[rows].tolist())}
+        table.title_at(rows).tolist(), table.t_start[rows].tolist(), table.lat[rows].tolist(), table.lon[rows].tolist())}
 
 
 def _could_reach(scene: Scene) -> None:
@@ -436,7 +436,7 @@ def _clicked_event(scene: Scene, event_id: str | None) -> None:
     if not event_id:
         return
     # The map keeps returning the last click: show it only while that event is still selected.
-    where = np.flatnonzero(scene.table.id == event_id)
+    where = scene.table.rows_of(event_id)
     at = np.searchsorted(scene.rows, where[0]) if len(where) else len(scene.rows)
     if at >= len(scene.rows) or scene.rows[at] != where[0]:
         return

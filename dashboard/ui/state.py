@@ -363,7 +363,7 @@ def selected(state: ViewState) -> tuple[StoredEvents, EventTable, np.ndarray, li
     flt, problems = event_filter(state, gazetteer())
     table = _table()
     rows = select(table, flt)
-    return events_of(table.id[rows]), table, rows, problems
+    return events_of(table.id_at(rows)), table, rows, problems
 
 
 @st.cache_resource(max_entries=2)
