@@ -260,9 +260,17 @@ class EventTable:
         """The table of columns named and typed as the store's query gives them (`_COLUMNS`), in their order.
         `shapes`: place key -> geometry, None or absent for a place that is its events' pin point; `coarse`:
         the keys of places in COARSE_KINDS. (Frozen snapshots are built this way.)"""
+        return cls.from_column_batches([columns], shapes, coarse)
+
+    @classmethod
+    def from_column_batches(cls, batches: Iterable[dict[str, pa.Array | pa.ChunkedArray]],
+                            shapes: dict[str, BaseGeometry | None], coarse: set[str]) -> EventTable:
+        """`from_columns` of the rows of these batches, one after another, each made compact as it comes (as
+        a store is read): 1M frozen events open without their whole text held twice."""
         gathered = _Gathered()
-        gathered.add([column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-                      for column in (columns[name] for name in _COLUMNS)])
+        for columns in batches:
+            gathered.add([column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+                          for column in (columns[name] for name in _COLUMNS)])
         return gathered.finish(shapes, coarse, sort=False).table()
 
 

@@ -1,6 +1,7 @@
 """The user's other paths at scale: import, each export, a snapshot and a PNG, next to pandas and geopandas.
 
     python -m benchmarks.scale.paths --sizes 100000,1000000 [--with-3m] [--keep DIR] [--out FILE]
+    python -m benchmarks.scale.paths --snapshot STORE     # the snapshot step alone, on a copy of a store
     python -m benchmarks.scale.run --paths …            # the same, after the map benchmark
 
 For each size, in a folder of its own (temporary, or --keep DIR, where the CSV and the store are reused):
@@ -16,8 +17,9 @@ CPU seconds (user + system, children included: steadier than wall time on a shar
             `gdf.to_csv` and `gdf.explore().save` (up to --explore-max events; export_benchmark.BASELINE);
 - PNG:      `python -m dashboard export "<query>" --format png` (headless Chromium; no baseline);
 - snapshot: what the Map page's "Share snapshot" and a snapshot link do — the selection read as columns,
-            frozen into the store (`snapshot.freeze`), then opened (`open_snapshot`, `frozen_scene`) with
-            its map page built and its list of events made (timed inside the process; no baseline).
+            frozen into the store (`snapshot.freeze`), then, in a second process, opened (`open_snapshot`,
+            `frozen_scene`) with its map page built and its list of events made (timed inside each process,
+            peak RSS each process's; no baseline).
 
 Ratios are Reachmap's wall time over the baseline's, both measured in this run. Before the exports a
 process reads the store once, so the table kept beside it (table.py) is there for every export alike.
@@ -43,7 +45,9 @@ FORMATS = ("geojson", "csv", "kml", "html")
 BASELINES = {"geojson": ("geojson", "gdf.to_file (GeoJSON)"), "csv": ("csv", "gdf.to_csv"),
              "kml": ("kml", "gdf.to_file (KML)"), "html": ("explore", "gdf.explore().save")}
 
-# What the app does when a user freezes the Map page's selection and later opens its link.
+# What the app does when a user freezes the Map page's selection and later opens its link, in two processes
+# (`freeze QUERY`, then `open ID`) so that each step's peak RSS is its own: the page that freezes holds the
+# live table, the one that opens a link does not.
 SNAPSHOT = """
 import json, sys, time
 from dashboard.ingest import open_gazetteer, open_store
@@ -54,30 +58,34 @@ from dashboard.snapshot import freeze, frozen_scene, listing, open_snapshot
 from dashboard.table import EventTable
 
 gazetteer, catalogue = open_gazetteer(), load_catalogue()
-with open_store(gazetteer=gazetteer) as store:
-    path = store.path
-state = from_query(sys.argv[1]).state
+step, arg = sys.argv[1:3]
+if step == "freeze":
+    with open_store(gazetteer=gazetteer) as store:
+        path = store.path
+    state = from_query(arg).state
 
-def load(ids):
-    with open_store(path, gazetteer=gazetteer) as store:
-        return store.events_by_id(ids)
+    def load(ids):
+        with open_store(path, gazetteer=gazetteer) as store:
+            return store.events_by_id(ids)
 
-scene = table_scene(state, EventTable.from_store_path(path), load, gazetteer, catalogue)
-t0, c0 = time.perf_counter(), time.process_time()
-with open_store(gazetteer=gazetteer) as store:
-    snapshot_id = freeze(store, scene, "")
-t1, c1 = time.perf_counter(), time.process_time()
-with open_store(gazetteer=gazetteer) as store:
-    snapshot, view = open_snapshot(store, snapshot_id)
-opened = frozen_scene(snapshot, view, gazetteer, catalogue)
-page = scene_map(opened, load_basemap(gazetteer), interactive=False).get_root().render()
-rows = listing(opened.events)
-t2, c2 = time.perf_counter(), time.process_time()
-assert len(snapshot.events) == len(scene.events) == len(rows["title"]), (len(snapshot.events), len(scene.events))
-with open_store(gazetteer=gazetteer) as store:
-    store.delete_snapshot(snapshot_id)
-print(json.dumps({"events": len(scene.events), "freeze_s": t1 - t0, "freeze_cpu": c1 - c0,
-                  "open_s": t2 - t1, "open_cpu": c2 - c1, "page_mb": len(page) / 1e6}))
+    scene = table_scene(state, EventTable.from_store_path(path), load, gazetteer, catalogue)
+    t0, c0 = time.perf_counter(), time.process_time()
+    with open_store(gazetteer=gazetteer) as store:
+        snapshot_id = freeze(store, scene, "")
+    t1, c1 = time.perf_counter(), time.process_time()
+    print(json.dumps({"id": snapshot_id, "events": len(scene.events), "seconds": t1 - t0, "cpu": c1 - c0}))
+else:
+    t1, c1 = time.perf_counter(), time.process_time()
+    with open_store(gazetteer=gazetteer) as store:
+        snapshot, view = open_snapshot(store, arg)
+    opened = frozen_scene(snapshot, view, gazetteer, catalogue)
+    page = scene_map(opened, load_basemap(gazetteer), interactive=False).get_root().render()
+    rows = listing(opened.events)
+    t2, c2 = time.perf_counter(), time.process_time()
+    assert len(snapshot.events) == len(rows["title"]), (len(snapshot.events), len(rows["title"]))
+    with open_store(gazetteer=gazetteer) as store:
+        store.delete_snapshot(arg)
+    print(json.dumps({"events": len(snapshot.events), "seconds": t2 - t1, "cpu": c2 - c1, "page_mb": len(page) / 1e6}))
 """
 
 
@@ -166,13 +174,23 @@ def measure(n: int, folder: Path, explore_max: int, say=print) -> list[Row]:
     rows.append(Row("export png", n, ours, note=f"{png.stat().st_size / 1e6:.1f} MB image kept at {png}"))
 
     say(f"{n:>10,} snapshot …")
-    whole, out = _run([py, "-c", SNAPSHOT, QUERY], env)
-    spans = _last_json(out)
-    rows.append(Row("snapshot: freeze", n, Step(spans["freeze_s"], spans["freeze_cpu"], whole.peak_mb),
-                    note=f"{spans['events']:,} events; peak RSS is the whole process's"))
-    rows.append(Row("snapshot: open (map page + list)", n, Step(spans["open_s"], spans["open_cpu"], whole.peak_mb),
-                    note=f"map page {spans['page_mb']:.1f} MB"))
+    rows += snapshot_rows(n, env)
     return rows
+
+
+def snapshot_rows(n: int | None, env: dict) -> list[Row]:
+    """Freeze the query's selection in one process and open it (map page + list) in another: seconds and
+    CPU seconds timed inside each (the step alone), peak RSS each process's whole (imports and, when
+    freezing, the live table included). `n`: the store's events (None: the selection's)."""
+    frozen, out = _run([sys.executable, "-c", SNAPSHOT, "freeze", QUERY], env)
+    made = _last_json(out)
+    n = made["events"] if n is None else n
+    opened, out = _run([sys.executable, "-c", SNAPSHOT, "open", made["id"]], env)
+    spans = _last_json(out)
+    return [Row("snapshot: freeze", n, Step(made["seconds"], made["cpu"], frozen.peak_mb),
+                note=f"{made['events']:,} events; peak RSS: the freezing process, live table included"),
+            Row("snapshot: open (map page + list)", n, Step(spans["seconds"], spans["cpu"], opened.peak_mb),
+                note=f"map page {spans['page_mb']:.1f} MB; peak RSS: the opening process")]
 
 
 def _cell(step: Step | None) -> list[str]:
@@ -218,7 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explore-max", type=int, default=100_000, help="largest size for gdf.explore()")
     parser.add_argument("--keep", type=Path, help="folder for the files and stores, kept and reused between runs")
     parser.add_argument("--out", type=Path, help="also write the markdown table to this file")
+    parser.add_argument("--snapshot", type=Path, metavar="STORE",
+                        help="only the snapshot step, on this store (a copy: the snapshot is written into it)")
     args = parser.parse_args(argv)
+    if args.snapshot:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "REACHMAP_STORE_PATH": str(args.snapshot)}
+        command = " ".join(["python -m benchmarks.scale.paths", *sys.argv[1:]])
+        print(markdown(snapshot_rows(None, env), command, datetime.now(timezone.utc)))
+        return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if args.with_3m and 3_000_000 not in sizes:
         sizes.append(3_000_000)

@@ -23,7 +23,8 @@ from dashboard.store import gpkg, history, versions
 from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.rows import (_BATCH, _EVENT_UPSERT_V, _PLACE_UPSERT, RowWriter, _event_rows, _write_events,
                                   _write_with)
-from dashboard.store.snapshots import FrozenEvents, Snapshot, SnapshotInfo, frozen_text, read_frozen
+from dashboard.store.snapshots import (FROZEN_BATCH, FrozenEvents, FrozenWriter, Snapshot, SnapshotInfo,
+                                       frozen_text, read_frozen)
 
 SCHEMA_VERSION = 2  # 2 (issue 18): events.version and events.updated_by, and the history table
 
@@ -355,46 +356,47 @@ class GeoPackageStore(EventStore):
         """These events as a snapshot's columns, read by GDAL into Arrow in C: no Event is built (100,000 in
         about 1.5 s, where building them took 11 s). NotFoundError naming the first id the store does not hold.
 
-        GDAL hands text over as C strings, which would end a text at a NUL character: the query flags such
-        rows (imports remove NULs, events written through put_events may keep them), and then the events are
-        read the exact, slower way.
+        The query's batches go into the snapshot's compressed stream as GDAL hands them over (FrozenWriter),
+        so 1M events are never one table in memory (1.1 GB, and GDAL's copy beside it). GDAL hands text over
+        as C strings, which would end a text at a NUL character: the query flags such rows (imports remove
+        NULs, events written through put_events may keep them), and then the events are read the exact,
+        slower way.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyogrio
         import shapely
 
-        ids = list(ids)
+        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)  # (a scene's numpy ids: no copy of the texts)
         if not ids:
             return FrozenEvents.from_events(())
+        writer = FrozenWriter()
         try:
-            _, events = pyogrio.read_arrow(self.path, sql=_FROZEN_EVENTS_SQL.format(ids=_sql_json(ids)),
-                                           read_geometry=False)
-            got = events.column("id")
-            if len(got) != len(ids) or not got.equals(pa.chunked_array([pa.array(ids, got.type)])):
-                found = dict.fromkeys(got.to_pylist(), True)
-                _require(ids, found, self.path)
-                events = events.take(pc.index_in(pa.array(ids), value_set=got))  # json_each's order, kept
-            if pc.max(events.column("nul")).as_py():
+            with pyogrio.open_arrow(self.path, sql=_FROZEN_EVENTS_SQL.format(ids=_sql_json(ids)), read_geometry=False,
+                                    batch_size=FROZEN_BATCH, use_pyarrow=True) as (_, batches):
+                for batch in batches:
+                    if pc.max(batch.column("nul")).as_py():
+                        return FrozenEvents.from_events(self.events_by_id(ids))
+                    got = batch.column("id")
+                    if not got.equals(pa.array(ids[writer.rows:writer.rows + len(got)], got.type)):
+                        break  # not json_each's order, each id once: an id is missing (or given twice)
+                    writer.add(dict(zip(batch.schema.names, batch.columns)), batch.column("place_key"))
+            if writer.rows != len(ids):
+                _require(ids, dict(self._conn.execute(_FIDS_SQL, (json.dumps(ids),)).fetchall()), self.path)
                 return FrozenEvents.from_events(self.events_by_id(ids))
-            keys = pc.unique(events.column("place_key"))
-            _, places = pyogrio.read_arrow(self.path, sql=_FROZEN_PLACES_SQL.format(keys=_sql_json(keys.to_pylist())),
-                                           read_geometry=True)
+            keys = _sql_json(writer.place_keys.to_pylist())
+            _, places = pyogrio.read_arrow(self.path, sql=_FROZEN_PLACES_SQL.format(keys=keys), read_geometry=True)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
-                pyogrio.errors.FieldError) as exc:
+                pyogrio.errors.FieldError, pa.ArrowInvalid) as exc:
             reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
             raise StoreError(f"Cannot read the events to freeze from the store {self.path} ({reason}).") from exc
         if pc.max(places.column("nul")).as_py():
             return FrozenEvents.from_events(self.events_by_id(ids))
-        place = pc.index_in(events.column("place_key"), value_set=places.column("key"))
-        if place.null_count:
-            raise StoreError(f"The store {self.path} lacks a place its events name; it is damaged.")
         # GDAL's WKB made ours (ISO, little-endian), as FrozenEvents.from_events writes it.
         wkb = shapely.to_wkb(shapely.from_wkb(places.column("geom").to_numpy(zero_copy_only=False)),
                              byte_order=1, flavor="iso")
-        events = events.drop_columns(["place_key", "nul"]).append_column("place", place.cast(pa.int32()))
         places = places.drop_columns(["geom", "nul"]).append_column("wkb", pa.array(wkb, pa.binary()))
-        return FrozenEvents(events, places)
+        return writer.finish(places, self.path)
 
     def record_tables(self, ids: Sequence[str], batch: int = 10_000) -> Iterator[pa.Table]:
         """record_rows as columns: the same fields of these events, in this order, as Arrow tables of up to
@@ -488,7 +490,9 @@ class GeoPackageStore(EventStore):
         return [r[0] for r in self._conn.execute("SELECT DISTINCT origin FROM events ORDER BY origin")]
 
     def get_snapshot(self, snapshot_id: str) -> Snapshot:
-        row = self._conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        # The frozen text as its bytes: read_frozen decodes them without a str of 200 MB at 1M events.
+        row = self._conn.execute("SELECT id, title, created_at, query, CAST(events AS BLOB) AS events, thumbnail, "
+                                 "owner FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")

@@ -34,8 +34,8 @@ from dashboard.store import history, pg_rows, pg_schema
 from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary
 from dashboard.store.geopackage import RECORD_COLUMNS, _pairs, _record_schema, _shown
 from dashboard.store.pg_rows import RowWriter
-from dashboard.store.snapshots import (EVENT_SCHEMA, PLACE_SCHEMA, FrozenEvents, Snapshot, SnapshotInfo, frozen_text,
-                                       read_frozen)
+from dashboard.store.snapshots import (EVENT_SCHEMA, FROZEN_BATCH, PLACE_SCHEMA, FrozenEvents, FrozenWriter, Snapshot,
+                                       SnapshotInfo, frozen_text, read_frozen)
 
 Seed = Callable[[], Iterable[tuple[Iterable[Event], str]]]
 
@@ -359,34 +359,38 @@ class PostGISStore(EventStore):
 
     def frozen_events(self, ids: Sequence[str]) -> FrozenEvents:
         """These events as a snapshot's columns, read as rows of text and numbers without building an Event
-        each (as GeoPackageStore.frozen_events); NotFoundError naming the first id the store does not hold."""
+        each (as GeoPackageStore.frozen_events), a batch at a time into the snapshot's compressed stream
+        (FrozenWriter); NotFoundError naming the first id the store does not hold."""
         import pyarrow as pa
 
-        ids = list(ids)
+        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
         if not ids:
             return FrozenEvents.from_events(())
-        rows = self._rows(f"SELECT {_FROZEN_SELECT} {_BY_ID} ORDER BY j.n", (ids,))
-        if len(rows) != len(ids):
-            self._require(ids, {r[0]: r for r in rows})
-        columns = list(zip(*rows))
-        keys = sorted(set(columns[16]))
+        writer = FrozenWriter()
+        names = EVENT_SCHEMA.names  # the first 16 columns of _FROZEN_SELECT are these, in this order
+        for at in range(0, len(ids), FROZEN_BATCH):
+            part = ids[at:at + FROZEN_BATCH]
+            rows = self._rows(f"SELECT {_FROZEN_SELECT} {_BY_ID} ORDER BY j.n", (part,))
+            if len(rows) != len(part):
+                self._require(part, {r[0]: r for r in rows})
+            columns = list(zip(*rows))
+            del rows
+            batch = {name: pa.array(values, EVENT_SCHEMA.field(name).type)
+                     for name, values in zip(names[:16], columns)}
+            batch["lon"], batch["lat"] = pa.array(columns[17], pa.float64()), pa.array(columns[18], pa.float64())
+            writer.add(batch, pa.array(columns[16], pa.string()))
+        keys = writer.place_keys.to_pylist()
         places = self._rows("SELECT key, name, kind, ST_AsBinary(geom), country, admin1, geonameid, population, "
                             "pin_lon, pin_lat FROM places WHERE key = ANY(%s) ORDER BY key", (keys,))
         if len(places) != len(keys):
             raise StoreError(f"The store {self.location} lacks a place its events name; it is damaged.")
-        at = {row[0]: i for i, row in enumerate(places)}
-        names = EVENT_SCHEMA.names  # the first 16 columns of _FROZEN_SELECT are these, in this order
-        event_columns = {name: pa.array(values, EVENT_SCHEMA.field(name).type) for name, values in zip(names[:16], columns)}
-        event_columns["place"] = pa.array([at[k] for k in columns[16]], pa.int32())
-        event_columns["lon"] = pa.array(columns[17], pa.float64())
-        event_columns["lat"] = pa.array(columns[18], pa.float64())
         place_values = list(zip(*places))
         # WKB as FrozenEvents.from_events writes it: ISO, little-endian.
         place_values[3] = shapely.to_wkb(shapely.from_wkb([bytes(w) for w in place_values[3]]), byte_order=1,
                                          flavor="iso").tolist()
         place_table = pa.table({name: pa.array(values, PLACE_SCHEMA.field(name).type)
                                 for name, values in zip(PLACE_SCHEMA.names, place_values)}, schema=PLACE_SCHEMA)
-        return FrozenEvents(pa.table(event_columns, schema=EVENT_SCHEMA), place_table)
+        return writer.finish(place_table, self.location)
 
     def record_rows(self, ids: Sequence[str], batch: int = 20_000) -> Iterator[tuple]:
         """Every field of these events with their place's, in this order, as GeoPackageStore.record_rows gives."""
@@ -439,8 +443,9 @@ class PostGISStore(EventStore):
         return [r[0] for r in self._rows("SELECT DISTINCT origin FROM events ORDER BY origin")]
 
     def get_snapshot(self, snapshot_id: str) -> Snapshot:
-        rows = self._rows("SELECT id, title, created_at, query, events, thumbnail, owner FROM snapshots "
-                          "WHERE id = %s", (snapshot_id,))
+        # The frozen text as its UTF-8 bytes: read_frozen decodes them without a str of 200 MB at 1M events.
+        rows = self._rows("SELECT id, title, created_at, query, convert_to(events, 'UTF8'), thumbnail, owner "
+                          "FROM snapshots WHERE id = %s", (snapshot_id,))
         if not rows:
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")

@@ -14,9 +14,12 @@ base64-encoded so that the column stays text (GDAL and QGIS read the snapshots l
 
 100,000 ACLED events take 16 MB and about a second to freeze, where format 1 (one JSON object per event
 and per place) took 138 MB and half a minute; a snapshot opens as columns (`FrozenEvents`), and an Event
-object is built for each frozen event only when something iterates them. Geometry is WKB: bit-exact for
-every coordinate, where GeoJSON text would round. Places are written once however many events share them:
-a country outline can be 100 KB. Format 1 is still read:
+object is built for each frozen event only when something iterates them. The events stream is written a
+batch at a time (`FrozenWriter`: a store freezes 1M events without holding them as one table) and, once
+read back, kept compressed: a map or a list decompresses the few columns it shows, a batch at a time
+(1M ACLED events are 160 MB compressed, 1.1 GB as a table, half of it their attributes). Geometry is
+WKB: bit-exact for every coordinate, where GeoJSON text would round. Places are written once however many
+events share them: a country outline can be 100 KB. Format 1 is still read:
 
     {"v": 1,
      "places": [{"key": …, "name": …, "kind": …, "wkb": "0101…", "country": …, "admin1": …,
@@ -32,10 +35,10 @@ a country outline can be 100 KB. Format 1 is still read:
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -62,6 +65,8 @@ PLACE_SCHEMA = pa.schema([
     ("geonameid", pa.int64()), ("population", pa.int64()), ("pin_lon", pa.float64()), ("pin_lat", pa.float64()),
 ])
 _NULLABLE = frozenset({"source_published", "geonameid", "population", "pin_lon", "pin_lat"})
+FROZEN_BATCH = 50_000  # rows per batch of the events stream a store writes, and of the columns read back
+_WRITE_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 
 @dataclass(frozen=True)
@@ -111,19 +116,68 @@ class SnapshotInfo:
 class FrozenEvents(Sequence[Event]):
     """Frozen events as two tables, `events` (EVENT_SCHEMA) and `places` (PLACE_SCHEMA).
 
-    `len()` costs nothing, and a map or a list of 100k frozen events reads the columns; iterating or
-    indexing builds every Event (and Place) once, equal field by field to what was frozen. StoreError when
+    `len()` costs nothing, and a map or a list of 100k frozen events reads the columns (`batches`); iterating
+    or indexing builds every Event (and Place) once, equal field by field to what was frozen. StoreError when
     the tables are not these columns, or when the events they hold do not pass the model's checks.
+    Read from a store (`streamed`), the events stay a compressed Arrow IPC stream until something asks for
+    `events` whole: 1M of them are 160 MB so, where the table is 1.1 GB.
     """
 
     def __init__(self, events: pa.Table, places: pa.Table, built: tuple[Event, ...] | None = None) -> None:
-        self.events = _conform(events, EVENT_SCHEMA)
+        self._events: pa.Table | None = _conform(events, EVENT_SCHEMA)
+        self._stream: pa.Buffer | None = None
+        self._rows = self._events.num_rows
         self.places = _conform(places, PLACE_SCHEMA)
-        index = self.events.column("place")
-        if len(index) and (pc.min(index).as_py() < 0 or pc.max(index).as_py() >= len(self.places)):
-            raise StoreError("The frozen events cannot be read (a place index is not in the list of places); "
-                             "the snapshot is damaged.")
+        index = self._events.column("place")
+        _check_places(pc.min(index).as_py() if len(index) else None, pc.max(index).as_py() if len(index) else None,
+                      len(self.places))
         self._built = built
+
+    @classmethod
+    def streamed(cls, stream: pa.Buffer, places: pa.Table, rows: int | None = None) -> FrozenEvents:
+        """The events of this Arrow IPC stream (format 2's events) with these places, kept as the stream.
+
+        `rows`: the number of events, from a FrozenWriter that wrote the stream; None (a stream read back
+        from a store) reads it through once, a batch at a time, with the checks `__init__` makes of a table.
+        A stream of other column types is read whole and made these columns, as `__init__` would."""
+        low = high = None  # a FrozenWriter numbered the places itself
+        if rows is None:
+            reader = pa.ipc.open_stream(stream)
+            if not reader.schema.equals(EVENT_SCHEMA):
+                return cls(reader.read_all(), places)
+            rows, low, high = _checked_batches(reader)
+        frozen = cls.__new__(cls)
+        frozen._events, frozen._stream, frozen._rows, frozen._built = None, stream, rows, None
+        frozen.places = _conform(places, PLACE_SCHEMA)
+        _check_places(low, high, len(frozen.places))
+        return frozen
+
+    @property
+    def events(self) -> pa.Table:
+        """Every column of every event (decompressed, and then kept, when the events are a stream)."""
+        if self._events is None:
+            try:
+                self._events = _conform(pa.ipc.open_stream(self._stream).read_all(), EVENT_SCHEMA)
+            except pa.ArrowException as exc:
+                raise _damaged(exc) from exc
+        return self._events
+
+    def batches(self, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        """These columns of the events, in this order, a batch of up to FROZEN_BATCH rows at a time: a stream
+        decompresses only these columns (a map and a list need neither the attributes nor the notes)."""
+        if self._events is not None:
+            yield from self._events.select(list(names)).to_batches(max_chunksize=FROZEN_BATCH)
+            return
+        options = pa.ipc.IpcReadOptions(included_fields=sorted(EVENT_SCHEMA.get_field_index(n) for n in names))
+        try:
+            for batch in pa.ipc.open_stream(self._stream, options=options):
+                yield batch.select(list(names))
+        except pa.ArrowException as exc:
+            raise _damaged(exc) from exc
+
+    def stream(self) -> pa.Buffer:
+        """The events as format 2's Arrow IPC stream (zstd): the one read back, or this table's."""
+        return self._stream if self._stream is not None else _stream_of(self._events)
 
     @classmethod
     def from_events(cls, events: Iterable[Event]) -> FrozenEvents:
@@ -166,11 +220,12 @@ class FrozenEvents(Sequence[Event]):
         """The first start and last end of the frozen events (ISO text sorts as the dates do)."""
         if not len(self):
             return None
-        return (date.fromisoformat(pc.min(self.events.column("t_start")).as_py()),
-                date.fromisoformat(pc.max(self.events.column("t_end")).as_py()))
+        starts, ends = zip(*((pc.min(b.column(0)).as_py(), pc.max(b.column(1)).as_py())
+                             for b in self.batches(("t_start", "t_end")) if b.num_rows))
+        return date.fromisoformat(min(starts)), date.fromisoformat(max(ends))
 
     def __len__(self) -> int:
-        return self.events.num_rows
+        return self._rows
 
     def _all(self) -> tuple[Event, ...]:
         if self._built is None:
@@ -187,7 +242,7 @@ class FrozenEvents(Sequence[Event]):
         return iter(self._all())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, FrozenEvents) and self.events.equals(other.events) and self.places.equals(other.places):
+        if isinstance(other, FrozenEvents) and self.places.equals(other.places) and self.events.equals(other.events):
             return True  # the same columns: the same events, without building them
         if not isinstance(other, Sequence):
             return NotImplemented
@@ -225,6 +280,69 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table
 
 
+def _checked_batches(reader: pa.RecordBatchReader) -> tuple[int, int | None, int | None]:
+    """A stream of EVENT_SCHEMA read through a batch at a time, with `_conform`'s check of the empty values:
+    its number of rows and the smallest and largest place index (None without rows)."""
+    nulls = dict.fromkeys(EVENT_SCHEMA.names, 0)
+    rows, lows, highs = 0, [], []
+    for batch in reader:
+        for name, column in zip(EVENT_SCHEMA.names, batch.columns):
+            nulls[name] += column.null_count
+        if batch.num_rows:
+            rows += batch.num_rows
+            bounds = pc.min_max(batch.column("place"))
+            lows.append(bounds["min"].as_py())
+            highs.append(bounds["max"].as_py())
+    for name, count in nulls.items():
+        if name not in _NULLABLE and count:
+            raise StoreError(f"The frozen events cannot be read (column {name} has empty values); "
+                             "the snapshot is damaged.")
+    return rows, min(lows, default=None), max(highs, default=None)
+
+
+def _check_places(low: int | None, high: int | None, places: int) -> None:
+    """StoreError unless every place index (from `low` to `high`; None: no index) is a row of the places."""
+    if low is not None and (low < 0 or high >= places):
+        raise StoreError("The frozen events cannot be read (a place index is not in the list of places); "
+                         "the snapshot is damaged.")
+
+
+class FrozenWriter:
+    """Frozen events written a batch at a time into format 2's events stream (zstd), each place numbered as
+    its key first appears: a store freezes 1M events this way holding one batch and the compressed stream,
+    not the 1.1 GB table (nor Python objects per event)."""
+
+    def __init__(self) -> None:
+        self._sink = pa.BufferOutputStream()
+        self._writer = pa.ipc.new_stream(self._sink, EVENT_SCHEMA, options=_WRITE_OPTIONS)
+        self.place_keys = pa.array([], pa.string())  # in order of first appearance: row i is place i
+        self.rows = 0
+
+    def add(self, columns: Mapping[str, pa.Array | pa.ChunkedArray], place_keys: pa.Array) -> None:
+        """One batch: EVENT_SCHEMA's columns but `place` (by name, any text or number types that cast to
+        the schema's), and the key of each event's place."""
+        place_keys = place_keys.cast(pa.string())
+        index = pc.index_in(place_keys, value_set=self.place_keys)
+        if index.null_count:
+            new = pc.unique(place_keys.filter(pc.is_null(index)))
+            known = len(self.place_keys)
+            self.place_keys = pa.concat_arrays([self.place_keys, new])
+            index = pc.coalesce(index, pc.add(pc.index_in(place_keys, value_set=new), pa.scalar(known, pa.int32())))
+        arrays = [index.cast(pa.int32()) if name == "place" else columns[name].cast(field.type)
+                  for name, field in zip(EVENT_SCHEMA.names, EVENT_SCHEMA)]
+        self._writer.write_table(pa.table(arrays, schema=EVENT_SCHEMA))
+        self.rows += len(place_keys)
+
+    def finish(self, places: pa.Table, store: object) -> FrozenEvents:
+        """The frozen events, with `places` (PLACE_SCHEMA's columns, a row per place key, in any order)
+        put in the order of `place_keys`; StoreError naming `store` when a place is missing."""
+        self._writer.close()
+        at = pc.index_in(self.place_keys, value_set=places.column("key"))
+        if at.null_count:
+            raise StoreError(f"The store {store} lacks a place its events name; it is damaged.")
+        return FrozenEvents.streamed(self._sink.getvalue(), places.take(at), rows=self.rows)
+
+
 def _build(events: pa.Table, places: pa.Table) -> tuple[Event, ...]:
     p = places.to_pydict()
     geometries = shapely.from_wkb(np.asarray(p["wkb"], dtype=object)) if p["wkb"] else ()
@@ -258,32 +376,61 @@ def _damaged(exc: BaseException) -> StoreError:
 # ---------------------------------------------------------------------------------------------- text
 
 def frozen_text(events: Sequence[Event]) -> str:
-    """The events as frozen text (format 2, see the module doc); `read_frozen` gives them back equal."""
+    """The events as frozen text (format 2, see the module doc); `read_frozen` gives them back equal.
+
+    Written as json.dumps(…, separators=(",", ":")) writes it, without a second copy of the text made for
+    it: base64 needs no escaping."""
     frozen = events if isinstance(events, FrozenEvents) else FrozenEvents.from_events(events)
-    return json.dumps({"v": FORMAT_VERSION, "events": _ipc(frozen.events), "places": _ipc(frozen.places)},
-                      separators=(",", ":"))
+    parts = [b'{"v":%d,"events":"' % FORMAT_VERSION, _base64(frozen.stream()), b'","places":"',
+             _base64(_stream_of(frozen.places)), b'"}']
+    text = b"".join(parts)
+    del parts
+    return text.decode("ascii")
+
+
+def _stream_of(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=_WRITE_OPTIONS) as writer:
+        writer.write_table(table)  # batch by batch as read: combining them first copied 1 GB at 1M events
+    return sink.getvalue()
+
+
+def _base64(data: pa.Buffer) -> bytes:
+    return binascii.b2a_base64(memoryview(data), newline=False)
 
 
 def _ipc(table: pa.Table) -> str:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
-        writer.write_table(table)  # batch by batch as read: combining them first copied 1 GB at 1M events
-    return base64.b64encode(memoryview(sink.getvalue())).decode("ascii")
+    """The table as format 2 keeps it: a zstd Arrow IPC stream, base64 text."""
+    return _base64(_stream_of(table)).decode("ascii")
 
 
-def _from_ipc(text: str) -> pa.Table:
-    return pa.ipc.open_stream(base64.b64decode(text, validate=True)).read_all()
+# Format 2 as frozen_text writes it, read without parsing JSON (json.loads would copy its 200 MB at 1M
+# events); any other layout of the same JSON is read through json.loads.
+_ENVELOPE = rb'\{"v":2,"events":"([A-Za-z0-9+/=]*)","places":"([A-Za-z0-9+/=]*)"\}'
+_ENVELOPES = {bytes: re.compile(_ENVELOPE), str: re.compile(_ENVELOPE.decode("ascii"))}
 
 
-def read_frozen(text: str) -> FrozenEvents:
-    """The events of `frozen_text` (or of format 1); StoreError (one sentence) if the text is not that.
+def _from_base64(text: str | bytes | memoryview) -> pa.Buffer:
+    return pa.py_buffer(binascii.a2b_base64(text, strict_mode=True))
+
+
+def read_frozen(text: str | bytes) -> FrozenEvents:
+    """The events of `frozen_text` (or of format 1), as text or its UTF-8 bytes (a store may hand over the
+    bytes: no 200 MB str made of them); StoreError (one sentence) if the text is not that.
 
     Format 2 is checked as columns here, and its events against the model when they are first iterated."""
     try:
+        match = _ENVELOPES[type(text)].fullmatch(text) if type(text) in _ENVELOPES else None
+        if match is not None:
+            view = memoryview(text) if isinstance(text, bytes) else text  # bytes: decoded without a copy
+            events, places = (_from_base64(view[slice(*match.span(i))]) for i in (1, 2))
+            del view
+            return FrozenEvents.streamed(events, pa.ipc.open_stream(places).read_all())
         data = json.loads(text)
         version = data["v"]
         if version == FORMAT_VERSION:
-            return FrozenEvents(_from_ipc(data["events"]), _from_ipc(data["places"]))
+            return FrozenEvents.streamed(_from_base64(data["events"]),
+                                         pa.ipc.open_stream(_from_base64(data["places"])).read_all())
         if version == 1:
             places = [_place_from_dict(p) for p in data["places"]]
             return FrozenEvents.from_events(_event_from_dict(e, places) for e in data["events"])

@@ -1,0 +1,140 @@
+"""Snapshots of many events: frozen a batch at a time, kept as their compressed stream, read a few columns at a
+time, and every earlier text (format 1, format 2 of one batch, JSON laid out otherwise) still opens the same."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import pyarrow as pa
+import pytest
+
+from dashboard.errors import NotFoundError, StoreError
+from dashboard.ingest.catalogue import load_catalogue
+from dashboard.model import Event, Place, TimeSpan
+from dashboard.snapshot import frozen_scene, frozen_table, listing, open_snapshot
+from dashboard.store import geopackage, snapshots
+from dashboard.store.snapshots import FrozenEvents, Snapshot, _ipc, frozen_text, read_frozen
+from dashboard.table import EventTable
+from tests.conftest import BORDER, POINT, make_event
+from tests.test_snapshot import EVERY_FIELD, assert_identical, v1_text
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+VILLAGES = [Place.at(f"v:{i}", f"Village {i}", "village", 30 + i / 10, 50 + i / 10, country="UA") for i in range(4)]
+
+
+def events_in_places(n: int = 11) -> list[Event]:
+    """n events whose places first appear in different batches of three, some shared across batches."""
+    places = [VILLAGES[0], VILLAGES[1], VILLAGES[0], BORDER, VILLAGES[2], VILLAGES[1], POINT, VILLAGES[3]]
+    return [make_event(f"e{i:02}", title=f"Event {i}", place=places[i % len(places)],
+                       time=TimeSpan(date(2022, 1 + i % 12, 1), date(2022, 1 + i % 12, 10), "approximate",
+                                     "early in the month" if i % 2 else ""),
+                       attributes=(("n", str(i)),)) for i in range(n)]
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of three rows, so that a handful of events cross several of them."""
+    from dashboard.store import postgis
+
+    for module in (snapshots, geopackage, postgis):
+        monkeypatch.setattr(module, "FROZEN_BATCH", 3)
+
+
+def test_a_store_freezes_its_events_a_batch_at_a_time_exactly(any_store, small_batches):
+    events = events_in_places()
+    any_store.put_events(events, "t")
+    ids = [e.id for e in events][::-1]
+    frozen = any_store.frozen_events(ids)
+    assert frozen._events is None and frozen._built is None  # the compressed stream, not a table or Events
+    assert len(frozen) == len(ids)
+    assert_identical(tuple(frozen), tuple(any_store.events_by_id(ids)))
+    # Places numbered as their keys first appear, each once, however many batches share them.
+    keys = frozen.places.column("key").to_pylist()
+    assert len(keys) == len(set(keys)) == 6
+    assert keys == list(dict.fromkeys(e.place.key for e in any_store.events_by_id(ids)))
+    assert [b.num_rows for b in frozen.batches(["id"])] == [3, 3, 3, 2]
+
+
+def test_a_missing_event_in_a_later_batch_is_named(any_store, small_batches):
+    any_store.put_events(events_in_places(), "t")
+    with pytest.raises(NotFoundError, match="no longer holds the event 'gone'"):
+        any_store.frozen_events(["e00", "e01", "e02", "e03", "gone", "e04"])
+
+
+def test_a_snapshot_of_many_batches_opens_from_its_stream_as_it_was_frozen(any_store, small_batches, gazetteer):
+    events = events_in_places()
+    any_store.put_events(events, "t")
+    ids = [e.id for e in events]
+    any_store.put_snapshot(Snapshot("s" * 24, "many", T0, "v=1", any_store.frozen_events(ids)))
+    snapshot, state = open_snapshot(any_store, "s" * 24)
+    frozen = snapshot.events
+    assert isinstance(frozen, FrozenEvents) and frozen._events is None  # read back, still the stream
+    scene = frozen_scene(snapshot, state, gazetteer, load_catalogue())
+    rows = listing(frozen)
+    assert frozen._events is None and frozen._built is None  # map table and list made from a few columns
+    want = tuple(any_store.events_by_id(ids))
+    assert rows == listing(want)
+    assert rows["date"][1] == "1–10 Feb 2022 (early in the month)" and rows["place"][3] == BORDER.name
+    table, from_events = scene.table, EventTable.from_events(want)
+    assert list(table.id) == ids and table.text.equals(from_events.text)
+    assert frozen.date_bounds() == (date(2022, 1, 1), date(2022, 11, 10))
+    assert_identical(tuple(frozen), want)
+
+
+def test_the_text_is_laid_out_as_json_dumps_writes_it_and_reads_back_from_its_bytes():
+    events = (EVERY_FIELD, make_event("b", place=BORDER))
+    text = frozen_text(events)
+    frozen = read_frozen(text)
+    layout = json.dumps({"v": 2, "events": _ipc(frozen.events), "places": _ipc(frozen.places)},
+                        separators=(",", ":"))
+    assert text == layout
+    assert_identical(tuple(read_frozen(text.encode())), events)
+    assert frozen_text(frozen) == text  # a read-back snapshot writes its stream as it came
+
+
+def table_format_2(events) -> str:
+    """Format 2 as the first writer of issue 15 left it: each table one stream of one batch, json.dumps's own
+    spacing (read through json.loads, not the fast layout)."""
+    frozen = FrozenEvents.from_events(events)
+    return json.dumps({"v": 2, "events": _ipc(frozen.events.combine_chunks()), "places": _ipc(frozen.places)})
+
+
+@pytest.mark.parametrize("text_of", [table_format_2, v1_text, frozen_text], ids=["format-2-one-batch", "format-1",
+                                                                                 "format-2"])
+def test_every_format_opens_to_the_same_events_table_and_list(text_of, gazetteer):
+    events = tuple(events_in_places()) + (EVERY_FIELD,)
+    frozen = read_frozen(text_of(events))
+    assert_identical(tuple(read_frozen(text_of(events))), events)
+    assert listing(frozen) == listing(events)
+    got, want = frozen_table(frozen), EventTable.from_events(events)
+    assert list(got.id) == list(want.id) and got.text.equals(want.text)
+
+
+def stream_of_batches(*tables: pa.Table) -> str:
+    """Format 2 text whose events stream holds these tables as batches, one after another."""
+    frozen = FrozenEvents.from_events((make_event(),))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, snapshots.EVENT_SCHEMA) as writer:
+        for table in tables:
+            writer.write_table(table)
+    import base64
+
+    return json.dumps({"v": 2, "events": base64.b64encode(sink.getvalue().to_pybytes()).decode(),
+                       "places": _ipc(frozen.places)}, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda t: t.set_column(1, "title", pa.array([None], pa.string())), "column title has empty values"),
+    (lambda t: t.set_column(t.schema.get_field_index("place"), "place", pa.array([3], pa.int32())),
+     "a place index is not in the list of places"),
+])
+def test_damage_in_a_later_batch_is_found_on_opening(change, expected):
+    good = FrozenEvents.from_events((make_event(),)).events
+    with pytest.raises(StoreError, match=expected):
+        read_frozen(stream_of_batches(good, good, change(good)))
+
+
+def test_bytes_that_are_not_text_are_a_damaged_snapshot():
+    with pytest.raises(StoreError, match="cannot be read"):
+        read_frozen(b"\xff\xfe{")
