@@ -116,7 +116,9 @@ def _loaded(store_path: str, mtime_ns: int) -> EventTable:
     # (a file path or a PostGIS URL) and its version (the file's modification time, or the PostGIS store's
     # change counter), so an import invalidates it. Only columns: whole Event objects are read from the
     # store when a page needs them (StoredEvents), so 100k events load in about a second, not ten.
-    return EventTable.from_store(store_path)
+    table = EventTable.from_store(store_path)
+    table.id  # built once here (60 MB at 1M): every session's scene then points at these strings, not its own copy
+    return table
 
 
 def _store_path() -> Path | str:
