@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -64,6 +66,9 @@ def browser(chromium_path):
 
 @pytest.fixture
 def store_path(tmp_path, monkeypatch):
+    """The app's store is a GeoPackage file in tmp_path, not made yet: for tests about the file itself.
+
+    A test about what the store does takes `store_location` instead, and runs on both backends."""
     path = tmp_path / "store.gpkg"
     monkeypatch.setenv("REACHMAP_STORE_PATH", str(path))
     return path
@@ -169,6 +174,42 @@ def any_store(request, tmp_path):
             yield store
     finally:
         server.drop_all()
+
+
+@contextmanager
+def backend_store(backend: str, folder: Path) -> Iterator[tuple[Path | str, dict[str, str]]]:
+    """A store of `backend` not made yet, and the settings that point open_store(), the app and the CLI at it.
+
+    The GeoPackage: a file in `folder` (REACHMAP_STORE_PATH). PostGIS: a fresh database on the test server
+    (REACHMAP_STORE_URL; skips or fails as `postgres_url` says without one), dropped after; its kept table
+    goes under `folder` (data_dir), and REACHMAP_STORE_PATH names a file that must never be made, so code
+    that opens the GeoPackage behind the setting's back fails the test."""
+    if backend == "geopackage":
+        path = folder / "store.gpkg"
+        yield path, {"REACHMAP_STORE_PATH": str(path), "REACHMAP_STORE_URL": ""}
+        return
+    from dashboard.gazetteer import default_index_path
+
+    server = PostgresServer(postgres_url())
+    decoy = folder / "not-this.gpkg"
+    try:
+        url = server.create()
+        yield url, {"REACHMAP_STORE_URL": url, "REACHMAP_STORE_PATH": str(decoy),
+                    "REACHMAP_DATA_DIR": str(folder / "data"), "REACHMAP_GAZETTEER_INDEX": str(default_index_path())}
+    finally:
+        server.drop_all()
+    assert not decoy.exists(), "the store_url setting was set, yet a GeoPackage was made at store_path"
+
+
+@pytest.fixture(params=BACKENDS)
+def store_location(request, tmp_path, monkeypatch):
+    """The app's store on each backend, not made yet: a GeoPackage path or a fresh PostGIS database's URL,
+    set as the settings say (open_store(), the pages and `python -m dashboard` in or out of process find it).
+    The same test runs on both (issue 18); see `backend_store`."""
+    with backend_store(request.param, tmp_path) as (location, env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield location
 
 
 @pytest.fixture
