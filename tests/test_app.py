@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.settings import PROJECT_DIR
 
 
-def test_app_opens_on_the_map_page_with_the_story(store_path, gazetteer):
+def test_app_opens_on_the_map_page_with_the_story(store_location, gazetteer):
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120).run()
     assert not at.exception
     assert not at.title  # the Map page opens on its summary and the map: no title pushes the map down
@@ -15,7 +15,8 @@ def test_app_opens_on_the_map_page_with_the_story(store_path, gazetteer):
     assert at.sidebar.header[0].value == "Range rings"
 
 
-def test_app_explains_a_broken_store_in_one_sentence(store_path, gazetteer):
+def test_app_explains_a_broken_geopackage_in_one_sentence(store_path, gazetteer):
+    """GeoPackage only: a damaged file (a PostGIS store that cannot be reached: tests/test_postgis_app.py)."""
     store_path.write_bytes(b"garbage")
     at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=120).run()
     assert not at.exception
