@@ -119,9 +119,13 @@ class PostgresServer:
         from psycopg import sql
 
         name = f"reachmap_test_{uuid.uuid4().hex[:12]}"
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                 sql.Identifier(template or self.TEMPLATE))
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template or self.TEMPLATE)))
+            try:  # FILE_COPY (PostgreSQL 15+): half the default WAL_LOG's time for a small template, on every test
+                conn.execute(create + sql.SQL(" STRATEGY FILE_COPY"))
+            except psycopg.errors.SyntaxError:  # an older server: its only way
+                conn.execute(create)
         self.made.append(name)
         return self.database_url(name)
 
