@@ -16,7 +16,7 @@ from shapely.geometry import LineString, Point
 from dashboard import settings
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Event, Place, Source, TimeSpan
-from dashboard.store import GeoPackageStore
+from dashboard.store import EventStore, GeoPackageStore
 
 
 @pytest.fixture(scope="session")
@@ -203,6 +203,15 @@ def backend_store(backend: str, folder: Path) -> Iterator[tuple[Path | str, dict
     finally:
         server.drop_all()
     assert not decoy.exists(), "the store_url setting was set, yet a GeoPackage was made at store_path"
+
+
+def open_unseeded(location: Path | str) -> EventStore:
+    """The store at a location of either backend, made empty if new (open_store would seed the stories)."""
+    if isinstance(location, Path):
+        return GeoPackageStore.open(location)
+    from dashboard.store.postgis import PostGISStore
+
+    return PostGISStore.open(location)
 
 
 @pytest.fixture(params=BACKENDS)
