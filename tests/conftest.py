@@ -166,30 +166,20 @@ def any_store(request, tmp_path):
     The PostGIS one is a fresh database on the test server (REACHMAP_TEST_POSTGRES_URL), copied from a template
     that has the postgis extension; without a server that test skips with the reason (REACHMAP_REQUIRE_POSTGIS=1,
     set by .ci/run, makes it fail instead)."""
-    if request.param == "geopackage":
-        with GeoPackageStore.open(tmp_path / "any.gpkg") as store:
-            yield store
-        return
-    from dashboard.store.postgis import PostGISStore
-
-    server = PostgresServer(postgres_url())
-    try:
-        with PostGISStore.open(server.create()) as store:
-            yield store
-    finally:
-        server.drop_all()
+    with backend_store(request.param, tmp_path, "any.gpkg") as (location, _), open_unseeded(location) as store:
+        yield store
 
 
 @contextmanager
-def backend_store(backend: str, folder: Path) -> Iterator[tuple[Path | str, dict[str, str]]]:
+def backend_store(backend: str, folder: Path, name: str = "store.gpkg") -> Iterator[tuple[Path | str, dict[str, str]]]:
     """A store of `backend` not made yet, and the settings that point open_store(), the app and the CLI at it.
 
-    The GeoPackage: a file in `folder` (REACHMAP_STORE_PATH). PostGIS: a fresh database on the test server
+    The GeoPackage: the file `name` in `folder` (REACHMAP_STORE_PATH). PostGIS: a fresh database on the test server
     (REACHMAP_STORE_URL; skips or fails as `postgres_url` says without one), dropped after; its kept table
     goes under `folder` (data_dir), and REACHMAP_STORE_PATH names a file that must never be made, so code
     that opens the GeoPackage behind the setting's back fails the test."""
     if backend == "geopackage":
-        path = folder / "store.gpkg"
+        path = folder / name
         yield path, {"REACHMAP_STORE_PATH": str(path), "REACHMAP_STORE_URL": ""}
         return
     from dashboard.gazetteer import default_index_path
