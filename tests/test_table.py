@@ -464,6 +464,8 @@ def test_the_timeline_keeps_to_the_filter_window_and_picks_a_readable_bin(story_
 
 
 # -- the table kept beside the store ------------------------------------------------------------------
+# GeoPackage only: its files beside the .gpkg, keyed on the file (PostGIS keeps its table under data_dir,
+# keyed on the change counter: tests/test_postgis_app.py).
 
 def _same_table(a: EventTable, b: EventTable) -> None:
     for name in EventTable.__dataclass_fields__:
