@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from shapely.geometry import LineString, Point
 from dashboard import settings
 from dashboard.gazetteer import Gazetteer
 from dashboard.model import Event, Place, Source, TimeSpan
-from dashboard.store import GeoPackageStore
+from dashboard.store import EventStore, GeoPackageStore
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +66,9 @@ def browser(chromium_path):
 
 @pytest.fixture
 def store_path(tmp_path, monkeypatch):
+    """The app's store is a GeoPackage file in tmp_path, not made yet: for tests about the file itself.
+
+    A test about what the store does takes `store_location` instead, and runs on both backends."""
     path = tmp_path / "store.gpkg"
     monkeypatch.setenv("REACHMAP_STORE_PATH", str(path))
     return path
@@ -114,9 +119,13 @@ class PostgresServer:
         from psycopg import sql
 
         name = f"reachmap_test_{uuid.uuid4().hex[:12]}"
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                 sql.Identifier(template or self.TEMPLATE))
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template or self.TEMPLATE)))
+            try:  # FILE_COPY (PostgreSQL 15+): half the default WAL_LOG's time for a small template, on every test
+                conn.execute(create + sql.SQL(" STRATEGY FILE_COPY"))
+            except psycopg.errors.SyntaxError:  # an older server: its only way
+                conn.execute(create)
         self.made.append(name)
         return self.database_url(name)
 
@@ -157,18 +166,53 @@ def any_store(request, tmp_path):
     The PostGIS one is a fresh database on the test server (REACHMAP_TEST_POSTGRES_URL), copied from a template
     that has the postgis extension; without a server that test skips with the reason (REACHMAP_REQUIRE_POSTGIS=1,
     set by .ci/run, makes it fail instead)."""
-    if request.param == "geopackage":
-        with GeoPackageStore.open(tmp_path / "any.gpkg") as store:
-            yield store
+    with backend_store(request.param, tmp_path, "any.gpkg") as (location, _), open_unseeded(location) as store:
+        yield store
+
+
+@contextmanager
+def backend_store(backend: str, folder: Path, name: str = "store.gpkg") -> Iterator[tuple[Path | str, dict[str, str]]]:
+    """A store of `backend` not made yet, and the settings that point open_store(), the app and the CLI at it.
+
+    The GeoPackage: the file `name` in `folder` (REACHMAP_STORE_PATH). PostGIS: a fresh database on the test server
+    (REACHMAP_STORE_URL; skips or fails as `postgres_url` says without one), dropped after; its kept table
+    goes under `folder` (data_dir), and REACHMAP_STORE_PATH names a file that must never be made, so code
+    that opens the GeoPackage behind the setting's back fails the test."""
+    if backend == "geopackage":
+        path = folder / name
+        yield path, {"REACHMAP_STORE_PATH": str(path), "REACHMAP_STORE_URL": ""}
         return
-    from dashboard.store.postgis import PostGISStore
+    from dashboard.gazetteer import default_index_path
 
     server = PostgresServer(postgres_url())
+    decoy = folder / "not-this.gpkg"
     try:
-        with PostGISStore.open(server.create()) as store:
-            yield store
+        url = server.create()
+        yield url, {"REACHMAP_STORE_URL": url, "REACHMAP_STORE_PATH": str(decoy),
+                    "REACHMAP_DATA_DIR": str(folder / "data"), "REACHMAP_GAZETTEER_INDEX": str(default_index_path())}
     finally:
         server.drop_all()
+    assert not decoy.exists(), "the store_url setting was set, yet a GeoPackage was made at store_path"
+
+
+def open_unseeded(location: Path | str) -> EventStore:
+    """The store at a location of either backend, made empty if new (open_store would seed the stories)."""
+    if isinstance(location, Path):
+        return GeoPackageStore.open(location)
+    from dashboard.store.postgis import PostGISStore
+
+    return PostGISStore.open(location)
+
+
+@pytest.fixture(params=BACKENDS)
+def store_location(request, tmp_path, monkeypatch):
+    """The app's store on each backend, not made yet: a GeoPackage path or a fresh PostGIS database's URL,
+    set as the settings say (open_store(), the pages and `python -m dashboard` in or out of process find it).
+    The same test runs on both (issue 18); see `backend_store`."""
+    with backend_store(request.param, tmp_path) as (location, env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield location
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from dashboard.errors import DashboardError, NotFoundError
+from dashboard.ingest import open_store
 from dashboard.ingest.acled_deletions import import_deletions, read_deletions
 from dashboard.ingest.importer import import_file
 from dashboard.settings import PROJECT_DIR
-from dashboard.store import GeoPackageStore
 
 CURRENT = PROJECT_DIR / "tests" / "data" / "import" / "acled_current.csv"
 TEXT = CURRENT.read_text(encoding="utf-8")
@@ -137,25 +137,24 @@ def test_format_auto_never_deletes(store, gazetteer, tmp_path):
         import_file(path, store, gazetteer)
 
 
-def run(*args: str, store: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REACHMAP_STORE_PATH": str(store), "REACHMAP_USER": "cli-user"}
+def run(*args: str) -> subprocess.CompletedProcess:
+    """`python -m dashboard …` as cli-user, on the store the settings name (the store_location fixture's)."""
+    env = {**os.environ, "REACHMAP_USER": "cli-user"}
     return subprocess.run([sys.executable, "-m", "dashboard", *args], capture_output=True, text=True, env=env,
                           cwd=PROJECT_DIR, timeout=120)
 
 
-def test_the_command_line_deletes_with_format_acled_deletions(tmp_path, gazetteer):
-    path = tmp_path / "s.gpkg"
-    assert run("import", str(CURRENT), store=path).returncode == 0
-    with GeoPackageStore.open(path) as store:
+def test_the_command_line_deletes_with_format_acled_deletions(store_location, tmp_path, gazetteer):
+    assert run("import", str(CURRENT)).returncode == 0
+    with open_store(store_location) as store:
         before = store.count()  # the stories seeded into a new store, and the 4 ACLED events
-    done = run("import", str(deletions(tmp_path, "UKR98765,1657584000\n")), "--format", "acled-deletions", store=path)
+    done = run("import", str(deletions(tmp_path, "UKR98765,1657584000\n")), "--format", "acled-deletions")
     assert done.returncode == 0, done.stderr
     assert "1 deleted, 0 not in the store" in done.stdout
-    bad = run("import", str(deletions(tmp_path, "UKR98770,soon\n", "bad.csv")), "--format", "acled-deletions",
-              store=path)
+    bad = run("import", str(deletions(tmp_path, "UKR98770,soon\n", "bad.csv")), "--format", "acled-deletions")
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "bad.csv, line 2: deleted_timestamp 'soon'" in bad.stderr
-    with GeoPackageStore.open(path) as store:
+    with open_store(store_location) as store:
         assert store.count() == before - 1 and store.history(DESNA)[-1].user == "cli-user"
 
 

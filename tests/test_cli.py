@@ -1,4 +1,5 @@
-"""The command line as a user runs it: a real subprocess, real store file, real gazetteer index."""
+"""The command line as a user runs it: a real subprocess, a real store (the commands that read events: on both
+backends), the real gazetteer index."""
 
 from __future__ import annotations
 
@@ -10,17 +11,28 @@ import sys
 import pytest
 
 from dashboard.settings import PROJECT_DIR
+from tests.conftest import BACKENDS, backend_store
 
 
-def run(*args: str, store) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REACHMAP_STORE_PATH": str(store)}
+def run(*args: str, store: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python -m dashboard …` on the store these settings name (else the one the environment names)."""
     return subprocess.run([sys.executable, "-m", "dashboard", *args], capture_output=True, text=True,
-                          env=env, cwd=PROJECT_DIR, timeout=120)
+                          env={**os.environ, **(store or {})}, cwd=PROJECT_DIR, timeout=120)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, gazetteer):  # the gazetteer fixture builds the index once beforehand
-    return tmp_path_factory.mktemp("cli") / "store.gpkg"
+    """A GeoPackage store's settings, for the commands that do not read the events (rings, reach, refusals)."""
+    with backend_store("geopackage", tmp_path_factory.mktemp("cli")) as (_, env):
+        yield env
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def each_store(request, tmp_path_factory, gazetteer):
+    """The settings of a store of each backend, made and seeded by the first command: for the commands that
+    read the events (they run on the GeoPackage and on PostGIS)."""
+    with backend_store(request.param, tmp_path_factory.mktemp("cli")) as (_, env):
+        yield env
 
 
 def features(result):
@@ -48,20 +60,22 @@ def test_ring_around_a_place_gives_distance_and_bearing(store):
     assert kyiv["distance_km"] == pytest.approx(433.4, abs=0.1) and kyiv["bearing_deg"] == pytest.approx(151.0, abs=0.1)
 
 
-def test_ring_at_coordinates_and_reach_from_the_border_list_events(store):
-    feats = features(run("ring", "--at", "51.5,31.3", "--km", "100", "--places", "events", store=store))
+def test_ring_at_coordinates_and_reach_from_the_border_list_events(each_store):
+    feats = features(run("ring", "--at", "51.5,31.3", "--km", "100", "--places", "events", store=each_store))
     assert "Massive missile strike on Desna launched from Belarus" in [f["properties"]["name"] for f in feats[1:]]
-    feats = features(run("reach", "--from", "Belarus-Ukraine border", "--km", "50", "--places", "events", store=store))
+    feats = features(run("reach", "--from", "Belarus-Ukraine border", "--km", "50", "--places", "events",
+                         store=each_store))
     assert feats[0]["properties"]["origin_kind"] == "border"
 
 
-def test_events_filtered_by_date_country_and_distance(store):
-    result = run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--near", "Chernihiv:100", "--json", store=store)
+def test_events_filtered_by_date_country_and_distance(each_store):
+    result = run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--near", "Chernihiv:100", "--json",
+                 store=each_store)
     assert [f["properties"]["id"] for f in features(result)] == ["desna-missile-strike-2022-06-25"]
-    everything = features(run("events", "--json", store=store))
-    ukraine = features(run("events", "--country", "UA", "--json", store=store))
+    everything = features(run("events", "--json", store=each_store))
+    ukraine = features(run("events", "--country", "UA", "--json", store=each_store))
     assert 0 < len(ukraine) < len(everything)
-    late_feb = features(run("events", "--from", "2022-02-25", "--to", "2022-02-25", "--json", store=store))
+    late_feb = features(run("events", "--from", "2022-02-25", "--to", "2022-02-25", "--json", store=each_store))
     ids = {f["properties"]["id"] for f in late_feb}  # spans that overlap 25 Feb, not just those inside it
     assert "western-sanctions-on-russia-2022" in ids and "russian-invasion-via-belarus-2022-02-24" not in ids
 
@@ -140,22 +154,22 @@ def test_only_values_of_options_that_take_one_are_attached(argv, parsed):
     assert cli.attach_values(argv, cli.build_parser()) == parsed
 
 
-def test_events_near_southern_coordinates_and_a_negative_radius_say_what_is_wrong(store):
-    ok = run("events", "--near", "-17.8,178.0:100", store=store)
+def test_events_near_southern_coordinates_and_a_negative_radius_say_what_is_wrong(each_store):
+    ok = run("events", "--near", "-17.8,178.0:100", store=each_store)
     assert ok.returncode == 0, ok.stderr
-    bad = run("ring", "--at", "Minsk", "--km", "-5", store=store)
+    bad = run("ring", "--at", "Minsk", "--km", "-5", store=each_store)
     assert bad.returncode == 2 and "greater than 0" in bad.stderr and "expected one argument" not in bad.stderr
 
 
-def test_events_name_the_region_and_country_and_print_the_quote(store):
-    table = run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--country", "UA", store=store)
+def test_events_name_the_region_and_country_and_print_the_quote(each_store):
+    table = run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--country", "UA", store=each_store)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     strike = next(i for i, line in enumerate(lines) if "Desna" in line)
     assert "—  Desna, Chernihiv Oblast, UA  [" in lines[strike]
     assert "village of Desna" in lines[strike + 1] and lines[strike + 1].lstrip().startswith("“")
     feats = features(run("events", "--from", "2022-06-25", "--to", "2022-06-25", "--country", "UA", "--json",
-                         store=store))
+                         store=each_store))
     desna = next(f["properties"] for f in feats if f["properties"]["place"] == "Desna")
     assert desna["place_label"] == "Desna, Chernihiv Oblast, UA" and desna["admin1"] == "Chernihiv Oblast"
     assert "village of Desna" in desna["quote"]
@@ -172,21 +186,20 @@ def test_in_range_places_name_their_region():
     assert place_label(Place.at("country:BY", "Belarus", "country", 27.5, 53.9, country="BY")) == "Belarus"
 
 
-def test_import_then_reimport_is_idempotent(tmp_path, gazetteer):
+def test_import_then_reimport_is_idempotent(store_location, gazetteer):
     from dashboard.settings import PROJECT_DIR as root
 
-    store = tmp_path / "import.gpkg"
     fixture = str(root / "tests" / "data" / "import" / "acled_current.csv")
-    first = run("import", fixture, store=store)
+    first = run("import", fixture)
     assert first.returncode == 0, first.stderr
-    again = run("import", fixture, store=store)
+    again = run("import", fixture)
     assert again.returncode == 0 and " 0 added" in again.stdout, again.stdout
 
 
-def test_import_of_a_bad_file_is_one_line(tmp_path, gazetteer):
+def test_import_of_a_bad_file_is_one_line(store_location, tmp_path, gazetteer):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(bytes(range(256)) * 40)
-    result = run("import", str(bad), store=tmp_path / "s.gpkg")
+    result = run("import", str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error:")
 
@@ -242,25 +255,23 @@ def test_events_takes_the_same_bounds_as_a_permalink(store, args, says):
     assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
 
 
-def test_an_html_export_of_thousands_is_drawn_from_the_columns_without_reading_an_event(tmp_path, monkeypatch,
-                                                                                          gazetteer):
+def test_an_html_export_of_thousands_is_drawn_from_the_columns_without_reading_an_event(store_location, monkeypatch,
+                                                                                          tmp_path, gazetteer):
     """Issue 15: `export --format html` of 100,000 events built every Event (31-36 s); the map, the summary
     and the credits come from the columnar table, as in the app."""
     from dashboard import cli
     from dashboard.mapview.bulk import BULK_THRESHOLD
     from dashboard.model import Place
-    from dashboard.store import GeoPackageStore
-    from tests.conftest import make_event
+    from tests.conftest import make_event, open_unseeded
 
-    path = tmp_path / "many.gpkg"
     n = BULK_THRESHOLD + 10
-    with GeoPackageStore.open(path) as store:
+    with open_unseeded(store_location) as store:
         store.put_events((make_event(f"e{i}", place=Place.at(f"p{i}", f"Village {i}", "village", 30 + i / n,
                                                             50 + (i % 97) / 100, country="UA"))
                           for i in range(n)), origin="test")
-    monkeypatch.setenv("REACHMAP_STORE_PATH", str(path))
-    monkeypatch.setattr(GeoPackageStore, "events_by_id", lambda self, ids: pytest.fail("read the events"))
-    monkeypatch.setattr(GeoPackageStore, "events", lambda self, *a, **k: pytest.fail("read the events"))
+    kind = type(store)  # GeoPackageStore or PostGISStore
+    monkeypatch.setattr(kind, "events_by_id", lambda self, ids: pytest.fail("read the events"))
+    monkeypatch.setattr(kind, "events", lambda self, *a, **k: pytest.fail("read the events"))
     out = tmp_path / "map.html"
     assert cli.main(["export", "v=1&countries=UA", "--format", "html", "-o", str(out)]) == 0
     page = out.read_text("utf-8")
@@ -275,22 +286,22 @@ _LOADED = ("import atexit, runpy, sys\n"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "kml"])
-def test_a_text_export_process_loads_neither_pandas_nor_pyproj_and_writes_the_same_file(store, tmp_path, fmt):
+def test_a_text_export_process_loads_neither_pandas_nor_pyproj_and_writes_the_same_file(each_store, tmp_path, fmt):
     """Issue 15: importing pandas, geopandas and pyproj was 0.6-0.8 s of a 3 s export of 100,000 events
     (Arrow and pyogrio ask for them at their first use); hidden from them, the file is byte for byte what
     an export in a process that loaded them writes (GeoJSON but for its `exported_at`)."""
     query = "from=2022-01-01&to=2022-12-31"
-    assert run("events", store=store).returncode == 0  # the store made and seeded (that opens the gazetteer)
+    assert run("events", store=each_store).returncode == 0  # the store made and seeded (that opens the gazetteer)
     lean = subprocess.run([sys.executable, "-c", _LOADED, "export", query, "--format", fmt, "-o", str(tmp_path / "a")],
                           capture_output=True, text=True, cwd=PROJECT_DIR, timeout=120,
-                          env={**os.environ, "REACHMAP_STORE_PATH": str(store)})
+                          env={**os.environ, **each_store})
     assert lean.returncode == 0, lean.stderr
     assert lean.stderr.splitlines()[-1] == "loaded:"
     loaded = ("import pandas, geopandas, pyogrio, pyproj\n"
               "from dashboard.cli import main\nimport sys\nsys.exit(main(sys.argv[1:], whole_process=True))\n")
     full = subprocess.run([sys.executable, "-c", loaded, "export", query, "--format", fmt, "-o", str(tmp_path / "b")],
                           capture_output=True, text=True, cwd=PROJECT_DIR, timeout=120,
-                          env={**os.environ, "REACHMAP_STORE_PATH": str(store)})
+                          env={**os.environ, **each_store})
     assert full.returncode == 0, full.stderr
     a, b = ((tmp_path / n).read_text("utf-8") for n in "ab")
     if fmt == "geojson":
@@ -335,10 +346,10 @@ def test_launch_area_list_names_what_could_reach_desna_from_belarus(store):
     assert ("in range", "iskander-m") in verdicts and ("out of range", "zala-lancet") not in verdicts
 
 
-def test_export_of_a_launch_link_says_what_it_wrote_and_names_the_bad_one(store, tmp_path):
+def test_export_of_a_launch_link_says_what_it_wrote_and_names_the_bad_one(each_store, tmp_path):
     out = tmp_path / "view.kml"
     result = run("export", "?v=1&launch=iskander-m@Desna/BY&launch=5@Nowhereqq/BY", "--format", "kml", "-o", str(out),
-                 store=store)
+                 store=each_store)
     assert result.returncode == 0, result.stderr
     assert "1 launch area(s) written" in result.stderr and "Nowhereqq" in result.stderr
     assert "Launch areas" in out.read_text(encoding="utf-8")

@@ -62,8 +62,8 @@ def scene(gazetteer, catalogue) -> Scene:
 
 # ---------------------------------------------------------------------------------------------- GeoJSON
 
-def test_geojson_of_the_story_view_from_the_store(store_path, gazetteer, catalogue):
-    with open_store(gazetteer=gazetteer) as store:  # the store_path fixture points the setting at tmp
+def test_geojson_of_the_story_view_from_the_store(store_location, gazetteer, catalogue):
+    with open_store(gazetteer=gazetteer) as store:  # the store_location fixture points the setting at tmp
         scene = build_scene(from_query(STORY).state, store.events(), gazetteer, catalogue)
     doc = json.loads(export.to_geojson(scene, title="Iskander-M within reach"))
     assert doc["type"] == "FeatureCollection" and "crs" not in doc
@@ -204,24 +204,27 @@ def test_html_shows_the_events_title_box_and_query(html, scene):
 
 # ---------------------------------------------------------------------------------------------- CLI
 
-def run(*args: str, store: Path) -> subprocess.Popen:
-    env = {**os.environ, "REACHMAP_STORE_PATH": str(store)}
+def run(*args: str) -> subprocess.Popen:
+    """`python -m dashboard …` on the store the settings name (the store_location fixture sets them)."""
     return subprocess.Popen([sys.executable, "-m", "dashboard", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=settings.PROJECT_DIR)
+                            stderr=subprocess.PIPE, text=True, cwd=settings.PROJECT_DIR)
 
 
 def _files(folder) -> list[str]:
-    """What is in the folder, but the store's kept table (dashboard.table._cache_files): no temp file left."""
-    return sorted(p.name for p in folder.iterdir() if not p.name.endswith((".table.arrow", ".text.arrow", ".places.arrow")))
+    """What is in the folder but the store: no temp file left. The store is the GeoPackage with its kept table
+    (dashboard.table._cache_files), or for PostGIS the data folder its table is kept in."""
+    store = ("store.gpkg", "data")
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name not in store and not p.name.endswith((".table.arrow", ".text.arrow", ".places.arrow")))
 
 
-def test_cli_exports_each_text_format_and_warns_about_a_broken_query(store_path, gazetteer, tmp_path):
+def test_cli_exports_each_text_format_and_warns_about_a_broken_query(store_location, gazetteer, tmp_path):
     with open_store(gazetteer=gazetteer):
         pass  # seed the store once, so that the exports below only read it
     broken = "?v=1&from=2022-06-01&to=2022-13-40&country=UA&ring=iskander-m@Minsk&z=99&bogus=1"
-    runs = {fmt: run("export", broken, "--format", fmt, "-o", str(tmp_path / f"out.{fmt}"), store=store_path)
+    runs = {fmt: run("export", broken, "--format", fmt, "-o", str(tmp_path / f"out.{fmt}"))
             for fmt in ("geojson", "kml", "csv", "html")}  # concurrently: each process takes a few seconds
-    runs["pdf"] = run("export", broken, "--format", "pdf", "-o", str(tmp_path / "out.pdf"), store=store_path)
+    runs["pdf"] = run("export", broken, "--format", "pdf", "-o", str(tmp_path / "out.pdf"))
     done = {name: (p.wait(timeout=120), *p.communicate()) for name, p in runs.items()}
     for fmt in ("geojson", "kml", "csv", "html"):
         code, out, err = done[fmt]
@@ -237,10 +240,10 @@ def test_cli_exports_each_text_format_and_warns_about_a_broken_query(store_path,
     assert external_urls((tmp_path / "out.html").read_text(encoding="utf-8")) == []
     code, out, err = done["pdf"]
     assert code == 2 and len(err.strip().splitlines()) == 1 and "invalid choice: 'pdf'" in err
-    assert _files(tmp_path) == ["out.csv", "out.geojson", "out.html", "out.kml", "store.gpkg"]
+    assert _files(tmp_path) == ["out.csv", "out.geojson", "out.html", "out.kml"]
 
 
-def test_cli_writes_text_to_stdout_but_not_a_png(store_path, capsys):
+def test_cli_writes_text_to_stdout_but_not_a_png(store_location, capsys):
     assert cli.main(["export", "?v=1&country=UA", "--format", "csv", "-o", "-"]) == 0
     assert capsys.readouterr().out.startswith("id,title,")
     assert cli.main(["export", "?v=1", "--format", "png", "-o", "-"]) == 2
@@ -248,7 +251,7 @@ def test_cli_writes_text_to_stdout_but_not_a_png(store_path, capsys):
 
 
 @pytest.mark.parametrize("fmt", export.STREAMED)
-def test_a_text_export_of_a_view_without_places_opens_no_gazetteer_and_imports_no_map(store_path, gazetteer,
+def test_a_text_export_of_a_view_without_places_opens_no_gazetteer_and_imports_no_map(store_location, gazetteer,
                                                                                        tmp_path, fmt):
     """Issue 15: the gazetteer (with the stories' places) and the map's modules took about a second of a
     100k export; a view with no ring and no distance filter looks nothing up."""
@@ -260,19 +263,19 @@ def test_a_text_export_of_a_view_without_places_opens_no_gazetteer_and_imports_n
             f"done = cli.main(['export', '?v=1&country=UA&from=2022-06-01', '--format', '{fmt}', '-o', {str(out)!r}]); "
             "print(done, sorted(m for m in ('folium', 'dashboard.mapview', 'dashboard.geoparse') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "REACHMAP_STORE_PATH": str(store_path)}, cwd=settings.PROJECT_DIR)
+                            cwd=settings.PROJECT_DIR)
     assert result.stdout == "0 []\n", result.stderr
     assert "Desna" in out.read_text(encoding="utf-8")
 
 
-def test_cli_export_that_fails_says_one_line_and_keeps_the_old_file(store_path, tmp_path, monkeypatch, capsys):
+def test_cli_export_that_fails_says_one_line_and_keeps_the_old_file(store_location, tmp_path, monkeypatch, capsys):
     target = tmp_path / "map.png"
     target.write_bytes(b"old")
     monkeypatch.setenv("REACHMAP_CHROMIUM_PATH", str(tmp_path / "none"))
     assert cli.main(["export", "?v=1&z=99", "--format", "png", "-o", str(target)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("warning: Ignored z=99") and len(err) == 2 and "apt-get install chromium" in err[1]
-    assert target.read_bytes() == b"old" and _files(tmp_path) == ["map.png", "store.gpkg"]
+    assert target.read_bytes() == b"old" and _files(tmp_path) == ["map.png"]
 
 
 # ---------------------------------------------------------------------------------------------- PNG
@@ -412,9 +415,9 @@ def test_a_named_ring_keeps_its_name_in_every_export(gazetteer, catalogue, basem
     assert "S-300 from Belgorod, 150 km" in export.to_html(scene, basemap)
 
 
-def test_geojson_and_csv_from_the_store_rows_equal_those_from_the_events(store_path, gazetteer):
+def test_geojson_and_csv_from_the_store_rows_equal_those_from_the_events(store_location, gazetteer):
     """Issue 15: exports of the CLI and the app write GeoJSON and CSV from the store's flat rows
-    (GeoPackageStore.record_rows), not from an Event per row; the files are the same, field by field."""
+    (the store's record_rows), not from an Event per row; the files are the same, field by field."""
     import json as jsonlib
 
     from dashboard import ingest
@@ -425,22 +428,22 @@ def test_geojson_and_csv_from_the_store_rows_equal_those_from_the_events(store_p
     from dashboard.table import EventTable
 
     fixtures = Path(__file__).parent / "data" / "import"
-    with ingest.open_store(store_path, gazetteer=gazetteer) as store:  # the story and real-looking imports
+    with ingest.open_store(store_location, gazetteer=gazetteer) as store:  # the story and real-looking imports
         for name in ("acled_current.csv", "features.geojson", "generic_lat_lon.csv"):
             report = import_file(fixtures / name, store, gazetteer, skip_bad=True)
             assert report.stored, report
 
     def load(ids):
-        with ingest.open_store(store_path, gazetteer=gazetteer) as store:
+        with ingest.open_store(store_location, gazetteer=gazetteer) as store:
             return store.events_by_id(ids)
 
     def rows(ids):
-        with ingest.open_store(store_path, gazetteer=gazetteer) as store:
+        with ingest.open_store(store_location, gazetteer=gazetteer) as store:
             yield from store.record_rows(ids, batch=7)  # several batches
 
     from dashboard.ingest.catalogue import load_catalogue
 
-    table = EventTable.from_store_path(store_path)
+    table = EventTable.from_store(store_location)
     fast = table_scene(ViewState(), table, load, gazetteer, load_catalogue(), rows)
     slow = table_scene(ViewState(), table, load, gazetteer, load_catalogue())
     assert len(fast.events) > 13 and fast.events.rows() is not None and slow.events.rows() is None

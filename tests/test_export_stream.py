@@ -46,23 +46,23 @@ def catalogue():
 
 
 @pytest.fixture()
-def two_ways(store_path, gazetteer, catalogue):
+def two_ways(store_location, gazetteer, catalogue):
     """The same view from the store's rows (fast) and from Event objects (slow), over several batches."""
     fixtures = Path(__file__).parent / "data" / "import"
-    with ingest.open_store(store_path, gazetteer=gazetteer) as store:
+    with ingest.open_store(store_location, gazetteer=gazetteer) as store:
         for name in ("acled_current.csv", "features.geojson", "generic_lat_lon.csv"):
             assert import_file(fixtures / name, store, gazetteer, skip_bad=True).stored
         store.put_events(hostile_events(), "test")
 
     def load(ids):
-        with ingest.open_store(store_path, gazetteer=gazetteer) as store:
+        with ingest.open_store(store_location, gazetteer=gazetteer) as store:
             return store.events_by_id(ids)
 
     def rows(ids):
-        with ingest.open_store(store_path, gazetteer=gazetteer) as store:
+        with ingest.open_store(store_location, gazetteer=gazetteer) as store:
             yield from store.record_rows(ids, batch=7)
 
-    table = EventTable.from_store_path(store_path)
+    table = EventTable.from_store(store_location)
     state = ViewState(rings=(RingSpec("Minsk", km=300),))
     fast = table_scene(state, table, load, gazetteer, catalogue, rows)
     slow = table_scene(state, table, load, gazetteer, catalogue)

@@ -129,7 +129,8 @@ def _cli(*args: str, store):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, gazetteer):
-    return tmp_path_factory.mktemp("measure-cli") / "store.gpkg"
+    """The settings of a GeoPackage store (tests.test_cli.run takes settings): measuring reads no event."""
+    return {"REACHMAP_STORE_PATH": str(tmp_path_factory.mktemp("measure-cli") / "store.gpkg"), "REACHMAP_STORE_URL": ""}
 
 
 def test_measure_minsk_desna_prints_metres_nautical_miles_and_bearing(store, gazetteer):

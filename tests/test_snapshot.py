@@ -32,14 +32,21 @@ T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(any_store):
+    """An empty store of each backend: snapshots behave the same on both."""
+    return any_store
+
+
+@pytest.fixture
+def gpkg_store(tmp_path):
+    """A GeoPackage store, for the tests that reach into the file (sqlite3, GDAL) or hold a NUL."""
     with GeoPackageStore.open(tmp_path / "s.gpkg") as s:
         yield s
 
 
 @pytest.fixture
-def story_store(store_path, gazetteer):
-    with ingest.open_store(store_path, gazetteer=gazetteer) as s:
+def story_store(store_location, gazetteer):
+    with ingest.open_store(store_location, gazetteer=gazetteer) as s:
         yield s
 
 
@@ -134,7 +141,8 @@ def test_format_1_snapshots_still_open_exactly(events):
     assert_identical(tuple(read_frozen(v1_text(events))), events)
 
 
-def test_a_format_1_snapshot_in_a_store_opens(store, gazetteer):
+def test_a_format_1_snapshot_in_a_store_opens(gpkg_store, gazetteer):
+    store = gpkg_store  # the old text is written in with sqlite3
     events = (EVERY_FIELD, make_event("b", place=BORDER))
     store.put_snapshot(Snapshot("o" * 24, "old", T0, "?v=1", events))
     with sqlite3.connect(store.path) as conn:
@@ -200,7 +208,8 @@ def test_the_store_freezes_its_events_as_columns_exactly_as_it_reads_them(story_
     assert len(story_store.frozen_events([])) == 0
 
 
-def test_a_text_with_a_nul_is_frozen_whole(store):
+def test_a_text_with_a_nul_is_frozen_whole(gpkg_store):
+    store = gpkg_store  # PostgreSQL text cannot hold a NUL: PostGIS refuses it (tests/test_store_postgis.py)
     store.put_events([make_event("a", title="before\x00after"), make_event("b")], "t")
     frozen = store.frozen_events(["a", "b"])
     assert [e.title for e in frozen] == ["before\x00after", "A strike"]  # GDAL would have cut it at the NUL
@@ -213,7 +222,7 @@ def test_freezing_an_event_the_store_no_longer_holds_says_so(store):
 
 
 def test_a_scene_read_as_columns_is_frozen_from_the_store_and_opens_with_its_table(story_store, gazetteer):
-    table = EventTable.from_store_path(story_store.path)
+    table = EventTable.from_store(ingest.location_of(story_store))
     state = ViewState(countries=("UA",))
     scene = table_scene(state, table, story_store.events_by_id, gazetteer, load_catalogue())
     snapshot, opened = open_snapshot(story_store, freeze(story_store, scene, ""))
@@ -235,11 +244,11 @@ def test_a_snapshot_is_unchanged_after_the_data_changes(story_store, gazetteer):
     assert scene.events and scene.rings
     snapshot_id = freeze(story_store, scene, "Iskander-M from Minsk", thumbnail=PNG)
 
-    # Edit every event, add one, and delete some behind the store's back (there is no delete_event yet).
+    # Edit every event, add one, and delete one.
     edited = [Event(e.id, e.title + " (edited)", e.event_type, e.time, e.place, e.source) for e in story_store.events()]
     story_store.put_events(edited + [make_event("new-event")], origin="reimport")
-    with sqlite3.connect(story_store.path) as conn:
-        conn.execute("DELETE FROM events WHERE event_id = ?", (scene.events[0].id,))
+    gone = scene.events[0].id
+    story_store.delete_event(gone, "test", story_store.version(gone))
     assert story_store.get_event(scene.events[1].id).title.endswith("(edited)")
 
     snapshot, opened = open_snapshot(story_store, snapshot_id)
@@ -387,7 +396,8 @@ class FailingConnection:
         return getattr(self._conn, name)
 
 
-def test_a_write_failing_mid_transaction_leaves_the_store_unchanged(store):
+def test_a_write_failing_mid_transaction_leaves_the_store_unchanged(gpkg_store):
+    store = gpkg_store  # the failure is forced on its sqlite3 connection
     keep = freeze(store, scene_of([make_event()]), "keep")
     before = store.snapshots()
     real = store._conn
@@ -413,7 +423,8 @@ def test_an_existing_id_is_never_overwritten(store):
 
 # ---------------------------------------------------------------------------------------------- the file
 
-def test_the_file_still_opens_in_gdal_with_a_snapshots_layer(store):
+def test_the_file_still_opens_in_gdal_with_a_snapshots_layer(gpkg_store):
+    store = gpkg_store
     store.put_events([make_event()], origin="test")
     snapshot_id = freeze(store, scene_of([make_event(), make_event("b", place=BORDER)]), "For GDAL", PNG)
     layers = dict(pyogrio.list_layers(store.path))

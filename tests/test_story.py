@@ -74,7 +74,7 @@ def test_a_story_that_moves_a_geonames_place_is_refused(tmp_path, gazetteer):
         load_story(bad, gazetteer)
 
 
-def test_a_new_store_is_seeded_with_the_story(store_path, gazetteer):
+def test_a_new_store_is_seeded_with_the_story(store_location, gazetteer):
     with open_store(gazetteer=gazetteer) as store:
         assert store.count() == len(json.loads(STORY.read_text(encoding="utf-8"))["events"])
         assert store.origins() == ["story:iskander-belarus-2022"]

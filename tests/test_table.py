@@ -27,6 +27,7 @@ from dashboard.store import GeoPackageStore
 from dashboard.table import EventTable, StoredEvents, day_number, select
 from dashboard.table import facets as table_facets
 from dashboard.table import timeline as table_timeline
+from tests.conftest import BACKENDS, backend_store, open_unseeded
 
 STORY = story_dir() / "iskander-belarus-2022.json"
 MINSK = Place.at("geonames:625144", "Minsk", "city", 27.56667, 53.9, country="BY", admin1="Minsk City")
@@ -127,24 +128,28 @@ def test_select_on_the_story_equals_refine(story_events, flt):
     _check(story_events, EventTable.from_events(story_events), flt)
 
 
-@pytest.fixture(scope="module")
-def story_store(story_events, tmp_path_factory):
-    path = tmp_path_factory.mktemp("table") / "story.gpkg"
-    with GeoPackageStore.open(path) as store:
-        store.put_events(story_events, origin="story")
-        stored = store.events()
-    return path, stored
+@pytest.fixture(scope="module", params=BACKENDS)
+def story_store(request, story_events, tmp_path_factory):
+    """The story in a store of each backend: its location (GeoPackage path or PostGIS URL) and its events."""
+    with backend_store(request.param, tmp_path_factory.mktemp("table")) as (location, env), \
+            pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():  # data_dir: where PostGIS's table is kept
+            patch.setenv(name, value)
+        with open_unseeded(location) as store:
+            store.put_events(story_events, origin="story")
+            stored = store.events()
+        yield location, stored
 
 
 @pytest.mark.parametrize("flt", STORY_FILTERS, ids=range(len(STORY_FILTERS)))
 def test_select_on_the_story_read_from_the_store_equals_refine(story_store, flt):
     path, stored = story_store
-    _check(stored, EventTable.from_store_path(path), flt)
+    _check(stored, EventTable.from_store(path), flt)
 
 
 def test_the_table_from_the_store_is_in_the_stores_order_with_the_same_columns(story_store, story_events):
     path, stored = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     assert table.id.tolist() == _ids(stored)
     again = EventTable.from_events(stored)
     for name in ("t_start", "t_end", "lon", "lat"):
@@ -159,7 +164,7 @@ def test_the_table_from_the_store_is_in_the_stores_order_with_the_same_columns(s
 def test_ids_and_titles_are_built_as_objects_only_when_asked(story_store):
     """A text export of 1M events needs neither every title nor every id as a Python object (170 MB)."""
     path, stored = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     rows = np.array([3, 0, len(stored) - 1, 3])
     assert table.id_at(rows).tolist() == [stored[r].id for r in rows]
     assert table.title_at(rows).tolist() == [stored[r].title for r in rows]
@@ -274,12 +279,12 @@ def test_random_filters_are_not_trivial(random_table):
     assert any(s == 0 for s in sizes) and max(sizes) == len(RANDOM_EVENTS)
 
 
-def test_random_data_through_the_store_selects_the_same(tmp_path):
+def test_random_data_through_the_store_selects_the_same(store_location):
     events = RANDOM_EVENTS[:800]
-    with GeoPackageStore.open(tmp_path / "r.gpkg") as store:
+    with open_unseeded(store_location) as store:
         store.put_events(events, origin="random")
         stored = store.events()
-    table = EventTable.from_store_path(tmp_path / "r.gpkg")
+    table = EventTable.from_store(store_location)
     assert table.id.tolist() == _ids(stored)
     for flt in RANDOM_FILTERS[:30]:
         _check(stored, table, flt)
@@ -293,13 +298,13 @@ def test_day_numbers_count_from_1970():
 
 def test_stored_events_are_counted_without_reading_and_read_once(story_store):
     path, stored = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     rows = select(table, EventFilter(countries=("UA",)))
     reads = []
 
     def load(ids):
         reads.append(list(ids))
-        with GeoPackageStore.open(path) as store:
+        with open_unseeded(path) as store:
             return store.events_by_id(ids)
 
     events = StoredEvents(table.id[rows], load)
@@ -316,7 +321,7 @@ def test_in_range_from_table_columns_equals_in_range_from_events(story_store, ga
     from dashboard.rings import event_reach, in_range_rows, resolve_ring
 
     path, stored = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     ring = resolve_ring("BY-UA", gazetteer, load_catalogue(), system="iskander-m", reach=True)
     from_events = in_range_rows(ring, gazetteer, stored, 10**9, kinds=("event",))
     from_table = in_range_rows(ring, gazetteer, (table, np.arange(len(table))), 10**9, kinds=("event",))
@@ -345,7 +350,7 @@ def test_the_reach_of_a_big_table_is_measured_in_chunks_with_the_same_result(sto
     from dashboard.ingest.catalogue import load_catalogue
 
     path, _ = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     ring = rings.resolve_ring("BY-UA", gazetteer, load_catalogue(), system="iskander-m", reach=True)
     whole = rings.event_reach(ring, table)
     monkeypatch.setattr(rings, "_REACH_CHUNK", 3)
@@ -368,7 +373,7 @@ def test_sessions_asking_for_the_same_reach_at_once_measure_it_once(story_store,
     from dashboard.ui import state
 
     path, _ = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     ring = rings.resolve_ring("BY-UA", gazetteer, load_catalogue(), system="iskander-m", reach=True)
     measured, started, go_on = [], threading.Event(), threading.Event()
 
@@ -398,21 +403,21 @@ def test_a_bulk_map_is_drawn_from_the_table_without_reading_any_event(story_stor
     from dashboard.share import ViewState
 
     path, _ = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     rows = np.resize(np.arange(len(table)), BULK_THRESHOLD + 1)  # rows repeat: the map only counts them
     events = StoredEvents(table.id[rows], lambda ids: pytest.fail("the map read every event"))
     html = scene_map(Scene(ViewState(), events, (), (), table, rows), load_basemap(gazetteer)).get_root().render()
     assert "ReachmapBulk" in html and f"{BULK_THRESHOLD + 1:,}" in html
 
 
-def test_an_empty_store_gives_an_empty_table(tmp_path):
-    GeoPackageStore.open(tmp_path / "empty.gpkg").close()
-    table = EventTable.from_store_path(tmp_path / "empty.gpkg")
+def test_an_empty_store_gives_an_empty_table(store_location):
+    open_unseeded(store_location).close()
+    table = EventTable.from_store(store_location)
     assert len(table) == 0 and table.types == () and table.t_start.dtype == np.int32
     assert len(select(table, EventFilter(text="strike", countries=("UA",)))) == 0
 
 
-def test_a_store_missing_a_column_is_one_sentence(tmp_path):
+def test_a_geopackage_missing_a_column_is_one_sentence(tmp_path):
     import sqlite3
 
     from dashboard.errors import StoreError
@@ -433,7 +438,7 @@ def test_an_export_of_the_apps_scene_takes_days_and_publishers_from_the_table(st
     from dashboard.share import ViewState
 
     path, stored = story_store
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     rows = select(table, EventFilter(countries=("BY",)))
     chosen = [e for e in stored if "BY" in e.place.countries]
     read = Scene(ViewState(countries=("BY",)), tuple(chosen), (), ())
@@ -477,6 +482,8 @@ def test_the_timeline_keeps_to_the_filter_window_and_picks_a_readable_bin(story_
 
 
 # -- the table kept beside the store ------------------------------------------------------------------
+# GeoPackage only: its files beside the .gpkg, keyed on the file (PostGIS keeps its table under data_dir,
+# keyed on the change counter: tests/test_postgis_app.py).
 
 def _same_table(a: EventTable, b: EventTable) -> None:
     for name in EventTable.__dataclass_fields__:
@@ -531,15 +538,15 @@ def test_a_table_gathered_in_small_batches_and_kept_in_small_slices_is_the_same_
     assert sum(s is not None for s in kept.place_shapes) == 3 and kept.place_coarse.sum() == 1  # the country
 
 
-def test_a_write_to_the_store_is_seen_instead_of_the_kept_table(tmp_path):
-    path = tmp_path / "changed.gpkg"
-    with GeoPackageStore.open(path) as store:
+def test_a_write_to_the_store_is_seen_instead_of_the_kept_table(store_location):
+    path = store_location
+    with open_unseeded(path) as store:
         store.put_events(RANDOM_EVENTS[:100], origin="random")
-    assert len(EventTable.from_store_path(path)) == 100
-    with GeoPackageStore.open(path) as store:  # the same second, maybe the same size: the counter moves
+    assert len(EventTable.from_store(path)) == 100
+    with open_unseeded(path) as store:  # the same second, maybe the same size: the counter moves
         store.put_events(RANDOM_EVENTS[100:101], origin="random")
         stored = store.events()
-    table = EventTable.from_store_path(path)
+    table = EventTable.from_store(path)
     assert table.id.tolist() == _ids(stored) and len(table) == 101
 
 

@@ -18,6 +18,12 @@ def app(store_path, gazetteer):
     return AppTest.from_file(APP, default_timeout=120)
 
 
+@pytest.fixture
+def app_on_each_backend(store_location, gazetteer):
+    """The app on a store of each backend: for the tests of what it reads from and writes to the store."""
+    return AppTest.from_file(APP, default_timeout=120)
+
+
 def summary(at: AppTest) -> str:
     return at.subheader[0].value
 
@@ -26,8 +32,8 @@ def params(at: AppTest) -> dict:
     return {k: at.query_params[k] for k in at.query_params}
 
 
-def test_the_map_page_shows_the_story(app):
-    at = app.run()
+def test_the_map_page_shows_the_story(app_on_each_backend):
+    at = app_on_each_backend.run()
     assert not at.exception
     assert summary(at) == "13 events between 25 Jun 1992 and 31 Dec 2022"
     assert params(at) == {"v": "1"}
@@ -113,7 +119,7 @@ def test_broken_or_hostile_links_warn_and_never_crash(app, query, named):
     assert summary(at)  # the page still works
 
 
-def test_hostile_event_text_is_shown_as_text(store_path, gazetteer):
+def test_hostile_event_text_is_shown_as_text(store_location, gazetteer):
     from dashboard.ingest import open_store
 
     with open_store(gazetteer=gazetteer) as store:
@@ -135,7 +141,7 @@ def _sources_page():
     sources_page.render()
 
 
-def test_events_page_follows_the_filters(app, store_path):
+def test_events_page_follows_the_filters(store_location, gazetteer):
     at = AppTest.from_function(_events_page, default_timeout=120)
     at.query_params.update({"v": "1", "country": "UA"})
     at.run()
@@ -145,7 +151,7 @@ def test_events_page_follows_the_filters(app, store_path):
     assert table["link"].str.startswith("https://").all()
 
 
-def test_sources_page_lists_every_source_with_quotes(app, store_path):
+def test_sources_page_lists_every_source_with_quotes(store_location, gazetteer):
     at = AppTest.from_function(_sources_page, default_timeout=120).run()
     assert not at.exception
     html = " ".join(h.proto.body for h in at.get("html"))
@@ -159,9 +165,10 @@ def _snapshots_page():
     snapshots_page.render()
 
 
-def test_a_snapshot_freezes_the_view_and_opens_read_only_after_the_data_changes(app, store_path, gazetteer):
+def test_a_snapshot_freezes_the_view_and_opens_read_only_after_the_data_changes(app_on_each_backend, gazetteer):
     from dashboard.ingest import open_store
 
+    app = app_on_each_backend
     app.query_params.update({"v": "1", "country": "UA", "ring": "iskander-m@Minsk"})
     at = app.run()
     at.text_input(key="snapshot_title").input("Ukraine with the Minsk ring")
@@ -209,7 +216,7 @@ def test_a_broken_snapshot_link_says_so_in_one_sentence(app, bad):
     assert "snapshot" in at.error[0].value.lower()
 
 
-def test_snapshots_page_lists_and_deletes_after_confirmation(app, store_path, gazetteer):
+def test_snapshots_page_lists_and_deletes_after_confirmation(store_location, gazetteer):
     from dashboard.ingest import open_store
     from dashboard.scene import Scene
     from dashboard.share import ViewState
@@ -244,7 +251,7 @@ def test_the_map_page_prepares_an_animation_of_the_selection(app, chromium_path)
     assert "Save GIF" in [b.label for b in at.get("download_button")]
 
 
-def test_events_page_lists_the_newest_first_and_says_when_it_stops(app, store_path, monkeypatch):
+def test_events_page_lists_the_newest_first_and_says_when_it_stops(store_location, gazetteer, monkeypatch):
     from dashboard.ui import events_page
 
     at = AppTest.from_function(_events_page, default_timeout=120)

@@ -15,7 +15,7 @@ def _article_page():
     article_page.render()
 
 
-def test_article_to_stored_events_with_the_article_as_source(store_path, gazetteer):
+def test_article_to_stored_events_with_the_article_as_source(store_location, gazetteer):
     from dashboard.ingest import open_store
 
     at = AppTest.from_function(_article_page, default_timeout=120).run()
@@ -39,7 +39,7 @@ def test_article_to_stored_events_with_the_article_as_source(store_path, gazette
     assert strike.source.url == "https://example.org/desna" and strike.source.title == "Strike on <b>Desna</b>"
 
 
-def test_article_bad_input_is_one_sentence(store_path, gazetteer):
+def test_article_bad_input_is_one_sentence(store_location, gazetteer):
     at = AppTest.from_function(_article_page, default_timeout=120).run()
     at.text_area(key="article_text").input("   ")
     at.button[0].click().run()
@@ -52,7 +52,7 @@ def _import_page():
     import_page.render()
 
 
-def test_import_page_previews_then_imports(store_path, gazetteer):
+def test_import_page_previews_then_imports(store_location, gazetteer):
     from pathlib import Path
 
     from dashboard.ingest import open_store
@@ -70,7 +70,7 @@ def test_import_page_previews_then_imports(store_path, gazetteer):
         assert any(e.id.startswith("acled:") for e in store.events())
 
 
-def test_import_page_saves_deployments_for_the_rings_panel(store_path, gazetteer, tmp_path, monkeypatch):
+def test_import_page_saves_deployments_for_the_rings_panel(store_location, gazetteer, tmp_path, monkeypatch):
     monkeypatch.setenv("REACHMAP_DEPLOYMENTS_DIR", str(tmp_path / "deployments"))
     data = ("system,origin,from,approximate,title,source_title,source_publisher,quote\n"
             "iskander-m,Minsk,2023-03-01,1,Iskander-M near Minsk,A report,An agency,\"On duty near Minsk.\"\n")
@@ -87,7 +87,7 @@ def test_import_page_saves_deployments_for_the_rings_panel(store_path, gazetteer
     assert not at.exception and "nope" in at.error[0].value
 
 
-def test_import_page_saves_a_site_table_under_its_name(store_path, gazetteer, tmp_path, monkeypatch):
+def test_import_page_saves_a_site_table_under_its_name(store_location, gazetteer, tmp_path, monkeypatch):
     monkeypatch.setenv("REACHMAP_SITES_DIR", str(tmp_path / "sites"))
     data = ("name,place,system,source_title,source_publisher,quote\n"
             "Machulishchy,Machulishchy,s-400,A report,An agency,\"S-400 at Machulishchy.\"\n")
@@ -104,13 +104,13 @@ def test_import_page_saves_a_site_table_under_its_name(store_path, gazetteer, tm
     assert not at.exception and "nope" in at.error[0].value
 
 
-def test_import_page_refuses_garbage_in_one_sentence(store_path, gazetteer):
+def test_import_page_refuses_garbage_in_one_sentence(store_location, gazetteer):
     at = AppTest.from_function(_import_page, default_timeout=120).run()
     at.get("file_uploader")[0].upload("x.csv", bytes(range(256)) * 40, "text/csv").run()
     assert not at.exception and at.error
 
 
-def test_article_rings_start_where_the_text_puts_the_launchers_and_doubtful_places_are_flagged(store_path,
+def test_article_rings_start_where_the_text_puts_the_launchers_and_doubtful_places_are_flagged(store_location,
                                                                                                gazetteer):
     at = AppTest.from_function(_article_page, default_timeout=120).run()
     at.text_area(key="article_text").input(
@@ -131,7 +131,7 @@ def test_article_rings_start_where_the_text_puts_the_launchers_and_doubtful_plac
     assert at.expander[0].proto.expanded
 
 
-def test_import_page_deletes_what_an_acled_deletions_file_lists(store_path, gazetteer, monkeypatch):
+def test_import_page_deletes_what_an_acled_deletions_file_lists(store_location, gazetteer, monkeypatch):
     from pathlib import Path
 
     from dashboard.ingest import open_store

@@ -1,4 +1,4 @@
-"""The Events page's editor through Streamlit's AppTest, on a real GeoPackage store: add, edit, refusals as one
+"""The Events page's editor through Streamlit's AppTest, on a real store of each backend: add, edit, refusals as one
 sentence, a conflict with a second store object saving first, delete and restore, history, hostile titles."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _events_page():
 
 
 @pytest.fixture
-def page(store_path, gazetteer, monkeypatch):
+def page(store_location, gazetteer, monkeypatch):
     monkeypatch.setenv("REACHMAP_USER", "alice")
     monkeypatch.delenv("REACHMAP_USER_HEADER", raising=False)
     with open_store(gazetteer=gazetteer):  # created and seeded with the story before the page opens it
