@@ -60,7 +60,11 @@ _PLACE_DIFFERS = (
     f"(ST_AsBinary(p.geom, 'NDR'), {', '.join('p.' + c for c in PLACE_COLUMNS[1:])}) IS DISTINCT FROM "
     f"(sp.wkb, {', '.join('sp.' + c for c in PLACE_COLUMNS[1:])}))")
 # The stored events of the staged ids, locked for this transaction: id, version, attributes, and whether the
-# staged row (with its place, if staged too) is the same event.
+# staged row (with its place, if staged too) is the same event. Run with prepare=False, as every statement
+# joining the staged rows to the growing tables: psycopg prepares a statement after its fifth run, and the
+# plan made while `events` was small (a hash join over a scan of all of it) was then kept for the rest of a
+# one-transaction import, each batch reading the whole table (a 1M import slowed from 50k to 9k events a
+# minute and did not end in 29 min).
 _STORED_SQL = (
     "SELECT s.event_id, e.version, e.attributes, "
     f"({', '.join('e.' + c for c in _CONTENT)}) IS NOT DISTINCT FROM ({', '.join('s.' + c for c in _CONTENT)}) "
@@ -179,7 +183,7 @@ class RowWriter:
         drop: list[str] = []
         versions: dict[str, int] = {}
         changed: list[str] = []
-        for event_id, version, attributes, same in self._conn.execute(_STORED_SQL):
+        for event_id, version, attributes, same in self._conn.execute(_STORED_SQL, prepare=False):
             if self._older(incoming[event_id][_ATTRIBUTES], attributes, strictly=True):
                 self.skipped += 1
                 drop.append(event_id)
@@ -193,7 +197,7 @@ class RowWriter:
         back: list[tuple[str, int]] = []
         if self._history and stored < len(ids):
             missing = [i for i in ids if i not in versions and i not in drop]
-            for event_id, version, attributes in self._conn.execute(DELETED_SQL, (missing,)):
+            for event_id, version, attributes in self._conn.execute(DELETED_SQL, (missing,), prepare=False):
                 if attributes is not None and self._older(incoming[event_id][_ATTRIBUTES], attributes,
                                                           strictly=False):
                     self.skipped += 1
@@ -232,8 +236,8 @@ class RowWriter:
             self._conn.execute("UPDATE stage_events AS s SET version = v.version "
                                "FROM unnest(%s::text[], %s::int[]) AS v(id, version) WHERE s.event_id = v.id",
                                (list(versions), list(versions.values())))
-        self._conn.execute(_PLACES_UPSERT)  # first: events reference places by key
-        self._conn.execute(_EVENTS_UPSERT, (self.user,))
+        self._conn.execute(_PLACES_UPSERT, prepare=False)  # first: events reference places by key
+        self._conn.execute(_EVENTS_UPSERT, (self.user,), prepare=False)
 
     def _older(self, incoming: str, stored: str, strictly: bool) -> bool:
         """Whether the incoming row's revision is older than (or, not strictly, as old as) the stored one's."""
