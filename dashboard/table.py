@@ -134,23 +134,20 @@ class EventTable:
 
     def id_at(self, rows: np.ndarray) -> np.ndarray:
         """The ids of these rows as str objects; only those are built unless `id` already is."""
-        return self._texts_at("id", self.ids, rows)
+        return _as_objects(self.selected_ids(rows))
 
     def title_at(self, rows: np.ndarray) -> np.ndarray:
         """The titles of these rows as str objects; only those are built unless `title` already is."""
-        return self._texts_at("title", self.titles, rows)
-
-    def _texts_at(self, name: str, column: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
-        built = self.__dict__.get(name)
-        if built is not None:
-            return built[rows]
-        return _objects(_take(column, np.asarray(rows, dtype=np.int64)))
+        return _as_objects(self._held("title", self.titles, rows))
 
     def selected_ids(self, rows: np.ndarray) -> np.ndarray | pa.ChunkedArray:
         """The ids of these rows as the table holds them: str objects once `id` is built (the app), else
         Arrow text, which `StoredEvents` turns into objects only if asked (an export of 1M events: none)."""
-        built = self.__dict__.get("id")
-        return built[rows] if built is not None else _take(self.ids, np.asarray(rows, dtype=np.int64))
+        return self._held("id", self.ids, rows)
+
+    def _held(self, name: str, column: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray | pa.ChunkedArray:
+        built = self.__dict__.get(name)  # the cached_property's value, once built
+        return built[rows] if built is not None else _take(column, np.asarray(rows, dtype=np.int64))
 
     def rows_of(self, event_id: str) -> np.ndarray:
         """The rows (at most one in a store) whose id is this one."""
@@ -299,8 +296,7 @@ class StoredEvents(Sequence[Event]):
     @property
     def ids(self) -> np.ndarray:
         """The events' ids, as a numpy array of str (built from Arrow text on first use)."""
-        if not isinstance(self._ids, np.ndarray):
-            self._ids = _objects(self._ids)
+        self._ids = _as_objects(self._ids)
         return self._ids
 
     def with_columns(self, columns: Callable[[np.ndarray], Iterator[pa.Table]]) -> StoredEvents:
@@ -712,6 +708,11 @@ def _objects(column: pa.ChunkedArray) -> np.ndarray:
     arr = np.empty(len(column), dtype=object)
     arr[:] = column.to_numpy(zero_copy_only=False) if "pandas" in sys.modules else column.to_pylist()
     return arr
+
+
+def _as_objects(texts: np.ndarray | pa.ChunkedArray) -> np.ndarray:
+    """Texts as a numpy array of str: as they are if they already are one, else built from Arrow."""
+    return texts if isinstance(texts, np.ndarray) else _objects(texts)
 
 
 def _read_only(arr: np.ndarray) -> np.ndarray:

@@ -95,6 +95,14 @@ class Change:
     after: Event | None
 
 
+def id_list(ids: Iterable[str]) -> list[str]:
+    """Event ids as a list of str, however a caller holds them: a list, a numpy array of str (a scene's), or
+    Arrow text (`EventTable.selected_ids`)."""
+    if hasattr(ids, "to_pylist"):
+        return ids.to_pylist()
+    return ids.tolist() if hasattr(ids, "tolist") else list(ids)
+
+
 class EventStore(ABC):
     """Events with their places and provenance; every write is one transaction."""
 

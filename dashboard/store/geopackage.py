@@ -20,7 +20,7 @@ from dashboard import settings
 from dashboard.errors import ConflictError, NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
 from dashboard.store import gpkg, history, versions
-from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary
+from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary, id_list
 from dashboard.store.rows import (_BATCH, _EVENT_UPSERT_V, _PLACE_UPSERT, RowWriter, _event_rows, _write_events,
                                   _write_with)
 from dashboard.store.snapshots import (FROZEN_BATCH, FrozenEvents, FrozenWriter, Snapshot, SnapshotInfo,
@@ -367,7 +367,7 @@ class GeoPackageStore(EventStore):
         import pyogrio
         import shapely
 
-        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)  # (a scene's numpy ids: no copy of the texts)
+        ids = id_list(ids)
         if not ids:
             return FrozenEvents.from_events(())
         writer = FrozenWriter()

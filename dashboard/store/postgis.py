@@ -31,7 +31,7 @@ from dashboard import settings
 from dashboard.errors import ConflictError, NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan
 from dashboard.store import history, pg_rows, pg_schema
-from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary
+from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary, id_list
 from dashboard.store.geopackage import RECORD_COLUMNS, _pairs, _record_schema, _shown
 from dashboard.store.pg_rows import RowWriter
 from dashboard.store.snapshots import (EVENT_SCHEMA, FROZEN_BATCH, PLACE_SCHEMA, FrozenEvents, FrozenWriter, Snapshot,
@@ -363,7 +363,7 @@ class PostGISStore(EventStore):
         (FrozenWriter); NotFoundError naming the first id the store does not hold."""
         import pyarrow as pa
 
-        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
+        ids = id_list(ids)
         if not ids:
             return FrozenEvents.from_events(())
         writer = FrozenWriter()
@@ -407,8 +407,7 @@ class PostGISStore(EventStore):
         """record_rows as Arrow tables of RECORD_COLUMNS (as GeoPackageStore.record_tables)."""
         import pyarrow as pa
 
-        ids = ids.to_pylist() if isinstance(ids, (pa.Array, pa.ChunkedArray)) else \
-            ids.tolist() if hasattr(ids, "tolist") else list(ids)
+        ids = id_list(ids)
         schema = _record_schema()
         for at in range(0, len(ids), batch):
             rows = list(self.record_rows(ids[at:at + batch], batch))

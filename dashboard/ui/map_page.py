@@ -659,8 +659,8 @@ def _long_spans(table: EventTable, rows: np.ndarray, bucket: str, lo: date,
         return []
     long_rows = long_rows[np.argsort(-(table.t_end[long_rows] - table.t_start[long_rows]), kind="stable")][:TIMELINE_SPANS]
     out = []
-    for r in long_rows.tolist():
+    for r, title in zip(long_rows.tolist(), table.title_at(long_rows).tolist()):
         start, end = day_of(int(table.t_start[r])), day_of(int(table.t_end[r]))
         out.append((max(start, lo), min(end, hi) + timedelta(days=1), table.types[table.type_code[r]],
-                    str(table.title[r]), start, end))
+                    str(title), start, end))
     return out
