@@ -525,7 +525,6 @@ def _event_feature(e: Event) -> dict:
 def _export(args: argparse.Namespace) -> int:
     from dashboard import export  # here, not at the top: HTML and PNG bring folium
     from dashboard.export.output import check_target
-    from dashboard.scene import names_places
 
     if args.output == "-" and args.format not in export.TEXT_FORMATS:
         raise ValidationError("-o", "-", f"{args.format} is binary; give a file name")
@@ -535,19 +534,28 @@ def _export(args: argparse.Namespace) -> int:
     decoded = from_query(args.query, known_systems={s.id for s in catalogue.systems})
     for problem in decoded.problems:  # like the UI: say what was ignored, go on with the defaults
         say("warning: ", problem)
+    if args.format == "png":
+        from dashboard.export.png import start
+
+        # Chromium comes up (its driver, the browser and a tab: about 1 s, on the other core) while the
+        # gazetteer, the store's table, folium and the map load, instead of after any of them.
+        with start(args.width or 1600, args.height or 1000) as ahead:
+            return _export_view(args, catalogue, decoded, ahead)
+    return _export_view(args, catalogue, decoded, None)
+
+
+def _export_view(args: argparse.Namespace, catalogue, decoded, ahead) -> int:
+    """The export of the decoded query's view from the store; `ahead`: Chromium started for a png."""
+    from dashboard import export
+    from dashboard.scene import names_places
+
     # Places are looked up for rings, a distance filter and a map's border; a text export of any other view
     # does not open the gazetteer (with the stories' places, about 0.5 s). A new store opens its own to seed.
     state = decoded.state
     gazetteer = open_gazetteer() if names_places(state) or args.format in export.PICTURES else None
     with open_store(gazetteer=gazetteer) as store:  # created and seeded if new
         path = location_of(store)
-    if args.format != "png":
-        return _export_table(args, catalogue, decoded, gazetteer, path, None)
-    from dashboard.export.png import start
-
-    # Chromium comes up (0.6-0.8 s) while the table, folium and the map load, instead of after them.
-    with start(args.width or 1600, args.height or 1000) as ahead:
-        return _export_table(args, catalogue, decoded, gazetteer, path, ahead)
+    return _export_table(args, catalogue, decoded, gazetteer, path, ahead)
 
 
 def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path, ahead) -> int:

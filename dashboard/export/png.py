@@ -8,12 +8,14 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from dashboard import settings
 from dashboard.errors import DashboardError, ValidationError
-from dashboard.export.page import map_page
-from dashboard.mapview import Basemap
-from dashboard.scene import Scene
+
+if TYPE_CHECKING:  # the map's modules bring folium (0.3 s): `start` must not wait for them (see to_png)
+    from dashboard.mapview import Basemap
+    from dashboard.scene import Scene
 
 Progress = Callable[[float, str], None]
 
@@ -233,6 +235,8 @@ def to_png(scene: Scene, basemap: Basemap, width: int = 1600, height: int = 1000
 
     `thumbnail`: the map alone, without title box, legend, credits and controls (snapshot lists).
     `ahead`: a browser already started (`start`) for this picture; its size wins."""
+    from dashboard.export.page import map_page  # imported here so that `start` comes up before folium loads
+
     say = progress or (lambda fraction, message: None)
     if ahead is None:
         ahead = start(width, height)
