@@ -623,7 +623,9 @@ def _export_table(args: argparse.Namespace, catalogue, decoded, gazetteer, path,
             write_file(args.output, data)
     if args.output != "-":
         launches = f", {len(scene.launches)} launch area(s)" if scene.launches else ""
-        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s){launches} written to {args.output}")
+        bearings = f", {len(scene.bearings)} line(s) of bearing" if scene.bearings else ""
+        say("", f"{len(scene.events)} event(s), {len(scene.rings)} ring(s){launches}{bearings} written to "
+                f"{args.output}")
     return 0
 
 

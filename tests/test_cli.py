@@ -355,6 +355,15 @@ def test_export_of_a_launch_link_says_what_it_wrote_and_names_the_bad_one(each_s
     assert "Launch areas" in out.read_text(encoding="utf-8")
 
 
+def test_export_of_lines_of_bearing_counts_them_in_what_it_wrote(store, tmp_path):
+    out = tmp_path / "view.geojson"
+    result = run("export", "?v=1&bearing=Desna:315:200|reported launch direction&bearing=Desna:300:50",
+                 "--format", "geojson", "-o", str(out), store=store)
+    assert result.returncode == 0, result.stderr
+    assert ", 2 line(s) of bearing written to " in result.stderr
+    assert "reported launch direction" in out.read_text(encoding="utf-8")
+
+
 def test_a_ring_with_a_minimum_is_an_annulus_and_lists_nothing_closer(store):
     feats = features(run("ring", "--at", "Minsk", "--km", "500", "--min-km", "50", store=store))
     assert feats[0]["properties"]["min_km"] == 50 and "50–500 km" in feats[0]["properties"]["label"]
