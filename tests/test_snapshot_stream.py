@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 
+import numpy as np
 import pyarrow as pa
 import pytest
+from shapely.geometry import Point, Polygon
 
 from dashboard.errors import NotFoundError, StoreError
 from dashboard.ingest.catalogue import load_catalogue
@@ -75,7 +77,9 @@ def test_a_snapshot_of_many_batches_opens_from_its_stream_as_it_was_frozen(any_s
     assert frozen._events is None and frozen._built is None  # map table and list made from a few columns
     want = tuple(any_store.events_by_id(ids))
     assert rows == listing(want)
-    assert rows["date"][1] == "1–10 Feb 2022 (early in the month)" and rows["place"][3] == BORDER.name
+    assert rows.column_names == ["date", "title", "place", "type", "source", "quote"]  # st.dataframe's columns
+    assert rows["date"][1].as_py() == "1–10 Feb 2022 (early in the month)" and rows["place"][3].as_py() == BORDER.name
+    assert rows["date"].to_pylist() == [e.time.label for e in want] and rows["title"].to_pylist() == [e.title for e in want]
     table, from_events = scene.table, EventTable.from_events(want)
     assert list(table.id) == ids and table.text.equals(from_events.text)
     assert frozen.date_bounds() == (date(2022, 1, 1), date(2022, 11, 10))
@@ -219,3 +223,35 @@ def test_the_store_writes_the_text_in_pieces_as_text_and_reads_it_so(tmp_path, m
     assert again == snapshot and frozen_text(again.events) == text
     assert_identical(tuple(again.events), tuple(gpkg_store.events_by_id(ids)))
     gpkg_store.close()
+
+
+# ---------------------------------------------------------------------------------------------- the map's table
+
+def assert_same_table(got: EventTable, want: EventTable) -> None:
+    for name in ("type_code", "t_start", "t_end", "lon", "lat", "country_code", "admin_code", "actor_code",
+                 "place_code", "publisher_code", "place_coarse"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    for name in ("types", "country_sets", "admins", "actor_sets", "publishers"):
+        assert getattr(got, name) == getattr(want, name), name
+    assert list(got.id) == list(want.id) and list(got.title) == list(want.title) and got.text.equals(want.text)
+    assert [None if g is None else g.wkb for g in got.place_shapes] == \
+        [None if g is None else g.wkb for g in want.place_shapes]
+
+
+_PINNED = Place("settlement:pinned", "Pinned town", "village", Point(30.5, 50.5), country="UA", pin=(30.6, 50.4))
+_AREA = Place("area:1", "An area", "admin region", Polygon([(30, 50), (31, 50), (31, 51)]), country="UA")
+_Z = Place("z:1", "A point with a height", "village", Point(30.1, 50.1, 120.0), country="BY")
+_NO_COUNTRY = Place.at("sea:1", "At sea", "point", 31.0, 45.0)
+_SAME_KEY_AREA = Place("v:0", "Village 0, drawn", "village", Polygon([(30, 50), (30.2, 50), (30.2, 50.2)]))
+
+
+@pytest.mark.parametrize("places", [
+    [VILLAGES[0], VILLAGES[1]],
+    [VILLAGES[0], _PINNED, _AREA, BORDER, _Z, _NO_COUNTRY, POINT],
+    [VILLAGES[0], _SAME_KEY_AREA, VILLAGES[1]],   # the same key: a bare point first, then a shape
+    [_SAME_KEY_AREA, VILLAGES[0], BORDER],        # the shape first, then the bare point
+    [],
+], ids=["villages", "every-kind", "point-then-shape", "shape-then-point", "none"])
+def test_the_frozen_places_give_the_table_from_events_would(places):
+    events = tuple(make_event(f"e{i}", place=place, day=date(2022, 6, 1 + i)) for i, place in enumerate(places))
+    assert_same_table(frozen_table(read_frozen(frozen_text(events))), EventTable.from_events(events))

@@ -146,6 +146,7 @@ class FrozenEvents(Sequence[Event]):
             if not reader.schema.equals(EVENT_SCHEMA):
                 return cls(reader.read_all(), places)
             rows, low, high = _checked_batches(reader)
+            pa.default_memory_pool().release_unused()  # each batch decompressed and let go: 150 MB at 1M events
         frozen = cls.__new__(cls)
         frozen._events, frozen._stream, frozen._rows, frozen._built = None, stream, rows, None
         frozen.places = _conform(places, PLACE_SCHEMA)
