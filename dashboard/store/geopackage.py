@@ -544,8 +544,9 @@ class GeoPackageStore(EventStore):
                                 "or the link is incomplete.")
         # The frozen text read a piece at a time (incremental blob I/O): reading it as one value held it
         # twice (SQLite's and Python's bytes, 213 MB each at 1M events) beside the stream decoded from it.
+        # Under the write lock: a write through this connection (another thread's) would end the reading.
         try:
-            with self._conn.blobopen("snapshots", "events", row["fid"], readonly=True) as blob:
+            with self._write_lock, self._conn.blobopen("snapshots", "events", row["fid"], readonly=True) as blob:
                 events = read_frozen_file(blob, len(blob))
         except sqlite3.Error as exc:
             raise StoreError(f"Could not read the snapshot {_shown(snapshot_id)} from the store {self.path} "
