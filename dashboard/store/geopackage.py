@@ -367,9 +367,9 @@ class GeoPackageStore(EventStore):
 
         FROZEN_BATCH ids at a time (a list, a numpy array or Arrow text: made str a batch at a time), each
         batch read in one query and written into the snapshot's compressed stream (FrozenWriter), GDAL's
-        freed batches given back to the system as they go. So memory does not grow with the number of events
-        but by the stream: all 1M ids in one query held the query, SQLite's parse of it and 400 MB of GDAL's
-        freed batches. GDAL hands text over as C strings, which would end a text at a NUL character: the query
+        freed batches given back to the system as they go: what grows with the number of events is the
+        stream and the places, where all 1M ids in one query also held the query, SQLite's parse of it and
+        400 MB of GDAL's freed batches. GDAL hands text over as C strings, which would end a text at a NUL character: the query
         flags such rows (imports remove NULs, events written through put_events may keep them), and then the
         events are read the exact, slower way.
         """
