@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 
 import numpy as np
@@ -52,7 +52,7 @@ def freeze(store: EventStore, scene: Scene, title: str, thumbnail: bytes | None 
     """
     clean, thumbnail = _title(title), _thumbnail(thumbnail)  # refused before any work
     if isinstance(scene.events, StoredEvents):
-        events = store.frozen_events(scene.events.ids.tolist())
+        events = store.frozen_events(scene.events.ids)  # a numpy array: made a list a batch at a time
     else:
         events = FrozenEvents.from_events(scene.events)
     snapshot = Snapshot(
@@ -97,25 +97,11 @@ def frozen_table(frozen: FrozenEvents) -> EventTable:
     """The EventTable of frozen columns, in their order, built in Arrow as `EventTable.from_events` would
     build it from the Event objects (the same columns: the text a filter searches, the pins, the places),
     a batch of events at a time: only the columns it needs are decompressed, and never all at once."""
-    from dashboard.table import COARSE_KINDS  # the table's own rules
-
     places = frozen.places
-    keys, kinds = places.column("key").to_pylist(), places.column("kind").to_pylist()
-    # A border belongs to both its countries (Place.countries); other places to their one country, if any.
-    countries = pa.array([("," + ",".join(key.removeprefix("border:").split("-")) + ",") if kind == "border" and
-                          key.startswith("border:") else f",{country}," if country else ",,"
-                          for key, kind, country in zip(keys, kinds, places.column("country").to_pylist())],
-                         pa.string())
-    shapes: dict[str, object] = {}
-    coarse: set[str] = set()
-    geometries = shapely.from_wkb(places.column("wkb").to_numpy(zero_copy_only=False)) if keys else ()
-    for key, kind, geometry, pinned in zip(keys, kinds, geometries, places.column("pin_lon").is_valid().to_pylist()):
-        # None when the place is exactly the point its events are pinned at (table._shape_of).
-        shapes.setdefault(key, None if geometry.geom_type == "Point" and not pinned else geometry)
-        if kind in COARSE_KINDS:
-            coarse.add(key)
-    del keys, kinds, geometries
+    countries, shapes, coarse = _place_columns(places)
     admins, place_keys = places.column("admin1"), places.column("key")
+    release = pa.default_memory_pool().release_unused  # mimalloc keeps what Arrow freed: 200 MB at 1M places
+    release()
 
     def columns(ev: pa.RecordBatch) -> dict[str, pa.Array | pa.ChunkedArray]:
         at = ev.column("place")
@@ -128,7 +114,68 @@ def frozen_table(frozen: FrozenEvents) -> EventTable:
             "text": text, "publisher": ev.column("source_publisher"),
         }
 
-    return EventTable.from_column_batches(map(columns, frozen.batches(_TABLE_COLUMNS)), shapes, coarse)
+    table = EventTable.from_column_batches(_released(map(columns, frozen.batches(_TABLE_COLUMNS))), shapes, coarse)
+    release()
+    return table
+
+
+def _released(batches: Iterator[dict]) -> Iterator[dict]:
+    """The batches, Arrow's pool giving back to the system what each one freed once the next is asked for:
+    mimalloc kept 220 MB of the decompressed and joined columns of 1M frozen events."""
+    release = pa.default_memory_pool().release_unused
+    for batch in batches:
+        yield batch
+        del batch
+        release()
+
+
+def _place_columns(places: pa.Table) -> tuple[pa.Array, dict[str, object], set[str]]:
+    """What the frozen places give a table (as `EventTable.from_events` takes them from Place objects): the
+    country list of each (",UA," — a border belongs to both its countries, Place.countries), the shape of each
+    place that is not exactly the point its events are pinned at (table._shape_of), and the coarse ones.
+
+    In columns: a place that is a bare point (21 bytes of ISO WKB, no pin) is told from its bytes and never
+    becomes a geometry, and only borders are read in Python: 1M frozen villages made 1M Python keys, kinds,
+    country lists and points (300 MB) to find none."""
+    from dashboard.table import COARSE_KINDS  # the table's own rules
+
+    keys, kinds, wkb, country, pin = (places.column(name).combine_chunks()
+                                      for name in ("key", "kind", "wkb", "country", "pin_lon"))
+    country = pc.fill_null(country, "")
+    countries = pc.if_else(pc.equal(country, ""), ",,", pc.binary_join_element_wise(",", country, ",", ""))
+    border = pc.and_(pc.equal(kinds, "border"), pc.starts_with(keys, "border:"))
+    if pc.any(border).as_py():
+        rows = pc.indices_nonzero(border).to_pylist()
+        joined = [("," + ",".join(key.removeprefix("border:").split("-")) + ",")
+                  for key in keys.take(pa.array(rows, pa.int64())).to_pylist()]
+        countries = pc.replace_with_mask(countries, border, pa.array(joined, pa.string()))
+    bare = pc.and_(pc.and_(pc.equal(pc.binary_length(wkb), 21),
+                           pc.equal(pc.binary_slice(wkb, 0, 5), pa.scalar(_POINT_WKB, pa.binary()))),
+                   pc.invert(pin.is_valid()))
+    first = np.ones(len(keys), bool)
+    if len(pc.unique(keys)) != len(keys):  # the same key with other content: its first row counts
+        first[:] = False
+        first[_first_rows(keys.to_pylist())] = True
+    wanted = pc.indices_nonzero(pc.and_(pa.array(first), pc.invert(bare))).to_numpy()
+    geometries = shapely.from_wkb(wkb.take(pa.array(wanted)).to_numpy(zero_copy_only=False)) if len(wanted) else ()
+    shapes: dict[str, object] = {}
+    for key, geometry, pinned in zip(keys.take(pa.array(wanted)).to_pylist(), geometries,
+                                     pin.take(pa.array(wanted)).is_valid().to_pylist()):
+        if geometry.geom_type != "Point" or pinned:  # a point in other bytes (big-endian, with z) is bare too
+            shapes[key] = geometry
+    coarse = set(keys.filter(pc.is_in(kinds, pa.array(sorted(COARSE_KINDS), pa.string()))).to_pylist())
+    return countries, shapes, coarse
+
+
+def _first_rows(keys: list[str]) -> list[int]:
+    """The first row of each distinct key."""
+    first: dict[str, int] = {}
+    for row, key in enumerate(keys):
+        first.setdefault(key, row)
+    return list(first.values())
+
+
+_POINT_WKB = b"\x01\x01\x00\x00\x00"  # ISO WKB, little-endian, of a 2D point: 21 bytes with its two numbers
 
 
 _TABLE_COLUMNS = ("id", "title", "event_type", "t_start", "t_end", "lon", "lat", "actors", "place", "description",
@@ -137,40 +184,42 @@ _LISTED_COLUMNS = ("t_start", "t_end", "t_precision", "t_text", "title", "place"
                    "quote")
 
 
-def listing(events: Sequence[Event]) -> dict[str, list]:
-    """The table a snapshot's page shows: date, title, place, type, source and quote of each event, read
-    from the frozen columns (no Event built for 100k rows) or from the events themselves.
+def listing(events: Sequence[Event]) -> pa.Table:
+    """The table a snapshot's page shows: date, title, place, type, source and quote of each event (text
+    columns, in this order), read from the frozen columns (no Event built for 100k rows) or from the events
+    themselves.
 
-    Frozen columns are read a batch at a time, and a value many rows share (a date, a place's name, a type,
-    a publisher) is one text object for all of them: 1M rows take a third of the memory one text per cell took."""
+    Frozen columns are read a batch at a time and stay Arrow (st.dataframe shows a table of them as it is):
+    1M rows of Python texts took 420 MB, and pandas copied them again to show them. Each distinct date is
+    written in words once."""
     if not isinstance(events, FrozenEvents):
-        return {"date": [e.time.label for e in events], "title": [e.title for e in events],
-                "place": [e.place.name for e in events], "type": [e.event_type for e in events],
-                "source": [e.source.publisher for e in events], "quote": [e.source.quote for e in events]}
-    names, labels = events.places.column("name").to_pylist(), {}
+        return pa.table({name: pa.array(values, pa.string()) for name, values in (
+            ("date", [e.time.label for e in events]), ("title", [e.title for e in events]),
+            ("place", [e.place.name for e in events]), ("type", [e.event_type for e in events]),
+            ("source", [e.source.publisher for e in events]), ("quote", [e.source.quote for e in events]))})
+    names, labels = events.places.column("name").combine_chunks(), {}
     day = date.fromisoformat
 
-    def label(span: tuple) -> str:
+    def label(span: str) -> str:
         text = labels.get(span)
-        if text is None:
-            text = labels[span] = span_label(day(span[0]), day(span[1]), span[2], span[3])
+        if text is None:  # start|end|precision|text: the first three never hold a '|'
+            start, end, precision, words = span.split("|", 3)
+            text = labels[span] = span_label(day(start), day(end), precision, words)
         return text
 
-    rows: dict[str, list] = {"date": [], "title": [], "place": [], "type": [], "source": [], "quote": []}
+    parts: dict[str, list[pa.Array]] = {name: [] for name in _LISTED}
     for ev in events.batches(_LISTED_COLUMNS):
-        rows["date"] += map(label, zip(*(ev.column(name).to_pylist() for name in _LISTED_COLUMNS[:4])))
-        rows["title"] += ev.column("title").to_pylist()
-        rows["place"] += map(names.__getitem__, ev.column("place").to_pylist())
-        rows["type"] += _shared(ev.column("event_type"))
-        rows["source"] += _shared(ev.column("source_publisher"))
-        rows["quote"] += ev.column("quote").to_pylist()
-    return rows
+        spans = pc.dictionary_encode(pc.binary_join_element_wise(*(ev.column(n) for n in _LISTED_COLUMNS[:4]), "|"))
+        parts["date"].append(pa.array(map(label, spans.dictionary.to_pylist()), pa.string()).take(spans.indices))
+        parts["title"].append(ev.column("title"))
+        parts["place"].append(names.take(ev.column("place")))
+        parts["type"].append(ev.column("event_type"))
+        parts["source"].append(ev.column("source_publisher"))
+        parts["quote"].append(ev.column("quote"))
+    return pa.table({name: pa.chunked_array(chunks, pa.string()) for name, chunks in parts.items()})
 
 
-def _shared(column: pa.Array) -> list[str]:
-    """The texts of a column of few distinct values, each distinct one a single object."""
-    encoded = pc.dictionary_encode(column)
-    return list(map(encoded.dictionary.to_pylist().__getitem__, encoded.indices.to_pylist()))
+_LISTED = ("date", "title", "place", "type", "source", "quote")
 
 
 def _days(iso: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 
+import numpy as np
 import pyarrow as pa
 import pytest
+from shapely.geometry import Point, Polygon
 
 from dashboard.errors import NotFoundError, StoreError
 from dashboard.ingest.catalogue import load_catalogue
@@ -75,7 +77,9 @@ def test_a_snapshot_of_many_batches_opens_from_its_stream_as_it_was_frozen(any_s
     assert frozen._events is None and frozen._built is None  # map table and list made from a few columns
     want = tuple(any_store.events_by_id(ids))
     assert rows == listing(want)
-    assert rows["date"][1] == "1–10 Feb 2022 (early in the month)" and rows["place"][3] == BORDER.name
+    assert rows.column_names == ["date", "title", "place", "type", "source", "quote"]  # st.dataframe's columns
+    assert rows["date"][1].as_py() == "1–10 Feb 2022 (early in the month)" and rows["place"][3].as_py() == BORDER.name
+    assert rows["date"].to_pylist() == [e.time.label for e in want] and rows["title"].to_pylist() == [e.title for e in want]
     table, from_events = scene.table, EventTable.from_events(want)
     assert list(table.id) == ids and table.text.equals(from_events.text)
     assert frozen.date_bounds() == (date(2022, 1, 1), date(2022, 11, 10))
@@ -138,3 +142,116 @@ def test_damage_in_a_later_batch_is_found_on_opening(change, expected):
 def test_bytes_that_are_not_text_are_a_damaged_snapshot():
     with pytest.raises(StoreError, match="cannot be read"):
         read_frozen(b"\xff\xfe{")
+
+
+# ---------------------------------------------------------------------------------------------- in pieces
+
+@pytest.mark.parametrize("piece", [3, 6, 3 << 20], ids=["3-bytes", "6-bytes", "default"])
+@pytest.mark.parametrize("n", [0, 1, 11])
+def test_the_text_in_pieces_is_the_text_whole(monkeypatch, piece, n):
+    events = tuple(events_in_places(n)) + ((EVERY_FIELD,) if n else ())
+    frozen = FrozenEvents.from_events(events)
+    whole = json.dumps({"v": 2, "events": _ipc(frozen.events), "places": _ipc(frozen.places)},
+                       separators=(",", ":")).encode()
+    monkeypatch.setattr(snapshots, "_PIECE", piece)
+    length, pieces = snapshots.frozen_pieces(events)
+    pieces = list(pieces)
+    assert length == len(whole) and b"".join(pieces) == whole
+    assert max(map(len, pieces)) <= max(len(whole) if piece > len(whole) else piece // 3 * 4, 20)
+    assert snapshots.frozen_bytes(events) == whole and frozen_text(events) == whole.decode()
+
+
+def _read_both(text: bytes):
+    """read_frozen of the whole text and read_frozen_file of it read 4 bytes of base64 (3 of stream) at a
+    time: each gives the events, or a StoreError's sentence."""
+    import io
+
+    got = []
+    for read in (lambda: read_frozen(text), lambda: snapshots.read_frozen_file(io.BytesIO(text), len(text))):
+        try:
+            got.append(tuple(read()))
+        except StoreError as exc:
+            got.append(str(exc))
+    return got
+
+
+@pytest.mark.parametrize("text_of", [frozen_text, table_format_2, v1_text], ids=["format-2", "format-2-spaced",
+                                                                                 "format-1"])
+def test_a_text_read_a_piece_at_a_time_opens_as_it_does_whole(monkeypatch, text_of):
+    monkeypatch.setattr(snapshots, "_PIECE", 3)
+    events = tuple(events_in_places()) + (EVERY_FIELD,)
+    whole, pieces = _read_both(text_of(events).encode())
+    assert_identical(pieces, events)
+    assert_identical(whole, events)
+
+
+def _good() -> str:
+    return frozen_text(tuple(events_in_places(3)))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda t: t[:-2],                                        # the end cut off
+    lambda t: t[:-1] + "x",                                  # not the end the layout has
+    lambda t: t.replace('","places":"', '","place":"'),      # not the layout
+    lambda t: t.replace('","places":"', "", 1),              # the quote ending the events missing
+    lambda t: t[:17] + "QQ==" + t[17:],                      # padding inside the events, at a piece's end
+    lambda t: t[:17] + "QQ=" + t[17:],                       # padding not at a group of four
+    lambda t: t[:17] + "\n" + t[17:],                        # not base64 (read whole, json.loads reads it)
+    lambda t: t[:21] + t[25:],                               # four characters lost: a stream that is not Arrow
+    lambda t: t.replace('","places":"', '","places":"!', 1),  # the places not base64
+    lambda t: t.replace('","places":"', '","places":"QUJD', 1),  # the places not Arrow
+], ids=["cut", "tail", "key", "no-quote", "padding", "bad-padding", "newline", "lost", "places-char",
+        "places-stream"])
+def test_a_damaged_text_read_a_piece_at_a_time_says_what_read_whole_says(monkeypatch, damage):
+    monkeypatch.setattr(snapshots, "_PIECE", 3)
+    whole, pieces = _read_both(damage(_good()).encode())
+    assert isinstance(whole, str) and pieces == whole
+
+
+def test_the_store_writes_the_text_in_pieces_as_text_and_reads_it_so(tmp_path, monkeypatch, small_batches):
+    monkeypatch.setattr(snapshots, "_PIECE", 6)
+    events = events_in_places()
+    gpkg_store = geopackage.GeoPackageStore.open(tmp_path / "s.gpkg")
+    gpkg_store.put_events(events, "t")
+    ids = [e.id for e in events]
+    snapshot = Snapshot("p" * 24, "pieces", T0, "?v=1", gpkg_store.frozen_events(ids))
+    gpkg_store.put_snapshot(snapshot)
+    kind, text = gpkg_store._conn.execute("SELECT typeof(events), events FROM snapshots WHERE id = ?",
+                                          (snapshot.id,)).fetchone()
+    assert kind == "text" and text == frozen_text(snapshot.events)  # the pieces make the whole text
+    again = gpkg_store.get_snapshot(snapshot.id)
+    assert again == snapshot and frozen_text(again.events) == text
+    assert_identical(tuple(again.events), tuple(gpkg_store.events_by_id(ids)))
+    gpkg_store.close()
+
+
+# ---------------------------------------------------------------------------------------------- the map's table
+
+def assert_same_table(got: EventTable, want: EventTable) -> None:
+    for name in ("type_code", "t_start", "t_end", "lon", "lat", "country_code", "admin_code", "actor_code",
+                 "place_code", "publisher_code", "place_coarse"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    for name in ("types", "country_sets", "admins", "actor_sets", "publishers"):
+        assert getattr(got, name) == getattr(want, name), name
+    assert list(got.id) == list(want.id) and list(got.title) == list(want.title) and got.text.equals(want.text)
+    assert [None if g is None else g.wkb for g in got.place_shapes] == \
+        [None if g is None else g.wkb for g in want.place_shapes]
+
+
+_PINNED = Place("settlement:pinned", "Pinned town", "village", Point(30.5, 50.5), country="UA", pin=(30.6, 50.4))
+_AREA = Place("area:1", "An area", "admin region", Polygon([(30, 50), (31, 50), (31, 51)]), country="UA")
+_Z = Place("z:1", "A point with a height", "village", Point(30.1, 50.1, 120.0), country="BY")
+_NO_COUNTRY = Place.at("sea:1", "At sea", "point", 31.0, 45.0)
+_SAME_KEY_AREA = Place("v:0", "Village 0, drawn", "village", Polygon([(30, 50), (30.2, 50), (30.2, 50.2)]))
+
+
+@pytest.mark.parametrize("places", [
+    [VILLAGES[0], VILLAGES[1]],
+    [VILLAGES[0], _PINNED, _AREA, BORDER, _Z, _NO_COUNTRY, POINT],
+    [VILLAGES[0], _SAME_KEY_AREA, VILLAGES[1]],   # the same key: a bare point first, then a shape
+    [_SAME_KEY_AREA, VILLAGES[0], BORDER],        # the shape first, then the bare point
+    [],
+], ids=["villages", "every-kind", "point-then-shape", "shape-then-point", "none"])
+def test_the_frozen_places_give_the_table_from_events_would(places):
+    events = tuple(make_event(f"e{i}", place=place, day=date(2022, 6, 1 + i)) for i, place in enumerate(places))
+    assert_same_table(frozen_table(read_frozen(frozen_text(events))), EventTable.from_events(events))

@@ -59,6 +59,16 @@ from dashboard.table import EventTable
 
 gazetteer, catalogue = open_gazetteer(), load_catalogue()
 step, arg = sys.argv[1:3]
+
+
+def peak_mb():  # the process's peak RSS so far (Linux; 0 elsewhere): what the step itself adds shows beside it
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0.0
+
+
 if step == "freeze":
     with open_store(gazetteer=gazetteer) as store:
         path = store.path
@@ -69,12 +79,15 @@ if step == "freeze":
             return store.events_by_id(ids)
 
     scene = table_scene(state, EventTable.from_store_path(path), load, gazetteer, catalogue)
+    before = peak_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     with open_store(gazetteer=gazetteer) as store:
         snapshot_id = freeze(store, scene, "")
     t1, c1 = time.perf_counter(), time.process_time()
-    print(json.dumps({"id": snapshot_id, "events": len(scene.events), "seconds": t1 - t0, "cpu": c1 - c0}))
+    print(json.dumps({"id": snapshot_id, "events": len(scene.events), "seconds": t1 - t0, "cpu": c1 - c0,
+                      "before_mb": before}))
 else:
+    before = peak_mb()
     t1, c1 = time.perf_counter(), time.process_time()
     with open_store(gazetteer=gazetteer) as store:
         snapshot, view = open_snapshot(store, arg)
@@ -85,7 +98,8 @@ else:
     assert len(snapshot.events) == len(rows["title"]), (len(snapshot.events), len(rows["title"]))
     with open_store(gazetteer=gazetteer) as store:
         store.delete_snapshot(arg)
-    print(json.dumps({"events": len(snapshot.events), "seconds": t2 - t1, "cpu": c2 - c1, "page_mb": len(page) / 1e6}))
+    print(json.dumps({"events": len(snapshot.events), "seconds": t2 - t1, "cpu": c2 - c1, "page_mb": len(page) / 1e6,
+                      "before_mb": before}))
 """
 
 
@@ -188,9 +202,11 @@ def snapshot_rows(n: int | None, env: dict) -> list[Row]:
     opened, out = _run([sys.executable, "-c", SNAPSHOT, "open", made["id"]], env)
     spans = _last_json(out)
     return [Row("snapshot: freeze", n, Step(made["seconds"], made["cpu"], frozen.peak_mb),
-                note=f"{made['events']:,} events; peak RSS: the freezing process, live table included"),
+                note=f"{made['events']:,} events; peak RSS: the freezing process, live table included "
+                     f"({made['before_mb']:,.0f} MB before freezing)"),
             Row("snapshot: open (map page + list)", n, Step(spans["seconds"], spans["cpu"], opened.peak_mb),
-                note=f"map page {spans['page_mb']:.1f} MB; peak RSS: the opening process")]
+                note=f"map page {spans['page_mb']:.1f} MB; peak RSS: the opening process "
+                     f"({spans['before_mb']:,.0f} MB before opening)")]
 
 
 def _cell(step: Step | None) -> list[str]:

@@ -24,7 +24,7 @@ from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteS
 from dashboard.store.rows import (_BATCH, _EVENT_UPSERT_V, _PLACE_UPSERT, RowWriter, _event_rows, _write_events,
                                   _write_with)
 from dashboard.store.snapshots import (FROZEN_BATCH, FrozenEvents, FrozenWriter, Snapshot, SnapshotInfo,
-                                       frozen_text, read_frozen)
+                                       frozen_pieces, read_frozen_file)
 
 SCHEMA_VERSION = 2  # 2 (issue 18): events.version and events.updated_by, and the history table
 
@@ -128,18 +128,27 @@ class GeoPackageStore(EventStore):
                 self._places.clear()  # a rolled-back write may have replaced places this cache holds
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
-        frozen = frozen_text(snapshot.events)  # before the transaction: a bad event writes nothing
+        # The text is written a piece at a time into a text of its length (SQLite's incremental blob I/O
+        # writes TEXT as well), never made whole: binding it as one str held it three times (Python's, the
+        # bound copy, the row's) beside the stream it encodes.
+        length, pieces = frozen_pieces(snapshot.events)  # before the transaction: a bad event writes nothing
         try:
             with self._transaction(quiet=True):
                 if self._conn.execute("SELECT 1 FROM snapshots WHERE id = ?", (snapshot.id,)).fetchone():
                     raise StoreError(f"A snapshot with id {_shown(snapshot.id)} already exists; snapshots are "
                                      "never overwritten, so make a new id.")
-                self._conn.execute(
+                row = self._conn.execute(
                     "INSERT INTO snapshots (id, title, created_at, query, events, event_count, thumbnail, owner) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (snapshot.id, snapshot.title, _utc_text(snapshot.created_at), snapshot.query, frozen,
+                    "VALUES (?, ?, ?, ?, CAST(zeroblob(?) AS TEXT), ?, ?, ?)",
+                    (snapshot.id, snapshot.title, _utc_text(snapshot.created_at), snapshot.query, length,
                      len(snapshot.events), snapshot.thumbnail, snapshot.owner),
-                )
+                ).lastrowid
+                with self._conn.blobopen("snapshots", "events", row) as blob:
+                    for piece in pieces:
+                        blob.write(piece)
+                    if blob.tell() != length:  # frozen_pieces counted wrong: never keep a text cut short
+                        raise StoreError(f"Could not save the snapshot in the store {self.path} (its text came "
+                                         f"to {blob.tell():,} bytes, not {length:,}); nothing was changed.")
                 self._touch("snapshots")
         except sqlite3.Error as exc:
             raise StoreError(f"Could not save the snapshot in the store {self.path} ({exc}); "
@@ -356,47 +365,85 @@ class GeoPackageStore(EventStore):
         """These events as a snapshot's columns, read by GDAL into Arrow in C: no Event is built (100,000 in
         about 1.5 s, where building them took 11 s). NotFoundError naming the first id the store does not hold.
 
-        The query's batches go into the snapshot's compressed stream as GDAL hands them over (FrozenWriter),
-        so 1M events are never one table in memory (1.1 GB, and GDAL's copy beside it). GDAL hands text over
-        as C strings, which would end a text at a NUL character: the query flags such rows (imports remove
-        NULs, events written through put_events may keep them), and then the events are read the exact,
-        slower way.
+        FROZEN_BATCH ids at a time (a list, a numpy array or Arrow text: made str a batch at a time), each
+        batch read in one query and written into the snapshot's compressed stream (FrozenWriter), GDAL's
+        freed batches given back to the system as they go: what grows with the number of events is the
+        stream and the places, where all 1M ids in one query also held the query, SQLite's parse of it and
+        400 MB of GDAL's freed batches. GDAL hands text over as C strings, which would end a text at a NUL character: the query
+        flags such rows (imports remove NULs, events written through put_events may keep them), and then the
+        events are read the exact, slower way.
         """
+        import pyarrow as pa
+        import pyogrio
+
+        if not len(ids):
+            return FrozenEvents.from_events(())
+        writer, trim = FrozenWriter(), _malloc_trim()
+        try:
+            for at in range(0, len(ids), FROZEN_BATCH):
+                part = id_list(ids[at:at + FROZEN_BATCH])
+                batch = self._frozen_batch(part)
+                if batch is None:
+                    return FrozenEvents.from_events(self.events_by_id(id_list(ids)))
+                writer.add(dict(zip(batch.schema.names, batch.columns)), batch.column("place_key"))
+                del batch
+                trim()
+            places = self._frozen_places(writer.place_keys)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
+                pyogrio.errors.FieldError, pa.ArrowInvalid) as exc:
+            reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
+            raise StoreError(f"Cannot read the events to freeze from the store {self.path} ({reason}).") from exc
+        if places is None:
+            return FrozenEvents.from_events(self.events_by_id(id_list(ids)))
+        frozen = writer.finish(places, self.path)
+        del places, writer
+        trim()  # the places as GDAL read them, and the stream's earlier, smaller buffers
+        return frozen
+
+    def _frozen_batch(self, part: list[str]) -> pa.Table | None:
+        """One batch of frozen_events: _FROZEN_EVENTS_SQL's columns of these events, in this order, as GDAL
+        hands them over (so the stream is byte for byte what one query of every id wrote); None when a text
+        holds a NUL (GDAL would cut it) or GDAL's rows are not these; NotFoundError naming the first id the
+        store does not hold."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyogrio
+
+        _, table = pyogrio.read_arrow(self.path, sql=_FROZEN_EVENTS_SQL.format(ids=_sql_json(part)),
+                                      read_geometry=False, batch_size=FROZEN_BATCH)
+        if table.num_rows and pc.max(table.column("nul")).as_py():
+            return None
+        got = table.column("id")
+        if table.num_rows != len(part) or not got.equals(pa.chunked_array([pa.array(part, got.type)])):
+            # not json_each's order, each id once: an id is missing, or else the events are read the exact way
+            _require(part, dict(self._conn.execute(_FIDS_SQL, (json.dumps(part),)).fetchall()), self.path)
+            return None
+        return table
+
+    def _frozen_places(self, keys: pa.Array) -> pa.Table | None:
+        """PLACE_SCHEMA's columns of these places, in this order, FROZEN_BATCH at a time; None when a text holds
+        a NUL (GDAL would cut it); StoreError when one is missing. WKB made ours (ISO, little-endian), as
+        FrozenEvents.from_events writes it."""
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyogrio
         import shapely
 
-        ids = id_list(ids)
-        if not ids:
-            return FrozenEvents.from_events(())
-        writer = FrozenWriter()
-        try:
-            with pyogrio.open_arrow(self.path, sql=_FROZEN_EVENTS_SQL.format(ids=_sql_json(ids)), read_geometry=False,
-                                    batch_size=FROZEN_BATCH, use_pyarrow=True) as (_, batches):
-                for batch in batches:
-                    if pc.max(batch.column("nul")).as_py():
-                        return FrozenEvents.from_events(self.events_by_id(ids))
-                    got = batch.column("id")
-                    if not got.equals(pa.array(ids[writer.rows:writer.rows + len(got)], got.type)):
-                        break  # not json_each's order, each id once: an id is missing (or given twice)
-                    writer.add(dict(zip(batch.schema.names, batch.columns)), batch.column("place_key"))
-            if writer.rows != len(ids):
-                _require(ids, dict(self._conn.execute(_FIDS_SQL, (json.dumps(ids),)).fetchall()), self.path)
-                return FrozenEvents.from_events(self.events_by_id(ids))
-            keys = _sql_json(writer.place_keys.to_pylist())
-            _, places = pyogrio.read_arrow(self.path, sql=_FROZEN_PLACES_SQL.format(keys=keys), read_geometry=True)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
-                pyogrio.errors.FieldError, pa.ArrowInvalid) as exc:
-            reason = str(exc).rsplit("): ", 1)[-1]  # GDAL quotes the whole query before SQLite's reason
-            raise StoreError(f"Cannot read the events to freeze from the store {self.path} ({reason}).") from exc
-        if pc.max(places.column("nul")).as_py():
-            return FrozenEvents.from_events(self.events_by_id(ids))
-        # GDAL's WKB made ours (ISO, little-endian), as FrozenEvents.from_events writes it.
-        wkb = shapely.to_wkb(shapely.from_wkb(places.column("geom").to_numpy(zero_copy_only=False)),
-                             byte_order=1, flavor="iso")
-        places = places.drop_columns(["geom", "nul"]).append_column("wkb", pa.array(wkb, pa.binary()))
-        return writer.finish(places, self.path)
+        parts, trim = [], _malloc_trim()
+        for at in range(0, len(keys), FROZEN_BATCH):
+            wanted = keys[at:at + FROZEN_BATCH]
+            _, part = pyogrio.read_arrow(self.path, sql=_FROZEN_PLACES_SQL.format(keys=_sql_json(wanted.to_pylist())),
+                                         read_geometry=True)
+            if part.num_rows and pc.max(part.column("nul")).as_py():
+                return None
+            if part.num_rows != len(wanted):
+                raise StoreError(f"The store {self.path} lacks a place its events name; it is damaged.")
+            wkb = shapely.to_wkb(shapely.from_wkb(part.column("geom").to_numpy(zero_copy_only=False)),
+                                 byte_order=1, flavor="iso")
+            parts.append(part.drop_columns(["geom", "nul"]).append_column("wkb", pa.array(wkb, pa.binary())))
+            del part, wkb
+            trim()
+        return pa.concat_tables(parts)
 
     def record_tables(self, ids: Sequence[str], batch: int = 10_000) -> Iterator[pa.Table]:
         """record_rows as columns: the same fields of these events, in this order, as Arrow tables of up to
@@ -490,15 +537,22 @@ class GeoPackageStore(EventStore):
         return [r[0] for r in self._conn.execute("SELECT DISTINCT origin FROM events ORDER BY origin")]
 
     def get_snapshot(self, snapshot_id: str) -> Snapshot:
-        # The frozen text as its bytes: read_frozen decodes them without a str of 200 MB at 1M events.
-        row = self._conn.execute("SELECT id, title, created_at, query, CAST(events AS BLOB) AS events, thumbnail, "
-                                 "owner FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        row = self._conn.execute("SELECT fid, id, title, created_at, query, thumbnail, owner FROM snapshots "
+                                 "WHERE id = ?", (snapshot_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")
+        # The frozen text read a piece at a time (incremental blob I/O): reading it as one value held it
+        # twice (SQLite's and Python's bytes, 213 MB each at 1M events) beside the stream decoded from it.
+        # Under the write lock: a write through this connection (another thread's) would end the reading.
+        try:
+            with self._write_lock, self._conn.blobopen("snapshots", "events", row["fid"], readonly=True) as blob:
+                events = read_frozen_file(blob, len(blob))
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not read the snapshot {_shown(snapshot_id)} from the store {self.path} "
+                             f"({exc}); if it was not deleted meanwhile, the store is damaged.") from exc
         return Snapshot(id=row["id"], title=row["title"], created_at=datetime.fromisoformat(row["created_at"]),
-                        query=row["query"], events=read_frozen(row["events"]), thumbnail=row["thumbnail"],
-                        owner=row["owner"])
+                        query=row["query"], events=events, thumbnail=row["thumbnail"], owner=row["owner"])
 
     def snapshots(self, owner: str | None = None) -> list[SnapshotInfo]:
         where, args = ("WHERE owner = ? ", (owner,)) if owner is not None else ("", ())
@@ -617,6 +671,22 @@ WITH g AS (SELECT {_SOURCE_KEY}, count(*) AS n FROM events GROUP BY {_SOURCE_KEY
            FROM events e JOIN g ON e.source_publisher = g.source_publisher AND e.source_title = g.source_title
                 AND e.source_url = g.source_url AND e.source_published IS g.source_published)
 SELECT * FROM r WHERE rn <= ? ORDER BY n DESC, {_SOURCE_KEY}, rn"""
+
+
+def _malloc_trim() -> Callable[[], object]:
+    """Freed memory given back to the system: glibc's malloc_trim(0) (GDAL mallocs each batch it hands over,
+    and glibc keeps what is freed: 400 MB of a 1M-event freeze) and Arrow's pool's unused pages (mimalloc
+    keeps each batch's copies). table._malloc_trim's twin for glibc: the store cannot import the table."""
+    import ctypes
+
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return pool.release_unused
+    return lambda: (trim(0), pool.release_unused())
 
 
 def _require(ids: Sequence[str], found: dict, path: Path) -> None:

@@ -35,7 +35,7 @@ from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteS
 from dashboard.store.geopackage import RECORD_COLUMNS, _pairs, _record_schema, _shown
 from dashboard.store.pg_rows import RowWriter
 from dashboard.store.snapshots import (EVENT_SCHEMA, FROZEN_BATCH, PLACE_SCHEMA, FrozenEvents, FrozenWriter, Snapshot,
-                                       SnapshotInfo, frozen_text, read_frozen)
+                                       SnapshotInfo, frozen_bytes, read_frozen)
 
 Seed = Callable[[], Iterable[tuple[Iterable[Event], str]]]
 
@@ -167,12 +167,14 @@ class PostGISStore(EventStore):
             yield RowWriter(self._conn, origin, settings.user() if user is None else user, revision)
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
-        frozen = frozen_text(snapshot.events)  # before the transaction: a bad event writes nothing
+        # The text as its ASCII bytes, sent as they are (a binary parameter the server reads as UTF-8 text):
+        # a str of it, then psycopg's UTF-8 copy, then libpq's, held it three times beside the stream.
+        frozen = frozen_bytes(snapshot.events)  # before the transaction: a bad event writes nothing
         try:
             with self._lock, self._conn.transaction():
                 inserted = self._conn.execute(
                     "INSERT INTO snapshots (id, title, created_at, query, events, event_count, thumbnail, owner) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                    "VALUES (%s, %s, %s, %s, convert_from(%b, 'UTF8'), %s, %s, %s) ON CONFLICT (id) DO NOTHING",
                     (snapshot.id, snapshot.title, snapshot.created_at, snapshot.query, frozen, len(snapshot.events),
                      snapshot.thumbnail, snapshot.owner)).rowcount
         except psycopg.Error as exc:
@@ -442,9 +444,15 @@ class PostGISStore(EventStore):
         return [r[0] for r in self._rows("SELECT DISTINCT origin FROM events ORDER BY origin")]
 
     def get_snapshot(self, snapshot_id: str) -> Snapshot:
-        # The frozen text as its UTF-8 bytes: read_frozen decodes them without a str of 200 MB at 1M events.
-        rows = self._rows("SELECT id, title, created_at, query, convert_to(events, 'UTF8'), thumbnail, owner "
-                          "FROM snapshots WHERE id = %s", (snapshot_id,))
+        # The frozen text as its UTF-8 bytes, in binary (bytea as hex text was twice its size): read_frozen
+        # decodes them without a str of 200 MB at 1M events.
+        try:
+            with self._lock:
+                rows = self._conn.cursor(binary=True).execute(
+                    "SELECT id, title, created_at, query, convert_to(events, 'UTF8'), thumbnail, owner "
+                    "FROM snapshots WHERE id = %s", (snapshot_id,)).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
         if not rows:
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")

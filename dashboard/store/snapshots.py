@@ -41,7 +41,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -146,6 +146,7 @@ class FrozenEvents(Sequence[Event]):
             if not reader.schema.equals(EVENT_SCHEMA):
                 return cls(reader.read_all(), places)
             rows, low, high = _checked_batches(reader)
+            pa.default_memory_pool().release_unused()  # each batch decompressed and let go: 150 MB at 1M events
         frozen = cls.__new__(cls)
         frozen._events, frozen._stream, frozen._rows, frozen._built = None, stream, rows, None
         frozen.places = _conform(places, PLACE_SCHEMA)
@@ -158,7 +159,7 @@ class FrozenEvents(Sequence[Event]):
         if self._events is None:
             try:
                 self._events = _conform(pa.ipc.open_stream(self._stream).read_all(), EVENT_SCHEMA)
-            except pa.ArrowException as exc:
+            except (pa.ArrowException, OSError) as exc:
                 raise _damaged(exc) from exc
         return self._events
 
@@ -172,7 +173,7 @@ class FrozenEvents(Sequence[Event]):
         try:
             for batch in pa.ipc.open_stream(self._stream, options=options):
                 yield batch.select(list(names))
-        except pa.ArrowException as exc:
+        except (pa.ArrowException, OSError) as exc:  # OSError: Arrow's 'Invalid IPC stream'
             raise _damaged(exc) from exc
 
     def stream(self) -> pa.Buffer:
@@ -340,6 +341,7 @@ class FrozenWriter:
         at = pc.index_in(self.place_keys, value_set=places.column("key"))
         if at.null_count:
             raise StoreError(f"The store {store} lacks a place its events name; it is damaged.")
+        # Taken even when in order already: the take makes the one batch (and layout) the stream has always had.
         return FrozenEvents.streamed(self._sink.getvalue(), places.take(at), rows=self.rows)
 
 
@@ -378,14 +380,45 @@ def _damaged(exc: BaseException) -> StoreError:
 def frozen_text(events: Sequence[Event]) -> str:
     """The events as frozen text (format 2, see the module doc); `read_frozen` gives them back equal.
 
-    Written as json.dumps(…, separators=(",", ":")) writes it, without a second copy of the text made for
-    it: base64 needs no escaping."""
+    Written as json.dumps(…, separators=(",", ":")) writes it; a store that can write a value in parts
+    takes `frozen_pieces` instead, and never holds the text whole."""
+    return frozen_bytes(events).decode("ascii")
+
+
+def frozen_bytes(events: Sequence[Event]) -> bytearray:
+    """frozen_text as its ASCII bytes, filled in place: one copy of the text, where base64 of the whole
+    stream, then joining, then decoding made three (640 MB at 1M events)."""
+    length, pieces = frozen_pieces(events)
+    text, at = bytearray(length), 0
+    for piece in pieces:
+        text[at:at + len(piece)] = piece
+        at += len(piece)
+    return text
+
+
+def frozen_pieces(events: Sequence[Event]) -> tuple[int, Iterator[bytes]]:
+    """frozen_text's length in bytes and its ASCII bytes, a piece of at most about 4 MB at a time.
+
+    The events are made columns (and checked: ValidationError) before this returns, so a store can call it
+    before its transaction; the pieces are base64 of the streams a part at a time, each part a multiple of
+    three bytes, so that they join up as one encoding of the whole stream would."""
     frozen = events if isinstance(events, FrozenEvents) else FrozenEvents.from_events(events)
-    parts = [b'{"v":%d,"events":"' % FORMAT_VERSION, _base64(frozen.stream()), b'","places":"',
-             _base64(_stream_of(frozen.places)), b'"}']
-    text = b"".join(parts)
-    del parts
-    return text.decode("ascii")
+    streams = frozen.stream(), _stream_of(frozen.places)
+    length = len(_HEAD) + len(_MIDDLE) + len(_TAIL) + sum(4 * -(-s.size // 3) for s in streams)
+
+    def pieces() -> Iterator[bytes]:
+        yield _HEAD
+        for stream, after in zip(streams, (_MIDDLE, _TAIL)):
+            view = memoryview(stream)
+            for at in range(0, len(view), _PIECE):
+                yield binascii.b2a_base64(view[at:at + _PIECE], newline=False)
+            yield after
+
+    return length, pieces()
+
+
+_HEAD, _MIDDLE, _TAIL = b'{"v":%d,"events":"' % FORMAT_VERSION, b'","places":"', b'"}'
+_PIECE = 3 << 20  # stream bytes encoded at a time: a multiple of 3 (base64 pads only the last piece)
 
 
 def _stream_of(table: pa.Table) -> pa.Buffer:
@@ -434,12 +467,66 @@ def read_frozen(text: str | bytes) -> FrozenEvents:
         if version == 1:
             places = [_place_from_dict(p) for p in data["places"]]
             return FrozenEvents.from_events(_event_from_dict(e, places) for e in data["events"])
-    except (ValueError, KeyError, TypeError, IndexError, binascii.Error, pa.ArrowException,
+    except (ValueError, KeyError, TypeError, IndexError, OSError, binascii.Error, pa.ArrowException,
             shapely.errors.GEOSException) as exc:
-        # ValueError covers bad JSON, bad dates and the model's ValidationError.
+        # ValueError covers bad JSON, bad dates and the model's ValidationError; OSError Arrow's "Invalid IPC
+        # stream" for a stream that does not begin as one.
         raise _damaged(exc) from exc
     raise StoreError(f"The frozen events have format version {version!r}, which this Reachmap does not "
                      f"read (it reads 1 and {FORMAT_VERSION}); upgrade Reachmap.")
+
+
+def read_frozen_file(file: BinaryIO, size: int) -> FrozenEvents:
+    """read_frozen of a text of `size` bytes read from `file` (read, seek: a store's blob), a piece at a time:
+    format 2 as frozen_text writes it is decoded as it is read, so only its events' stream is held (160 MB
+    at 1M events), never the text (213 MB, and a copy of it for each layer that handed it over). Any other
+    text is read whole and given to read_frozen, which says what is wrong with it."""
+    streams = _decoded(file, size)
+    if streams is None:
+        file.seek(0)
+        return read_frozen(file.read(size))
+    try:
+        return FrozenEvents.streamed(streams[0], pa.ipc.open_stream(streams[1]).read_all())
+    except (ValueError, KeyError, TypeError, IndexError, OSError, pa.ArrowException) as exc:  # as read_frozen
+        raise _damaged(exc) from exc
+
+
+def _decoded(file: BinaryIO, size: int) -> tuple[pa.Buffer, pa.Buffer] | None:
+    """The events' and places' streams of a text laid out as frozen_text writes it, decoded piece by piece
+    (as `_ENVELOPE` and a2b_base64 of each whole part would read them); None for any other text."""
+    if size < len(_HEAD) + len(_MIDDLE) + len(_TAIL) or file.read(len(_HEAD)) != _HEAD:
+        return None
+    left = size - len(_HEAD)
+    events = pa.allocate_buffer(left // 4 * 3)  # room for the most it can be: the pages not written stay free
+    view, at = memoryview(events).cast("B"), 0
+    while True:
+        piece = file.read(min(_PIECE // 3 * 4, left))  # a multiple of 4 characters: whole groups of 3 bytes
+        left -= len(piece)
+        end = piece.find(b'"')
+        part = piece if end < 0 else piece[:end]
+        if not piece or (end < 0 and b"=" in part):  # no end, or padding before the end: not one encoding
+            return None
+        try:
+            data = binascii.a2b_base64(part, strict_mode=True)
+        except binascii.Error:
+            return None
+        view[at:at + len(data)] = data
+        at += len(data)
+        if end >= 0:
+            break
+    del view
+    rest = piece[end:] + file.read(left)  # the places: a few MB at most
+    places = rest[len(_MIDDLE):-len(_TAIL)]
+    if not rest.startswith(_MIDDLE) or not rest.endswith(_TAIL) or len(rest) < len(_MIDDLE) + len(_TAIL) or (
+            not _BASE64.fullmatch(places)):
+        return None
+    try:
+        return events.slice(0, at), _from_base64(places)
+    except binascii.Error:
+        return None
+
+
+_BASE64 = re.compile(rb"[A-Za-z0-9+/=]*")
 
 
 # ---------------------------------------------------------------------------------------------- format 1
