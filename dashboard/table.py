@@ -39,7 +39,7 @@ from dashboard.errors import StoreError
 from dashboard.geodesy import in_range
 from dashboard.model import FEATURE_KINDS, Event, Place
 from dashboard.store import versions
-from dashboard.store.geopackage import check_is_ours
+from dashboard.store.geopackage import check_is_ours, memory_trimmer
 
 if TYPE_CHECKING:  # query may import this module (select_events on a table) without a cycle
     from dashboard.query import EventFilter, Facets
@@ -580,18 +580,6 @@ class _Gathered:
         return table
 
 
-def _malloc_trim() -> Callable[[], object]:
-    """glibc's malloc_trim(0), or nothing elsewhere: GDAL mallocs each batch, and glibc keeps what is freed
-    for reuse, which without a trim grew the process by a third more than the data it kept."""
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return lambda: None
-    return lambda: trim(0)
-
-
 def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     """column.take(rows), taken chunk by chunk: Arrow's own take joins every chunk of a text column into
     one copy first (the whole text of 3M events, once per slice of the kept file)."""
@@ -645,7 +633,7 @@ def _gather_store(path: Path) -> _Gathered:
     import pyogrio  # GDAL: imported when a table is read, not by everything that imports this module
 
     gathered = _Gathered()
-    trim = _malloc_trim()
+    trim = memory_trimmer()
     try:
         with pyogrio.open_arrow(path, sql=_SQL, read_geometry=False, batch_size=_BATCH_ROWS,
                                 use_pyarrow=True) as (_, reader):

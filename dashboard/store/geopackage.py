@@ -378,7 +378,7 @@ class GeoPackageStore(EventStore):
 
         if not len(ids):
             return FrozenEvents.from_events(())
-        writer, trim = FrozenWriter(), _malloc_trim()
+        writer, trim = FrozenWriter(), memory_trimmer()
         try:
             for at in range(0, len(ids), FROZEN_BATCH):
                 part = id_list(ids[at:at + FROZEN_BATCH])
@@ -429,7 +429,7 @@ class GeoPackageStore(EventStore):
         import pyogrio
         import shapely
 
-        parts, trim = [], _malloc_trim()
+        parts, trim = [], memory_trimmer()
         for at in range(0, len(keys), FROZEN_BATCH):
             wanted = keys[at:at + FROZEN_BATCH]
             _, part = pyogrio.read_arrow(self.path, sql=_FROZEN_PLACES_SQL.format(keys=_sql_json(wanted.to_pylist())),
@@ -673,7 +673,7 @@ WITH g AS (SELECT {_SOURCE_KEY}, count(*) AS n FROM events GROUP BY {_SOURCE_KEY
 SELECT * FROM r WHERE rn <= ? ORDER BY n DESC, {_SOURCE_KEY}, rn"""
 
 
-def _malloc_trim() -> Callable[[], object]:
+def memory_trimmer() -> Callable[[], object]:
     """Freed memory given back to the system: glibc's malloc_trim(0) (GDAL mallocs each batch it hands over,
     and glibc keeps what is freed: 400 MB of a 1M-event freeze) and Arrow's pool's unused pages (mimalloc
     keeps each batch's copies). table._malloc_trim's twin for glibc: the store cannot import the table."""
