@@ -438,18 +438,34 @@ def timeline(table: EventTable, rows: np.ndarray, bucket: str = "month",
     start_days = table.t_start[rows]
     if first is not None:
         start_days = np.maximum(start_days, day_number(first))
-    days = start_days.astype("datetime64[D]")
+    lo, hi = int(start_days.min()), int(start_days.max())
+    n_types = len(table.types)
+    if hi - lo > TIMELINE_MAX_DAYS:  # centuries apart: sort the keys instead of a slot per day
+        keys = _bucket_start(start_days, bucket).astype(np.int64) * n_types + table.type_code[rows]
+        uniq, counts = np.unique(keys, return_counts=True)
+        return sorted((day_of(k // n_types), table.types[k % n_types], int(c))
+                      for k, c in zip(uniq.tolist(), counts.tolist()))
+    # Each day of the window mapped to its bucket once, then the events counted by (bucket, type) in one
+    # bincount: sorting 3M keys (np.unique) took 0.1 s per rerun of the app's timeline.
+    starts, bucket_of_day = np.unique(_bucket_start(np.arange(lo, hi + 1), bucket), return_inverse=True)
+    keys = bucket_of_day[start_days - lo] * n_types + table.type_code[rows]
+    counts = np.bincount(keys, minlength=len(starts) * n_types)
+    found = np.flatnonzero(counts)
+    return sorted((day_of(int(starts[k // n_types])), table.types[k % n_types], int(counts[k]))
+                  for k in found.tolist())
+
+
+TIMELINE_MAX_DAYS = 1_000_000  # a window of more days than this is counted by sorting (timeline)
+
+
+def _bucket_start(days: np.ndarray, bucket: str) -> np.ndarray:
+    """The day number (days since 1970-01-01) each day's bucket starts on: itself, its Monday, its month's 1st."""
+    d = np.asarray(days).astype("datetime64[D]")
     if bucket == "week":  # 1970-01-01 was a Thursday: Monday is 3 days before
-        starts = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+        d = d - ((d.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
     elif bucket == "month":
-        starts = days.astype("datetime64[M]").astype("datetime64[D]")
-    else:
-        starts = days
-    keys = starts.astype(np.int64) * len(table.types) + table.type_code[rows]
-    uniq, counts = np.unique(keys, return_counts=True)
-    out = [(day_of(k // len(table.types)), table.types[k % len(table.types)], int(c))
-           for k, c in zip(uniq.tolist(), counts.tolist())]
-    return sorted(out)
+        d = d.astype("datetime64[M]").astype("datetime64[D]")
+    return d.astype(np.int64)
 
 
 def timeline_window(table: EventTable, rows: np.ndarray, start: date | None, end: date | None) -> tuple[date, date] | None:

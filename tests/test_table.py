@@ -188,6 +188,23 @@ def test_facets_and_timeline_equal_the_query_ones(story_events):
         assert table_timeline(table, rows, bucket) == spec_timeline(chosen, bucket)
 
 
+def test_the_timeline_counts_events_centuries_apart_as_it_counts_a_window_of_days(story_events):
+    """A slot per day of the window (bincount) unless the window is over TIMELINE_MAX_DAYS, then by sorting:
+    both count the same."""
+    from dataclasses import replace
+
+    from dashboard.table import TIMELINE_MAX_DAYS
+
+    far = [replace(e, id=f"far-{i}", time=replace(e.time, start=date(1 + 2500 * i, 5, 9), end=date(1 + 2500 * i, 5, 9)))
+           for i, e in enumerate(story_events[:4])]
+    events = far + list(story_events)
+    table = EventTable.from_events(events)
+    rows = np.arange(len(table))
+    assert (table.t_start.max() - table.t_start.min()) > TIMELINE_MAX_DAYS
+    for bucket in ("day", "week", "month"):
+        assert table_timeline(table, rows, bucket) == spec_timeline(events, bucket)
+
+
 def test_an_empty_table_selects_nothing():
     table = EventTable.from_events([])
     assert len(table) == 0

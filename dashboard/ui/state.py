@@ -362,10 +362,16 @@ def show_problems(decoded: Decoded) -> None:
 
 def selected(state: ViewState) -> tuple[StoredEvents, EventTable, np.ndarray, list[str]]:
     """The events the state selects (vectorised over the columnar table), the table, their rows, problems."""
+    table, rows, problems = selected_rows(state)
+    return events_of(table.id_at(rows)), table, rows, problems
+
+
+def selected_rows(state: ViewState) -> tuple[EventTable, np.ndarray, list[str]]:
+    """The table, the rows the state selects and the problems, without the events' ids (`selected`
+    gathers them: 0.05 s at 3M selected events)."""
     flt, problems = event_filter(state, gazetteer())
     table = _table()
-    rows = select(table, flt)
-    return events_of(table.id_at(rows)), table, rows, problems
+    return table, select(table, flt), problems
 
 
 @st.cache_resource(max_entries=2)
