@@ -88,15 +88,17 @@ def frozen_scene(snapshot: Snapshot, state: ViewState, gazetteer: Gazetteer, cat
     problems, bearings, launches = problems + bearing_problems + launch_problems, tuple(bearings), tuple(launches)
     events = snapshot.events
     if isinstance(events, FrozenEvents):
-        return Scene(state, events, tuple(rings), tuple(problems), frozen_table(events), np.arange(len(events)),
-                     bearings=bearings, launches=launches)
+        # Its map table holds no search text (330 MB at 1M events): a snapshot's events are never filtered again.
+        return Scene(state, events, tuple(rings), tuple(problems), frozen_table(events, searchable=False),
+                     np.arange(len(events)), bearings=bearings, launches=launches)
     return Scene(state, events, tuple(rings), tuple(problems), bearings=bearings, launches=launches)
 
 
-def frozen_table(frozen: FrozenEvents) -> EventTable:
+def frozen_table(frozen: FrozenEvents, searchable: bool = True) -> EventTable:
     """The EventTable of frozen columns, in their order, built in Arrow as `EventTable.from_events` would
     build it from the Event objects (the same columns: the text a filter searches, the pins, the places),
-    a batch of events at a time: only the columns it needs are decompressed, and never all at once."""
+    a batch of events at a time: only the columns it needs are decompressed, and never all at once.
+    `searchable=False`: without the text (EventTable.searchable), whose columns are then not read."""
     places = frozen.places
     countries, shapes, coarse = _place_columns(places)
     admins, place_keys = places.column("admin1"), places.column("key")
@@ -105,16 +107,19 @@ def frozen_table(frozen: FrozenEvents) -> EventTable:
 
     def columns(ev: pa.RecordBatch) -> dict[str, pa.Array | pa.ChunkedArray]:
         at = ev.column("place")
-        text = pc.binary_join_element_wise(ev.column("title"), ev.column("description"), ev.column("quote"), "\n")
+        text = (pc.binary_join_element_wise(ev.column("title"), ev.column("description"), ev.column("quote"), "\n")
+                if searchable else None)
         return {
             "id": ev.column("id"), "title": ev.column("title"), "type": ev.column("event_type"),
             "t_start": _days(ev.column("t_start")), "t_end": _days(ev.column("t_end")),
             "countries": countries.take(at), "lon": ev.column("lon"), "lat": ev.column("lat"),
             "actors": ev.column("actors"), "admin": admins.take(at), "place": place_keys.take(at),
-            "text": text, "publisher": ev.column("source_publisher"),
+            "publisher": ev.column("source_publisher"), **({"text": text} if searchable else {}),
         }
 
-    table = EventTable.from_column_batches(_released(map(columns, frozen.batches(_TABLE_COLUMNS))), shapes, coarse)
+    wanted = _TABLE_COLUMNS if searchable else tuple(c for c in _TABLE_COLUMNS if c not in ("description", "quote"))
+    table = EventTable.from_column_batches(_released(map(columns, frozen.batches(wanted))), shapes, coarse,
+                                           searchable=searchable)
     release()
     return table
 

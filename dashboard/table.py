@@ -118,6 +118,9 @@ class EventTable:
     text: pa.ChunkedArray     # casefolded "title\ndescription\nquote", what the text filter searches
     publisher_code: np.ndarray  # int32 codes into `publishers`: who published each event's source
     publishers: tuple[str, ...]
+    # False: built without `text` (all ""), for a table no text filter reads (an opened snapshot's map,
+    # never filtered again: 330 MB less at 1M events); `select` refuses a text filter on it.
+    searchable: bool = True
 
     def __len__(self) -> int:
         return len(self.t_start)
@@ -261,14 +264,20 @@ class EventTable:
 
     @classmethod
     def from_column_batches(cls, batches: Iterable[dict[str, pa.Array | pa.ChunkedArray]],
-                            shapes: dict[str, BaseGeometry | None], coarse: set[str]) -> EventTable:
+                            shapes: dict[str, BaseGeometry | None], coarse: set[str], *,
+                            searchable: bool = True) -> EventTable:
         """`from_columns` of the rows of these batches, one after another, each made compact as it comes (as
-        a store is read): 1M frozen events open without their whole text held twice."""
+        a store is read): 1M frozen events open without their whole text held twice.
+
+        `searchable=False`: the batches need no "text" and the table holds none (EventTable.searchable)."""
         gathered = _Gathered()
         for columns in batches:
+            if not searchable:
+                columns = {**columns, "text": pa.nulls(len(columns["id"]), pa.large_string()).fill_null("")}
             gathered.add([column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
                           for column in (columns[name] for name in _COLUMNS)])
-        return gathered.finish(shapes, coarse, sort=False).table()
+        table = gathered.finish(shapes, coarse, sort=False).table()
+        return table if searchable else replace(table, searchable=False)
 
 
 class StoredEvents(Sequence[Event]):
@@ -361,6 +370,8 @@ def select(table: EventTable, flt: EventFilter) -> np.ndarray:
         keep &= _lookup(table.actor_code, [bool(wanted.intersection(s)) for s in table.actor_sets])
     rows = np.flatnonzero(keep)
     needle = flt.text.strip().casefold()
+    if needle and not table.searchable:
+        raise ValueError("this table was built without its text (EventTable.searchable); a text filter needs it")
     if needle and len(rows):
         if len(rows) > n // 2:
             rows = rows[_matches(table.text, needle)[rows]]

@@ -17,7 +17,8 @@ from dashboard.model import Event, Place, TimeSpan
 from dashboard.snapshot import frozen_scene, frozen_table, listing, open_snapshot
 from dashboard.store import geopackage, snapshots
 from dashboard.store.snapshots import FrozenEvents, Snapshot, _ipc, frozen_text, read_frozen
-from dashboard.table import EventTable
+from dashboard.query import EventFilter
+from dashboard.table import EventTable, select
 from tests.conftest import BORDER, POINT, make_event
 from tests.test_snapshot import EVERY_FIELD, assert_identical, v1_text
 
@@ -81,7 +82,11 @@ def test_a_snapshot_of_many_batches_opens_from_its_stream_as_it_was_frozen(any_s
     assert rows["date"][1].as_py() == "1–10 Feb 2022 (early in the month)" and rows["place"][3].as_py() == BORDER.name
     assert rows["date"].to_pylist() == [e.time.label for e in want] and rows["title"].to_pylist() == [e.title for e in want]
     table, from_events = scene.table, EventTable.from_events(want)
-    assert list(table.id) == ids and table.text.equals(from_events.text)
+    assert list(table.id) == ids and not table.searchable  # the page's map: no search text held
+    assert frozen_table(frozen).text.equals(from_events.text)  # built searchable when asked
+    assert np.array_equal(table.t_start, from_events.t_start) and np.array_equal(table.lon, from_events.lon)
+    with pytest.raises(ValueError, match="without its text"):
+        select(table, EventFilter(text="desna"))
     assert frozen.date_bounds() == (date(2022, 1, 1), date(2022, 11, 10))
     assert_identical(tuple(frozen), want)
 
