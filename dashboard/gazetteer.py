@@ -949,7 +949,8 @@ class Gazetteer:
         self._extras_by_gid: dict[int, str] = {}
         self._country_names: dict[str, str] | None = None
         self._country_rows: dict[str, tuple | None] | None = None
-        self._outlines: dict[str, BaseGeometry] | None = None
+        self._outline_parts: dict[str, list[dict]] | None = None  # countries.geojson's geometries by code
+        self._outlines: dict[str, BaseGeometry | None] = {}  # those made shapes, as asked for
         self._borders: dict[tuple[str, str], Place | NotFoundError] = {}
         self._city_tables: dict[tuple[int, bool], CityTable] = {}
         self._features: dict[str, list[dict]] | None = None
@@ -1259,9 +1260,12 @@ class Gazetteer:
             self._country_rows = {row[3]: row for row in rows}
         return self._country_rows.get(iso2)
 
-    def _load_outlines(self) -> dict[str, BaseGeometry]:
+    def _outline(self, iso2: str) -> BaseGeometry | None:
+        """A country's outline from geodata/countries.geojson (None if it has none), made a shape when first
+        asked for: the file is read once, but shaping all 241 outlines took 0.1-0.2 s of the app's first map
+        for the few countries the stories name."""
         with self._geo_lock:
-            if self._outlines is None:
+            if self._outline_parts is None:
                 path = settings.GEODATA_DIR / "countries.geojson"
                 try:
                     with open(path, encoding="utf-8") as f:
@@ -1269,13 +1273,17 @@ class Gazetteer:
                 except (OSError, ValueError, KeyError) as exc:
                     raise NotFoundError(f"Country outlines are missing or unreadable: {path} ({exc}); "
                                         f"see geodata/ for how it is built") from exc
-                parts: dict[str, list[BaseGeometry]] = {}
+                parts: dict[str, list[dict]] = {}
                 for feature in features:
-                    iso2 = str((feature.get("properties") or {}).get("iso2") or "").upper()
-                    if len(iso2) == 2 and iso2.isalpha() and feature.get("geometry"):
-                        parts.setdefault(iso2, []).append(shape(feature["geometry"]))
-                self._outlines = {k: v[0] if len(v) == 1 else shapely.union_all(v) for k, v in parts.items()}
-            return self._outlines
+                    code = str((feature.get("properties") or {}).get("iso2") or "").upper()
+                    if len(code) == 2 and code.isalpha() and feature.get("geometry"):
+                        parts.setdefault(code, []).append(feature["geometry"])
+                self._outline_parts = parts
+            if iso2 not in self._outlines:
+                shapes = [shape(g) for g in self._outline_parts.get(iso2, ())]
+                self._outlines[iso2] = (None if not shapes else shapes[0] if len(shapes) == 1
+                                        else shapely.union_all(shapes))
+            return self._outlines[iso2]
 
     def country(self, iso2: str) -> Place:
         """A country as a Place whose geometry is its outline from geodata/countries.geojson."""
@@ -1284,7 +1292,7 @@ class Gazetteer:
         if row is None:
             raise NotFoundError(f"No country with code {iso2!r} in the bundled country data; "
                                 f"expected an ISO 3166-1 alpha-2 code like 'UA'")
-        outline = self._load_outlines().get(code)
+        outline = self._outline(code)
         pid, _, name, _, _, population, lon, lat, _, _, _ = row
         if outline is None:
             raise NotFoundError(f"{name} ({code}) has no outline in {settings.GEODATA_DIR / 'countries.geojson'}")
