@@ -515,7 +515,7 @@ def _decoded(file: BinaryIO, size: int) -> tuple[pa.Buffer, pa.Buffer] | None:
         if end >= 0:
             break
     del view
-    rest = piece[end:] + file.read(left)  # the places: a few MB at most
+    rest = piece[end:] + file.read(left)  # the places, read whole: they grow with the distinct places (701k at 1M events)
     places = rest[len(_MIDDLE):-len(_TAIL)]
     if not rest.startswith(_MIDDLE) or not rest.endswith(_TAIL) or len(rest) < len(_MIDDLE) + len(_TAIL) or (
             not _BASE64.fullmatch(places)):
