@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timezone
 
 import numpy as np
@@ -23,6 +23,7 @@ from dashboard.model import Catalogue, Event, is_hidden_control, span_label
 from dashboard.scene import Scene, resolve_bearings, resolve_launches, resolve_rings
 from dashboard.share import ViewState, describe, from_query, to_query
 from dashboard.store import EventStore
+from dashboard.store.base import memory_trimmer
 from dashboard.store.snapshots import FrozenEvents, Snapshot
 from dashboard.table import EventTable, StoredEvents
 
@@ -102,7 +103,7 @@ def frozen_table(frozen: FrozenEvents, searchable: bool = True) -> EventTable:
     places = frozen.places
     countries, shapes, coarse = _place_columns(places)
     admins, place_keys = places.column("admin1"), places.column("key")
-    release = pa.default_memory_pool().release_unused  # mimalloc keeps what Arrow freed: 200 MB at 1M places
+    release = memory_trimmer()  # mimalloc keeps what Arrow freed: 200 MB at 1M places
     release()
 
     def columns(ev: pa.RecordBatch) -> dict[str, pa.Array | pa.ChunkedArray]:
@@ -118,16 +119,15 @@ def frozen_table(frozen: FrozenEvents, searchable: bool = True) -> EventTable:
         }
 
     wanted = _TABLE_COLUMNS if searchable else tuple(c for c in _TABLE_COLUMNS if c not in ("description", "quote"))
-    table = EventTable.from_column_batches(_released(map(columns, frozen.batches(wanted))), shapes, coarse,
-                                           searchable=searchable)
+    table = EventTable.from_column_batches(_released(map(columns, frozen.batches(wanted)), release), shapes,
+                                           coarse, searchable=searchable)
     release()
     return table
 
 
-def _released(batches: Iterator[dict]) -> Iterator[dict]:
-    """The batches, Arrow's pool giving back to the system what each one freed once the next is asked for:
-    mimalloc kept 220 MB of the decompressed and joined columns of 1M frozen events."""
-    release = pa.default_memory_pool().release_unused
+def _released(batches: Iterator[dict], release: Callable[[], object]) -> Iterator[dict]:
+    """The batches, `release` (store.base.memory_trimmer) giving back to the system what each one freed once
+    the next is asked for: mimalloc kept 220 MB of the decompressed and joined columns of 1M frozen events."""
     for batch in batches:
         yield batch
         del batch

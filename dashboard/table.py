@@ -39,7 +39,8 @@ from dashboard.errors import StoreError
 from dashboard.geodesy import in_range
 from dashboard.model import FEATURE_KINDS, Event, Place
 from dashboard.store import versions
-from dashboard.store.geopackage import check_is_ours, memory_trimmer
+from dashboard.store.base import memory_trimmer
+from dashboard.store.geopackage import check_is_ours
 
 if TYPE_CHECKING:  # query may import this module (select_events on a table) without a cycle
     from dashboard.query import EventFilter, Facets

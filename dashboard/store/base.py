@@ -9,7 +9,7 @@ ConflictError with the current event, and writes nothing. Deleting is reversible
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -232,3 +232,21 @@ class EventStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def memory_trimmer() -> Callable[[], object]:
+    """A function that gives freed memory back to the system: glibc's malloc_trim(0) (GDAL mallocs each batch
+    it hands over, and glibc keeps what is freed: 400 MB of a 1M-event freeze, a third more than the data a
+    table build kept) and Arrow's pool's unused pages (mimalloc keeps each batch's copies). Call it after
+    each batch read through GDAL or decoded from a stream (a store's frozen_events, the table's build, an
+    opened snapshot's map table)."""
+    import ctypes
+
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return pool.release_unused
+    return lambda: (trim(0), pool.release_unused())

@@ -20,7 +20,7 @@ from dashboard import settings
 from dashboard.errors import ConflictError, NotFoundError, StoreError
 from dashboard.model import Event, Place, Source, TimeSpan, are_text_pairs
 from dashboard.store import gpkg, history, versions
-from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary, id_list
+from dashboard.store.base import Change, EventStore, Listed, SourceGroup, WriteSummary, id_list, memory_trimmer
 from dashboard.store.rows import (_BATCH, _EVENT_UPSERT_V, _PLACE_UPSERT, RowWriter, _event_rows, _write_events,
                                   _write_with)
 from dashboard.store.snapshots import (FROZEN_BATCH, FrozenEvents, FrozenWriter, Snapshot, SnapshotInfo,
@@ -369,9 +369,9 @@ class GeoPackageStore(EventStore):
         batch read in one query and written into the snapshot's compressed stream (FrozenWriter), GDAL's
         freed batches given back to the system as they go: what grows with the number of events is the
         stream and the places, where all 1M ids in one query also held the query, SQLite's parse of it and
-        400 MB of GDAL's freed batches. GDAL hands text over as C strings, which would end a text at a NUL character: the query
-        flags such rows (imports remove NULs, events written through put_events may keep them), and then the
-        events are read the exact, slower way.
+        400 MB of GDAL's freed batches. GDAL hands text over as C strings, which would end a text at a NUL
+        character: the query flags such rows (imports remove NULs, events written through put_events may keep
+        them), and then the events are read the exact, slower way.
         """
         import pyarrow as pa
         import pyogrio
@@ -671,22 +671,6 @@ WITH g AS (SELECT {_SOURCE_KEY}, count(*) AS n FROM events GROUP BY {_SOURCE_KEY
            FROM events e JOIN g ON e.source_publisher = g.source_publisher AND e.source_title = g.source_title
                 AND e.source_url = g.source_url AND e.source_published IS g.source_published)
 SELECT * FROM r WHERE rn <= ? ORDER BY n DESC, {_SOURCE_KEY}, rn"""
-
-
-def memory_trimmer() -> Callable[[], object]:
-    """Freed memory given back to the system: glibc's malloc_trim(0) (GDAL mallocs each batch it hands over,
-    and glibc keeps what is freed: 400 MB of a 1M-event freeze) and Arrow's pool's unused pages (mimalloc
-    keeps each batch's copies). table._malloc_trim's twin for glibc: the store cannot import the table."""
-    import ctypes
-
-    import pyarrow as pa
-
-    pool = pa.default_memory_pool()
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return pool.release_unused
-    return lambda: (trim(0), pool.release_unused())
 
 
 def _require(ids: Sequence[str], found: dict, path: Path) -> None:

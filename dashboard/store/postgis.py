@@ -323,10 +323,11 @@ class PostGISStore(EventStore):
         except psycopg.Error as exc:
             raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
 
-    def _rows(self, sql: str, args: Sequence | None = None) -> list[tuple]:
+    def _rows(self, sql: str, args: Sequence | None = None, binary: bool = False) -> list[tuple]:
+        """The query's rows; `binary`: the values in PostgreSQL's binary format (bytea as its bytes, not hex)."""
         try:
             with self._lock:
-                return self._conn.execute(sql, args).fetchall()
+                return self._conn.cursor(binary=binary).execute(sql, args).fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
 
@@ -446,13 +447,8 @@ class PostGISStore(EventStore):
     def get_snapshot(self, snapshot_id: str) -> Snapshot:
         # The frozen text as its UTF-8 bytes, in binary (bytea as hex text was twice its size): read_frozen
         # decodes them without a str of 200 MB at 1M events.
-        try:
-            with self._lock:
-                rows = self._conn.cursor(binary=True).execute(
-                    "SELECT id, title, created_at, query, convert_to(events, 'UTF8'), thumbnail, owner "
-                    "FROM snapshots WHERE id = %s", (snapshot_id,)).fetchall()
-        except psycopg.Error as exc:
-            raise StoreError(f"Cannot read the store {self.location} ({_reason(exc)}).") from exc
+        rows = self._rows("SELECT id, title, created_at, query, convert_to(events, 'UTF8'), thumbnail, owner "
+                          "FROM snapshots WHERE id = %s", (snapshot_id,), binary=True)
         if not rows:
             raise NotFoundError(f"No snapshot with id {_shown(snapshot_id)}; it may have been deleted, "
                                 "or the link is incomplete.")
